@@ -1,0 +1,14 @@
+// Three suites: unit (no daemon), integration (real Incus daemon), e2e (real Pulumi engine + real daemon).
+const common = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  moduleNameMapper: { "^pulumi-incus$": "<rootDir>/sdk/index.ts", "^pulumi-incus/provider$": "<rootDir>/provider/index.ts" },
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.test.json" }] },
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
+    { ...common, displayName: "integration", testMatch: ["<rootDir>/tests/integration/**/*.test.ts"] },
+    { ...common, displayName: "e2e", testMatch: ["<rootDir>/tests/e2e/**/*.test.ts"] },
+  ],
+};

@@ -1,0 +1,4 @@
+export * from "./client";
+export * from "./endpoint";
+export * from "./errors";
+export * from "./schemas";

@@ -1,0 +1,36 @@
+# Shared helpers for the set-up scripts: sourced, never run on its own.
+# Every script is idempotent and prints one line per step so a slow step is easy to spot.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Tools the scripts install themselves (Node 22, caches) live here, outside the repo, so a clean clone reuses them.
+TOOLS_DIR="${PULUMI_INCUS_TOOLS:-$HOME/.cache/pulumi-incus}"
+PULUMI_VERSION="${PULUMI_INCUS_PULUMI_VERSION:-3.274.1}"
+# Fallback pin: the reference records that the Go proxy served 3.259.0 when newer tags were refused.
+PULUMI_FALLBACK_VERSION="3.259.0"
+# The last sdk/v3 release that still contained the Node.js language host (see shared reference, section 4).
+PULUMI_LANGUAGE_HOST_VERSION="3.68.0"
+TEST_IMAGE_ALIAS="${PULUMI_INCUS_TEST_IMAGE:-pulumi-incus/busybox}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Offline, local-only Pulumi settings used by every run the scripts start.
+pulumi_env() {
+  export PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+  export PULUMI_HOME="${PULUMI_HOME:-$HOME/.pulumi}"
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
