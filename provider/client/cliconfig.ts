@@ -1,0 +1,121 @@
+// The `incus` CLI's own configuration (config.yml, client.crt/key, servercerts/), read and written the way the CLI
+// does, so the provider connects to whatever remotes a user has already added.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseDocument, stringify } from "yaml";
+import { z } from "zod";
+
+const RemoteSchema = z.looseObject({
+  addr: z.string(),
+  protocol: z.string().optional(),
+  project: z.string().optional(),
+  public: z.boolean().optional(),
+  auth_type: z.string().optional(),
+});
+export type CliRemote = z.infer<typeof RemoteSchema> & {
+  /** Came from the system-wide config (its server certificate lives there too). */
+  global?: boolean;
+};
+
+const ConfigFileSchema = z.looseObject({
+  "default-remote": z.string().optional(),
+  remotes: z.record(z.string(), RemoteSchema).nullish(),
+});
+
+export interface CliConfig {
+  /** The user's config dir (may not exist). */
+  dir: string;
+  /** The system-wide config dir (INCUS_GLOBAL_CONF, else /etc/incus). */
+  globalDir: string;
+  defaultRemote: string;
+  remotes: Record<string, CliRemote>;
+}
+
+/** Remotes every CLI has, whatever config.yml says (only their project can be set there). */
+const STATIC_REMOTES: Record<string, CliRemote> = {
+  local: { addr: "unix://", protocol: "incus", public: false },
+  images: { addr: "https://images.linuxcontainers.org", protocol: "simplestreams", public: true },
+};
+
+/** INCUS_CONF, else ~/.config/incus (the CLI's order). */
+export function cliConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.INCUS_CONF) return env.INCUS_CONF;
+  const home = env.HOME && fs.existsSync(env.HOME) ? env.HOME : os.homedir();
+  return path.join(home, ".config", "incus");
+}
+
+function readConfigFile(file: string): z.infer<typeof ConfigFileSchema> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
+  const parsed = ConfigFileSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${file}: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Loads config.yml from `dir` (default: cliConfigDir), merged like the CLI: the user's remotes, then system-wide
+ * ones the user lacks, then the static `local` and `images`; INCUS_REMOTE overrides default-remote.
+ */
+export function loadCliConfig(dir?: string, env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const userDir = dir ?? cliConfigDir(env);
+  const globalDir = env.INCUS_GLOBAL_CONF || "/etc/incus";
+  const user = readConfigFile(path.join(userDir, "config.yml"));
+  const global = readConfigFile(path.join(globalDir, "config.yml"));
+
+  const remotes: Record<string, CliRemote> = { ...(user?.remotes ?? {}) };
+  for (const [name, remote] of Object.entries(global?.remotes ?? {})) remotes[name] ??= { ...remote, global: true };
+  for (const [name, remote] of Object.entries(STATIC_REMOTES)) {
+    const project = remotes[name]?.project;
+    remotes[name] = project ? { ...remote, project } : { ...remote };
+  }
+  const defaultRemote = env.INCUS_REMOTE || user?.["default-remote"] || "local";
+  return { dir: userDir, globalDir, defaultRemote, remotes };
+}
+
+/** Where the CLI keeps the pinned server certificate of a remote. */
+export function serverCertPath(config: CliConfig, remote: string): string {
+  const base = config.remotes[remote]?.global ? config.globalDir : config.dir;
+  return path.join(base, "servercerts", `${remote}.crt`);
+}
+
+/** Reads a file that may be absent. */
+export function readOptional(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Adds (or replaces) an HTTPS remote in `dir`/config.yml and pins its server certificate, as `incus remote add`
+ * does. Everything else in the file (comments included) is kept.
+ */
+export function saveCliRemote(
+  dir: string,
+  name: string,
+  remote: { addr: string; project?: string },
+  serverCert: string,
+): void {
+  fs.mkdirSync(path.join(dir, "servercerts"), { recursive: true, mode: 0o750 });
+  const file = path.join(dir, "config.yml");
+  const existing = readOptional(file);
+  const doc = parseDocument(existing ?? stringify({ "default-remote": "local", remotes: {} }));
+  if (!doc.has("remotes") || doc.get("remotes") === null) doc.set("remotes", doc.createNode({}));
+  const entry = { addr: remote.addr, project: remote.project ?? "default", protocol: "incus", public: false };
+  doc.setIn(["remotes", name], doc.createNode(entry));
+  fs.writeFileSync(path.join(dir, "servercerts", `${name}.crt`), serverCert, { mode: 0o644 });
+  fs.writeFileSync(file, doc.toString(), { mode: 0o600 });
+}

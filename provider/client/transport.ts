@@ -1,0 +1,58 @@
+// Connections: one keep-alive undici pool per endpoint for the process, and the TLS settings HTTPS requests and the
+// events websocket share.
+import { X509Certificate } from "node:crypto";
+import type { ConnectionOptions, PeerCertificate } from "node:tls";
+import { Pool } from "undici";
+import { type Endpoint, endpointKey, type HttpsEndpoint } from "./endpoint";
+
+/** The origin undici and ws see; on the unix socket the host part is ignored by Incus. */
+export function originOf(endpoint: Endpoint): string {
+  return endpoint.kind === "unix" ? "http://unix.socket" : endpoint.url;
+}
+
+/** The error code when the server shows a certificate other than the pinned one (but one the pin vouches for). */
+export const PIN_MISMATCH = "ERR_INCUS_SERVER_CERT_MISMATCH";
+
+/**
+ * A pinned certificate is the only trust anchor and must equal the leaf exactly; its names are not checked, as the
+ * incus CLI does not check them either (servers are reached by IP). A CA verifies the chain and the host name.
+ */
+export function tlsOptions(e: HttpsEndpoint): ConnectionOptions {
+  const pinned = e.serverCert;
+  if (!pinned) return { cert: e.clientCert, key: e.clientKey, ca: e.ca };
+  const expected = new X509Certificate(pinned).fingerprint256;
+  return {
+    cert: e.clientCert,
+    key: e.clientKey,
+    ca: pinned,
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+      if (cert.fingerprint256 === expected) return undefined;
+      return Object.assign(new Error(`server certificate ${cert.fingerprint256} is not the pinned ${expected}`), {
+        code: PIN_MISMATCH,
+      });
+    },
+  };
+}
+
+const pools = new Map<string, Pool>();
+
+/** One keep-alive pool per endpoint, shared by every client in the process. Idle sockets do not hold the process. */
+export function poolFor(endpoint: Endpoint): Pool {
+  const key = endpointKey(endpoint);
+  let pool = pools.get(key);
+  if (!pool) {
+    const common = { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, allowH2: false };
+    pool =
+      endpoint.kind === "unix"
+        ? new Pool(originOf(endpoint), { ...common, socketPath: endpoint.socketPath })
+        : new Pool(originOf(endpoint), { ...common, connect: tlsOptions(endpoint) });
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+export async function closePools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.close()));
+}

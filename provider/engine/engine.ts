@@ -1,0 +1,389 @@
+// The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
+// full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
+import { isDeepStrictEqual } from "node:util";
+import { IncusClient, IncusError, isAlreadyExists, isNotFound, isPreconditionFailed } from "../client";
+import { clientFor, defaultProject } from "./connection";
+import { containsUnknown, fieldName, isUnknown, unknownPaths } from "./inputs";
+import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+export interface DiffResult {
+  changes: boolean;
+  replaces?: string[];
+  deleteBeforeReplace?: boolean;
+}
+type State = Record<string, unknown>;
+
+const PROVIDER_KEY = "__provider";
+/** PUT attempts before a run of 412s (a writer racing us every time) is reported as an error. */
+const MAX_PUT_ATTEMPTS = 6;
+
+function withoutProvider(o: State): State {
+  const { [PROVIDER_KEY]: _ignored, ...rest } = o ?? {};
+  return rest;
+}
+
+/** An error that leaves the object in state: it exists on the server although a later step failed. */
+class PartialFailure extends Error {
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: State,
+  ) {
+    super(message);
+  }
+  get reasons(): string[] {
+    return [this.message];
+  }
+}
+
+export class KindEngine<I extends CommonInputs> {
+  constructor(readonly spec: KindSpec<I>) {}
+
+  private api(field: string): string {
+    return this.spec.fields[field as keyof I & string]?.api ?? field;
+  }
+
+  private entries(): [string, FieldSpec][] {
+    return Object.entries(this.spec.fields) as [string, FieldSpec][];
+  }
+
+  /** A live field as the program would write it. */
+  private liveValue(field: string, fs: FieldSpec, live: Live): unknown {
+    const raw = live[this.api(field)];
+    const v = fs.fromLive ? fs.fromLive(raw) : raw;
+    if (v === undefined || v === null) return fs.empty;
+    if (fs.serverKeys && v && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v as State).filter(([k]) => !fs.serverKeys!(k)));
+    }
+    return v;
+  }
+
+  private fieldEqual(fs: FieldSpec, desired: unknown, live: unknown, liveRaw: unknown): boolean {
+    if (fs.serverKeys && desired && typeof desired === "object") {
+      // A server key the program sets is compared; one it leaves alone is the server's business.
+      const liveMap = (liveRaw ?? {}) as State;
+      const d = desired as State;
+      const managedLive = Object.fromEntries(Object.entries(liveMap).filter(([k]) => k in d || !fs.serverKeys!(k)));
+      return isDeepStrictEqual(d, managedLive);
+    }
+    return isDeepStrictEqual(desired, live ?? fs.empty);
+  }
+
+  /** Fields whose desired value differs from the live object, by mode. */
+  changedFields(inputs: State, live: Live): { update: string[]; replace: string[] } {
+    const out = { update: [] as string[], replace: [] as string[] };
+    for (const [field, fs] of this.entries()) {
+      const desired = inputs[field];
+      if (desired === undefined || fs.mode === "create") continue;
+      const raw = fs.fromLive ? fs.fromLive(live[this.api(field)]) : live[this.api(field)];
+      if (containsUnknown(desired) || !this.fieldEqual(fs, desired, this.liveValue(field, fs, live), raw)) {
+        out[fs.mode === "replace" ? "replace" : "update"].push(field);
+      }
+    }
+    return out;
+  }
+
+  /** One line per difference, in the program's terms, for the preview (dynamic providers get no detailed diff). */
+  describeChanges(inputs: State, live: Live, fields: string[]): string[] {
+    const lines: string[] = [];
+    const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
+    for (const field of fields) {
+      const fs = this.spec.fields[field as keyof I & string]!;
+      const desired = inputs[field];
+      const current = this.liveValue(field, fs, live);
+      if (fs.serverKeys && desired && typeof desired === "object" && current && typeof current === "object") {
+        const d = desired as State;
+        const l = { ...(current as State), ...Object.fromEntries(Object.entries((live[this.api(field)] ?? {}) as State).filter(([k]) => k in d)) };
+        for (const key of new Set([...Object.keys(d), ...Object.keys(l)])) {
+          if (!isDeepStrictEqual(d[key], l[key])) lines.push(`${field}[${JSON.stringify(key)}]: server has ${show(l[key])}, program wants ${show(d[key])}`);
+        }
+      } else {
+        lines.push(`${field}: server has ${show(current)}, program wants ${show(desired)}`);
+      }
+    }
+    return lines;
+  }
+
+  /** The full PUT body: live writable fields, with the program's fields laid over them. */
+  putBody(inputs: State, live: Live): State {
+    const body: State = {};
+    for (const key of this.spec.putExtras ?? []) if (live[key] !== undefined) body[key] = live[key];
+    for (const [field, fs] of this.entries()) {
+      if (fs.mode !== "update") continue;
+      const api = this.api(field);
+      const desired = inputs[field];
+      if (desired === undefined) {
+        if (live[api] !== undefined) body[api] = live[api];
+      } else if (fs.serverKeys && typeof desired === "object" && desired) {
+        const kept = Object.entries((live[api] ?? {}) as State).filter(([k]) => fs.serverKeys!(k) && !(k in (desired as State)));
+        body[api] = { ...Object.fromEntries(kept), ...(desired as State) };
+      } else {
+        body[api] = desired;
+      }
+    }
+    return body;
+  }
+
+  private createBody(inputs: I): State {
+    if (this.spec.createBody) return this.spec.createBody(inputs);
+    const body: State = { name: inputs.name };
+    for (const [field, fs] of this.entries()) {
+      const v = (inputs as State)[field];
+      if (v !== undefined && fs.mode !== "create") body[this.api(field)] = v;
+    }
+    return body;
+  }
+
+  private context(state: State): Context {
+    const client = clientFor(state);
+    return {
+      client,
+      project: this.spec.scoped ? ((state.project as string | undefined) ?? defaultProject(client)) : undefined,
+      type: this.spec.type,
+    };
+  }
+
+  private reqOpts(ctx: Context) {
+    return { project: this.spec.scoped ? (ctx.project ?? null) : null };
+  }
+
+  private idOf(state: State, ctx: Context): string {
+    const path = this.spec.path(state as I);
+    return this.spec.scoped && ctx.project && ctx.project !== "default" ? `${path}?project=${encodeURIComponent(ctx.project)}` : path;
+  }
+
+  private describe(state: State, ctx: Context): string {
+    const where = this.spec.scoped ? ` in project "${ctx.project ?? "default"}"` : "";
+    return `${this.spec.type} "${state.name}"${where}`;
+  }
+
+  private fail(state: State, ctx: Context, err: unknown): never {
+    const text = err instanceof IncusError ? err.message : err instanceof Error ? err.message : String(err);
+    const e = new Error(`${this.describe(state, ctx)}: ${text}`);
+    if (err instanceof Error && err.stack) e.stack = e.message + "\n" + err.stack.split("\n").slice(1).join("\n");
+    throw e;
+  }
+
+  /** null when the object is gone. */
+  async readLive(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
+    try {
+      const res = await ctx.client.get<Live>(this.spec.path(state as I), this.reqOpts(ctx));
+      return { live: res.value, etag: res.etag };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Outputs: the checked inputs plus the kind's values read from the live object (status, fingerprint, …). */
+  private outputs(inputs: State, live: Live, ctx: Context): State {
+    const outs: State = { ...inputs };
+    if (this.spec.scoped) outs.project = ctx.project;
+    for (const key of this.spec.outputKeys ?? []) outs[key] = null;
+    Object.assign(outs, this.spec.outputs?.(live, inputs as I) ?? {});
+    return outs;
+  }
+
+  // ---- the ResourceProvider methods -------------------------------------------------------------------------
+
+  async check(_olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
+    const raw = withoutProvider(news);
+    const unknown = unknownPaths(raw).map((p) => p.join("\u0000"));
+    const underUnknown = (path: PropertyKey[]) => {
+      const key = path.map(String).join("\u0000");
+      return unknown.some((u) => key === u || key.startsWith(u + "\u0000"));
+    };
+    const parsed = this.spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      const failures = parsed.error.issues
+        .filter((i) => !underUnknown(i.path))
+        .map((i) => ({ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${i.message}` }));
+      // Values still unknown in a preview are checked again when they are known.
+      return failures.length ? { failures } : { inputs: raw };
+    }
+    const inputs = parsed.data as State;
+    if (this.spec.scoped && inputs.project === undefined) inputs.project = defaultProject(clientFor(inputs));
+    return { inputs };
+  }
+
+  async diff(_id: string, olds: State, news: State): Promise<DiffResult> {
+    news = withoutProvider(news);
+    olds = withoutProvider(olds);
+    const replaces = new Set<string>();
+    const identity = ["project", "remote", ...(this.spec.identity ?? [])];
+    for (const key of identity) {
+      if (news[key] !== undefined && !isDeepStrictEqual(news[key], olds[key])) replaces.add(key);
+    }
+    const renamed = news.name !== olds.name;
+    if (renamed && (!this.spec.renamable || isUnknown(news.name))) replaces.add("name");
+    if (replaces.size) return { changes: true, replaces: [...replaces], deleteBeforeReplace: !renamed };
+
+    const ctx = this.context(olds);
+    const found = await this.readLive(ctx, olds);
+    if (!found) {
+      // Deleted behind our back: re-create it under the same name.
+      return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
+    }
+    const changed = this.changedFields(news, found.live);
+    const extra = this.spec.extraDiff?.(news as I, found.live) ?? [];
+    const lines = [...this.describeChanges(news, found.live, [...changed.replace, ...changed.update]), ...extra];
+    // The engine shows this under the resource: it is the only way a dynamic provider can say what differs.
+    for (const line of lines) console.log(`${this.describe(olds, ctx)}: ${line}`);
+    if (changed.replace.length) return { changes: true, replaces: changed.replace, deleteBeforeReplace: !renamed };
+    return { changes: renamed || changed.update.length > 0 || extra.length > 0 };
+  }
+
+  async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
+    const inputs = withoutProvider(inputsRaw) as I & State;
+    const ctx = this.context(inputs);
+    try {
+      if (this.spec.create) await this.spec.create(ctx, inputs);
+      else {
+        const collection = this.spec.collection?.(inputs) ?? this.spec.path(inputs).replace(/\/[^/]+$/, "");
+        await ctx.client.post(collection, this.createBody(inputs), this.reqOpts(ctx));
+      }
+    } catch (err) {
+      if (!isAlreadyExists(err)) this.fail(inputs, ctx, err);
+      if (!inputs.adopt) {
+        this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+      }
+    }
+    const id = this.idOf(inputs, ctx);
+    try {
+      // An adopted object is changed only where the program differs from it; a new one only gets the extras.
+      const live = await this.converge(ctx, inputs);
+      return { id, outs: this.outputs(inputs, live, ctx) };
+    } catch (err) {
+      // The object exists: keep it in state so nothing is leaked, and report what failed.
+      const found = await this.readLive(ctx, inputs).catch(() => null);
+      const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
+      throw new PartialFailure(`${this.describe(inputs, ctx)} was created but is not ready: ${(err as Error).message}`, id, props);
+    }
+  }
+
+  private async mustRead(ctx: Context, state: State): Promise<{ live: Live; etag?: string }> {
+    const found = await this.readLive(ctx, state);
+    if (!found) throw new IncusError(404, "the object disappeared", "GET", this.spec.path(state as I));
+    return found;
+  }
+
+  /**
+   * Brings the live object to the program's fields: a full PUT guarded by If-Match. On 412 someone else wrote
+   * in between: read again and rebuild, so their change to anything the program does not manage is kept.
+   */
+  private async converge(ctx: Context, inputs: I & State): Promise<Live> {
+    let { live, etag } = await this.mustRead(ctx, inputs);
+    let changed = this.changedFields(inputs, live).update;
+    if (changed.length) {
+      // Some changes need the object in another state first (a stopped instance); the kind says how.
+      const undo = await this.spec.aroundUpdate?.(ctx, inputs, live, changed);
+      try {
+        for (let attempt = 1; changed.length; attempt++) {
+          if (undo) ({ live, etag } = await this.mustRead(ctx, inputs)); // the state change moved the ETag
+          try {
+            await ctx.client.put(this.spec.path(inputs), this.putBody(inputs, live), { ...this.reqOpts(ctx), etag });
+            break;
+          } catch (err) {
+            if (!isPreconditionFailed(err) || attempt >= MAX_PUT_ATTEMPTS) throw err;
+            ({ live, etag } = await this.mustRead(ctx, inputs));
+            changed = this.changedFields(inputs, live).update;
+          }
+        }
+      } finally {
+        if (undo) await undo();
+      }
+      live = (await this.mustRead(ctx, inputs)).live;
+    }
+    if (this.spec.extraDiff?.(inputs, live).length && this.spec.applyExtra) {
+      await this.spec.applyExtra(ctx, inputs, live);
+      live = (await this.mustRead(ctx, inputs)).live;
+    }
+    return live;
+  }
+
+  async read(id: string, props: State): Promise<{ id?: string; props?: State; inputs?: State }> {
+    props = withoutProvider(props);
+    if (props.name === undefined) return this.readById(id, props);
+    const ctx = this.context(props);
+    const found = await this.readLive(ctx, props);
+    if (!found) return {};
+    const outs = this.outputs(this.inputsFrom(props, found.live), found.live, ctx);
+    return { id, props: outs, inputs: this.inputsFrom(props, found.live) };
+  }
+
+  /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */
+  private inputsFrom(props: State, live: Live): State {
+    const outputOnly = new Set(this.spec.outputKeys ?? []);
+    const inputs: State = Object.fromEntries(Object.entries(props).filter(([k, v]) => !outputOnly.has(k) && v !== undefined && v !== null));
+    for (const [field, fs] of this.entries()) {
+      if (inputs[field] === undefined || fs.mode === "create") continue;
+      if (fs.serverKeys && typeof inputs[field] === "object") {
+        const rawLive = (live[this.api(field)] ?? {}) as State;
+        const mine = inputs[field] as State;
+        inputs[field] = Object.fromEntries(Object.entries(rawLive).filter(([k]) => k in mine || !fs.serverKeys!(k)));
+      } else {
+        inputs[field] = this.liveValue(field, fs, live);
+      }
+    }
+    return inputs;
+  }
+
+  /** `Kind.get(name, id)`: the id is the object's API path (with `?project=`). */
+  private async readById(id: string, props: State) {
+    const [path, query] = id.split("?", 2);
+    const project = new URLSearchParams(query ?? "").get("project") ?? "default";
+    const ctx = this.context({ ...props, project });
+    try {
+      const res = await ctx.client.get<Live>(path, this.reqOpts(ctx));
+      const live = res.value;
+      const outs = this.outputs({ name: live.name, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
+      return { id, props: outs };
+    } catch (err) {
+      if (isNotFound(err)) return {};
+      throw err;
+    }
+  }
+
+  async update(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
+    const olds = withoutProvider(oldsRaw);
+    const news = withoutProvider(newsRaw) as I & State;
+    const ctx = this.context(news);
+    try {
+      if (news.name !== olds.name) await this.rename(ctx, olds, news);
+      const live = await this.converge(ctx, news);
+      return { outs: this.outputs(news, live, ctx) };
+    } catch (err) {
+      this.fail(news, ctx, err);
+    }
+  }
+
+  private async rename(ctx: Context, olds: State, news: State): Promise<void> {
+    const from = this.spec.path(olds as I);
+    const undo = this.spec.aroundUpdate ? await this.spec.aroundUpdate(ctx, news as I, (await this.mustRead(ctx, olds)).live, ["name"]) : undefined;
+    try {
+      await ctx.client.post(from, { name: news.name }, this.reqOpts(ctx));
+    } finally {
+      if (undo) await undo();
+    }
+  }
+
+  async delete(_id: string, propsRaw: State): Promise<void> {
+    const props = withoutProvider(propsRaw) as I & State;
+    const ctx = this.context(props);
+    try {
+      const found = await this.readLive(ctx, props);
+      if (!found) return;
+      if (this.spec.delete) await this.spec.delete(ctx, props, found.live);
+      else await ctx.client.delete(this.spec.path(props), this.reqOpts(ctx));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      this.fail(props, ctx, err);
+    }
+  }
+}
+
+export type { IncusClient };

@@ -1,0 +1,81 @@
+// Input building blocks shared by every kind: Incus names, string-valued config maps, connection settings, and
+// the handling of values that are still unknown during a preview.
+import { z } from "zod";
+
+/** What the Pulumi engine sends for a value that is not known yet (preview of a value computed by another resource). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(v: unknown): boolean {
+  return v === UNKNOWN;
+}
+
+/** Paths (dotted, as zod reports them) of every unknown value inside an input object. */
+export function unknownPaths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+  if (isUnknown(value)) return [prefix];
+  if (Array.isArray(value)) return value.flatMap((v, i) => unknownPaths(v, [...prefix, i]));
+  if (value && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => unknownPaths(v, [...prefix, k]));
+  }
+  return [];
+}
+
+export function containsUnknown(value: unknown): boolean {
+  return unknownPaths(value).length > 0;
+}
+
+/** Incus stores every config value as a string; numbers and booleans are accepted and turned into strings. */
+export const configValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+export const configMap = z.record(z.string().min(1, "config keys must not be empty"), configValue);
+
+/** A device: `type` plus string options. */
+export const device = z.record(z.string(), configValue).refine((d) => typeof d.type === "string" && d.type !== "", {
+  message: "every device needs a `type` (nic, disk, proxy, …)",
+});
+export const deviceMap = z.record(z.string().min(1), device);
+
+/** Object names most kinds accept: no slashes, no leading dot or space, at most 63 characters here for safety. */
+export const objectName = z
+  .string()
+  .min(1, "must not be empty")
+  .max(63, "at most 63 characters")
+  .refine((s) => !/[\/\\\s]/.test(s) && !s.startsWith("."), { message: "must not contain slashes or spaces, or start with a dot" });
+
+/** Instance names are DNS labels (Incus rule): letters, digits and hyphens, not starting with a digit or hyphen. */
+export const hostName = z
+  .string()
+  .min(1, "must not be empty")
+  .max(63, "at most 63 characters (a DNS label)")
+  .regex(/^[a-zA-Z][a-zA-Z0-9-]*$/, "must be a DNS label: letters, digits and '-', starting with a letter")
+  .refine((s) => !s.endsWith("-"), { message: "must not end with '-'" });
+
+/** Network interface names are limited to 15 characters by the kernel. */
+export const interfaceName = hostName.refine((s) => s.length <= 15, { message: "at most 15 characters (a network interface name)" });
+
+/** Settings every resource may carry to override the provider-wide ones from stack config (incus:*). */
+export const connectionFields = {
+  /** Remote from the incus CLI config ("local" or a configured HTTPS remote). */
+  remote: z.string().min(1).optional(),
+  /** Explicit unix socket path. */
+  socket: z.string().min(1).optional(),
+  /** The incus CLI config directory (remotes, client certificate). */
+  configDir: z.string().min(1).optional(),
+};
+
+/** A logical Pulumi name turned into a name Incus accepts (used when `name` is not given). */
+export function sanitizeName(logical: string, max = 63): string {
+  let s = logical.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-");
+  s = s.replace(/^[^a-z]+/, "").replace(/-+$/, "");
+  if (!s) s = "x";
+  return s.slice(0, max).replace(/-+$/, "");
+}
+
+/** zod issue path → the field name a user sees: `config["limits.cpu"]`, `devices.root.pool`, `profiles[1]`. */
+export function fieldName(path: PropertyKey[]): string {
+  let out = "";
+  for (const p of path) {
+    if (typeof p === "number") out += `[${p}]`;
+    else if (typeof p === "string" && /^[A-Za-z_][A-Za-z0-9_]*$/.test(p)) out += out ? `.${p}` : p;
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
+  return out || "(inputs)";
+}

@@ -1,0 +1,95 @@
+// What a kind declares. The engine (engine.ts) does check, diff, create, read, update and delete for every kind
+// from this declaration; a kind adds code only where Incus itself behaves differently (hooks).
+import type { z } from "zod";
+import type { IncusClient } from "../client";
+
+/** How one input field maps to the Incus object and what a change to it means. */
+export interface FieldSpec {
+  /** The API's name for the field when it differs from the input name (`contentType` → `content_type`). */
+  api?: string;
+  /**
+   * update: changed in place by the PUT; replace: a change re-creates the object (Incus cannot change it);
+   * create: sent when the object is created and never compared afterwards (e.g. where an instance came from).
+   */
+  mode: "update" | "replace" | "create";
+  /**
+   * For string maps (config): keys the server fills in by itself. When the program does not set such a key it
+   * never shows as a change, and every PUT carries the live value over.
+   */
+  serverKeys?: (key: string) => boolean;
+  /** What the server reports when the field was never set ("" for description, {} for maps). */
+  empty?: unknown;
+  /** Brings a live value into the form the program uses before comparing (e.g. normalised rule lists). */
+  fromLive?: (live: unknown) => unknown;
+}
+
+/** Inputs every kind shares after check. */
+export interface CommonInputs {
+  name: string;
+  project?: string;
+  remote?: string;
+  socket?: string;
+  configDir?: string;
+  /** Take over an object that already exists instead of failing on "already exists". */
+  adopt?: boolean;
+}
+
+/** What a hook gets: the client for the resource's endpoint and the project the object lives in. */
+export interface Context {
+  client: IncusClient;
+  /** undefined for global kinds (projects, storage pools). */
+  project?: string;
+  /** The kind's type name, for messages. */
+  type: string;
+}
+
+export type Live = Record<string, unknown>;
+
+export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Record<string, unknown> = Record<string, unknown>> {
+  /** The Pulumi type name (`pulumi-nodejs:dynamic/incus:<type>`) and the word used in messages. */
+  type: string;
+  /** Validates and normalises the inputs, common fields included. */
+  schema: z.ZodType<I, any>;
+  /** Objects that live in a project (`?project=`), or global ones. */
+  scoped: boolean;
+  /** The API path of one object, from its identity fields (name and parents such as the pool). */
+  path(inputs: I): string;
+  /** Where a POST creates one (defaults to the parent of `path`). */
+  collection?(inputs: I): string;
+  /** Input fields that identify the object besides name and project (e.g. a volume's pool): a change replaces. */
+  identity?: (keyof I & string)[];
+  /** The fields the program manages on the object. */
+  fields: Partial<Record<keyof I & string, FieldSpec>>;
+  /** Incus can rename the object in place (POST {name}). */
+  renamable: boolean;
+  /** Body of the create POST (defaults to name plus every set field in API form). */
+  createBody?(inputs: I): Record<string, unknown>;
+  /** Values read from the live object that users want as outputs (status, fingerprint, …). */
+  outputs?(live: Live, inputs: I): O;
+  /** Output names that `outputs` sets, declared so the SDK class exposes them. */
+  outputKeys?: (keyof O & string)[];
+
+  // Hooks, for kinds whose life cycle is more than POST/PUT/DELETE.
+  /** Creates the object; returns nothing. Default: POST createBody to the collection. */
+  create?(ctx: Context, inputs: I): Promise<void>;
+  /** Runs before the PUT of an update that changes `changed` fields; returns an undo step (e.g. stop, then restart). */
+  aroundUpdate?(ctx: Context, inputs: I, live: Live, changed: string[]): Promise<(() => Promise<void>) | undefined>;
+  /** Differences the field comparison cannot see (e.g. running state, image aliases); names of what differs. */
+  extraDiff?(inputs: I, live: Live): string[];
+  /** Applies what extraDiff reported, after create and after the PUT of an update. */
+  applyExtra?(ctx: Context, inputs: I, live: Live): Promise<void>;
+  /** Deletes the object. Default: DELETE path. */
+  delete?(ctx: Context, inputs: I, live: Live): Promise<void>;
+  /** Body fields of the PUT that are not managed fields but must be echoed from live (e.g. a pool's source). */
+  putExtras?: string[];
+}
+
+/** Declares a kind with its input and output types inferred from the schema and the outputs function. */
+export function defineKind<I extends CommonInputs, O extends Record<string, unknown> = Record<string, never>>(spec: KindSpec<I, O>): KindSpec<I, O> {
+  return spec;
+}
+
+/** Typed readers for live values (the API sends JSON; outputs promise types). */
+export const liveString = (v: unknown): string => (typeof v === "string" ? v : "");
+export const liveStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+export const liveMap = (v: unknown): Record<string, string> => (v && typeof v === "object" ? (v as Record<string, string>) : {});

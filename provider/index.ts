@@ -1,0 +1,23 @@
+// What the dynamic providers require at run time (by package name, so nothing here is serialised into state),
+// and what tools and tests use directly.
+import { KindEngine } from "./engine/engine";
+import { kinds, type KindName } from "./kinds";
+
+export * from "./client";
+export { configure, providerSettings } from "./engine/connection";
+export { KindEngine } from "./engine/engine";
+export { sanitizeName, UNKNOWN } from "./engine/inputs";
+export { kinds, type KindName } from "./kinds";
+
+const engines = new Map<string, KindEngine<any>>();
+
+export function engineFor(type: KindName): KindEngine<any> {
+  let engine = engines.get(type);
+  if (!engine) {
+    const spec = kinds[type];
+    if (!spec) throw new Error(`pulumi-incus: unknown kind ${type}`);
+    engine = new KindEngine(spec as any);
+    engines.set(type, engine);
+  }
+  return engine;
+}

@@ -1,0 +1,17 @@
+// Every kind, by its Pulumi type name.
+import type { KindSpec } from "../engine/kind";
+import { network } from "./network";
+import { profile } from "./profile";
+import { project } from "./project";
+import { storagePool } from "./storagePool";
+import { storageVolume } from "./storageVolume";
+
+export const kinds = {
+  Project: project,
+  Profile: profile,
+  Network: network,
+  StoragePool: storagePool,
+  StorageVolume: storageVolume,
+} satisfies Record<string, KindSpec<any, any>>;
+
+export type KindName = keyof typeof kinds;

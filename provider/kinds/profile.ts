@@ -1,0 +1,28 @@
+// Profile: project-scoped (features.profiles). Config and devices are stored as given.
+import { z } from "zod";
+import { configMap, deviceMap } from "../engine/inputs";
+import { defineKind, liveStrings } from "../engine/kind";
+import { scopedFields, description, encode } from "./common";
+
+export const profileSchema = z.strictObject({
+  ...scopedFields(),
+  description,
+  config: configMap.optional(),
+  devices: deviceMap.optional(),
+});
+export type ProfileInputs = z.output<typeof profileSchema>;
+
+export const profile = defineKind({
+  type: "Profile",
+  schema: profileSchema,
+  scoped: true,
+  path: (i) => `/1.0/profiles/${encode(i.name)}`,
+  renamable: true,
+  fields: {
+    description: { mode: "update", empty: "" },
+    config: { mode: "update", empty: {}, serverKeys: (k) => k.startsWith("volatile.") },
+    devices: { mode: "update", empty: {} },
+  },
+  outputKeys: ["usedBy"],
+  outputs: (live) => ({ usedBy: liveStrings(live.used_by) }),
+});

@@ -1,0 +1,35 @@
+// Project: global. Its config carries features.*, which every PUT must repeat (omitting one turns it off and, for
+// features.profiles, deletes the project's default profile), so those are server keys carried over from live.
+import { z } from "zod";
+import { configMap } from "../engine/inputs";
+import { defineKind, liveStrings } from "../engine/kind";
+import { globalFields, description, encode } from "./common";
+
+export const projectSchema = z.strictObject({
+  ...globalFields(),
+  description,
+  config: configMap.optional(),
+  /** On destroy, also delete everything inside the project (instances, images, volumes, profiles). Off by default. */
+  deleteContents: z.boolean().optional(),
+});
+export type ProjectInputs = z.output<typeof projectSchema>;
+
+export const project = defineKind({
+  type: "Project",
+  schema: projectSchema,
+  scoped: false,
+  path: (i) => `/1.0/projects/${encode(i.name)}`,
+  renamable: true,
+  fields: {
+    description: { mode: "update", empty: "" },
+    config: { mode: "update", empty: {}, serverKeys: (k) => k.startsWith("features.") },
+  },
+  outputKeys: ["usedBy"],
+  outputs: (live) => ({ usedBy: liveStrings(live.used_by) }),
+  async delete(ctx, inputs) {
+    await ctx.client.delete(`/1.0/projects/${encode(inputs.name)}`, {
+      project: null,
+      query: inputs.deleteContents ? { force: true } : undefined,
+    });
+  },
+});
