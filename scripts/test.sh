@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The README's test command: sets up Node, the Pulumi CLI, the Incus daemon and the test image when missing, builds,
+# then runs every suite (unit, integration against the real daemon, e2e through the real engine).
+# Extra arguments go to jest (e.g. `scripts/test.sh --selectProjects unit`).
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+bash "$REPO_ROOT/scripts/setup-incus.sh"
+bash "$REPO_ROOT/scripts/setup-image.sh" >/dev/null
+cd "$REPO_ROOT"
+log "building"
+npx tsc -p tsconfig.json
+report="$(mktemp)"
+set +e
+npx jest --ci --maxWorkers=2 --json --outputFile="$report" "$@"
+rc=$?
+set -e
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  if (r.numTotalTests === 0) { console.log("no test ran"); process.exit(1); }
+' "$report" || rc=1
+rm -f "$report"
+exit $rc

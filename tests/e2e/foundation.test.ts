@@ -1,0 +1,62 @@
+// The dynamic-provider path end to end: the real engine runs a program directory, our provider is serialised,
+// loaded in the provider process and requires this package; the object it makes is real.
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { exampleStack, incusJson, REPO, uniqueSuffix } from "./harness";
+
+jest.setTimeout(180_000);
+
+describe("minimal program through the Automation API", () => {
+  it("previews, creates, changes nothing on a second up, and destroys a real profile", async () => {
+    const profileName = `pi-min-${uniqueSuffix()}`;
+    const t = await exampleStack("minimal", { profileName });
+    try {
+      const preview = await t.stack.preview();
+      expect(preview.changeSummary.create).toBe(2); // the stack and the profile
+      expect(t.writes(t.takeRequests())).toEqual([]);
+      expect(incusJson(`/1.0/profiles/${profileName}`)).toBeNull();
+
+      const up = await t.stack.up();
+      expect(up.summary.resourceChanges?.create).toBe(2);
+      expect(up.outputs.name.value).toBe(profileName);
+      const live = incusJson(`/1.0/profiles/${profileName}`);
+      expect(live.description).toBe("made by pulumi-incus");
+      expect(live.config["user.managed-by"]).toBe("pulumi");
+      expect(t.writes(t.takeRequests())).toEqual([`POST /1.0/profiles`]);
+
+      const again = await t.stack.up();
+      expect(again.summary.resourceChanges).toEqual({ same: 2 });
+      const requests = t.takeRequests();
+      expect(requests.length).toBeGreaterThan(0); // diff really read the live object
+      expect(t.writes(requests)).toEqual([]);
+
+      await t.stack.destroy();
+      expect(incusJson(`/1.0/profiles/${profileName}`)).toBeNull();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe("minimal program through the pulumi CLI", () => {
+  it("runs up and destroy in the program directory, as a user would", async () => {
+    const profileName = `pi-cli-${uniqueSuffix()}`;
+    const t = await exampleStack("minimal", { profileName });
+    const run = (...args: string[]) =>
+      execFileSync("pulumi", [...args, "--stack", t.stack.name, "--non-interactive"], {
+        cwd: path.join(REPO, "examples", "minimal"),
+        env: { ...process.env, ...t.env },
+        encoding: "utf8",
+      });
+    try {
+      run("up", "--yes", "--skip-preview");
+      expect(incusJson(`/1.0/profiles/${profileName}`)?.name).toBe(profileName);
+      const second = run("preview", "--expect-no-changes");
+      expect(second).toMatch(/2 unchanged/);
+      run("destroy", "--yes");
+      expect(incusJson(`/1.0/profiles/${profileName}`)).toBeNull();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
