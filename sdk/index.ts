@@ -1,6 +1,8 @@
 // pulumi-incus: every Incus kind as a Pulumi resource.
 //   import * as incus from "pulumi-incus";
 //   const web = new incus.Profile("web", { config: { "limits.cpu": 2 } });
+import { image, imageSchema } from "../provider/kinds/image";
+import { instance, instanceSchema } from "../provider/kinds/instance";
 import { network, networkSchema } from "../provider/kinds/network";
 import { profile, profileSchema } from "../provider/kinds/profile";
 import { project, projectSchema } from "../provider/kinds/project";
@@ -27,3 +29,11 @@ export type StoragePoolArgs = ArgsOf<typeof storagePoolSchema>;
 export const StorageVolume = resourceClass(storageVolume, storageVolumeSchema);
 export type StorageVolume = InstanceType<typeof StorageVolume>;
 export type StorageVolumeArgs = ArgsOf<typeof storageVolumeSchema>;
+
+export const Image = resourceClass(image, imageSchema);
+export type Image = InstanceType<typeof Image>;
+export type ImageArgs = ArgsOf<typeof imageSchema>;
+
+export const Instance = resourceClass(instance, instanceSchema);
+export type Instance = InstanceType<typeof Instance>;
+export type InstanceArgs = ArgsOf<typeof instanceSchema>;

@@ -218,12 +218,14 @@ export class KindEngine<I extends CommonInputs> {
     for (const key of identity) {
       if (news[key] !== undefined && !isDeepStrictEqual(news[key], olds[key])) replaces.add(key);
     }
-    const renamed = news.name !== olds.name;
+    const renamed = news.name !== olds.name && !this.spec.nameIsLabel;
     if (renamed && (!this.spec.renamable || isUnknown(news.name))) replaces.add("name");
     if (replaces.size) return { changes: true, replaces: [...replaces], deleteBeforeReplace: !renamed };
 
     const ctx = this.context(olds);
     const found = await this.readLive(ctx, olds);
+    // Identity learnt at create (an image's fingerprint) stays in the outputs, not in the program.
+    news = { ...this.learnt(olds), ...news };
     if (!found) {
       // Deleted behind our back: re-create it under the same name.
       return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
@@ -238,10 +240,10 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
-    const inputs = withoutProvider(inputsRaw) as I & State;
+    let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
     try {
-      if (this.spec.create) await this.spec.create(ctx, inputs);
+      if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, inputs)) ?? {}) };
       else {
         const collection = this.spec.collection?.(inputs) ?? this.spec.path(inputs).replace(/\/[^/]+$/, "");
         await ctx.client.post(collection, this.createBody(inputs), this.reqOpts(ctx));
@@ -263,6 +265,11 @@ export class KindEngine<I extends CommonInputs> {
       const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
       throw new PartialFailure(`${this.describe(inputs, ctx)} was created but is not ready: ${(err as Error).message}`, id, props);
     }
+  }
+
+  /** Output-only identity that later calls need to find the object (declared by the kind as outputs). */
+  private learnt(olds: State): State {
+    return Object.fromEntries((this.spec.outputKeys ?? []).filter((k) => olds[k] !== undefined && olds[k] !== null).map((k) => [k, olds[k]]));
   }
 
   private async mustRead(ctx: Context, state: State): Promise<{ live: Live; etag?: string }> {
@@ -350,10 +357,10 @@ export class KindEngine<I extends CommonInputs> {
 
   async update(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
     const olds = withoutProvider(oldsRaw);
-    const news = withoutProvider(newsRaw) as I & State;
+    const news = { ...this.learnt(olds), ...withoutProvider(newsRaw) } as I & State;
     const ctx = this.context(news);
     try {
-      if (news.name !== olds.name) await this.rename(ctx, olds, news);
+      if (news.name !== olds.name && !this.spec.nameIsLabel) await this.rename(ctx, olds, news);
       const live = await this.converge(ctx, news);
       return { outs: this.outputs(news, live, ctx) };
     } catch (err) {

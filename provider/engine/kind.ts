@@ -62,6 +62,8 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   fields: Partial<Record<keyof I & string, FieldSpec>>;
   /** Incus can rename the object in place (POST {name}). */
   renamable: boolean;
+  /** The name is only a label in Pulumi (images are identified by fingerprint): a change of it touches nothing. */
+  nameIsLabel?: boolean;
   /** Body of the create POST (defaults to name plus every set field in API form). */
   createBody?(inputs: I): Record<string, unknown>;
   /** Values read from the live object that users want as outputs (status, fingerprint, …). */
@@ -70,8 +72,8 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   outputKeys?: (keyof O & string)[];
 
   // Hooks, for kinds whose life cycle is more than POST/PUT/DELETE.
-  /** Creates the object; returns nothing. Default: POST createBody to the collection. */
-  create?(ctx: Context, inputs: I): Promise<void>;
+  /** Creates the object. Default: POST createBody to the collection. Returns identity learnt on the way (an image's fingerprint). */
+  create?(ctx: Context, inputs: I): Promise<Record<string, unknown> | void>;
   /** Runs before the PUT of an update that changes `changed` fields; returns an undo step (e.g. stop, then restart). */
   aroundUpdate?(ctx: Context, inputs: I, live: Live, changed: string[]): Promise<(() => Promise<void>) | undefined>;
   /** Differences the field comparison cannot see (e.g. running state, image aliases); names of what differs. */

@@ -1,5 +1,7 @@
 // Every kind, by its Pulumi type name.
 import type { KindSpec } from "../engine/kind";
+import { image } from "./image";
+import { instance } from "./instance";
 import { network } from "./network";
 import { profile } from "./profile";
 import { project } from "./project";
@@ -12,6 +14,8 @@ export const kinds = {
   Network: network,
   StoragePool: storagePool,
   StorageVolume: storageVolume,
+  Image: image,
+  Instance: instance,
 } satisfies Record<string, KindSpec<any, any>>;
 
 export type KindName = keyof typeof kinds;

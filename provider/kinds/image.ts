@@ -1,0 +1,212 @@
+// Image: project-scoped (features.images), identified by its content fingerprint. It comes from a local tarball
+// (unified, or split into metadata + rootfs; streamed, never read whole into memory) or from an image server. New
+// content is a new image, so a changed file or source replaces it. Aliases are separate objects in Incus; the
+// program's list is kept exactly (created, re-pointed, or removed).
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { isAlreadyExists, isNotFound } from "../client";
+import { configMap, objectName } from "../engine/inputs";
+import { type Context, defineKind, type Live } from "../engine/kind";
+import { encode, scopedFields } from "./common";
+
+const fileSchema = z.string().min(1).refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
+
+const sourceSchema = z.strictObject({
+  /** Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). */
+  server: z.url({ protocol: /^https?$/ }),
+  protocol: z.enum(["simplestreams", "incus"]).default("simplestreams"),
+  alias: z.string().min(1).optional(),
+  fingerprint: z.string().regex(/^[0-9a-f]{12,64}$/, "a hex fingerprint (at least 12 characters)").optional(),
+  /** PEM certificate of an incus-protocol server that is not publicly trusted. */
+  certificate: z.string().optional(),
+  /** Project on the source server. */
+  project: z.string().optional(),
+}).refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
+
+const streamHashCache = new Map<string, string>();
+
+/** sha256 of the files, read in chunks; cached per path, size and mtime so repeated previews do not re-read. */
+function fingerprintOf(files: string[]): string {
+  const key = files.map((f) => {
+    const st = fs.statSync(f);
+    return `${path.resolve(f)}:${st.size}:${st.mtimeMs}`;
+  }).join("|");
+  const cached = streamHashCache.get(key);
+  if (cached) return cached;
+  const hash = createHash("sha256");
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (const f of files) {
+    const fd = fs.openSync(f, "r");
+    try {
+      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  const fp = hash.digest("hex");
+  streamHashCache.set(key, fp);
+  return fp;
+}
+
+export const imageSchema = z
+  .strictObject({
+    ...scopedFields(),
+    /** A unified image tarball (metadata.yaml + rootfs/). */
+    file: fileSchema.optional(),
+    /** A split image: the metadata tarball, with `rootfsFile`. */
+    metadataFile: fileSchema.optional(),
+    rootfsFile: fileSchema.optional(),
+    /** Copy from an image server instead. */
+    source: sourceSchema.optional(),
+    aliases: z.array(objectName).refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" }).optional(),
+    properties: configMap.optional(),
+    public: z.boolean().optional(),
+    autoUpdate: z.boolean().optional(),
+    /** Profiles applied to instances made from this image (Incus default: ["default"]). */
+    profiles: z.array(objectName).optional(),
+    /** Filled in by check from the local file(s): a new fingerprint means new content. */
+    fingerprint: z.string().optional(),
+  })
+  .superRefine((i, ctx) => {
+    const ways = [i.file, i.metadataFile ?? i.rootfsFile, i.source].filter((x) => x !== undefined).length;
+    if (ways !== 1) ctx.addIssue({ code: "custom", path: ["file"], message: "give exactly one of `file`, `metadataFile` + `rootfsFile`, or `source`" });
+    if ((i.metadataFile === undefined) !== (i.rootfsFile === undefined)) {
+      ctx.addIssue({ code: "custom", path: [i.metadataFile ? "rootfsFile" : "metadataFile"], message: "a split image needs both `metadataFile` and `rootfsFile`" });
+    }
+  })
+  .transform((i) => {
+    const files = i.file ? [i.file] : i.metadataFile && i.rootfsFile ? [i.metadataFile, i.rootfsFile] : [];
+    return files.length ? { ...i, fingerprint: fingerprintOf(files) } : i;
+  });
+export type ImageInputs = z.output<typeof imageSchema>;
+
+function imagePath(i: ImageInputs): string {
+  if (!i.fingerprint) throw new Error("the image's fingerprint is not known yet");
+  return `/1.0/images/${encode(i.fingerprint)}`;
+}
+
+function liveAliases(live: Live): string[] {
+  return (Array.isArray(live.aliases) ? live.aliases : []).map((a: { name?: string }) => a?.name ?? "").filter(Boolean).sort();
+}
+
+/** Query-string form Incus reads from X-Incus-* upload headers. */
+function headerList(key: string, values: string[]): string {
+  return values.map((v) => `${key}=${encodeURIComponent(v)}`).join("&");
+}
+
+async function upload(ctx: Context, inputs: ImageInputs): Promise<string> {
+  const headers: Record<string, string> = {
+    "x-incus-public": String(inputs.public ?? false),
+    "x-incus-fingerprint": inputs.fingerprint!,
+  };
+  if (inputs.profiles) headers["x-incus-profiles"] = headerList("profile", inputs.profiles);
+  if (inputs.properties) {
+    headers["x-incus-properties"] = Object.entries(inputs.properties).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+  }
+  let body: unknown;
+  if (inputs.file) {
+    headers["x-incus-filename"] = path.basename(inputs.file);
+    body = fs.createReadStream(inputs.file);
+  } else {
+    // Split image: multipart with parts named metadata and rootfs; Blobs backed by the files stream lazily.
+    const form = new FormData();
+    form.append("metadata", await fs.openAsBlob(inputs.metadataFile!), path.basename(inputs.metadataFile!));
+    form.append("rootfs", await fs.openAsBlob(inputs.rootfsFile!), path.basename(inputs.rootfsFile!));
+    body = form;
+  }
+  const res = await ctx.client.post<unknown>("/1.0/images", body, { project: ctx.project, headers, timeoutMs: 30 * 60_000 });
+  const meta = (res.operation?.metadata ?? {}) as { fingerprint?: string };
+  return meta.fingerprint ?? inputs.fingerprint!;
+}
+
+async function copyFromServer(ctx: Context, inputs: ImageInputs): Promise<string> {
+  const s = inputs.source!;
+  const res = await ctx.client.post<unknown>(
+    "/1.0/images",
+    {
+      source: {
+        type: "image",
+        mode: "pull",
+        server: s.server,
+        protocol: s.protocol,
+        ...(s.alias ? { alias: s.alias } : { fingerprint: s.fingerprint }),
+        ...(s.certificate ? { certificate: s.certificate } : {}),
+        ...(s.project ? { project: s.project } : {}),
+      },
+      public: inputs.public ?? false,
+      auto_update: inputs.autoUpdate ?? false,
+      ...(inputs.properties ? { properties: inputs.properties } : {}),
+      ...(inputs.profiles ? { profiles: inputs.profiles } : {}),
+    },
+    { project: ctx.project, timeoutMs: 30 * 60_000 },
+  );
+  const fp = (res.operation?.metadata as { fingerprint?: string } | undefined)?.fingerprint;
+  if (!fp) throw new Error("the image server copy finished without reporting a fingerprint");
+  return fp;
+}
+
+export const image = defineKind({
+  type: "Image",
+  schema: imageSchema,
+  scoped: true,
+  path: imagePath,
+  collection: () => "/1.0/images",
+  nameIsLabel: true,
+  renamable: false,
+  identity: ["fingerprint", "file", "metadataFile", "rootfsFile", "source"],
+  fields: {
+    public: { mode: "update", empty: false },
+    autoUpdate: { mode: "update", api: "auto_update", empty: false },
+    // Properties come from metadata.yaml too; only the ones the program sets are its business.
+    properties: { mode: "update", empty: {}, serverKeys: () => true },
+    profiles: { mode: "update", empty: [] },
+  },
+  putExtras: ["expires_at"],
+  outputKeys: ["fingerprint", "size", "architecture", "imageType", "createdAt"],
+  outputs: (live) => ({
+    fingerprint: String(live.fingerprint ?? ""),
+    size: Number(live.size ?? 0),
+    architecture: String(live.architecture ?? ""),
+    imageType: String(live.type ?? ""),
+    createdAt: String(live.created_at ?? ""),
+  }),
+
+  // Same content already in the store fails with "already exists"; the engine then adopts it or says so.
+  async create(ctx, inputs) {
+    return { fingerprint: inputs.source ? await copyFromServer(ctx, inputs) : await upload(ctx, inputs) };
+  },
+
+  extraDiff(inputs, live) {
+    if (!inputs.aliases) return [];
+    const want = [...inputs.aliases].sort();
+    const have = liveAliases(live);
+    return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${JSON.stringify(have)}, program wants ${JSON.stringify(want)}`];
+  },
+
+  async applyExtra(ctx, inputs, live) {
+    const want = new Set(inputs.aliases ?? []);
+    const have = new Set(liveAliases(live));
+    const opts = { project: ctx.project };
+    for (const name of have) if (!want.has(name)) await ctx.client.delete(`/1.0/images/aliases/${encode(name)}`, opts);
+    for (const name of want) {
+      if (have.has(name)) continue;
+      try {
+        await ctx.client.post("/1.0/images/aliases", { name, target: live.fingerprint, description: "" }, opts);
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        // The alias names another image: the program says it names this one.
+        await ctx.client.put(`/1.0/images/aliases/${encode(name)}`, { target: live.fingerprint, description: "" }, opts);
+      }
+    }
+  },
+
+  async delete(ctx, inputs) {
+    try {
+      await ctx.client.delete(imagePath(inputs), { project: ctx.project });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  },
+});

@@ -1,0 +1,133 @@
+// Instance: project-scoped. Created from an image (an Image resource's fingerprint, a local alias or fingerprint,
+// or an image server), with profiles (order kept), config and devices. `running` is desired state. Incus keeps
+// runtime state in config (volatile.*, image.*): never diffed, always carried over in PUTs. Renames and keys that
+// only take effect at start need the instance stopped: it is stopped, changed, and started again.
+import { z } from "zod";
+import { isNotFound } from "../client";
+import { configMap, deviceMap, hostName, objectName } from "../engine/inputs";
+import { type Context, defineKind, type Live, liveMap, liveString } from "../engine/kind";
+import { encode, scopedFields } from "./common";
+
+const RUNNING = new Set(["Running", "Ready", "Frozen", "Starting"]);
+/** Keys Incus accepts on a running container but only applies when it starts. */
+const APPLIED_AT_START = [/^raw\./, /^security\.privileged$/, /^security\.idmap\./, /^security\.nesting$/, /^linux\.kernel_modules$/];
+const serverKey = (k: string) => k.startsWith("volatile.") || k.startsWith("image.");
+
+export const instanceSchema = z
+  .strictObject({
+    ...scopedFields(hostName),
+    /** An image fingerprint (e.g. an Image resource's `fingerprint`) or alias in the instance's project. */
+    image: z.string().min(1),
+    /** Take the image from this server instead of the local store. */
+    imageServer: z.url({ protocol: /^https?$/ }).optional(),
+    imageProtocol: z.enum(["simplestreams", "incus"]).optional(),
+    type: z.enum(["container", "virtual-machine"]).optional(),
+    description: z.string().optional(),
+    profiles: z.array(objectName).optional(),
+    config: configMap.optional(),
+    devices: deviceMap.optional(),
+    ephemeral: z.boolean().optional(),
+    /** Desired state: running (default) or stopped. */
+    running: z.boolean().optional(),
+    /** Seconds a graceful stop may take before the instance is killed (default 30). */
+    stopTimeout: z.number().int().min(0).max(3600).optional(),
+  })
+  .superRefine((i, ctx) => {
+    if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
+  });
+export type InstanceInputs = z.output<typeof instanceSchema>;
+
+const instancePath = (i: InstanceInputs) => `/1.0/instances/${encode(i.name)}`;
+const isRunning = (live: Live) => RUNNING.has(String(live.status));
+const looksLikeFingerprint = (s: string) => /^[0-9a-f]{12,64}$/.test(s);
+
+async function setState(ctx: Context, inputs: InstanceInputs, action: "start" | "stop"): Promise<void> {
+  const body: Record<string, unknown> = { action };
+  // An explicit timeout of 0 means "kill now" to Incus; a graceful stop gets the program's timeout.
+  if (action === "stop") body.timeout = inputs.stopTimeout ?? 30;
+  try {
+    await ctx.client.put(`${instancePath(inputs)}/state`, body, { project: ctx.project, timeoutMs: ((inputs.stopTimeout ?? 30) + 60) * 1000 });
+  } catch (err) {
+    if (action !== "stop" || isNotFound(err)) throw err;
+    // A guest that ignores the shutdown request is killed.
+    await ctx.client.put(`${instancePath(inputs)}/state`, { action: "stop", force: true }, { project: ctx.project });
+  }
+}
+
+export const instance = defineKind({
+  type: "Instance",
+  schema: instanceSchema,
+  scoped: true,
+  path: instancePath,
+  collection: () => "/1.0/instances",
+  renamable: true,
+  identity: ["image", "imageServer"],
+  fields: {
+    type: { mode: "replace", empty: "container" },
+    description: { mode: "update", empty: "" },
+    profiles: { mode: "update", empty: [] },
+    config: { mode: "update", empty: {}, serverKeys: serverKey },
+    devices: { mode: "update", empty: {} },
+    ephemeral: { mode: "update", empty: false },
+  },
+  // Writable fields the program does not manage: echoed from live so a PUT keeps them.
+  putExtras: ["architecture", "stateful"],
+  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "expandedConfig"],
+  outputs: (live) => ({
+    status: liveString(live.status),
+    architecture: liveString(live.architecture),
+    location: liveString(live.location),
+    imageFingerprint: liveMap(live.config)["volatile.base_image"] ?? "",
+    createdAt: liveString(live.created_at),
+    expandedConfig: Object.fromEntries(Object.entries(liveMap(live.expanded_config)).filter(([k]) => !serverKey(k))),
+  }),
+
+  createBody(i) {
+    const source: Record<string, unknown> = { type: "image" };
+    source[looksLikeFingerprint(i.image) ? "fingerprint" : "alias"] = i.image;
+    if (i.imageServer) Object.assign(source, { server: i.imageServer, protocol: i.imageProtocol ?? "simplestreams", mode: "pull" });
+    return {
+      name: i.name,
+      type: i.type ?? "container",
+      source,
+      ...(i.profiles ? { profiles: i.profiles } : {}),
+      config: i.config ?? {},
+      devices: i.devices ?? {},
+      description: i.description ?? "",
+      ephemeral: i.ephemeral ?? false,
+      start: false, // started in a step of its own, so a start failure leaves a known, recorded instance
+    };
+  },
+
+  extraDiff(inputs, live) {
+    const want = inputs.running ?? true;
+    return want === isRunning(live) ? [] : [`running: server has ${isRunning(live)} (${live.status}), program wants ${want}`];
+  },
+
+  async applyExtra(ctx, inputs) {
+    await setState(ctx, inputs, inputs.running ?? true ? "start" : "stop");
+  },
+
+  async aroundUpdate(ctx, inputs, live, changed) {
+    if (!isRunning(live)) return undefined;
+    const desired = inputs.config ?? {};
+    const current = liveMap(live.config);
+    const atStart = Object.keys({ ...desired, ...current }).some(
+      (k) => desired[k] !== current[k] && !serverKey(k) && APPLIED_AT_START.some((re) => re.test(k)),
+    );
+    if (!changed.includes("name") && !atStart) return undefined;
+    await setState(ctx, inputs, "stop");
+    return async () => {
+      if (inputs.running ?? true) await setState(ctx, inputs, "start");
+    };
+  },
+
+  async delete(ctx, inputs, live) {
+    if (isRunning(live)) await setState(ctx, inputs, "stop");
+    try {
+      await ctx.client.delete(instancePath(inputs), { project: ctx.project });
+    } catch (err) {
+      if (!isNotFound(err)) throw err; // an ephemeral instance is gone once stopped
+    }
+  },
+});
