@@ -287,7 +287,7 @@ export class KindEngine<I extends CommonInputs> {
     let changed = this.changedFields(inputs, live).update;
     if (changed.length) {
       // Some changes need the object in another state first (a stopped instance); the kind says how.
-      const undo = await this.spec.aroundUpdate?.(ctx, inputs, live, changed);
+      const undo = await this.spec.aroundUpdate?.(ctx, inputs, inputs, live, changed);
       try {
         for (let attempt = 1; changed.length; attempt++) {
           if (undo) ({ live, etag } = await this.mustRead(ctx, inputs)); // the state change moved the ETag
@@ -347,7 +347,9 @@ export class KindEngine<I extends CommonInputs> {
     try {
       const res = await ctx.client.get<Live>(path, this.reqOpts(ctx));
       const live = res.value;
-      const outs = this.outputs({ name: live.name, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
+      // A lookup manages nothing: every field is the live object's.
+      const fields = Object.fromEntries(this.entries().filter(([, fs]) => fs.mode !== "create").map(([f, fs]) => [f, this.liveValue(f, fs, live)]));
+      const outs = this.outputs({ name: live.name, ...fields, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
       return { id, props: outs };
     } catch (err) {
       if (isNotFound(err)) return {};
@@ -370,7 +372,7 @@ export class KindEngine<I extends CommonInputs> {
 
   private async rename(ctx: Context, olds: State, news: State): Promise<void> {
     const from = this.spec.path(olds as I);
-    const undo = this.spec.aroundUpdate ? await this.spec.aroundUpdate(ctx, news as I, (await this.mustRead(ctx, olds)).live, ["name"]) : undefined;
+    const undo = this.spec.aroundUpdate ? await this.spec.aroundUpdate(ctx, olds as I, news as I, (await this.mustRead(ctx, olds)).live, ["name"]) : undefined;
     try {
       await ctx.client.post(from, { name: news.name }, this.reqOpts(ctx));
     } finally {

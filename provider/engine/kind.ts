@@ -74,8 +74,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   // Hooks, for kinds whose life cycle is more than POST/PUT/DELETE.
   /** Creates the object. Default: POST createBody to the collection. Returns identity learnt on the way (an image's fingerprint). */
   create?(ctx: Context, inputs: I): Promise<Record<string, unknown> | void>;
-  /** Runs before the PUT of an update that changes `changed` fields; returns an undo step (e.g. stop, then restart). */
-  aroundUpdate?(ctx: Context, inputs: I, live: Live, changed: string[]): Promise<(() => Promise<void>) | undefined>;
+  /**
+   * Runs before a write that changes `changed` fields (or the name); returns the step to run after it (e.g. stop,
+   * then start again). `before` names the object as it is now, `after` as it will be (they differ for a rename).
+   */
+  aroundUpdate?(ctx: Context, before: I, after: I, live: Live, changed: string[]): Promise<(() => Promise<void>) | undefined>;
   /** Differences the field comparison cannot see (e.g. running state, image aliases); names of what differs. */
   extraDiff?(inputs: I, live: Live): string[];
   /** Applies what extraDiff reported, after create and after the PUT of an update. */

@@ -108,17 +108,17 @@ export const instance = defineKind({
     await setState(ctx, inputs, inputs.running ?? true ? "start" : "stop");
   },
 
-  async aroundUpdate(ctx, inputs, live, changed) {
+  async aroundUpdate(ctx, before, after, live, changed) {
     if (!isRunning(live)) return undefined;
-    const desired = inputs.config ?? {};
+    const desired = after.config ?? {};
     const current = liveMap(live.config);
     const atStart = Object.keys({ ...desired, ...current }).some(
       (k) => desired[k] !== current[k] && !serverKey(k) && APPLIED_AT_START.some((re) => re.test(k)),
     );
     if (!changed.includes("name") && !atStart) return undefined;
-    await setState(ctx, inputs, "stop");
+    await setState(ctx, before, "stop");
     return async () => {
-      if (inputs.running ?? true) await setState(ctx, inputs, "start");
+      if (after.running ?? true) await setState(ctx, after, "start");
     };
   },
 

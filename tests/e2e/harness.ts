@@ -30,8 +30,13 @@ export interface TestStack {
 }
 
 /** A fresh stack of `examples/<example>` with its own backend directory and request log. */
-export async function exampleStack(example: string, config: Record<string, string> = {}): Promise<TestStack> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `pi-e2e-${example}-`));
+export function exampleStack(example: string, config: Record<string, string> = {}): Promise<TestStack> {
+  return programStack(path.join(REPO, "examples", example), config);
+}
+
+/** A fresh stack of the program in `workDir` with its own backend directory and request log. */
+export async function programStack(workDir: string, config: Record<string, string> = {}): Promise<TestStack> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `pi-e2e-${path.basename(workDir)}-`));
   const requestLog = path.join(tmp, "requests.log");
   const env: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${tmp}/state`,
@@ -44,7 +49,6 @@ export async function exampleStack(example: string, config: Record<string, strin
   fs.mkdirSync(path.join(tmp, "state"));
   const bin = pulumiBinary();
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
-  const workDir = path.join(REPO, "examples", example);
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: `t${uniqueSuffix()}`, workDir },
     { pulumiCommand, envVars: env },
