@@ -40,6 +40,29 @@ class PartialFailure extends Error {
   }
 }
 
+/** The known field nearest to a misspelt one (edit distance at most 2, or the same ignoring case). */
+function closestField(key: string, known: string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return row[b.length];
+  };
+  let best: [string, number] | undefined;
+  for (const k of known) {
+    const d = k.toLowerCase() === key.toLowerCase() ? 0 : distance(key, k);
+    if (d <= 2 && (!best || d < best[1])) best = [k, d];
+  }
+  return best?.[0];
+}
+
 export class KindEngine<I extends CommonInputs> {
   constructor(readonly spec: KindSpec<I>) {}
 
@@ -188,6 +211,11 @@ export class KindEngine<I extends CommonInputs> {
     return outs;
   }
 
+  private knownFields(): string[] {
+    const s = this.spec.schema as unknown as { shape?: object; in?: { shape?: object } };
+    return Object.keys(s.shape ?? s.in?.shape ?? {});
+  }
+
   // ---- the ResourceProvider methods -------------------------------------------------------------------------
 
   async check(_olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
@@ -197,11 +225,21 @@ export class KindEngine<I extends CommonInputs> {
       const key = path.map(String).join("\u0000");
       return unknown.some((u) => key === u || key.startsWith(u + "\u0000"));
     };
-    const parsed = this.spec.schema.safeParse(raw);
+    const parsed = this.spec.schema.safeParse(raw, {
+      error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined),
+    });
     if (!parsed.success) {
       const failures = parsed.error.issues
         .filter((i) => !underUnknown(i.path))
-        .map((i) => ({ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${i.message}` }));
+        .flatMap((i): CheckFailure[] => {
+          if (i.code !== "unrecognized_keys") return [{ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${i.message}` }];
+          // A misspelt field must not be silently ignored: name it, and the field that was probably meant.
+          return i.keys.map((key) => {
+            const field = fieldName([...i.path, key]);
+            const hint = closestField(key, this.knownFields());
+            return { property: field, reason: `${field}: ${this.spec.type} has no such field${hint ? ` (did you mean \`${hint}\`?)` : ""}` };
+          });
+        });
       // Values still unknown in a preview are checked again when they are known.
       return failures.length ? { failures } : { inputs: raw };
     }

@@ -24,7 +24,9 @@ export function containsUnknown(value: unknown): boolean {
 }
 
 /** Incus stores every config value as a string; numbers and booleans are accepted and turned into strings. */
-export const configValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+export const configValue = z
+  .union([z.string(), z.number(), z.boolean()], { error: "must be a string, number or boolean (Incus stores config values as strings)" })
+  .transform((v) => String(v));
 export const configMap = z.record(z.string().min(1, "config keys must not be empty"), configValue);
 
 /** A device: `type` plus string options. */

@@ -1,0 +1,63 @@
+// Bad input is refused at preview time with a message that names the field, before any request that writes.
+// A preview stops at the first resource whose check fails, so each case is a preview of one bad resource.
+import * as path from "node:path";
+import { programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+
+jest.setTimeout(300_000);
+
+const s = uniqueSuffix().slice(-8);
+
+/** [kind, args, field the message must name] */
+const cases: [string, Record<string, unknown>, string][] = [
+  ["Project", { name: "bad/name" }, "name"],
+  ["Project", { name: `p${s}`, config: { "limits.cpu": { nested: 1 } } }, `config["limits.cpu"]`],
+  ["Project", { name: `p${s}`, deleteContents: "yes" }, "deleteContents"],
+  ["Project", { name: `p${s}`, descripton: "typo" }, "descripton"],
+  ["Profile", { name: `p${s}`, config: { "limits.cpu": [1] } }, `config["limits.cpu"]`],
+  ["Profile", { name: `p${s}`, devices: { eth0: { network: "x" } } }, "devices.eth0"],
+  ["Profile", { name: "" }, "name"],
+  ["Network", { name: "a-name-longer-than-15" }, "name"],
+  ["Network", { name: `n${s}`, type: "vxlan" }, "type"],
+  ["Network", { name: `n${s}`, config: { "ipv4.address": ["none"] } }, `config["ipv4.address"]`],
+  ["StoragePool", { name: `sp${s}` }, "driver"],
+  ["StoragePool", { name: `sp${s}`, driver: "nfs" }, "driver"],
+  ["StoragePool", { name: "has space", driver: "dir" }, "name"],
+  ["StorageVolume", { name: `v${s}` }, "pool"],
+  ["StorageVolume", { name: `v${s}`, pool: "default", contentType: "disk" }, "contentType"],
+  ["StorageVolume", { name: `v${s}`, pool: "default", config: { size: {} } }, "config.size"],
+  ["Image", { aliases: ["a"] }, "file"],
+  ["Image", { file: "/nonexistent/image.tar.gz" }, "file"],
+  ["Image", { source: { server: "https://127.0.0.1:1", alias: "a", fingerprint: "0123456789ab" } }, "source"],
+  ["Instance", { name: "1bad", image: "x" }, "name"],
+  ["Instance", { name: `i${s}` }, "image"],
+  ["Instance", { name: `i${s}`, image: "x", stopTimeout: -1 }, "stopTimeout"],
+  ["Instance", { name: `i${s}`, image: "x", profiles: "default" }, "profiles"],
+];
+
+let stacks: TestStack[] = [];
+afterAll(async () => {
+  await Promise.all(stacks.map((t) => t.cleanup().catch(() => undefined)));
+});
+
+// Three previews at a time: each is a separate engine run with its own stack.
+const groups = Array.from({ length: Math.ceil(cases.length / 3) }, (_, i) => cases.slice(i * 3, i * 3 + 3));
+
+test.each(groups.map((g, i) => [i, g] as const))("group %i: each bad field is named and nothing is written", async (_i, group) => {
+  await Promise.all(
+    group.map(async ([kind, args, field]) => {
+      const t = await programStack(path.join(REPO, "tests", "e2e", "programs", "declared"), {
+        resources: JSON.stringify([{ kind, name: "bad", args }]),
+      });
+      stacks.push(t);
+      let message = "";
+      try {
+        await t.stack.preview();
+      } catch (err) {
+        message = String(err);
+      }
+      expect(message).toContain(`property ${field} value`);
+      expect(message).toMatch(new RegExp(`has a problem: ${field.replace(/[[\]".]/g, "\\$&")}: `));
+      expect(t.writes(t.takeRequests())).toEqual([]);
+    }),
+  );
+});
