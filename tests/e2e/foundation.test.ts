@@ -60,3 +60,36 @@ describe("minimal program through the pulumi CLI", () => {
     }
   });
 });
+
+describe("provider-wide settings from stack config", () => {
+  it("incus:project and incus:socket apply to every resource; a wrong socket is named in the error", async () => {
+    const project = `pi-cfg-${uniqueSuffix()}`;
+    const profileName = `pi-cfg-${uniqueSuffix()}`;
+    execFileSync("incus", ["project", "create", project]);
+    const t = await exampleStack("minimal", {
+      profileName,
+      "incus:project": project,
+      "incus:socket": "/var/lib/incus/unix.socket",
+    });
+    try {
+      await t.stack.up();
+      expect(incusJson(`/1.0/profiles/${profileName}?project=${project}`)?.name).toBe(profileName);
+      expect(incusJson(`/1.0/profiles/${profileName}`)).toBeNull();
+      await t.stack.destroy();
+
+      await t.stack.setConfig("incus:socket", { value: "/nonexistent/incus.socket" });
+      let message = "";
+      try {
+        await t.stack.up();
+      } catch (err) {
+        message = String(err);
+      }
+      expect(message).toContain("/nonexistent/incus.socket");
+      expect(incusJson(`/1.0/profiles/${profileName}?project=${project}`)).toBeNull();
+    } finally {
+      await t.stack.setConfig("incus:socket", { value: "/var/lib/incus/unix.socket" });
+      await t.cleanup();
+      execFileSync("incus", ["project", "delete", project]);
+    }
+  });
+});
