@@ -1,5 +1,5 @@
 // Which Incus a resource talks to: its own settings, else the provider-wide ones from stack config (incus:*).
-import { IncusClient, resolveUnixEndpoint } from "../client";
+import { IncusClient, resolveEndpoint } from "../client";
 
 export interface ProviderSettings {
   remote?: string;
@@ -21,13 +21,19 @@ export function providerSettings(): ProviderSettings {
 
 const clients = new Map<string, IncusClient>();
 
-/** One client per distinct connection in this process (the client shares one connection pool per endpoint). */
+/**
+ * One client per distinct connection in this process (clients share one connection pool per endpoint). A
+ * resource's own socket/remote wins over the stack's; an explicit socket wins over a remote, as in the CLI.
+ */
 export function clientFor(state: Record<string, unknown>): IncusClient {
-  const socket = (state.socket as string | undefined) ?? settings.socket;
-  const key = JSON.stringify([socket, state.remote ?? settings.remote, state.configDir ?? settings.configDir]);
+  const own = state.socket !== undefined || state.remote !== undefined;
+  const socket = (state.socket as string | undefined) ?? (own ? undefined : settings.socket);
+  const remote = (state.remote as string | undefined) ?? (own ? undefined : settings.remote);
+  const configDir = (state.configDir as string | undefined) ?? settings.configDir;
+  const key = JSON.stringify([socket, remote, configDir]);
   let client = clients.get(key);
   if (!client) {
-    client = new IncusClient(resolveUnixEndpoint(socket));
+    client = new IncusClient(resolveEndpoint({ socket, remote, configDir }));
     clients.set(key, client);
   }
   return client;

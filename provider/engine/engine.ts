@@ -244,7 +244,14 @@ export class KindEngine<I extends CommonInputs> {
       return failures.length ? { failures } : { inputs: raw };
     }
     const inputs = parsed.data as State;
-    if (this.spec.scoped && inputs.project === undefined) inputs.project = defaultProject(clientFor(inputs));
+    if (this.spec.scoped && inputs.project === undefined && !containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
+      try {
+        inputs.project = defaultProject(clientFor(inputs));
+      } catch (err) {
+        // An unknown remote or an unreadable CLI config: a problem with the connection settings, said at preview.
+        return { failures: [{ property: "remote", reason: `remote: ${(err as Error).message}` }] };
+      }
+    }
     return { inputs };
   }
 
