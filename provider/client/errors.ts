@@ -11,7 +11,7 @@ export class IncusError extends Error {
     /** What the caller can do about it, when the client knows better than the bare status. */
     readonly hint?: string,
   ) {
-    super(`${method} ${path}: ${incusMessage} (HTTP ${status})${hint ? `. ${hint}` : ""}`);
+    super(`${method} ${path}: ${incusMessage}${status ? ` (HTTP ${status})` : ""}${hint ? `. ${hint}` : ""}`);
     this.name = "IncusError";
   }
 

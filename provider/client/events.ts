@@ -108,6 +108,11 @@ export class EventHub {
         if (this.listeners.size === 0) this.socket.unref();
       });
       ws.once("open", () => {
+        if (this.closed) {
+          ws.terminate();
+          reject(new Error("events stream closed"));
+          return;
+        }
         this.ws = ws;
         this.backoffMs = 250;
         this.kick(ws);
@@ -123,13 +128,16 @@ export class EventHub {
         }
         reject(new Error(`events stream of ${describeEndpoint(this.endpoint)}: ${err.message}`));
       });
-      ws.on("message", (data) => this.dispatch(data.toString()));
+      ws.on("message", (data) => {
+        this.kick(ws);
+        this.dispatch(data.toString());
+      });
       ws.on("ping", () => this.kick(ws));
       ws.once("close", () => this.dropped(ws));
     });
   }
 
-  /** Restarts the dead-connection timer. */
+  /** Restarts the dead-connection timer (any frame from the server proves it alive). */
   private kick(ws: WebSocket): void {
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => ws.terminate(), DEAD_AFTER_MS).unref();
