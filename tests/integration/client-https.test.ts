@@ -1,7 +1,6 @@
 // HTTPS with mutual TLS on 127.0.0.1: a trusted client certificate, the pinned server certificate, a wrong pin, an
 // untrusted client, operations and events over wss, and the trust-token flow (addRemote, connect).
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import {
   addRemote,
@@ -18,6 +17,7 @@ import {
   resolveEndpoint,
   trustWithToken,
 } from "../../provider/client";
+import { httpsListener, type HttpsListener } from "../https-listener";
 import { captureRequests, expectRejection, tempDir, unique } from "./client-helpers";
 
 jest.setTimeout(30_000);
@@ -28,33 +28,8 @@ const trusted = generateClientCertificate({ commonName: "pulumi-incus-test" });
 const stranger = generateClientCertificate({ commonName: "stranger" });
 /** Fingerprints of every certificate this suite got trusted, removed at the end. */
 const addedCerts: string[] = [];
-let previousAddress: string | undefined;
+let listener: HttpsListener;
 let url: string;
-
-interface ServerConfig {
-  config: Record<string, string>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function setHttpsAddress(address: string | undefined): Promise<void> {
-  await local.update<ServerConfig>(
-    "/1.0",
-    (live) => {
-      const config = { ...live.config };
-      if (address === undefined) delete config["core.https_address"];
-      else config["core.https_address"] = address;
-      return { config };
-    },
-    { project: null },
-  );
-}
 
 function endpoint(over: Partial<HttpsEndpoint> = {}): HttpsEndpoint {
   return { kind: "https", url, clientCert: trusted.cert, clientKey: trusted.key, serverCert, defaultProject: "default", ...over };
@@ -72,10 +47,8 @@ async function issueToken(name: string): Promise<{ token: string; operation: Ope
 }
 
 beforeAll(async () => {
-  previousAddress = (await local.get<ServerConfig>("/1.0", { project: null })).value.config["core.https_address"];
-  const port = await freePort();
-  url = `https://127.0.0.1:${port}`;
-  await setHttpsAddress(`127.0.0.1:${port}`);
+  listener = await httpsListener(local);
+  url = listener.url;
   await local.post(
     "/1.0/certificates",
     { name: unique("pulumi-incus-test"), type: "client", certificate: certificateBase64Der(trusted.cert) },
@@ -86,7 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const fp of addedCerts) await local.delete(`/1.0/certificates/${fp}`, { project: null }).catch(() => undefined);
-  await setHttpsAddress(previousAddress);
+  await listener?.release();
   await closeAllPools();
 });
 
