@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# All benchmarks: they print figures and assert nothing.
+#   1. the REST client against a bare undici pool on the same socket (scripts/bench-client.js)
+#   2. deployments through `pulumi up` against direct REST, and no-change up / refresh of a 100-resource stack
+#      (scripts/bench-deploy.js)
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+bash "$REPO_ROOT/scripts/setup-incus.sh"
+cd "$REPO_ROOT"
+npx tsc -p tsconfig.json
+node scripts/bench-client.js
+bash scripts/bench-deploy.sh

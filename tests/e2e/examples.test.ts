@@ -1,0 +1,203 @@
+// The example programs users read first (examples/web-tier, examples/adopt), deployed for real through the
+// Automation API: what each `up` makes on the daemon, that a second `up` changes and writes nothing, and what
+// `destroy` leaves (nothing it managed; never an object it only looked up).
+import { incus, incusJson, type TestStack, exampleStack, uniqueSuffix } from "./harness";
+
+jest.setTimeout(180_000);
+
+const writesOnly = (t: TestStack) => t.writes(t.takeRequests());
+
+describe("examples/web-tier", () => {
+  const prefix = `pi-web-${uniqueSuffix()}`;
+  const q = `project=${prefix}`;
+
+  afterAll(() => {
+    // Only if something failed half-way: whatever is left of the test's project goes.
+    if (incusJson(`/1.0/projects/${prefix}`)) {
+      try {
+        incus("query", "-X", "DELETE", `/1.0/projects/${prefix}?force=true`);
+      } catch {
+        /* reported by the assertions already */
+      }
+    }
+  });
+
+  it("deploys project, profile, volume and instances from the default project's image; edits; destroys all", async () => {
+    const t = await exampleStack("web-tier", { prefix, instances: "3" });
+    try {
+      const preview = await t.stack.preview();
+      expect(preview.changeSummary).toEqual({ create: 7 }); // stack, project, profile, volume, 3 instances
+      expect(writesOnly(t)).toEqual([]);
+
+      const up = await t.stack.up();
+      expect(up.summary.resourceChanges).toEqual({ create: 7 });
+      const out = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
+      expect(out.projectName).toBe(prefix);
+      expect(out.profileName).toBe("web");
+      expect(out.volumeName).toBe("content");
+      expect(out.running).toBe(2);
+      expect(out.nodes).toEqual({
+        "web-1": { status: "Running", role: "web" },
+        "web-2": { status: "Running", role: "web" },
+        "web-3": { status: "Stopped", role: "standby" },
+      });
+      expect(out.effectiveLimits).toEqual({ "limits.cpu": "1", "limits.memory": "64MiB", "limits.processes": "200" });
+      // The default project's image served the instances (the project has no image store of its own).
+      const alias = incusJson(`/1.0/images/aliases/pulumi-incus/busybox`);
+      expect(out.imageFingerprint).toBe(alias.target);
+
+      // One POST per object, and a start for the two instances that should run (not for the standby).
+      const writes = writesOnly(t);
+      expect(writes.filter((w) => w.startsWith("POST /1.0/instances?"))).toHaveLength(3);
+      expect(writes.filter((w) => w.startsWith("PUT /1.0/instances/")).sort()).toEqual([
+        `PUT /1.0/instances/web-1/state?${q}`,
+        `PUT /1.0/instances/web-2/state?${q}`,
+      ]);
+      expect(writes.filter((w) => !/^(POST|PUT) /.test(w))).toEqual([]);
+
+      // What the daemon has.
+      const project = incusJson(`/1.0/projects/${prefix}`);
+      expect(project.config).toMatchObject({
+        "features.images": "false",
+        "features.profiles": "true",
+        "features.storage.volumes": "true",
+      });
+      const profile = incusJson(`/1.0/profiles/web?${q}`);
+      expect(profile.config).toEqual({ "limits.cpu": "1", "limits.memory": "64MiB", "limits.processes": "200", "boot.autostart": "false" });
+      expect(profile.devices).toEqual({ root: { type: "disk", path: "/", pool: "default" } });
+      const volume = incusJson(`/1.0/storage-pools/default/volumes/custom/content?${q}`);
+      expect(volume.config["user.purpose"]).toBe("web content");
+      expect([...volume.used_by].sort()).toEqual([1, 2, 3].map((i) => `/1.0/instances/web-${i}?${q}`));
+      const instances = incusJson<any[]>(`/1.0/instances?recursion=1&${q}`)!;
+      expect(instances.map((i) => [i.name, i.status]).sort()).toEqual([
+        ["web-1", "Running"],
+        ["web-2", "Running"],
+        ["web-3", "Stopped"],
+      ]);
+      for (const i of instances) {
+        expect(i.profiles).toEqual(["web"]);
+        expect(i.devices.content).toEqual({ type: "disk", pool: "default", source: "content", path: "/srv/www", readonly: "true" });
+        expect(i.config["volatile.base_image"]).toBe(alias.target);
+        expect(i.expanded_config["limits.memory"]).toBe("64MiB");
+        expect(i.expanded_devices.root).toEqual({ type: "disk", path: "/", pool: "default" });
+      }
+
+      // A second up: nothing to do, and nothing but reads.
+      const again = await t.stack.up();
+      expect(again.summary.resourceChanges).toEqual({ same: 7 });
+      const reads = t.takeRequests();
+      expect(reads.length).toBeGreaterThanOrEqual(6);
+      expect(t.writes(reads)).toEqual([]);
+
+      // An edit in the program (more memory) and drift on the server (someone starts the standby): the next up
+      // PUTs the profile and stops the standby again; nothing else is written.
+      await t.stack.setConfig("memory", { value: "96MiB" });
+      incus("start", "web-3", "--project", prefix);
+      const edit = await t.stack.up();
+      expect(edit.summary.resourceChanges).toEqual({ update: 2, same: 5 });
+      expect(writesOnly(t).sort()).toEqual([`PUT /1.0/instances/web-3/state?${q}`, `PUT /1.0/profiles/web?${q}`]);
+      expect(incusJson(`/1.0/profiles/web?${q}`).config["limits.memory"]).toBe("96MiB");
+      expect(incusJson(`/1.0/instances/web-1?${q}`).expanded_config["limits.memory"]).toBe("96MiB");
+      expect(incusJson(`/1.0/instances/web-3?${q}`).status).toBe("Stopped");
+
+      const destroy = await t.stack.destroy();
+      expect(destroy.summary.resourceChanges).toEqual({ delete: 7 });
+      expect(incusJson(`/1.0/projects/${prefix}`)).toBeNull();
+      const everywhere = incusJson<any[]>(`/1.0/instances?recursion=1&all-projects=true`)!;
+      expect(everywhere.filter((i) => i.project === prefix)).toEqual([]);
+      const volumes = incusJson<any[]>(`/1.0/storage-pools/default/volumes?recursion=1&all-projects=true`)!;
+      expect(volumes.filter((v) => v.project === prefix)).toEqual([]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+describe("examples/adopt", () => {
+  const s = uniqueSuffix();
+  const existing = `pi-adopt-${s}`;
+  const shared = `pi-shared-${s}`;
+  const derived = `pi-derived-${s}`;
+  let t: TestStack;
+
+  beforeAll(async () => {
+    // Made by hand, the way objects that predate the stack are: a description, a key the program does not set,
+    // and a device (a field the program does not manage at all).
+    incus("profile", "create", existing, "--description", "made by hand");
+    incus("profile", "set", existing, "user.origin=cli", "limits.cpu=4");
+    incus("profile", "device", "add", existing, "blocker", "none");
+    incus("profile", "create", shared, "--description", "team base");
+    incus("profile", "set", shared, "limits.cpu=2", "user.team=blue");
+    t = await exampleStack("adopt", { existingProfile: existing, sharedProfile: shared, derivedProfile: derived, adopt: "false" });
+  });
+
+  afterAll(async () => {
+    try {
+      await t?.cleanup();
+    } finally {
+      for (const name of [existing, shared, derived]) {
+        try {
+          incus("profile", "delete", name);
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  });
+
+  it("without adopt, refuses to take over the existing profile and leaves it untouched", async () => {
+    await expect(t.stack.up()).rejects.toThrow(/Profile "pi-adopt-[^"]+".*already exists; set `adopt: true`/);
+    const live = incusJson(`/1.0/profiles/${existing}`);
+    expect(live.description).toBe("made by hand");
+    expect(live.config).toEqual({ "user.origin": "cli", "limits.cpu": "4" });
+    expect(t.writes(t.takeRequests()).filter((w) => w.includes(existing))).toEqual([]);
+  });
+
+  it("with adopt, manages the existing profile: one PUT makes it what the program says", async () => {
+    await t.stack.setConfig("adopt", { value: "true" });
+    const up = await t.stack.up();
+    // The failed up may or may not have got to the derived profile (it does not wait for the adoption): either
+    // way, now the adopted profile and the derived one are both in the stack.
+    const changes = up.summary.resourceChanges!;
+    expect((changes.create ?? 0) + (changes.same ?? 0)).toBe(3);
+    expect(changes.create).toBeGreaterThanOrEqual(1);
+    expect(up.outputs.adoptedName.value).toBe(existing);
+    // Adoption writes to the existing object once: the POST answers "already exists", then one PUT.
+    const writes = writesOnly(t);
+    expect(writes.filter((w) => w.includes(existing))).toEqual([`PUT /1.0/profiles/${existing}`]);
+    expect(writes.filter((w) => !w.includes(existing)).every((w) => w === "POST /1.0/profiles")).toBe(true);
+    const live = incusJson(`/1.0/profiles/${existing}`);
+    expect(live.description).toBe("adopted by pulumi-incus");
+    // The hand-added key goes (the program owns config); the device stays (the program does not manage devices).
+    expect(live.config).toEqual({ "user.managed-by": "pulumi", "limits.cpu": "1" });
+    expect(live.devices).toEqual({ blocker: { type: "none" } });
+  });
+
+  it("a get lookup reads the live profile without managing it, and its values feed other resources", async () => {
+    const outputs = await t.stack.outputs();
+    expect(outputs.sharedProfile.value.name).toBe(shared);
+    expect(outputs.sharedProfile.value.usedBy).toEqual([]);
+    // The lookup's own fields are the live object's (DESIGN.md: read and `get` return the live object).
+    expect(outputs.sharedProfile.value.description).toBe("team base");
+    expect(outputs.sharedProfile.value.config).toEqual({ "limits.cpu": "2", "user.team": "blue" });
+    expect(incusJson(`/1.0/profiles/${derived}`).config).toEqual({ "limits.cpu": "2", "user.team": "blue", "user.derived-from": shared });
+  });
+
+  it("a second up changes nothing and writes nothing", async () => {
+    const up = await t.stack.up();
+    expect(up.summary.resourceChanges).toEqual({ same: 3 }); // stack, adopted, derived (the read of `shared` is no change)
+    const requests = t.takeRequests();
+    expect(requests).toEqual(expect.arrayContaining([`GET /1.0/profiles/${existing}`, `GET /1.0/profiles/${shared}`]));
+    expect(t.writes(requests)).toEqual([]);
+  });
+
+  it("destroy deletes the adopted profile (it is managed now) and never the looked-up one", async () => {
+    const destroy = await t.stack.destroy();
+    expect(destroy.summary.resourceChanges?.delete).toBe(3); // stack, adopted, derived
+    const writes = writesOnly(t);
+    expect(writes.sort()).toEqual([`DELETE /1.0/profiles/${derived}`, `DELETE /1.0/profiles/${existing}`].sort());
+    expect(incusJson(`/1.0/profiles/${existing}`)).toBeNull();
+    expect(incusJson(`/1.0/profiles/${derived}`)).toBeNull();
+    expect(incusJson(`/1.0/profiles/${shared}`)?.description).toBe("team base");
+  });
+});
