@@ -192,6 +192,24 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   /** null when the object is gone. */
+  /**
+   * During a refresh the Pulumi engine calls read and then diff on the same object straight away. The object read
+   * by `read` is handed to that diff once, if it is at most this old, instead of being fetched a second time.
+   */
+  private static readonly HANDOVER_MS = 2000;
+  private readonly handover = new Map<string, { found: { live: Live; etag?: string } | null; at: number }>();
+
+  private handoverKey(ctx: Context, state: State): string {
+    return JSON.stringify([ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url, ctx.project, this.spec.path(state as I)]);
+  }
+
+  private takeHandover(ctx: Context, state: State): { live: Live; etag?: string } | null | undefined {
+    const key = this.handoverKey(ctx, state);
+    const entry = this.handover.get(key);
+    this.handover.delete(key);
+    return entry && Date.now() - entry.at <= KindEngine.HANDOVER_MS ? entry.found : undefined;
+  }
+
   async readLive(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
     try {
       const res = await ctx.client.get<Live>(this.spec.path(state as I), this.reqOpts(ctx));
@@ -268,7 +286,8 @@ export class KindEngine<I extends CommonInputs> {
     if (replaces.size) return { changes: true, replaces: [...replaces], deleteBeforeReplace: !renamed };
 
     const ctx = this.context(olds);
-    const found = await this.readLive(ctx, olds);
+    const handed = this.takeHandover(ctx, olds);
+    const found = handed !== undefined ? handed : await this.readLive(ctx, olds);
     // Identity learnt at create (an image's fingerprint) stays in the outputs, not in the program.
     news = { ...this.learnt(olds), ...news };
     if (!found) {
@@ -362,6 +381,7 @@ export class KindEngine<I extends CommonInputs> {
     if (props.name === undefined) return this.readById(id, props);
     const ctx = this.context(props);
     const found = await this.readLive(ctx, props);
+    this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
     if (!found) return {};
     const outs = this.outputs(this.inputsFrom(props, found.live), found.live, ctx);
     return { id, props: outs, inputs: this.inputsFrom(props, found.live) };
