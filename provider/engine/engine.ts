@@ -5,6 +5,7 @@ import { IncusClient, IncusError, isAlreadyExists, isNotFound, isPreconditionFai
 import { clientFor, defaultProject } from "./connection";
 import { containsUnknown, fieldName, isUnknown, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import type { z } from "zod";
 
 export interface CheckFailure {
   property: string;
@@ -179,14 +180,16 @@ export class KindEngine<I extends CommonInputs> {
     return this.spec.scoped && ctx.project && ctx.project !== "default" ? `${path}?project=${encodeURIComponent(ctx.project)}` : path;
   }
 
-  private describe(state: State, ctx: Context): string {
+  /** `Profile "web" in project "lab"`; during a rename, `Profile "web" (renaming to "www") in project "lab"`. */
+  private describe(state: State, ctx: Context, renamingFrom?: unknown): string {
     const where = this.spec.scoped ? ` in project "${ctx.project ?? "default"}"` : "";
-    return `${this.spec.type} "${state.name}"${where}`;
+    const name = renamingFrom !== undefined && renamingFrom !== state.name ? `"${renamingFrom}" (renaming to "${state.name}")` : `"${state.name}"`;
+    return `${this.spec.type} ${name}${where}`;
   }
 
-  private fail(state: State, ctx: Context, err: unknown): never {
+  private fail(state: State, ctx: Context, err: unknown, renamingFrom?: unknown): never {
     const text = err instanceof IncusError ? err.message : err instanceof Error ? err.message : String(err);
-    const e = new Error(`${this.describe(state, ctx)}: ${text}`);
+    const e = new Error(`${this.describe(state, ctx, renamingFrom)}: ${text}`);
     if (err instanceof Error && err.stack) e.stack = e.message + "\n" + err.stack.split("\n").slice(1).join("\n");
     throw e;
   }
@@ -258,10 +261,27 @@ export class KindEngine<I extends CommonInputs> {
             return { property: field, reason: `${field}: ${this.spec.type} has no such field${hint ? ` (did you mean \`${hint}\`?)` : ""}` };
           });
         });
-      // Values still unknown in a preview are checked again when they are known.
-      return failures.length ? { failures } : { inputs: raw };
+      if (failures.length) return { failures };
+      // Values still unknown in a preview are checked again when they are known; the known fields are
+      // normalised one by one, so the preview compares what will really be sent.
+      return this.withDefaultProject(this.normaliseKnownFields(raw));
     }
-    const inputs = parsed.data as State;
+    return this.withDefaultProject(parsed.data as State);
+  }
+
+  private normaliseKnownFields(raw: State): State {
+    const s = this.spec.schema as unknown as { shape?: Record<string, z.ZodType>; in?: { shape?: Record<string, z.ZodType> } };
+    const shape = s.shape ?? s.in?.shape ?? {};
+    const out: State = { ...raw };
+    for (const [key, value] of Object.entries(raw)) {
+      if (isUnknown(value) || !shape[key]) continue;
+      const field = shape[key].safeParse(value);
+      if (field.success) out[key] = field.data;
+    }
+    return out;
+  }
+
+  private withDefaultProject(inputs: State): { inputs?: State; failures?: CheckFailure[] } {
     if (this.spec.scoped && inputs.project === undefined && !containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
       try {
         inputs.project = defaultProject(clientFor(inputs));
@@ -306,16 +326,20 @@ export class KindEngine<I extends CommonInputs> {
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
     let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
-    try {
-      if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, inputs)) ?? {}) };
-      else {
-        const collection = this.spec.collection?.(inputs) ?? this.spec.path(inputs).replace(/\/[^/]+$/, "");
-        await ctx.client.post(collection, this.createBody(inputs), this.reqOpts(ctx));
-      }
-    } catch (err) {
-      if (!isAlreadyExists(err)) this.fail(inputs, ctx, err);
-      if (!inputs.adopt) {
-        this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+    // Adopting looks first, so an object that is already there gets no create request (an image no upload).
+    const existing = inputs.adopt && (await this.readLiveIfAddressable(ctx, inputs));
+    if (!existing) {
+      try {
+        if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, inputs)) ?? {}) };
+        else {
+          const collection = this.spec.collection?.(inputs) ?? this.spec.path(inputs).replace(/\/[^/]+$/, "");
+          await ctx.client.post(collection, this.createBody(inputs), this.reqOpts(ctx));
+        }
+      } catch (err) {
+        if (!isAlreadyExists(err)) this.fail(inputs, ctx, err);
+        if (!inputs.adopt) {
+          this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+        }
       }
     }
     const id = this.idOf(inputs, ctx);
@@ -329,6 +353,17 @@ export class KindEngine<I extends CommonInputs> {
       const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
       throw new PartialFailure(`${this.describe(inputs, ctx)} was created but is not ready: ${(err as Error).message}`, id, props);
     }
+  }
+
+  /** The live object, when its path can be known before it exists (not for an image copied from a server). */
+  private async readLiveIfAddressable(ctx: Context, state: State): Promise<boolean> {
+    let path: string;
+    try {
+      path = this.spec.path(state as I);
+    } catch {
+      return false;
+    }
+    return path !== undefined && (await this.readLive(ctx, state)) !== null;
   }
 
   /** Output-only identity that later calls need to find the object (declared by the kind as outputs). */
@@ -431,7 +466,7 @@ export class KindEngine<I extends CommonInputs> {
       const live = await this.converge(ctx, news);
       return { outs: this.outputs(news, live, ctx) };
     } catch (err) {
-      this.fail(news, ctx, err);
+      this.fail(news, ctx, err, this.spec.nameIsLabel ? undefined : olds.name);
     }
   }
 

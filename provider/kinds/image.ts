@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { isAlreadyExists, isNotFound } from "../client";
-import { configMap, objectName } from "../engine/inputs";
+import { configMap, isUnknown, objectName } from "../engine/inputs";
 import { type Context, defineKind, type Live } from "../engine/kind";
 import { encode, scopedFields } from "./common";
 
@@ -24,6 +24,13 @@ const sourceSchema = z.strictObject({
   /** Project on the source server. */
   project: z.string().optional(),
 }).refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
+
+/** Aliases may contain slashes ("debian/12"); no spaces, no colon (the CLI reads `remote:alias`). */
+const aliasName = z
+  .string()
+  .min(1, "must not be empty")
+  .max(255)
+  .refine((a) => !/[\s:]/.test(a) && !a.startsWith("/"), { message: "must not contain spaces or ':', or start with '/'" });
 
 const streamHashCache = new Map<string, string>();
 
@@ -60,7 +67,7 @@ export const imageSchema = z
     rootfsFile: fileSchema.optional(),
     /** Copy from an image server instead. */
     source: sourceSchema.optional(),
-    aliases: z.array(objectName).refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" }).optional(),
+    aliases: z.array(aliasName).refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" }).optional(),
     properties: configMap.optional(),
     public: z.boolean().optional(),
     autoUpdate: z.boolean().optional(),
@@ -77,6 +84,7 @@ export const imageSchema = z
     }
   })
   .transform((i) => {
+    if ([i.file, i.metadataFile, i.rootfsFile].some(isUnknown)) return i;
     const files = i.file ? [i.file] : i.metadataFile && i.rootfsFile ? [i.metadataFile, i.rootfsFile] : [];
     return files.length ? { ...i, fingerprint: fingerprintOf(files) } : i;
   });
@@ -155,7 +163,8 @@ export const image = defineKind({
   collection: () => "/1.0/images",
   nameIsLabel: true,
   renamable: false,
-  identity: ["fingerprint", "file", "metadataFile", "rootfsFile", "source"],
+  // The content is the identity: the same tarball at another path is the same image.
+  identity: ["fingerprint", "source"],
   fields: {
     public: { mode: "update", empty: false },
     autoUpdate: { mode: "update", api: "auto_update", empty: false },

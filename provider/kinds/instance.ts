@@ -110,11 +110,14 @@ export const instance = defineKind({
 
   async aroundUpdate(ctx, before, after, live, changed) {
     if (!isRunning(live)) return undefined;
-    const desired = after.config ?? {};
+    // Only a config the program manages can change a start-time key; keys set by others are left as they are.
+    const desired = after.config;
     const current = liveMap(live.config);
-    const atStart = Object.keys({ ...desired, ...current }).some(
-      (k) => desired[k] !== current[k] && !serverKey(k) && APPLIED_AT_START.some((re) => re.test(k)),
-    );
+    const atStart =
+      desired !== undefined &&
+      Object.keys({ ...desired, ...current }).some(
+        (k) => desired[k] !== current[k] && !serverKey(k) && APPLIED_AT_START.some((re) => re.test(k)),
+      );
     if (!changed.includes("name") && !atStart) return undefined;
     await setState(ctx, before, "stop");
     return async () => {

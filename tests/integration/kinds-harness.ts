@@ -1,0 +1,201 @@
+// Shared by the per-kind integration suites (kinds-*.test.ts): drive one resource through the provider methods in
+// the order the Pulumi engine calls them, feeding each call's outputs to the next; check and change the daemon
+// out of band with the `incus` CLI (so the provider's request log only shows the provider's own requests).
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { closeAllPools, engineFor, type KindName } from "pulumi-incus/provider";
+
+export type State = Record<string, unknown>;
+export interface DiffResult {
+  changes: boolean;
+  replaces?: string[];
+  deleteBeforeReplace?: boolean;
+}
+
+export const BUSYBOX_ALIAS = "pulumi-incus/busybox";
+export const BUSYBOX_TARBALL = path.join(os.homedir(), ".cache/pulumi-incus/images/busybox.tar.gz");
+
+/** A short random suffix for names that must not collide with other runs. */
+export function rand(): string {
+  return randomBytes(3).toString("hex");
+}
+
+/** Runs the incus CLI; throws with its stderr on failure. */
+export function incus(...args: string[]): string {
+  try {
+    return execFileSync("incus", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`incus ${args.join(" ")}: ${(e.stderr ?? e.message).trim()}`);
+  }
+}
+
+/** GET through the CLI (`incus query`): the object, or undefined when Incus says it does not exist. */
+export function query<T = any>(apiPath: string): T | undefined {
+  try {
+    return JSON.parse(incus("query", apiPath)) as T;
+  } catch (err) {
+    if (/not found/i.test((err as Error).message)) return undefined;
+    throw err;
+  }
+}
+
+/** A write through the CLI, as another person or tool would make it. */
+export function queryWrite(method: "PUT" | "PATCH" | "POST" | "DELETE", apiPath: string, body?: unknown): void {
+  incus("query", "--wait", "-X", method, ...(body === undefined ? [] : ["-d", JSON.stringify(body)]), apiPath);
+}
+
+/** Points the provider's request log at a fresh file for this suite; `take()` returns and clears what was logged. */
+export function requestLog() {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pi-kinds-")), "requests.log");
+  const previous = process.env.PULUMI_INCUS_REQUEST_LOG;
+  process.env.PULUMI_INCUS_REQUEST_LOG = file;
+  const read = () => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
+  return {
+    take(): string[] {
+      const lines = read();
+      if (fs.existsSync(file)) fs.truncateSync(file, 0);
+      return lines;
+    },
+    /** Requests other than GET (the events stream is a GET too). */
+    takeWrites(): string[] {
+      return this.take().filter((l) => !l.startsWith("GET "));
+    },
+    restore(): void {
+      if (previous === undefined) delete process.env.PULUMI_INCUS_REQUEST_LOG;
+      else process.env.PULUMI_INCUS_REQUEST_LOG = previous;
+    },
+  };
+}
+
+/**
+ * One resource as the Pulumi engine sees it: the checked inputs go to create, the outputs of each call are the
+ * state the next call gets (olds), and `up` is what `pulumi up` does with new args.
+ */
+export class Resource {
+  id = "";
+  state: State = {};
+  /** What the last diff printed for the preview. */
+  printed: string[] = [];
+
+  constructor(
+    readonly kind: KindName,
+    public args: State,
+  ) {}
+
+  private get engine() {
+    return engineFor(this.kind);
+  }
+
+  async check(args: State = this.args): Promise<State> {
+    const res = await this.engine.check(this.state, args);
+    if (res.failures) throw new Error(`check failed: ${JSON.stringify(res.failures)}`);
+    return res.inputs!;
+  }
+
+  async create(args: State = this.args): Promise<State> {
+    this.args = args;
+    const res = await this.engine.create(await this.check(args));
+    this.id = res.id;
+    this.state = res.outs;
+    return res.outs;
+  }
+
+  async diff(args: State = this.args): Promise<DiffResult> {
+    const inputs = await this.check(args);
+    const log = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      return await this.engine.diff(this.id, this.state, inputs);
+    } finally {
+      this.printed = log.mock.calls.map((c) => String(c[0]));
+      log.mockRestore();
+    }
+  }
+
+  async update(args: State = this.args): Promise<State> {
+    this.args = args;
+    const res = await this.engine.update(this.id, this.state, await this.check(args));
+    this.state = res.outs;
+    return res.outs;
+  }
+
+  /** diff, then update, replace (in the order the diff asks for) or nothing; returns the diff. */
+  async up(args: State = this.args): Promise<DiffResult> {
+    const diff = await this.diff(args);
+    if (!diff.changes) {
+      this.args = args;
+      return diff;
+    }
+    if (!diff.replaces?.length) {
+      await this.update(args);
+    } else if (diff.deleteBeforeReplace) {
+      await this.delete();
+      await this.create(args);
+    } else {
+      const old = { id: this.id, state: this.state };
+      await this.create(args);
+      await this.engine.delete(old.id, old.state);
+    }
+    return diff;
+  }
+
+  /** refresh: the live object, or {} when it is gone. */
+  async read() {
+    const res = await this.engine.read(this.id, this.state);
+    if (res.props) this.state = res.props;
+    return res;
+  }
+
+  async delete(): Promise<void> {
+    await this.engine.delete(this.id, this.state);
+  }
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a rejection, got a result");
+}
+
+/**
+ * The objects of a collection that really belong to `project`. Where a project's feature for a kind is off, the
+ * request falls through to the default project (reference §7), so a blind cleanup would delete other people's
+ * images or profiles: keep only what the server says lives in this project.
+ */
+function owned(collection: string, project: string): string[] {
+  const items = query<{ name?: string; fingerprint?: string; project?: string }[]>(`${collection}?recursion=1&project=${project}`) ?? [];
+  return items.filter((o) => o.project === project).map((o) => o.fingerprint ?? o.name!);
+}
+
+/** Removes a test project and what the suites put in it, in dependency order; fine if it is already gone. */
+export function dropProject(project: string): void {
+  if (!query(`/1.0/projects/${project}`)) return;
+  const q = `?project=${project}`;
+  for (const name of owned("/1.0/instances", project)) {
+    if (query<{ status: string }>(`/1.0/instances/${name}${q}`)?.status !== "Stopped") {
+      queryWrite("PUT", `/1.0/instances/${name}/state${q}`, { action: "stop", force: true });
+    }
+    queryWrite("DELETE", `/1.0/instances/${name}${q}`);
+  }
+  for (const fp of owned("/1.0/images", project)) queryWrite("DELETE", `/1.0/images/${fp}${q}`);
+  for (const name of owned("/1.0/storage-pools/default/volumes/custom", project)) queryWrite("DELETE", `/1.0/storage-pools/default/volumes/custom/${name}${q}`);
+  for (const name of owned("/1.0/profiles", project)) if (name !== "default") queryWrite("DELETE", `/1.0/profiles/${name}${q}`);
+  queryWrite("DELETE", `/1.0/projects/${project}`);
+}
+
+/** Deletes a global or default-project object if it is still there (cleanup after a failed test). */
+export function dropIfPresent(apiPath: string): void {
+  if (query(apiPath)) queryWrite("DELETE", apiPath);
+}
+
+/** Closes the provider's connections and events streams, so Jest can exit. */
+export async function closeConnections(): Promise<void> {
+  await closeAllPools();
+}

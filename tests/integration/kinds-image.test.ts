@@ -1,0 +1,158 @@
+// Image CRUD against the real daemon: the busybox test tarball uploaded into a project with its own image store
+// (features.images on). Aliases are kept exactly as the program lists them; properties from metadata.yaml stay.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BUSYBOX_TARBALL, closeConnections, dropProject, incus, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
+
+const project = `pit-image-${rand()}`;
+const q = `?project=${project}`;
+const log = requestLog();
+const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+const FP = sha256(BUSYBOX_TARBALL);
+const aliasesOf = (fp: string): string[] => (query(`/1.0/images/${fp}${q}`)?.aliases ?? []).map((a: { name: string }) => a.name).sort();
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pi-image-"));
+
+/** The busybox tarball with another release in metadata.yaml: same image, new content, new fingerprint. */
+function variantTarball(): string {
+  const dir = fs.mkdtempSync(path.join(scratch, "tree-"));
+  execFileSync("tar", ["xzf", BUSYBOX_TARBALL, "-C", dir]);
+  const meta = path.join(dir, "metadata.yaml");
+  fs.writeFileSync(meta, fs.readFileSync(meta, "utf8").replace(/release: .*/, 'release: "variant"'));
+  const out = path.join(scratch, "variant.tar.gz");
+  execFileSync("tar", ["czf", out, "-C", dir, "metadata.yaml", "rootfs"]);
+  return out;
+}
+
+beforeAll(() => {
+  queryWrite("POST", "/1.0/projects", { name: project, config: {} }); // features.images defaults to true
+});
+afterAll(async () => {
+  log.restore();
+  await closeConnections();
+  dropProject(project);
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("life cycle", () => {
+  const img = new Resource("Image", {
+    name: "busybox",
+    project,
+    file: BUSYBOX_TARBALL,
+    aliases: ["bb", "bb-stable"],
+    properties: { "user.purpose": "tests", release: 1 },
+  });
+
+  it("create uploads the tarball with its properties and exactly the program's aliases", async () => {
+    const outs = await img.create();
+    expect(img.id).toBe(`/1.0/images/${FP}${q}`);
+    expect(outs).toMatchObject({ fingerprint: FP, imageType: "container", architecture: "x86_64", size: fs.statSync(BUSYBOX_TARBALL).size });
+    const live = query(`/1.0/images/${FP}${q}`);
+    expect(live).toMatchObject({ public: false, project, filename: "busybox.tar.gz" });
+    // metadata.yaml's properties stay; the program's are added or override them.
+    expect(live.properties).toEqual({ description: "pulumi-incus busybox test image", os: "busybox", release: "1", "user.purpose": "tests" });
+    expect(aliasesOf(FP)).toEqual(["bb", "bb-stable"]);
+    expect(query(`/1.0/images/aliases/bb${q}`)?.target).toBe(FP);
+  });
+
+  it("diff right after create reports no change and only reads", async () => {
+    log.take();
+    expect(await img.diff()).toEqual({ changes: false });
+    expect(log.take()).toEqual([`GET /1.0/images/${FP}${q}`]);
+  });
+
+  it("updates properties and public in place", async () => {
+    log.take();
+    expect(await img.up({ ...img.args, public: true, properties: { "user.purpose": "tests 2", release: "1" } })).toEqual({ changes: true });
+    expect(log.takeWrites()).toEqual([`PUT /1.0/images/${FP}${q}`]);
+    expect(query(`/1.0/images/${FP}${q}`)).toMatchObject({ public: true, properties: { "user.purpose": "tests 2", os: "busybox" } });
+  });
+
+  it("adds and removes aliases to match the program's list", async () => {
+    log.take();
+    expect(await img.up({ ...img.args, aliases: ["bb-stable", "bb-new"] })).toEqual({ changes: true });
+    expect(log.takeWrites().sort()).toEqual([`DELETE /1.0/images/aliases/bb${q}`, `POST /1.0/images/aliases${q}`]);
+    expect(aliasesOf(FP)).toEqual(["bb-new", "bb-stable"]);
+  });
+
+  it("removes an alias someone added by hand", async () => {
+    incus("image", "alias", "create", "by-hand", FP, "--project", project);
+    expect(await img.diff()).toEqual({ changes: true });
+    expect(img.printed.join("\n")).toMatch(/aliases: server has \["bb-new","bb-stable","by-hand"\], program wants \["bb-new","bb-stable"\]/);
+    await img.up();
+    expect(aliasesOf(FP)).toEqual(["bb-new", "bb-stable"]);
+  });
+
+  it("a property changed by hand is put back; one the program does not set is left alone", async () => {
+    const live = query(`/1.0/images/${FP}${q}`);
+    queryWrite("PUT", `/1.0/images/${FP}${q}`, { ...live, properties: { ...live.properties, "user.purpose": "hand", "user.extra": "x" } });
+    expect(await img.diff()).toEqual({ changes: true });
+    expect(img.printed).toEqual([`Image "busybox" in project "${project}": properties["user.purpose"]: server has "hand", program wants "tests 2"`]);
+    await img.up();
+    expect(query(`/1.0/images/${FP}${q}`).properties).toMatchObject({ "user.purpose": "tests 2", "user.extra": "x", os: "busybox" });
+  });
+
+  it("keeps the profiles someone set between diff and update when the program does not manage them", async () => {
+    const next = { ...img.args, public: false };
+    expect(await img.diff(next)).toEqual({ changes: true });
+    const live = query(`/1.0/images/${FP}${q}`);
+    queryWrite("PUT", `/1.0/images/${FP}${q}`, { ...live, profiles: [] });
+    await img.update(next);
+    expect(query(`/1.0/images/${FP}${q}`)).toMatchObject({ public: false, profiles: [] });
+  });
+
+  it("the name is only a label: changing it touches nothing", async () => {
+    log.take();
+    expect(await img.diff({ ...img.args, name: "renamed" })).toEqual({ changes: false });
+    expect(log.takeWrites()).toEqual([]);
+  });
+
+  it("the same content again without adopt fails with a clear message", async () => {
+    const twin = new Resource("Image", { name: "twin", project, file: BUSYBOX_TARBALL });
+    const err = await rejection(twin.create());
+    expect(err.message).toMatch(/^Image "twin" in project ".*": it already exists; set `adopt: true`/);
+    expect(aliasesOf(FP)).toEqual(["bb-new", "bb-stable"]);
+  });
+
+  it("new content replaces the image, deleting the old one first, and moves the aliases", async () => {
+    const variant = variantTarball();
+    const newFp = sha256(variant);
+    const diff = await img.up({ ...img.args, file: variant });
+    expect(diff).toMatchObject({ changes: true, deleteBeforeReplace: true });
+    expect(diff.replaces).toEqual(expect.arrayContaining(["fingerprint"]));
+    expect(query(`/1.0/images/${FP}${q}`)).toBeUndefined();
+    expect(aliasesOf(newFp)).toEqual(["bb-new", "bb-stable"]);
+    expect(query(`/1.0/images/${newFp}${q}`).properties).toMatchObject({ release: "1", "user.purpose": "tests 2" });
+    expect(img.id).toBe(`/1.0/images/${newFp}${q}`);
+  });
+
+  it("read returns {} after an out-of-band delete; delete leaves nothing, aliases included", async () => {
+    const fp = String(img.state.fingerprint);
+    expect((await img.read()).props).toMatchObject({ fingerprint: fp });
+    incus("image", "delete", fp, "--project", project);
+    expect(await img.read()).toEqual({});
+    await img.create();
+    expect(aliasesOf(fp)).toEqual(["bb-new", "bb-stable"]);
+    await img.delete();
+    expect(query(`/1.0/images/${fp}${q}`)).toBeUndefined();
+    expect(query(`/1.0/images/aliases/bb-new${q}`)).toBeUndefined();
+  });
+});
+
+describe("adopt", () => {
+  it("adopts an image with the same content, bringing its aliases to the program's list", async () => {
+    incus("image", "import", BUSYBOX_TARBALL, "--alias", "old-alias", "--project", project);
+    const adopted = new Resource("Image", { name: "busybox", project, file: BUSYBOX_TARBALL, aliases: ["adopted"], adopt: true });
+    await adopted.create();
+    expect(adopted.state.fingerprint).toBe(FP);
+    expect(aliasesOf(FP)).toEqual(["adopted"]);
+    log.take();
+    expect(await adopted.diff()).toEqual({ changes: false });
+    await adopted.delete();
+    expect(query(`/1.0/images/${FP}${q}`)).toBeUndefined();
+  });
+});
+

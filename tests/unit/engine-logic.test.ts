@@ -1,0 +1,224 @@
+// The engine's pure decisions, on hand-made live objects shaped like what Incus 6.0.4 returns: which fields
+// differ, what a PUT carries, how a preview describes a change, and the replace/rename decisions that need no read.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { KindEngine, type KindName, kinds, UNKNOWN } from "pulumi-incus/provider";
+
+type State = Record<string, unknown>;
+const engine = (kind: KindName) => new KindEngine(kinds[kind] as any);
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pi-logic-"));
+const requestLog = path.join(tmp, "requests.log");
+const saved = { socket: process.env.INCUS_SOCKET, log: process.env.PULUMI_INCUS_REQUEST_LOG };
+beforeAll(() => {
+  process.env.INCUS_SOCKET = path.join(tmp, "no-such.socket");
+  process.env.PULUMI_INCUS_REQUEST_LOG = requestLog;
+});
+afterAll(() => {
+  process.env.INCUS_SOCKET = saved.socket;
+  if (saved.socket === undefined) delete process.env.INCUS_SOCKET;
+  process.env.PULUMI_INCUS_REQUEST_LOG = saved.log;
+  if (saved.log === undefined) delete process.env.PULUMI_INCUS_REQUEST_LOG;
+});
+afterEach(() => expect(fs.existsSync(requestLog)).toBe(false)); // none of this may talk to Incus
+
+// Live objects as Incus returns them (trimmed to what matters).
+const liveInstance = (over: State = {}): State => ({
+  name: "c1",
+  type: "container",
+  status: "Running",
+  architecture: "x86_64",
+  stateful: false,
+  ephemeral: false,
+  description: "set by hand",
+  profiles: ["default"],
+  config: {
+    "image.os": "busybox",
+    "volatile.base_image": "575e0dd4",
+    "volatile.idmap.base": "0",
+    "volatile.uuid": "f0c1",
+    "limits.cpu": "1",
+  },
+  devices: {},
+  expanded_config: { "limits.cpu": "1", "limits.memory": "1GiB" },
+  ...over,
+});
+const liveProject = (config: State = {}, description = ""): State => ({
+  name: "p",
+  description,
+  config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true", "features.storage.buckets": "true", ...config },
+  used_by: ["/1.0/profiles/default?project=p"],
+});
+const liveNetwork = (config: State = {}): State => ({ name: "br0", type: "bridge", managed: true, description: "", config: { "ipv4.address": "none", "ipv6.address": "none", ...config } });
+const livePool = (config: State = {}): State => ({ name: "pool", driver: "dir", description: "", status: "Created", config: { source: "/var/lib/incus/storage-pools/pool", ...config } });
+
+describe("changedFields", () => {
+  it("ignores server keys the program does not set (volatile.*, image.*, features.*, source, ipv4.nat)", () => {
+    expect(engine("Instance").changedFields({ config: { "limits.cpu": "1" } }, liveInstance())).toEqual({ update: [], replace: [] });
+    expect(engine("Project").changedFields({ config: {} }, liveProject())).toEqual({ update: [], replace: [] });
+    expect(engine("StoragePool").changedFields({ config: {} }, livePool())).toEqual({ update: [], replace: [] });
+    expect(engine("Network").changedFields({ config: { "ipv6.address": "none" } }, liveNetwork({ "ipv4.nat": "true" }))).toEqual({ update: [], replace: [] });
+  });
+
+  it("compares a server key the program sets", () => {
+    expect(engine("Project").changedFields({ config: { "features.images": "false" } }, liveProject()).update).toEqual(["config"]);
+    expect(engine("Network").changedFields({ config: { "ipv4.nat": "false" } }, liveNetwork({ "ipv4.nat": "true" })).update).toEqual(["config"]);
+    expect(engine("StoragePool").changedFields({ config: { source: "/srv/other" } }, livePool()).update).toEqual(["config"]);
+  });
+
+  it("detects a key someone added by hand, and a key the program stopped setting", () => {
+    expect(engine("Profile").changedFields({ config: { "limits.cpu": "2" } }, { config: { "limits.cpu": "2", "user.hand": "x" } }).update).toEqual(["config"]);
+    expect(engine("Instance").changedFields({ config: {} }, liveInstance()).update).toEqual(["config"]); // limits.cpu is no longer wanted
+    expect(engine("Profile").changedFields({ devices: {} }, { devices: { eth0: { type: "nic", network: "br0" } } }).update).toEqual(["devices"]);
+  });
+
+  it("ignores fields the program does not manage", () => {
+    // description, profiles, devices and ephemeral are absent from the inputs: whatever the server has is fine.
+    expect(engine("Instance").changedFields({ name: "c1", image: "busybox" }, liveInstance({ description: "x", profiles: ["a", "b"] }))).toEqual({ update: [], replace: [] });
+    expect(engine("Profile").changedFields({ name: "web" }, { description: "hand", config: { a: "1" }, devices: { d: { type: "none" } } })).toEqual({ update: [], replace: [] });
+  });
+
+  it("treats a missing live value as the field's empty value", () => {
+    expect(engine("Profile").changedFields({ description: "", config: {}, devices: {} }, { name: "web" })).toEqual({ update: [], replace: [] });
+    expect(engine("StorageVolume").changedFields({ contentType: "filesystem" }, {})).toEqual({ update: [], replace: [] });
+  });
+
+  it("keeps profile order significant", () => {
+    expect(engine("Instance").changedFields({ profiles: ["a", "b"] }, liveInstance({ profiles: ["b", "a"] })).update).toEqual(["profiles"]);
+  });
+
+  it("sorts fields Incus cannot change into replace, reading the API's field names", () => {
+    expect(engine("Instance").changedFields({ type: "virtual-machine" }, liveInstance())).toEqual({ update: [], replace: ["type"] });
+    expect(engine("StorageVolume").changedFields({ contentType: "block", description: "d" }, { content_type: "filesystem", description: "" })).toEqual({
+      update: ["description"],
+      replace: ["contentType"],
+    });
+    expect(engine("StorageVolume").changedFields({ contentType: "block" }, { content_type: "block" })).toEqual({ update: [], replace: [] });
+    expect(engine("StoragePool").changedFields({ driver: "zfs" }, livePool())).toEqual({ update: [], replace: ["driver"] });
+    expect(engine("Network").changedFields({ type: "macvlan" }, liveNetwork())).toEqual({ update: [], replace: ["type"] });
+  });
+
+  it("counts a field holding an unknown value as changed", () => {
+    expect(engine("Profile").changedFields({ config: { "limits.cpu": UNKNOWN } }, { config: { "limits.cpu": "2" } }).update).toEqual(["config"]);
+  });
+});
+
+describe("putBody", () => {
+  it("instance: carries volatile.*, image.*, architecture and stateful over, and echoes unmanaged fields", () => {
+    const body = engine("Instance").putBody({ name: "c1", config: { "limits.cpu": "2", "user.new": "x" } }, liveInstance());
+    expect(body).toEqual({
+      architecture: "x86_64",
+      stateful: false,
+      description: "set by hand",
+      profiles: ["default"],
+      ephemeral: false,
+      devices: {},
+      config: { "image.os": "busybox", "volatile.base_image": "575e0dd4", "volatile.idmap.base": "0", "volatile.uuid": "f0c1", "limits.cpu": "2", "user.new": "x" },
+    });
+  });
+
+  it("project: repeats every features.* key, drops keys the program no longer sets, keeps the live description", () => {
+    const body = engine("Project").putBody({ config: { "limits.containers": "3" } }, liveProject({ "user.hand": "x" }, "by hand"));
+    expect(body).toEqual({
+      description: "by hand",
+      config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true", "features.storage.buckets": "true", "limits.containers": "3" },
+    });
+  });
+
+  it("storage pool: keeps the driver's source and never sends the driver", () => {
+    expect(engine("StoragePool").putBody({ driver: "dir", description: "d", config: { "rsync.bwlimit": "10" } }, livePool())).toEqual({
+      description: "d",
+      config: { source: "/var/lib/incus/storage-pools/pool", "rsync.bwlimit": "10" },
+    });
+  });
+
+  it("network: keeps a server-set ipv4.nat unless the program sets it", () => {
+    const live = liveNetwork({ "ipv4.nat": "true" });
+    expect(engine("Network").putBody({ config: { "ipv4.address": "none" } }, live).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "true" });
+    expect(engine("Network").putBody({ config: { "ipv4.address": "none", "ipv4.nat": "false" } }, live).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "false" });
+  });
+
+  it("image: keeps expires_at and properties from metadata.yaml, overrides the ones the program sets", () => {
+    const live = { public: false, auto_update: false, profiles: ["default"], expires_at: "0001-01-01T00:00:00Z", properties: { os: "busybox", release: "1" }, aliases: [] };
+    expect(engine("Image").putBody({ public: true, properties: { release: "2" } }, live)).toEqual({
+      public: true,
+      auto_update: false,
+      profiles: ["default"],
+      expires_at: "0001-01-01T00:00:00Z",
+      properties: { os: "busybox", release: "2" },
+    });
+  });
+
+  it("volume: uses the API's field names and leaves replace-only fields out", () => {
+    const body = engine("StorageVolume").putBody({ contentType: "filesystem", description: "new" }, { content_type: "filesystem", description: "old", config: { size: "1GiB" } });
+    expect(body).toEqual({ description: "new", config: { size: "1GiB" } });
+  });
+});
+
+describe("describeChanges (the preview's lines)", () => {
+  it("lists each config key that differs, in the program's terms", () => {
+    const lines = engine("Profile").describeChanges(
+      { config: { "limits.cpu": "2", "limits.memory": "1GiB" }, description: "web" },
+      { config: { "limits.cpu": "1", "user.hand": "x" }, description: "" },
+      ["config", "description"],
+    );
+    expect(lines.sort()).toEqual(
+      [
+        'config["limits.cpu"]: server has "1", program wants "2"',
+        'config["limits.memory"]: server has unset, program wants "1GiB"',
+        'config["user.hand"]: server has "x", program wants unset',
+        'description: server has "", program wants "web"',
+      ].sort(),
+    );
+  });
+
+  it("mentions a server key only when the program sets it", () => {
+    const lines = engine("Network").describeChanges({ config: { "ipv4.address": "none" } }, liveNetwork({ "ipv4.address": "10.1.1.1/24", "ipv4.nat": "true" }), ["config"]);
+    expect(lines).toEqual([`config["ipv4.address"]: server has "10.1.1.1/24", program wants "none"`]);
+  });
+
+  it("shows whole values for fields that are not maps", () => {
+    expect(engine("Instance").describeChanges({ profiles: ["a"], type: "virtual-machine" }, liveInstance(), ["profiles", "type"])).toEqual([
+      'profiles: server has ["default"], program wants ["a"]',
+      'type: server has "container", program wants "virtual-machine"',
+    ]);
+  });
+});
+
+describe("diff decisions made before reading the server", () => {
+  const diff = (kind: KindName, olds: State, news: State) => engine(kind).diff("id", olds, news);
+
+  it("another project replaces; with the same name the old object is deleted first", async () => {
+    expect(await diff("Profile", { name: "web", project: "a" }, { name: "web", project: "b" })).toEqual({ changes: true, replaces: ["project"], deleteBeforeReplace: true });
+    // A new name as well: both can exist at once, so create-then-delete.
+    expect(await diff("Profile", { name: "web", project: "a" }, { name: "web2", project: "b" })).toEqual({ changes: true, replaces: ["project"], deleteBeforeReplace: false });
+  });
+
+  it("another remote replaces", async () => {
+    expect(await diff("Network", { name: "br0", project: "default" }, { name: "br0", project: "default", remote: "other" })).toMatchObject({ replaces: ["remote"] });
+  });
+
+  it("a new name replaces kinds Incus cannot rename (storage pool), without deleting first", async () => {
+    expect(await diff("StoragePool", { name: "a", driver: "dir" }, { name: "b", driver: "dir" })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+  });
+
+  it("an unknown new name replaces even renamable kinds (the preview cannot know it is a rename)", async () => {
+    expect(await diff("Profile", { name: "web", project: "p" }, { name: UNKNOWN, project: "p" })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+  });
+
+  it("identity fields replace: a volume's pool, an instance's image, an image's content", async () => {
+    expect(await diff("StorageVolume", { name: "v", pool: "a", project: "p" }, { name: "v", pool: "b", project: "p" })).toEqual({ changes: true, replaces: ["pool"], deleteBeforeReplace: true });
+    expect(await diff("Instance", { name: "c1", image: "busybox", project: "p" }, { name: "c1", image: "alpine", project: "p" })).toEqual({ changes: true, replaces: ["image"], deleteBeforeReplace: true });
+    expect(await diff("Image", { name: "i", file: "/a.tar.gz", fingerprint: "aa", project: "p" }, { name: "i", file: "/a.tar.gz", fingerprint: "bb", project: "p" })).toEqual({
+      changes: true,
+      replaces: ["fingerprint"],
+      deleteBeforeReplace: true,
+    });
+  });
+
+  it("a project that is still unknown (a preview's raw inputs) is not a change", async () => {
+    // Inputs check returned unchanged because of an unknown value carry no project; only the unknown name counts.
+    expect(await diff("Profile", { name: "web", project: "p" }, { name: UNKNOWN })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+  });
+});

@@ -1,0 +1,106 @@
+// A stand-in for the daemon in unit tests: an HTTP server on a unix socket that keeps objects by path, answers
+// with Incus's envelopes and ETags, checks If-Match, and records every request. Tests script races (a writer that
+// changes the object just before our PUT) through `beforeWrite`. No events stream: writes answer synchronously.
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+
+type State = Record<string, unknown>;
+
+export interface Recorded {
+  method: string;
+  path: string;
+  ifMatch?: string;
+  body?: State;
+}
+
+export class FakeIncus {
+  readonly socket: string;
+  readonly requests: Recorded[] = [];
+  private readonly objects = new Map<string, { value: State; etag: string }>();
+  private etags = 0;
+  private server?: http.Server;
+  /**
+   * Runs before a PUT or POST is applied: an error status answers with that error instead (e.g. 409), "handled"
+   * answers success without applying the write (the hook did it itself).
+   */
+  beforeWrite?: (req: Recorded) => number | "handled" | void;
+
+  constructor() {
+    this.socket = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pi-fake-")), "incus.socket");
+  }
+
+  set(objectPath: string, value: State): void {
+    this.objects.set(objectPath, { value: structuredClone(value), etag: `etag-${++this.etags}` });
+  }
+
+  get(objectPath: string): State | undefined {
+    return this.objects.get(objectPath)?.value;
+  }
+
+  remove(objectPath: string): void {
+    this.objects.delete(objectPath);
+  }
+
+  writes(): Recorded[] {
+    return this.requests.filter((r) => r.method !== "GET");
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => {
+      let text = "";
+      req.on("data", (c) => (text += c));
+      req.on("end", () => this.answer(req, text, res));
+    });
+    // The client tries the events websocket before a write; refusing it makes the client wait by polling.
+    this.server.on("upgrade", (_req, socket) => socket.destroy());
+    await new Promise<void>((resolve) => this.server!.listen(this.socket, resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    this.server?.closeAllConnections?.();
+  }
+
+  private answer(req: http.IncomingMessage, text: string, res: http.ServerResponse): void {
+    const [objectPath] = (req.url ?? "").split("?");
+    const rec: Recorded = { method: req.method ?? "", path: req.url ?? "", ifMatch: req.headers["if-match"] as string | undefined };
+    if (text) rec.body = JSON.parse(text);
+    this.requests.push(rec);
+    const send = (status: number, body: State, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const error = (status: number, message: string) => send(status, { type: "error", error_code: status, error: message, metadata: null });
+    const ok = (metadata: unknown, headers: Record<string, string> = {}) => send(200, { type: "sync", status: "Success", status_code: 200, metadata }, headers);
+
+    const forced = rec.method !== "GET" && rec.method !== "DELETE" ? this.beforeWrite?.(rec) : undefined;
+    if (forced === "handled") return ok(null);
+    if (forced) return error(forced, forced === 409 ? "Object already exists" : `forced ${forced}`);
+    const current = this.objects.get(objectPath);
+    switch (rec.method) {
+      case "GET":
+        return current ? ok(current.value, { etag: `"${current.etag}"` }) : error(404, "not found");
+      case "PUT":
+        if (!current) return error(404, "not found");
+        if (rec.ifMatch && rec.ifMatch.replace(/"/g, "") !== current.etag) return error(412, `ETag doesn't match: ${current.etag} vs ${rec.ifMatch}`);
+        this.set(objectPath, { ...current.value, ...rec.body });
+        return ok({});
+      case "POST": {
+        const name = String(rec.body?.name ?? "");
+        const target = `${objectPath}/${encodeURIComponent(name)}`;
+        if (this.objects.has(target)) return error(409, "Object already exists");
+        this.set(target, rec.body ?? {});
+        return ok(null);
+      }
+      case "DELETE":
+        if (!current) return error(404, "not found");
+        this.objects.delete(objectPath);
+        return ok(null);
+      default:
+        return error(501, "not implemented");
+    }
+  }
+}
