@@ -9,10 +9,18 @@ cd "$REPO_ROOT"
 log "building"
 npx tsc -p tsconfig.json
 report="$(mktemp)"
+before="$(node scripts/daemon-snapshot.js)"
 set +e
 npx jest --ci --maxWorkers=2 --json --outputFile="$report" "$@"
 rc=$?
 set -e
+# The suites work in their own projects and uniquely named objects; anything else they changed is a defect.
+after="$(node scripts/daemon-snapshot.js)"
+if [ "$before" != "$after" ]; then
+  log "the tests left the daemon changed outside their own objects:"
+  diff <(echo "$before") <(echo "$after") >&2 || true
+  rc=1
+fi
 node -e '
   const r = require(process.argv[1]);
   console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
