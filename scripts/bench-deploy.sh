@@ -6,10 +6,6 @@
 #   bash scripts/bench-deploy.sh                       # defaults
 #   BENCH_SIZES=10 BENCH_PROFILES=50 BENCH_PARALLEL=32 bash scripts/bench-deploy.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-bash "$REPO_ROOT/scripts/setup-incus.sh"
-bash "$REPO_ROOT/scripts/setup-image.sh" >/dev/null
-cd "$REPO_ROOT"
-log "building"
-npx tsc -p tsconfig.json
+prepare_lab
 log "benchmarking (a few minutes)"
 exec node "$REPO_ROOT/scripts/bench-deploy.js"

@@ -4,8 +4,6 @@
 #   2. deployments through `pulumi up` against direct REST, and no-change up / refresh of a 100-resource stack
 #      (scripts/bench-deploy.js)
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-bash "$REPO_ROOT/scripts/setup-incus.sh"
-cd "$REPO_ROOT"
-npx tsc -p tsconfig.json
+prepare_lab
 node scripts/bench-client.js
 bash scripts/bench-deploy.sh

@@ -13,3 +13,13 @@ pulumi_env
 # State of the stacks these scripts run lives in the repo's .state (a file:// backend), unless the user chose one.
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.state}"
 mkdir -p "$REPO_ROOT/.state"
+
+# The daemon answering with its pool and test image, and the TypeScript built: what the lab, the tests and the
+# benchmarks all start from. Leaves the shell in the repository root.
+prepare_lab() {
+  bash "$REPO_ROOT/scripts/setup-incus.sh"
+  bash "$REPO_ROOT/scripts/setup-image.sh" >/dev/null
+  cd "$REPO_ROOT"
+  log "building"
+  npx tsc -p tsconfig.json
+}

@@ -2,11 +2,7 @@
 # The README's main job: set everything up, then `pulumi up` the default lab stack against the local Incus with
 # state in a local backend, and print the stack's outputs. `scripts/lab.sh destroy` tears the lab down.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-bash "$REPO_ROOT/scripts/setup-incus.sh"
-bash "$REPO_ROOT/scripts/setup-image.sh" >/dev/null
-cd "$REPO_ROOT"
-log "building"
-npx tsc -p tsconfig.json
+prepare_lab
 STACK="${LAB_STACK:-lab}"
 pulumi stack select --create "$STACK" >/dev/null
 case "${1:-up}" in

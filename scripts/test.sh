@@ -3,11 +3,7 @@
 # then runs every suite (unit, integration against the real daemon, e2e through the real engine).
 # Extra arguments go to jest (e.g. `scripts/test.sh --selectProjects unit`).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-bash "$REPO_ROOT/scripts/setup-incus.sh"
-bash "$REPO_ROOT/scripts/setup-image.sh" >/dev/null
-cd "$REPO_ROOT"
-log "building"
-npx tsc -p tsconfig.json
+prepare_lab
 report="$(mktemp)"
 before="$(node scripts/daemon-snapshot.js)"
 set +e
@@ -22,7 +18,7 @@ if [ "$before" != "$after" ]; then
   rc=1
 fi
 node -e '
-  const r = require(process.argv[1]);
+  const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
   console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
   if (r.numTotalTests === 0) { console.log("no test ran"); process.exit(1); }
 ' "$report" || rc=1

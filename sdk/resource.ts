@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { KindSpec } from "../provider/engine/kind";
-import { sanitizeName } from "../provider/engine/inputs";
+import { sanitizeName, schemaShape } from "../provider/engine/inputs";
 import { providerFor } from "./provider";
 
 /** A value or an Output of it, all the way down (so maps and lists may hold Outputs of other resources). */
@@ -29,20 +29,13 @@ export interface ResourceClass<Args, Outs> {
   get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): pulumi.dynamic.Resource & Outs;
 }
 
-/** The field names of an object schema, also when it is wrapped in a transform (a pipe). */
-function inputKeys(schema: z.ZodType): string[] {
-  const s = schema as unknown as { shape?: Record<string, unknown>; in?: z.ZodType };
-  if (s.shape) return Object.keys(s.shape);
-  return s.in ? inputKeys(s.in) : [];
-}
-
 export function resourceClass<S extends z.ZodType, O extends Record<string, unknown>>(
   spec: KindSpec<any, O>,
   schema: S,
   nameLimit = 63,
 ): ResourceClass<ArgsOf<S>, OutputsOf<z.output<S>, O>> {
   const type = spec.type;
-  const shapeKeys = inputKeys(schema);
+  const shapeKeys = Object.keys(schemaShape(schema));
   const outputKeys = spec.outputKeys ?? [];
   class IncusResource extends pulumi.dynamic.Resource {
     constructor(name: string, args: ArgsOf<S>, opts?: pulumi.CustomResourceOptions) {

@@ -1,11 +1,10 @@
 // The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
 import { isDeepStrictEqual } from "node:util";
-import { IncusClient, IncusError, isAlreadyExists, isNotFound, isPreconditionFailed } from "../client";
+import { IncusError, isAlreadyExists, isNotFound, isPreconditionFailed } from "../client";
 import { clientFor, defaultProject } from "./connection";
-import { containsUnknown, fieldName, isUnknown, unknownPaths } from "./inputs";
+import { containsUnknown, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
-import type { z } from "zod";
 
 export interface CheckFailure {
   property: string;
@@ -233,8 +232,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   private knownFields(): string[] {
-    const s = this.spec.schema as unknown as { shape?: object; in?: { shape?: object } };
-    return Object.keys(s.shape ?? s.in?.shape ?? {});
+    return Object.keys(schemaShape(this.spec.schema));
   }
 
   // ---- the ResourceProvider methods -------------------------------------------------------------------------
@@ -270,8 +268,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   private normaliseKnownFields(raw: State): State {
-    const s = this.spec.schema as unknown as { shape?: Record<string, z.ZodType>; in?: { shape?: Record<string, z.ZodType> } };
-    const shape = s.shape ?? s.in?.shape ?? {};
+    const shape = schemaShape(this.spec.schema);
     const out: State = { ...raw };
     for (const [key, value] of Object.entries(raw)) {
       if (isUnknown(value) || !shape[key]) continue;
@@ -495,4 +492,3 @@ export class KindEngine<I extends CommonInputs> {
   }
 }
 
-export type { IncusClient };

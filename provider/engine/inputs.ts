@@ -81,3 +81,10 @@ export function fieldName(path: PropertyKey[]): string {
   }
   return out || "(inputs)";
 }
+
+/** The fields of an object schema, also when it is wrapped in a transform (a pipe). */
+export function schemaShape(schema: z.ZodType): Record<string, z.ZodType> {
+  const s = schema as unknown as { shape?: Record<string, z.ZodType>; in?: z.ZodType };
+  if (s.shape) return s.shape;
+  return s.in ? schemaShape(s.in) : {};
+}
