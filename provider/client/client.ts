@@ -3,7 +3,7 @@
 // No Pulumi dependency.
 import * as fs from "node:fs";
 import { Readable } from "node:stream";
-import type { Dispatcher } from "undici";
+import { type Dispatcher, FormData } from "undici";
 import { describeEndpoint, type Endpoint, resolveUnixEndpoint } from "./endpoint";
 import { IncusError, isPreconditionFailed } from "./errors";
 import { closeHubs, type EventType, hubFor, type IncusEvent, OperationWatch } from "./events";
@@ -198,9 +198,13 @@ export class IncusClient {
     const url = this.url(path, opts);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
-    let body: string | Buffer | Uint8Array | Readable | undefined;
+    let body: string | Buffer | Uint8Array | Readable | FormData | undefined;
     if (opts.body !== undefined) {
-      if (isRawBody(opts.body)) {
+      if (opts.body instanceof FormData) {
+        // multipart/form-data (split images): undici streams the parts and sets the boundary header itself. It
+        // must be undici's own FormData; undici refuses Node's built-in one.
+        body = opts.body;
+      } else if (isRawBody(opts.body)) {
         body = opts.body;
         headers["content-type"] ??= "application/octet-stream";
       } else {

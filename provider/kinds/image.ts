@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { FormData } from "undici";
 import { z } from "zod";
 import { isAlreadyExists, isNotFound } from "../client";
 import { configMap, isUnknown, objectName } from "../engine/inputs";

@@ -156,3 +156,24 @@ describe("adopt", () => {
   });
 });
 
+
+describe("split image", () => {
+  it("uploads a metadata tarball and a rootfs tarball as one image whose fingerprint covers both", async () => {
+    const tree = fs.mkdtempSync(path.join(scratch, "split-"));
+    execFileSync("tar", ["xzf", BUSYBOX_TARBALL, "-C", tree]);
+    const meta = path.join(scratch, "meta.tar.gz");
+    const rootfs = path.join(scratch, "rootfs.tar.gz");
+    execFileSync("tar", ["czf", meta, "-C", tree, "metadata.yaml"]);
+    execFileSync("tar", ["czf", rootfs, "-C", path.join(tree, "rootfs"), "."]);
+    const expected = createHash("sha256").update(fs.readFileSync(meta)).update(fs.readFileSync(rootfs)).digest("hex");
+    const split = new Resource("Image", { name: "split", project, metadataFile: meta, rootfsFile: rootfs, aliases: ["split"] });
+    const outs = await split.create();
+    expect(outs.fingerprint).toBe(expected);
+    expect(query(`/1.0/images/${expected}${q}`)).toMatchObject({ type: "container", filename: "rootfs.tar.gz" });
+    expect(aliasesOf(expected)).toEqual(["split"]);
+    log.take();
+    expect(await split.diff()).toEqual({ changes: false });
+    await split.delete();
+    expect(query(`/1.0/images/${expected}${q}`)).toBeUndefined();
+  });
+});

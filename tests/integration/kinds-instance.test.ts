@@ -209,3 +209,21 @@ describe("restarts only for keys that changed", () => {
     expect(pid("calm")).toBe(before);
   });
 });
+
+describe("devices and life-cycle flags", () => {
+  it("a proxy device on loopback and an ephemeral instance, which is gone once stopped", async () => {
+    const eph = new Resource("Instance", {
+      name: "eph",
+      project,
+      image: BUSYBOX_ALIAS,
+      ephemeral: true,
+      devices: { web: { type: "proxy", listen: "tcp:127.0.0.1:0", connect: "tcp:127.0.0.1:80", bind: "host" } },
+    });
+    await eph.create();
+    expect(live("eph")).toMatchObject({ ephemeral: true, status: "Running", devices: { web: { type: "proxy", listen: "tcp:127.0.0.1:0" } } });
+    log.take();
+    expect(await eph.diff()).toEqual({ changes: false });
+    await eph.delete(); // stops it; Incus removes an ephemeral instance itself on stop
+    expect(live("eph")).toBeUndefined();
+  });
+});
