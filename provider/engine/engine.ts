@@ -214,7 +214,7 @@ export class KindEngine<I extends CommonInputs> {
 
   async readLive(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
     try {
-      const res = await ctx.client.get<Live>(this.spec.path(state as I), this.reqOpts(ctx));
+      const res = await ctx.client.get<Live>(this.spec.path(state as I), { ...this.reqOpts(ctx), query: this.spec.readQuery });
       return { live: res.value, etag: res.etag };
     } catch (err) {
       if (isNotFound(err)) return null;

@@ -54,6 +54,8 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   scoped: boolean;
   /** The API path of one object, from its identity fields (name and parents such as the pool). */
   path(inputs: I): string;
+  /** Query for reading one object (an instance's `recursion=1` brings its state, addresses included, in the same GET). */
+  readQuery?: Record<string, string | number>;
   /** Where a POST creates one (defaults to the parent of `path`). */
   collection?(inputs: I): string;
   /** Input fields that identify the object besides name and project (e.g. a volume's pool): a change replaces. */

@@ -37,6 +37,20 @@ export const instanceSchema = z
   });
 export type InstanceInputs = z.output<typeof instanceSchema>;
 
+/** Addresses of the running instance's interfaces (not the loopback interface, not link-local), from its state. */
+function addresses(live: Live): { ipv4Addresses: string[]; ipv6Addresses: string[] } {
+  const out = { ipv4Addresses: [] as string[], ipv6Addresses: [] as string[] };
+  const network = ((live.state as { network?: Record<string, { addresses?: { address: string; family: string; scope: string }[] }> } | undefined)?.network) ?? {};
+  for (const [iface, nic] of Object.entries(network)) {
+    if (iface === "lo") continue;
+    for (const a of nic.addresses ?? []) {
+      if (a.scope === "link") continue;
+      (a.family === "inet" ? out.ipv4Addresses : out.ipv6Addresses).push(a.address);
+    }
+  }
+  return out;
+}
+
 const instancePath = (i: InstanceInputs) => `/1.0/instances/${encode(i.name)}`;
 const isRunning = (live: Live) => RUNNING.has(String(live.status));
 const looksLikeFingerprint = (s: string) => /^[0-9a-f]{12,64}$/.test(s);
@@ -72,8 +86,10 @@ export const instance = defineKind({
   },
   // Writable fields the program does not manage: echoed from live so a PUT keeps them.
   putExtras: ["architecture", "stateful"],
-  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "expandedConfig"],
+  readQuery: { recursion: 1 },
+  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "expandedConfig", "ipv4Addresses", "ipv6Addresses"],
   outputs: (live) => ({
+    ...addresses(live),
     status: liveString(live.status),
     architecture: liveString(live.architecture),
     location: liveString(live.location),

@@ -40,7 +40,7 @@ describe("life cycle", () => {
   it("diff right after create reports no change (volatile.*, image.* are the server's) and only reads", async () => {
     log.take();
     expect(await c.diff()).toEqual({ changes: false });
-    expect(log.take()).toEqual([`GET /1.0/instances/web${q}`]);
+    expect(log.take()).toEqual([`GET /1.0/instances/web${q}&recursion=1`]); // the state (addresses) comes in the same GET
   });
 
   it("updates config and description in place without a restart", async () => {
@@ -225,5 +225,31 @@ describe("devices and life-cycle flags", () => {
     expect(await eph.diff()).toEqual({ changes: false });
     await eph.delete(); // stops it; Incus removes an ephemeral instance itself on stop
     expect(live("eph")).toBeUndefined();
+  });
+});
+
+describe("addresses", () => {
+  it("outputs the addresses of the instance's interfaces, read in the same GET as the instance", async () => {
+    const net = `pia${rand()}`.slice(0, 15);
+    incus("network", "create", net, "ipv4.address=none", "ipv6.address=none");
+    const inst = new Resource("Instance", {
+      name: "addr",
+      project,
+      image: BUSYBOX_ALIAS,
+      devices: { eth0: { type: "nic", network: net, name: "eth0" } },
+    });
+    try {
+      const outs = await inst.create();
+      expect(outs.ipv4Addresses).toEqual([]); // no address on an address-less bridge; link-local ones are left out
+      // A loopback-range address on eth0 (sends nothing anywhere) stands in for one a DHCP server would give.
+      incus("exec", "addr", "--project", project, "--", "ip", "addr", "add", "127.1.2.3/32", "dev", "eth0");
+      log.take();
+      const res = await inst.read();
+      expect(res.props?.ipv4Addresses).toEqual(["127.1.2.3"]);
+      expect(log.take()).toEqual([`GET /1.0/instances/addr?project=${project}&recursion=1`]);
+    } finally {
+      await inst.delete();
+      incus("network", "delete", net);
+    }
   });
 });
