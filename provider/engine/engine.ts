@@ -348,7 +348,8 @@ export class KindEngine<I extends CommonInputs> {
       // The object exists: keep it in state so nothing is leaked, and report what failed.
       const found = await this.readLive(ctx, inputs).catch(() => null);
       const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
-      throw new PartialFailure(`${this.describe(inputs, ctx)} was created but is not ready: ${(err as Error).message}`, id, props);
+      const what = existing ? "was adopted but could not be brought to the program's state" : "was created but is not ready";
+      throw new PartialFailure(`${this.describe(inputs, ctx)} ${what}: ${(err as Error).message}`, id, props);
     }
   }
 
