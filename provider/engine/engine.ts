@@ -85,13 +85,17 @@ export class KindEngine<I extends CommonInputs> {
     return v;
   }
 
+  /**
+   * The part of a live map the program answers for: every key it sets, and every key the server did not fill in.
+   * A server key the program sets is compared; one it leaves alone is the server's business.
+   */
+  private managedPart(fs: FieldSpec, desired: State, liveRaw: unknown): State {
+    return Object.fromEntries(Object.entries((liveRaw ?? {}) as State).filter(([k]) => k in desired || !fs.serverKeys!(k)));
+  }
+
   private fieldEqual(fs: FieldSpec, desired: unknown, live: unknown, liveRaw: unknown): boolean {
     if (fs.serverKeys && desired && typeof desired === "object") {
-      // A server key the program sets is compared; one it leaves alone is the server's business.
-      const liveMap = (liveRaw ?? {}) as State;
-      const d = desired as State;
-      const managedLive = Object.fromEntries(Object.entries(liveMap).filter(([k]) => k in d || !fs.serverKeys!(k)));
-      return isDeepStrictEqual(d, managedLive);
+      return isDeepStrictEqual(desired, this.managedPart(fs, desired as State, liveRaw));
     }
     return isDeepStrictEqual(desired, live ?? fs.empty);
   }
@@ -118,9 +122,9 @@ export class KindEngine<I extends CommonInputs> {
       const fs = this.spec.fields[field as keyof I & string]!;
       const desired = inputs[field];
       const current = this.liveValue(field, fs, live);
-      if (fs.serverKeys && desired && typeof desired === "object" && current && typeof current === "object") {
+      if (fs.serverKeys && desired && typeof desired === "object") {
         const d = desired as State;
-        const l = { ...(current as State), ...Object.fromEntries(Object.entries((live[this.api(field)] ?? {}) as State).filter(([k]) => k in d)) };
+        const l = this.managedPart(fs, d, live[this.api(field)]);
         for (const key of new Set([...Object.keys(d), ...Object.keys(l)])) {
           if (!isDeepStrictEqual(d[key], l[key])) lines.push(`${field}[${JSON.stringify(key)}]: server has ${show(l[key])}, program wants ${show(d[key])}`);
         }
@@ -193,7 +197,6 @@ export class KindEngine<I extends CommonInputs> {
     throw e;
   }
 
-  /** null when the object is gone. */
   /**
    * During a refresh the Pulumi engine calls read and then diff on the same object straight away. The object read
    * by `read` is handed to that diff once, if it is at most this old, instead of being fetched a second time.
@@ -212,6 +215,7 @@ export class KindEngine<I extends CommonInputs> {
     return entry && Date.now() - entry.at <= KindEngine.HANDOVER_MS ? entry.found : undefined;
   }
 
+  /** null when the object is gone. */
   async readLive(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
     try {
       const res = await ctx.client.get<Live>(this.spec.path(state as I), { ...this.reqOpts(ctx), query: this.spec.readQuery });
@@ -427,9 +431,7 @@ export class KindEngine<I extends CommonInputs> {
     for (const [field, fs] of this.entries()) {
       if (inputs[field] === undefined || fs.mode === "create") continue;
       if (fs.serverKeys && typeof inputs[field] === "object") {
-        const rawLive = (live[this.api(field)] ?? {}) as State;
-        const mine = inputs[field] as State;
-        inputs[field] = Object.fromEntries(Object.entries(rawLive).filter(([k]) => k in mine || !fs.serverKeys!(k)));
+        inputs[field] = this.managedPart(fs, inputs[field] as State, live[this.api(field)]);
       } else {
         inputs[field] = this.liveValue(field, fs, live);
       }
