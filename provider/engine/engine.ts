@@ -484,10 +484,13 @@ export class KindEngine<I extends CommonInputs> {
     const props = withoutProvider(propsRaw) as I & State;
     const ctx = this.context(props);
     try {
-      const found = await this.readLive(ctx, props);
-      if (!found) return;
-      if (this.spec.delete) await this.spec.delete(ctx, props, found.live);
-      else await ctx.client.delete(this.spec.path(props), this.reqOpts(ctx));
+      if (this.spec.delete) {
+        // A kind with its own delete needs the live object (an instance is stopped first).
+        const found = await this.readLive(ctx, props);
+        if (found) await this.spec.delete(ctx, props, found.live);
+      } else {
+        await ctx.client.delete(this.spec.path(props), this.reqOpts(ctx)); // a 404 means it is gone already
+      }
     } catch (err) {
       if (isNotFound(err)) return;
       this.fail(props, ctx, err);
