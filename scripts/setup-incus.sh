@@ -34,22 +34,38 @@ SRC
 
 answers() { incus query /1.0 >/dev/null 2>&1; }
 
+# A process that exists and is not a zombie (an incusd killed moments ago may not be reaped yet).
+alive() { local st; st="$(ps -o stat= -p "$1" 2>/dev/null)" && [ -n "$st" ] && [[ "$st" != Z* ]]; }
+
+launch_daemon() {
+  local pidfile="$1" logfile="$2"
+  log "starting incusd (log: $logfile)"
+  mkdir -p /var/lib/incus /var/log/incus
+  # setsid: the daemon outlives this script and is not tied to the caller's terminal or process group.
+  # The proxy settings point at a closed loopback port: incusd's own background fetches (instance types from
+  # the public image server) then fail at once on loopback instead of sending DNS queries or traffic outside this
+  # machine; loopback addresses (image servers and remotes on 127.0.0.1) are never proxied.
+  https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost,::1 \
+    setsid /usr/libexec/incus/incusd --group "$(getent group incus-admin >/dev/null && echo incus-admin || echo root)" \
+    >>"$logfile" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
 start_daemon() {
   answers && return 0
   local pidfile="$INCUS_STATE_DIR/incusd.pid" logfile="$INCUS_STATE_DIR/incusd.log"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
     log "incusd (pid $(cat "$pidfile")) is starting; waiting"
   else
-    log "starting incusd (log: $logfile)"
-    mkdir -p /var/lib/incus /var/log/incus
-    # setsid: the daemon outlives this script and is not tied to the caller's terminal or process group.
-    setsid /usr/libexec/incus/incusd --group "$(getent group incus-admin >/dev/null && echo incus-admin || echo root)" \
-      >>"$logfile" 2>&1 < /dev/null &
-    echo $! > "$pidfile"
+    launch_daemon "$pidfile" "$logfile"
   fi
-  local i
+  local i relaunched=0
   for i in $(seq 1 120); do
     answers && { log "incusd answers"; return 0; }
+    if ! alive "$(cat "$pidfile")" && [ "$relaunched" = 0 ]; then
+      relaunched=1
+      launch_daemon "$pidfile" "$logfile"
+    fi
     sleep 0.5
   done
   tail -n 30 "$logfile" >&2 || true
