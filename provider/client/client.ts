@@ -364,11 +364,12 @@ export class IncusClient {
   async update<T>(
     path: string,
     build: (live: T) => unknown,
-    opts: WriteOptions & { retries?: number } = {},
+    opts: WriteOptions & { retries?: number; current?: { value: T; etag?: string } } = {},
   ): Promise<{ written: boolean; attempts: number }> {
     const retries = opts.retries ?? 5;
     for (let attempt = 1; ; attempt++) {
-      const live = await this.get<T>(path, opts);
+      // A caller that has just read the object (with its ETag) saves the first GET.
+      const live = attempt === 1 && opts.current ? opts.current : await this.get<T>(path, opts);
       const body = await build(live.value);
       if (body === undefined) return { written: false, attempts: attempt };
       try {

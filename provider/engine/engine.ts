@@ -1,7 +1,7 @@
 // The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
 import { isDeepStrictEqual } from "node:util";
-import { IncusError, isAlreadyExists, isNotFound, isPreconditionFailed } from "../client";
+import { IncusError, isAlreadyExists, isNotFound } from "../client";
 import { clientFor, defaultProject } from "./connection";
 import { containsUnknown, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
@@ -18,8 +18,6 @@ export interface DiffResult {
 type State = Record<string, unknown>;
 
 const PROVIDER_KEY = "__provider";
-/** PUT attempts before a run of 412s (a writer racing us every time) is reported as an error. */
-const MAX_PUT_ATTEMPTS = 6;
 
 function withoutProvider(o: State): State {
   const { [PROVIDER_KEY]: _ignored, ...rest } = o ?? {};
@@ -328,7 +326,7 @@ export class KindEngine<I extends CommonInputs> {
     let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
     // Adopting looks first, so an object that is already there gets no create request (an image no upload).
-    const existing = inputs.adopt && (await this.readLiveIfAddressable(ctx, inputs));
+    const existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
     if (!existing) {
       try {
         if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, inputs)) ?? {}) };
@@ -346,7 +344,7 @@ export class KindEngine<I extends CommonInputs> {
     const id = this.idOf(inputs, ctx);
     try {
       // An adopted object is changed only where the program differs from it; a new one only gets the extras.
-      const live = await this.converge(ctx, inputs);
+      const live = await this.converge(ctx, inputs, existing ?? undefined);
       return { id, outs: this.outputs(inputs, live, ctx) };
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed.
@@ -358,14 +356,13 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   /** The live object, when its path can be known before it exists (not for an image copied from a server). */
-  private async readLiveIfAddressable(ctx: Context, state: State): Promise<boolean> {
-    let path: string;
+  private async readLiveIfAddressable(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
     try {
-      path = this.spec.path(state as I);
+      this.spec.path(state as I);
     } catch {
-      return false;
+      return null;
     }
-    return path !== undefined && (await this.readLive(ctx, state)) !== null;
+    return this.readLive(ctx, state);
   }
 
   /** Output-only identity that later calls need to find the object (declared by the kind as outputs). */
@@ -383,24 +380,19 @@ export class KindEngine<I extends CommonInputs> {
    * Brings the live object to the program's fields: a full PUT guarded by If-Match. On 412 someone else wrote
    * in between: read again and rebuild, so their change to anything the program does not manage is kept.
    */
-  private async converge(ctx: Context, inputs: I & State): Promise<Live> {
-    let { live, etag } = await this.mustRead(ctx, inputs);
-    let changed = this.changedFields(inputs, live).update;
+  private async converge(ctx: Context, inputs: I & State, initial?: { live: Live; etag?: string }): Promise<Live> {
+    let { live, etag } = initial ?? (await this.mustRead(ctx, inputs));
+    const changed = this.changedFields(inputs, live).update;
     if (changed.length) {
       // Some changes need the object in another state first (a stopped instance); the kind says how.
       const undo = await this.spec.aroundUpdate?.(ctx, inputs, inputs, live, changed);
       try {
-        for (let attempt = 1; changed.length; attempt++) {
-          if (undo) ({ live, etag } = await this.mustRead(ctx, inputs)); // the state change moved the ETag
-          try {
-            await ctx.client.put(this.spec.path(inputs), this.putBody(inputs, live), { ...this.reqOpts(ctx), etag });
-            break;
-          } catch (err) {
-            if (!isPreconditionFailed(err) || attempt >= MAX_PUT_ATTEMPTS) throw err;
-            ({ live, etag } = await this.mustRead(ctx, inputs));
-            changed = this.changedFields(inputs, live).update;
-          }
-        }
+        await ctx.client.update<Live>(
+          this.spec.path(inputs),
+          (current) => (this.changedFields(inputs, current).update.length ? this.putBody(inputs, current) : undefined),
+          // After a state change the ETag has moved: then the first attempt reads again.
+          { ...this.reqOpts(ctx), current: undo ? undefined : { value: live, etag } },
+        );
       } finally {
         if (undo) await undo();
       }

@@ -155,14 +155,7 @@ export class Resource {
 }
 
 /** The error a promise rejects with (fails the test when it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected a rejection, got a result");
-}
+export { expectRejection as rejection } from "./client-helpers";
 
 /**
  * The objects of a collection that really belong to `project`. Where a project's feature for a kind is off, the
