@@ -15,6 +15,8 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
           project: req.config.get("incus:project"),
           socket: req.config.get("incus:socket"),
           configDir: req.config.get("incus:configDir"),
+          timeout: req.config.get("incus:timeout"),
+          reconnectTimeout: req.config.get("incus:reconnectTimeout"),
         });
       },
       async check(olds, news) {

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { KindSpec } from "../provider/engine/kind";
-import { sanitizeName, schemaShape } from "../provider/engine/inputs";
+import { OWNER_KEY, sanitizeName, schemaShape } from "../provider/engine/inputs";
 import { providerFor } from "./provider";
 
 /** A value or an Output of it, all the way down (so maps and lists may hold Outputs of other resources). */
@@ -45,6 +45,8 @@ export function resourceClass<S extends z.ZodType, O extends Record<string, unkn
       Object.assign(props, args);
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null)) props.name = sanitizeName(name, nameLimit);
+      // Which stack makes the object: written into it at create, so an interrupted run's object is known as ours.
+      if (!opts?.id) props[OWNER_KEY] = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
       super(providerFor(type), name, props, opts, "incus", type);
     }
 

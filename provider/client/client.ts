@@ -46,6 +46,15 @@ export interface WriteOptions extends RequestOptions, WaitOptions {}
 export interface ClientOptions {
   /** Wait for operations on the events websocket (default); false: poll /1.0/operations/{id}/wait only. */
   events?: boolean;
+  /**
+   * While the daemon cannot be reached (socket missing, connection refused: a restart), keep trying a request that
+   * was certainly not sent for this long before failing. Default 0 (fail at once).
+   */
+  reconnectTimeoutMs?: number;
+  /** How long one request may wait for the answer's headers (a hung daemon). Default 120 s. */
+  requestTimeoutMs?: number;
+  /** Longest wait for any operation; wins over a caller's own timeout. Default: the caller's, else no limit. */
+  operationTimeoutMs?: number;
 }
 
 /** Field → value, all of which must match: `{ name: "c1", "config.user.role": "web" }`. */
@@ -145,13 +154,26 @@ function opId(idOrUrl: string): string {
   return idOrUrl.replace(/^\/1\.0\/operations\//, "");
 }
 
+/** Pause before attempt `attempt` (1-based) of a retry: grows, capped, with full jitter so writers spread out. */
+function backoffMs(attempt: number, baseMs: number, capMs: number): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export class IncusClient {
   readonly endpoint: Endpoint;
   private readonly useEvents: boolean;
+  private readonly reconnectTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly operationTimeoutMs?: number;
 
   constructor(endpoint?: Endpoint, options: ClientOptions = {}) {
     this.endpoint = endpoint ?? resolveUnixEndpoint();
     this.useEvents = options.events ?? true;
+    this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 0;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.operationTimeoutMs = options.operationTimeoutMs;
   }
 
   get defaultProject(): string {
@@ -182,7 +204,8 @@ export class IncusClient {
           ? "The server's TLS certificate does not verify against the configured CA"
           : "The server's TLS certificate is not trusted; pin it (servercerts/<remote>.crt, serverCert) or use a trust token";
     }
-    return new IncusError(0, `cannot reach Incus at ${describeEndpoint(e)}: ${err.message}`, method, url, hint);
+    if (err.code === "UND_ERR_HEADERS_TIMEOUT") hint = `Incus did not answer within ${this.requestTimeoutMs / 1000} s`;
+    return new IncusError(0, `cannot reach Incus at ${describeEndpoint(e)}: ${err.message}`, method, url, hint, err.code ?? (err.cause as { code?: string } | undefined)?.code);
   }
 
   private fail(status: number, message: string, method: string, url: string): IncusError {
@@ -213,19 +236,28 @@ export class IncusClient {
       }
     }
     if (opts.etag) headers["if-match"] = opts.etag;
-    logRequest(method, url);
-    try {
-      const res = await poolFor(this.endpoint).request({
-        method: method as Dispatcher.HttpMethod,
-        path: url,
-        headers,
-        body,
-        signal: opts.signal,
-      });
-      return { res, url };
-    } catch (err) {
-      if (opts.signal?.aborted) throw err;
-      throw this.unreachable(err as Error, method, url);
+    // A body that is a stream can be sent once only; every other request can be tried again while the daemon is
+    // away, since a request that never connected had no effect.
+    const resendable = !(body instanceof Readable) && !(body instanceof FormData);
+    const giveUpAt = Date.now() + this.reconnectTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      logRequest(method, url);
+      try {
+        const res = await poolFor(this.endpoint).request({
+          method: method as Dispatcher.HttpMethod,
+          path: url,
+          headers,
+          body,
+          signal: opts.signal,
+          headersTimeout: this.requestTimeoutMs,
+        });
+        return { res, url };
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        const e = this.unreachable(err as Error, method, url);
+        if (!e.notSent || !resendable || Date.now() >= giveUpAt) throw e;
+        await sleep(Math.min(1000, 100 * attempt));
+      }
     }
   }
 
@@ -293,7 +325,9 @@ export class IncusClient {
     try {
       const res = await this.request<T>(method, path, opts);
       if (!res.operation) return res;
-      const op = await this.awaitOperation(res.operation.id, res.operation, opts, watch, { method, path });
+      // A timeout the user set for the whole provider wins over the caller's built-in one.
+      const timeoutMs = this.operationTimeoutMs ?? opts.timeoutMs;
+      const op = await this.awaitOperation(res.operation.id, res.operation, { ...opts, timeoutMs }, watch, { method, path });
       return { ...res, operation: op };
     } finally {
       watch?.close();
@@ -366,7 +400,7 @@ export class IncusClient {
     build: (live: T) => unknown,
     opts: WriteOptions & { retries?: number; current?: { value: T; etag?: string } } = {},
   ): Promise<{ written: boolean; attempts: number }> {
-    const retries = opts.retries ?? 5;
+    const retries = opts.retries ?? 8;
     for (let attempt = 1; ; attempt++) {
       // A caller that has just read the object (with its ETag) saves the first GET.
       const live = attempt === 1 && opts.current ? opts.current : await this.get<T>(path, opts);
@@ -376,7 +410,20 @@ export class IncusClient {
         await this.put(path, body, { ...opts, etag: live.etag });
         return { written: true, attempts: attempt };
       } catch (err) {
-        if (!isPreconditionFailed(err) || attempt > retries) throw err;
+        if (!isPreconditionFailed(err)) throw err;
+        if (attempt > retries) {
+          const e = err as IncusError;
+          throw new IncusError(
+            412,
+            `gave up after ${attempt} attempts: the object changed between every read and write (someone else keeps ` +
+              `writing it), so nothing was written; last answer: ${e.incusMessage}`,
+            e.method,
+            e.path,
+            "Run again when the other writer is done",
+          );
+        }
+        // Several writers retrying in step would collide again: wait a random, growing while first.
+        await sleep(backoffMs(attempt, 50, 1000));
       }
     }
   }
@@ -463,6 +510,8 @@ export class IncusClient {
       return await this.pollOperation(id, deadline, opts, request);
     } catch (err) {
       if (opts.signal?.aborted) await this.cancelOperation(id, watch?.latest ?? latest);
+      // Incus accepted the request; unless the operation itself said it failed, its outcome is not known.
+      if (err instanceof IncusError && !err.operationFailed) err.accepted = true;
       throw err;
     }
   }
@@ -508,6 +557,8 @@ export class IncusClient {
   private finished(op: Operation, request?: OperationRequest): Operation {
     if (op.status_code === 200) return op;
     const { method, path } = request ?? { method: "OPERATION", path: `/1.0/operations/${op.id}` };
-    throw new IncusError(op.status_code, op.err || op.status, method, `${path} (${op.description})`);
+    const err = new IncusError(op.status_code, op.err || op.status, method, `${path} (${op.description})`);
+    err.operationFailed = true;
+    throw err;
   }
 }

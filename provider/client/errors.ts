@@ -10,6 +10,8 @@ export class IncusError extends Error {
     readonly path: string,
     /** What the caller can do about it, when the client knows better than the bare status. */
     readonly hint?: string,
+    /** For an unreachable server: the system's error code (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, …). */
+    readonly networkCode?: string,
   ) {
     super(`${method} ${path}: ${incusMessage}${status ? ` (HTTP ${status})` : ""}${hint ? `. ${hint}` : ""}`);
     this.name = "IncusError";
@@ -48,6 +50,55 @@ export class IncusError extends Error {
   get isUnreachable(): boolean {
     return this.status === 0;
   }
+
+  /**
+   * Set when Incus had accepted the request (its operation started) and what became of it is not known: the wait
+   * for its end failed (the daemon went away, the operation vanished, the wait timed out).
+   */
+  accepted = false;
+
+  /** Set when an operation ended in failure: a definite answer (nothing to guess about). */
+  operationFailed = false;
+
+  /** The request never reached the daemon (no socket, connection refused, TLS refused): it had no effect. */
+  get notSent(): boolean {
+    return this.status === 0 && this.networkCode !== undefined && NOT_SENT.has(this.networkCode);
+  }
+
+  /**
+   * The request may have taken effect although no answer says so: it was accepted and its end was not seen, or the
+   * connection broke after it was sent. A definite answer from Incus (an error status, a failed operation) is not.
+   */
+  get outcomeUnknown(): boolean {
+    return this.accepted || this.isTimeout || (this.status === 0 && !this.notSent);
+  }
+}
+
+/** Connection errors that happen before a request is sent. */
+const NOT_SENT = new Set([
+  "ENOENT",
+  "ECONNREFUSED",
+  "EACCES",
+  "ENOTSOCK",
+  "ENOTDIR",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ERR_INCUS_SERVER_CERT_MISMATCH",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** True when a failed request may have changed the server (see IncusError.outcomeUnknown). */
+export function outcomeUnknown(err: unknown): boolean {
+  return err instanceof IncusError && err.outcomeUnknown;
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -6,6 +6,21 @@ export interface ProviderSettings {
   project?: string;
   socket?: string;
   configDir?: string;
+  /** Seconds one Incus operation (create, start, image upload, …) or one request may take (`incus:timeout`). */
+  timeout?: string;
+  /** Seconds to keep trying while the daemon cannot be reached, e.g. during a restart (`incus:reconnectTimeout`). */
+  reconnectTimeout?: string;
+}
+
+/** While the daemon restarts, requests wait for it this long by default. */
+const DEFAULT_RECONNECT_S = 20;
+
+function seconds(setting: "timeout" | "reconnectTimeout"): number | undefined {
+  const raw = settings[setting];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`incus:${setting} must be a number of seconds, not ${JSON.stringify(raw)}`);
+  return n * 1000;
 }
 
 let settings: ProviderSettings = {};
@@ -33,7 +48,12 @@ export function clientFor(state: Record<string, unknown>): IncusClient {
   const key = JSON.stringify([socket, remote, configDir]);
   let client = clients.get(key);
   if (!client) {
-    client = new IncusClient(resolveEndpoint({ socket, remote, configDir }));
+    const timeout = seconds("timeout");
+    client = new IncusClient(resolveEndpoint({ socket, remote, configDir }), {
+      reconnectTimeoutMs: seconds("reconnectTimeout") ?? DEFAULT_RECONNECT_S * 1000,
+      requestTimeoutMs: timeout,
+      operationTimeoutMs: timeout,
+    });
     clients.set(key, client);
   }
   return client;

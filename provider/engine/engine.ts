@@ -1,9 +1,9 @@
 // The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
 import { isDeepStrictEqual } from "node:util";
-import { IncusError, isAlreadyExists, isNotFound } from "../client";
+import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
 import { clientFor, defaultProject } from "./connection";
-import { containsUnknown, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
+import { containsUnknown, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
 
 export interface CheckFailure {
@@ -18,9 +18,14 @@ export interface DiffResult {
 type State = Record<string, unknown>;
 
 const PROVIDER_KEY = "__provider";
+/**
+ * Output flag of an object whose create Incus may or may not have carried out (the answer was lost): the next diff
+ * does not trust such an object and makes it again (Incus keeps half-made instances after a crash).
+ */
+const UNCONFIRMED_KEY = "__createUnconfirmed";
 
 function withoutProvider(o: State): State {
-  const { [PROVIDER_KEY]: _ignored, ...rest } = o ?? {};
+  const { [PROVIDER_KEY]: _provider, [OWNER_KEY]: _owner, [UNCONFIRMED_KEY]: _unconfirmed, ...rest } = o ?? {};
   return rest;
 }
 
@@ -62,7 +67,19 @@ function closestField(key: string, known: string[]): string | undefined {
 }
 
 export class KindEngine<I extends CommonInputs> {
-  constructor(readonly spec: KindSpec<I>) {}
+  /** The map field that carries the owner marker (config, or an image's properties), when the kind has one. */
+  private readonly ownerField?: string;
+
+  constructor(readonly spec: KindSpec<I>) {
+    const field = spec.ownerField ?? ("config" in spec.fields ? "config" : undefined);
+    const fs = field ? (spec.fields as Record<string, FieldSpec>)[field] : undefined;
+    if (field && fs) {
+      // The marker is the provider's, never the program's: no diff shows it and every PUT keeps it.
+      const serverKeys = fs.serverKeys;
+      (spec.fields as Record<string, FieldSpec>)[field] = { ...fs, serverKeys: (k) => k === OWNER_MARKER || (serverKeys?.(k) ?? false) };
+      this.ownerField = field;
+    }
+  }
 
   private api(field: string): string {
     return this.spec.fields[field as keyof I & string]?.api ?? field;
@@ -226,7 +243,7 @@ export class KindEngine<I extends CommonInputs> {
 
   /** Outputs: the checked inputs plus the kind's values read from the live object (status, fingerprint, …). */
   private outputs(inputs: State, live: Live, ctx: Context): State {
-    const outs: State = { ...inputs };
+    const outs: State = withoutProvider(inputs);
     if (this.spec.scoped) outs.project = ctx.project;
     for (const key of this.spec.outputKeys ?? []) outs[key] = null;
     Object.assign(outs, this.spec.outputs?.(live, inputs as I) ?? {});
@@ -239,8 +256,15 @@ export class KindEngine<I extends CommonInputs> {
 
   // ---- the ResourceProvider methods -------------------------------------------------------------------------
 
-  async check(_olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
-    const raw = withoutProvider(news);
+  async check(olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
+    const result = await this.checkFields(withoutProvider(news));
+    // The owner is not a field of the kind; it rides along in the inputs so create sees it.
+    const owner = news?.[OWNER_KEY] ?? olds?.[OWNER_KEY];
+    if (result.inputs && typeof owner === "string") result.inputs[OWNER_KEY] = owner;
+    return result;
+  }
+
+  private async checkFields(raw: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
     const unknown = unknownPaths(raw).map((p) => p.join("\u0000"));
     const underUnknown = (path: PropertyKey[]) => {
       const key = path.map(String).join("\u0000");
@@ -293,6 +317,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async diff(_id: string, olds: State, news: State): Promise<DiffResult> {
+    const unconfirmed = olds?.[UNCONFIRMED_KEY] === true;
     news = withoutProvider(news);
     olds = withoutProvider(olds);
     const replaces = new Set<string>();
@@ -313,6 +338,11 @@ export class KindEngine<I extends CommonInputs> {
       // Deleted behind our back: re-create it under the same name.
       return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
     }
+    if (unconfirmed) {
+      // Made by a create whose end nobody saw (the daemon or the connection died): Incus may have kept it half-made.
+      console.log(`${this.describe(olds, ctx)}: its create was interrupted; it is made again`);
+      return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
+    }
     const changed = this.changedFields(news, found.live);
     const extra = this.spec.extraDiff?.(news as I, found.live) ?? [];
     const lines = [...this.describeChanges(news, found.live, [...changed.replace, ...changed.update]), ...extra];
@@ -323,21 +353,44 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
+    // Partial state must let the dynamic provider run later (refresh, update, destroy): it carries __provider.
+    const providerCode = inputsRaw[PROVIDER_KEY];
+    const owner = typeof inputsRaw[OWNER_KEY] === "string" ? (inputsRaw[OWNER_KEY] as string) : undefined;
     let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
+    const partial = (message: string, id: string, props: State, unconfirmed = false) =>
+      new PartialFailure(message, id, { ...props, [PROVIDER_KEY]: providerCode, ...(unconfirmed ? { [UNCONFIRMED_KEY]: true } : {}) });
     // Adopting looks first, so an object that is already there gets no create request (an image no upload).
-    const existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
+    let existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
+    let own = false;
     if (!existing) {
       try {
-        if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, inputs)) ?? {}) };
+        const marked = this.withOwnerMarker(inputs, owner);
+        if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, marked)) ?? {}) };
         else {
           const collection = this.spec.collection?.(inputs) ?? this.spec.path(inputs).replace(/\/[^/]+$/, "");
-          await ctx.client.post(collection, this.createBody(inputs), this.reqOpts(ctx));
+          await ctx.client.post(collection, this.createBody(marked), this.reqOpts(ctx));
         }
       } catch (err) {
-        if (!isAlreadyExists(err)) this.fail(inputs, ctx, err);
-        if (!inputs.adopt) {
-          this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+        if (isAlreadyExists(err)) {
+          if (!inputs.adopt) {
+            // Made by an earlier run of this same stack that was killed before it could record it: take it over.
+            existing = owner ? await this.ownObject(ctx, inputs, owner) : null;
+            if (!existing) this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+            own = true;
+          }
+        } else if (outcomeUnknown(err) && this.addressable(inputs)) {
+          // Incus may have made it (it accepted the request, or the connection broke after sending): record it, so
+          // the next run finds it (and makes it again, since a half-made object cannot be trusted) or finds nothing.
+          throw partial(
+            `${this.describe(inputs, ctx)}: the create may or may not have happened (${(err as Error).message}); ` +
+              "it is recorded in the stack and the next `pulumi up` checks and completes it",
+            this.idOf(inputs, ctx),
+            { ...inputs, ...(this.spec.scoped ? { project: ctx.project } : {}) } as State,
+            true,
+          );
+        } else {
+          this.fail(inputs, ctx, err);
         }
       }
     }
@@ -349,9 +402,57 @@ export class KindEngine<I extends CommonInputs> {
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed.
       const found = await this.readLive(ctx, inputs).catch(() => null);
-      const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
-      const what = existing ? "was adopted but could not be brought to the program's state" : "was created but is not ready";
-      throw new PartialFailure(`${this.describe(inputs, ctx)} ${what}: ${(err as Error).message}`, id, props);
+      const props: State = found ? this.outputs(inputs, found.live, ctx) : ({ ...inputs, ...(this.spec.scoped ? { project: ctx.project } : {}) } as State);
+      const what = own
+        ? "was left by an interrupted run of this stack and could not be completed"
+        : existing
+          ? "was adopted but could not be brought to the program's state"
+          : "was created but is not ready";
+      // One left by an interrupted run may be half-made: the next run makes it again rather than trust it.
+      throw partial(`${this.describe(inputs, ctx)} ${what}: ${(err as Error).message}`, id, props, own);
+    }
+  }
+
+  /** The inputs with the owner marker added to the kind's marker map (sent only in the create request). */
+  private withOwnerMarker(inputs: I & State, owner: string | undefined): I & State {
+    if (!owner || !this.ownerField) return inputs;
+    const map = (inputs[this.ownerField] ?? {}) as State;
+    return { ...inputs, [this.ownerField]: { ...map, [OWNER_MARKER]: owner } };
+  }
+
+  /**
+   * The existing object when it carries this stack's owner marker (made by an interrupted run of this stack), after
+   * any operation still running on it has ended; null when someone else made it.
+   */
+  private async ownObject(ctx: Context, inputs: I & State, owner: string): Promise<{ live: Live; etag?: string } | null> {
+    if (!this.ownerField) return null;
+    let found = await this.readLiveIfAddressable(ctx, inputs);
+    const marker = () => ((found?.live[this.api(this.ownerField!)] ?? {}) as State)[OWNER_MARKER];
+    if (!found || marker() !== owner) return null;
+    console.log(`${this.describe(inputs, ctx)}: made by an interrupted run of this stack; taking it over`);
+    if (await this.waitForOperationsOn(ctx, this.spec.path(inputs))) found = await this.readLive(ctx, inputs);
+    return found && marker() === owner ? found : null;
+  }
+
+  /** Waits for running operations that touch `path` (a create still unpacking); true when there were any. */
+  private async waitForOperationsOn(ctx: Context, path: string): Promise<boolean> {
+    const res = await ctx.client.get<{ running?: { id: string; resources?: Record<string, string[]> | null }[] }>("/1.0/operations", {
+      ...this.reqOpts(ctx),
+      query: { recursion: 1 },
+    });
+    const touching = (res.value.running ?? []).filter((op) =>
+      Object.values(op.resources ?? {}).some((list) => list.some((r) => r.split("?")[0] === path)),
+    );
+    for (const op of touching) await ctx.client.waitOperation(op.id).catch(() => undefined);
+    return touching.length > 0;
+  }
+
+  private addressable(state: State): boolean {
+    try {
+      this.spec.path(state as I);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -2,6 +2,14 @@
 // the handling of values that are still unknown during a preview.
 import { z } from "zod";
 
+/**
+ * Input the SDK adds to every resource: the Pulumi stack that declares it (`org/project/stack`). The provider writes
+ * it into the object it creates (OWNER_MARKER), so a later run of the same stack can tell its own object, made by a
+ * run that was killed before it could record it, from one it did not make.
+ */
+export const OWNER_KEY = "__owner";
+/** Where the owner goes on the object: a user key of its config map (an image's properties). */
+export const OWNER_MARKER = "user.pulumi-incus.stack";
 /** What the Pulumi engine sends for a value that is not known yet (preview of a value computed by another resource). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

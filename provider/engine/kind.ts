@@ -87,6 +87,8 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   applyExtra?(ctx: Context, inputs: I, live: Live): Promise<void>;
   /** Deletes the object. Default: DELETE path. */
   delete?(ctx: Context, inputs: I, live: Live): Promise<void>;
+  /** The string-map field that carries the owner marker (default: `config` when the kind has one). */
+  ownerField?: string;
   /** Body fields of the PUT that are not managed fields but must be echoed from live (e.g. a pool's source). */
   putExtras?: string[];
 }

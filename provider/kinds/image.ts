@@ -174,6 +174,7 @@ export const image = defineKind({
     profiles: { mode: "update", empty: [] },
   },
   putExtras: ["expires_at"],
+  ownerField: "properties",
   outputKeys: ["fingerprint", "size", "architecture", "imageType", "createdAt"],
   outputs: (live) => ({
     fingerprint: String(live.fingerprint ?? ""),

@@ -111,8 +111,8 @@ describe("update", () => {
       () => undefined,
       (e: Error) => e,
     );
-    expect(err?.message).toMatch(/^Profile "web" in project "default": .*ETag doesn't match/);
-    expect(fake.requests.filter((r) => r.method === "PUT").length).toBe(6);
+    expect(err?.message).toMatch(/^Profile "web" in project "default": .*gave up after 9 attempts.*nothing was written.*ETag doesn't match/);
+    expect(fake.requests.filter((r) => r.method === "PUT").length).toBe(9);
   });
 
   it("renames with POST {name} on the old path, then converges the new one", async () => {

@@ -1,0 +1,189 @@
+// A dedicated Incus daemon for the fault suite, so killing it never disturbs anyone using the shared one: its own
+// INCUS_DIR (database, unix socket, logs, run and cache dirs all live under it), started and SIGKILLed by the PID
+// this file records, with a `dir` pool, a root disk in the default profile and the busybox test image. No networks.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+
+const ROOT = "/var/lib/pulumi-incus-faults";
+const INCUSD = "/usr/libexec/incus/incusd";
+export const TEST_IMAGE_ALIAS = process.env.PULUMI_INCUS_TEST_IMAGE ?? "pulumi-incus/busybox";
+const TOOLS = process.env.PULUMI_INCUS_TOOLS ?? path.join(os.homedir(), ".cache", "pulumi-incus");
+
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class FaultDaemon {
+  readonly dir: string;
+  readonly socket: string;
+  private child?: ChildProcess;
+  private readonly pidFile: string;
+  private readonly logFile: string;
+
+  /** `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. */
+  constructor(tag: string) {
+    this.dir = path.join(ROOT, tag);
+    this.socket = path.join(this.dir, "unix.socket");
+    this.pidFile = path.join(ROOT, `${tag}.pid`);
+    this.logFile = path.join(ROOT, `${tag}.log`);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** A client for this daemon (each call a new one; the pool is shared per socket). */
+  client(): IncusClient {
+    return new IncusClient({ kind: "unix", socketPath: this.socket, defaultProject: "default" });
+  }
+
+  /** The incus CLI pointed at this daemon. */
+  incus(...args: string[]): string {
+    return execFileSync("incus", args, { encoding: "utf8", env: { ...process.env, INCUS_DIR: this.dir }, stdio: ["ignore", "pipe", "pipe"] });
+  }
+
+  /** GET through the CLI (no client state involved); null on any error. */
+  query<T = any>(apiPath: string): T | null {
+    try {
+      return JSON.parse(this.incus("query", apiPath)) as T;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Starts from an empty directory (a left-over one from an interrupted run is shut down and removed first). */
+  async create(): Promise<void> {
+    fs.mkdirSync(ROOT, { recursive: true });
+    const previous = this.recordedDaemon();
+    if (previous) {
+      // An earlier run of this suite died and left its daemon running: stop it (and its instances).
+      await this.shutdown(previous);
+    } else if (fs.existsSync(this.dir)) {
+      // An earlier run died without cleaning up: its instances may still run. Start a daemon on that directory
+      // so it can stop them, then wipe it.
+      await this.start();
+      await this.shutdown();
+    }
+    this.wipe();
+    fs.mkdirSync(this.dir, { recursive: true });
+    await this.start();
+    const c = this.client();
+    await c.post("/1.0/storage-pools", { name: "default", driver: "dir" }, { project: null });
+    await c.update<{ devices: Record<string, unknown> }>(
+      "/1.0/profiles/default",
+      (live) => ({ ...live, devices: { ...live.devices, root: { type: "disk", path: "/", pool: "default" } } }),
+      { project: null },
+    );
+    const tarball = path.join(TOOLS, "images", "busybox.tar.gz");
+    if (!fs.existsSync(tarball)) throw new Error(`${tarball} is missing: run scripts/setup-image.sh`);
+    this.incus("image", "import", tarball, "--alias", TEST_IMAGE_ALIAS);
+  }
+
+  /** Launches incusd on this directory and waits until it answers. */
+  async start(): Promise<void> {
+    if (this.child && alive(this.child.pid!)) throw new Error("the fault daemon is already running");
+    const log = fs.openSync(this.logFile, "a");
+    // Background fetches (instance types) go to a closed loopback port, as for the shared daemon.
+    const env = { ...process.env, INCUS_DIR: this.dir, https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9", no_proxy: "127.0.0.1,localhost,::1" };
+    this.child = spawn(INCUSD, ["--group", "root"], { env, detached: true, stdio: ["ignore", log, log] });
+    fs.closeSync(log);
+    fs.writeFileSync(this.pidFile, String(this.child.pid));
+    this.child.unref();
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      if (!alive(this.child.pid!)) throw new Error(`incusd exited at start; see ${this.logFile}`);
+      if (this.query("/1.0")) {
+        // The API answers before the daemon has finished starting instances; /internal/ready says it has.
+        try {
+          execFileSync("incus", ["admin", "waitready", "--timeout", "60"], { env: { ...process.env, INCUS_DIR: this.dir }, stdio: "ignore" });
+        } catch {
+          // older CLI: the answer to /1.0 will do
+        }
+        return;
+      }
+      await sleep(200);
+    }
+    throw new Error(`incusd did not answer within 90 s; see ${this.logFile}`);
+  }
+
+  /** SIGKILL, as a crash: no clean-up runs in the daemon; its instances keep running. Waits until it is gone. */
+  async kill(): Promise<void> {
+    const pid = this.child?.pid;
+    if (!pid) return;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    while (alive(pid)) await sleep(20);
+    this.child = undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  /** The PID recorded by an earlier run when that process is still this directory's incusd. */
+  private recordedDaemon(): number | undefined {
+    try {
+      const pid = Number(fs.readFileSync(this.pidFile, "utf8"));
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      return alive(pid) && cmd.startsWith(INCUSD) && env.includes(`INCUS_DIR=${this.dir}`) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Stops every instance and the daemon (incusd shutdown), then waits for the process to end. */
+  async shutdown(pid = this.child?.pid): Promise<void> {
+    if (!pid) return;
+    try {
+      execFileSync(INCUSD, ["shutdown", "--timeout", "60"], { env: { ...process.env, INCUS_DIR: this.dir }, stdio: "ignore", timeout: 90_000 });
+    } catch {
+      // fall through to the kill
+    }
+    const deadline = Date.now() + 30_000;
+    while (alive(pid) && Date.now() < deadline) await sleep(100);
+    if (alive(pid)) process.kill(pid, "SIGKILL");
+    while (alive(pid)) await sleep(20);
+    if (this.child?.pid === pid) this.child = undefined;
+  }
+
+  /** Shuts the daemon down and removes its directory. */
+  async destroy(): Promise<void> {
+    await closeAllPools();
+    await this.shutdown();
+    this.wipe();
+  }
+
+  private wipe(): void {
+    // incusd mounts a few tmpfs under its directory (shmounts, guestapi): unmount before removing.
+    const mounts = fs
+      .readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[1])
+      .filter((m) => m && (m === this.dir || m.startsWith(this.dir + "/")))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) {
+      try {
+        execFileSync("umount", ["-l", m], { stdio: "ignore" });
+      } catch {
+        // not mounted any more
+      }
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.pidFile, { force: true });
+  }
+}
