@@ -1,0 +1,157 @@
+// A stack of the `declared` e2e program pointed at a fault daemon, driven through the `pulumi` CLI as a child process
+// in its own process group, so a test can interrupt it (SIGINT, SIGKILL) at a point it picks from the provider's
+// request log (PULUMI_INCUS_REQUEST_LOG).
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
+
+export const REPO = path.resolve(__dirname, "..", "..");
+const PROGRAM = path.join(REPO, "tests", "e2e", "programs", "declared");
+
+export interface Declared {
+  kind: string;
+  name: string;
+  args: Record<string, unknown>;
+  dependsOn?: string[];
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+  seconds: number;
+}
+
+export interface Running {
+  child: ChildProcess;
+  done: Promise<RunResult>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class FaultStack {
+  private constructor(
+    readonly stack: Stack,
+    readonly name: string,
+    readonly env: Record<string, string>,
+    private readonly tmp: string,
+    readonly requestLog: string,
+  ) {}
+
+  static async create(socket: string, config: Record<string, string> = {}): Promise<FaultStack> {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pi-faults-"));
+    const requestLog = path.join(tmp, "requests.log");
+    fs.mkdirSync(path.join(tmp, "state"));
+    const env: Record<string, string> = {
+      PULUMI_BACKEND_URL: `file://${tmp}/state`,
+      PULUMI_CONFIG_PASSPHRASE: "",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+      PULUMI_INCUS_REQUEST_LOG: requestLog,
+    };
+    const bin = fs.realpathSync(execFileSync("bash", ["-c", "command -v pulumi"], { encoding: "utf8" }).trim());
+    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
+    const name = `f${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROGRAM }, { pulumiCommand, envVars: env });
+    await stack.setConfig("incus:socket", { value: socket });
+    for (const [k, v] of Object.entries(config)) await stack.setConfig(k, { value: v });
+    return new FaultStack(stack, name, env, tmp, requestLog);
+  }
+
+  async declare(resources: Declared[]): Promise<void> {
+    await this.stack.setConfig("resources", { value: JSON.stringify(resources) });
+  }
+
+  /** Starts `pulumi <command>` as users run it in CI (non-interactive, no prompt) in its own process group. */
+  start(command: "up" | "destroy" | "refresh" | "preview", ...extra: string[]): Running {
+    const args = [command, "--stack", this.name, "--non-interactive", ...(command === "preview" ? [] : ["--yes", "--skip-preview"]), ...extra];
+    const started = Date.now();
+    const child = spawn("pulumi", args, { cwd: PROGRAM, env: { ...process.env, ...this.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (d) => (output += d));
+    child.stderr!.on("data", (d) => (output += d));
+    const done = new Promise<RunResult>((resolve) =>
+      child.on("close", (code, signal) => {
+        const seconds = (Date.now() - started) / 1000;
+        if (process.env.PULUMI_INCUS_FAULTS_VERBOSE) process.stderr.write(`pulumi ${command}: exit ${code ?? signal} after ${seconds} s\n`);
+        resolve({ code, signal, output, seconds });
+      }),
+    );
+    return { child, done };
+  }
+
+  run(command: "up" | "destroy" | "refresh" | "preview", ...extra: string[]): Promise<RunResult> {
+    return this.start(command, ...extra).done;
+  }
+
+  /** Runs a command and fails the test with its output when it does not succeed. */
+  async mustRun(command: "up" | "destroy" | "refresh" | "preview", ...extra: string[]): Promise<RunResult> {
+    const r = await this.run(command, ...extra);
+    if (r.code !== 0) throw new Error(`pulumi ${command} failed (${r.code}):\n${r.output.slice(-4000)}`);
+    return r;
+  }
+
+  /** Request lines so far ("METHOD path"). */
+  requests(): string[] {
+    return fs.existsSync(this.requestLog) ? fs.readFileSync(this.requestLog, "utf8").split("\n").filter(Boolean) : [];
+  }
+
+  clearRequests(): void {
+    if (fs.existsSync(this.requestLog)) fs.truncateSync(this.requestLog, 0);
+  }
+
+  writes(): string[] {
+    return this.requests().filter((l) => !l.startsWith("GET "));
+  }
+
+  /** Resolves once `count` requests match `pattern` (the moment to strike); rejects if `running` ends first. */
+  async waitForRequests(pattern: RegExp, count: number, running: Running, timeoutMs = 120_000): Promise<void> {
+    let ended = false;
+    running.done.then(() => (ended = true));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.requests().filter((l) => pattern.test(l)).length >= count) return;
+      if (ended) throw new Error(`pulumi ended before ${count} requests matched ${pattern}:\n${(await running.done).output.slice(-3000)}`);
+      await sleep(25);
+    }
+    throw new Error(`no ${count} requests matched ${pattern} within ${timeoutMs} ms`);
+  }
+
+  /** The checkpoint as the backend stores it. */
+  async state(): Promise<{ resources: StateResource[]; pending: unknown[] }> {
+    const d = (await this.stack.exportStack()).deployment;
+    return { resources: d.resources ?? [], pending: d.pending_operations ?? [] };
+  }
+
+  async remove(): Promise<void> {
+    await this.stack.workspace.removeStack(this.name, { force: true }).catch(() => undefined);
+    fs.rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+export interface StateResource {
+  urn: string;
+  type: string;
+  id?: string;
+  outputs?: Record<string, unknown>;
+  inputs?: Record<string, unknown>;
+  initErrors?: string[];
+}
+
+/** Sends `signal` to the whole process group of a run (the CLI, its language host and provider processes). */
+export function signalGroup(running: Running, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-running.child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Resources of the declared program's kinds in state (not the stack or providers). */
+export function incusResources(state: { resources: StateResource[] }): StateResource[] {
+  return state.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/incus:"));
+}
