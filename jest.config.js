@@ -1,4 +1,5 @@
-// Three suites: unit (no daemon), integration (real Incus daemon), e2e (real Pulumi engine + real daemon).
+// Four suites: unit (no daemon), integration (real Incus daemon), e2e (real Pulumi engine + real daemon), faults (real
+// engine against a dedicated daemon of their own, which they kill, hang and restart).
 const common = {
   preset: "ts-jest",
   testEnvironment: "node",
@@ -10,5 +11,6 @@ module.exports = {
     { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
     { ...common, displayName: "integration", testMatch: ["<rootDir>/tests/integration/**/*.test.ts"] },
     { ...common, displayName: "e2e", testMatch: ["<rootDir>/tests/e2e/**/*.test.ts"] },
+    { ...common, displayName: "faults", testMatch: ["<rootDir>/tests/faults/**/*.test.ts"] },
   ],
 };

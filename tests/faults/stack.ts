@@ -18,6 +18,8 @@ export interface Declared {
   dependsOn?: string[];
 }
 
+type Command = "up" | "destroy" | "refresh" | "preview" | "cancel";
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -67,8 +69,9 @@ export class FaultStack {
   }
 
   /** Starts `pulumi <command>` as users run it in CI (non-interactive, no prompt) in its own process group. */
-  start(command: "up" | "destroy" | "refresh" | "preview", ...extra: string[]): Running {
-    const args = [command, "--stack", this.name, "--non-interactive", ...(command === "preview" ? [] : ["--yes", "--skip-preview"]), ...extra];
+  start(command: Command, ...extra: string[]): Running {
+    const flags = command === "preview" ? [] : command === "cancel" ? ["--yes"] : ["--yes", "--skip-preview"];
+    const args = [command, "--stack", this.name, "--non-interactive", ...flags, ...extra];
     const started = Date.now();
     const child = spawn("pulumi", args, { cwd: PROGRAM, env: { ...process.env, ...this.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
@@ -77,19 +80,22 @@ export class FaultStack {
     const done = new Promise<RunResult>((resolve) =>
       child.on("close", (code, signal) => {
         const seconds = (Date.now() - started) / 1000;
-        if (process.env.PULUMI_INCUS_FAULTS_VERBOSE) process.stderr.write(`pulumi ${command}: exit ${code ?? signal} after ${seconds} s\n`);
+        if (process.env.PULUMI_INCUS_FAULTS_VERBOSE) {
+          const notes = output.split("\n").filter((l) => /error:|warning:|pending|taking it over|interrupted/i.test(l)).slice(0, 12);
+          process.stderr.write(`pulumi ${command}: exit ${code ?? signal} after ${seconds} s\n${notes.map((l) => "    " + l.trim()).join("\n")}\n`);
+        }
         resolve({ code, signal, output, seconds });
       }),
     );
     return { child, done };
   }
 
-  run(command: "up" | "destroy" | "refresh" | "preview", ...extra: string[]): Promise<RunResult> {
+  run(command: Command, ...extra: string[]): Promise<RunResult> {
     return this.start(command, ...extra).done;
   }
 
   /** Runs a command and fails the test with its output when it does not succeed. */
-  async mustRun(command: "up" | "destroy" | "refresh" | "preview", ...extra: string[]): Promise<RunResult> {
+  async mustRun(command: Command, ...extra: string[]): Promise<RunResult> {
     const r = await this.run(command, ...extra);
     if (r.code !== 0) throw new Error(`pulumi ${command} failed (${r.code}):\n${r.output.slice(-4000)}`);
     return r;
