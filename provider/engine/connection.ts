@@ -1,5 +1,6 @@
 // Which Incus a resource talks to: its own settings, else the provider-wide ones from stack config (incus:*).
-import { IncusClient, resolveEndpoint } from "../client";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { type Endpoint, IncusClient, resolveEndpoint } from "../client";
 
 export interface ProviderSettings {
   remote?: string;
@@ -62,4 +63,32 @@ export function clientFor(state: Record<string, unknown>): IncusClient {
 /** The project a resource uses when it names none: stack config, else the endpoint's default. */
 export function defaultProject(client: IncusClient): string {
   return settings.project ?? client.defaultProject;
+}
+
+/**
+ * What can be known about an HTTPS endpoint without connecting: the address is a URL and its certificates and key
+ * are PEM that parses. Throws a message that names the bad part.
+ */
+export function checkEndpoint(e: Endpoint): void {
+  if (e.kind === "unix") return;
+  const where = e.remote ? `remote "${e.remote}"` : e.url;
+  let url: URL;
+  try {
+    url = new URL(e.url);
+  } catch {
+    throw new Error(`${where}: ${JSON.stringify(e.url)} is not an https://host:port address`);
+  }
+  if (url.protocol !== "https:" || !url.hostname) throw new Error(`${where}: ${JSON.stringify(e.url)} is not an https://host:port address`);
+  const pem = (what: string, text: string | undefined, parse: (t: string) => unknown) => {
+    if (text === undefined) return;
+    try {
+      parse(text);
+    } catch (err) {
+      throw new Error(`${where}: the ${what} is not valid PEM (${(err as Error).message})`);
+    }
+  };
+  pem("client certificate (client.crt)", e.clientCert, (t) => new X509Certificate(t));
+  pem("client key (client.key)", e.clientKey, (t) => createPrivateKey(t));
+  pem("pinned server certificate (servercerts/)", e.serverCert, (t) => new X509Certificate(t));
+  pem("CA certificate (client.ca)", e.ca, (t) => new X509Certificate(t));
 }

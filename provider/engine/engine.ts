@@ -2,7 +2,7 @@
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
 import { isDeepStrictEqual } from "node:util";
 import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
-import { clientFor, defaultProject } from "./connection";
+import { checkEndpoint, clientFor, defaultProject } from "./connection";
 import { containsUnknown, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
 
@@ -305,12 +305,15 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   private withDefaultProject(inputs: State): { inputs?: State; failures?: CheckFailure[] } {
-    if (this.spec.scoped && inputs.project === undefined && !containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
+    if (!containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
       try {
-        inputs.project = defaultProject(clientFor(inputs));
+        // Connection settings are checked before anything is sent: the remote, config.yml, certificates, socket.
+        const client = clientFor(inputs);
+        checkEndpoint(client.endpoint);
+        if (this.spec.scoped && inputs.project === undefined) inputs.project = defaultProject(client);
       } catch (err) {
-        // An unknown remote or an unreadable CLI config: a problem with the connection settings, said at preview.
-        return { failures: [{ property: "remote", reason: `remote: ${(err as Error).message}` }] };
+        const property = inputs.socket !== undefined ? "socket" : "remote";
+        return { failures: [{ property, reason: `${property}: ${(err as Error).message}` }] };
       }
     }
     return { inputs };
