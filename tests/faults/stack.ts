@@ -43,7 +43,8 @@ export class FaultStack {
     readonly requestLog: string,
   ) {}
 
-  static async create(socket: string, config: Record<string, string> = {}): Promise<FaultStack> {
+  /** `socket`: the daemon the stack talks to (stack config incus:socket); undefined leaves the connection to `config`. */
+  static async create(socket: string | undefined, config: Record<string, string> = {}): Promise<FaultStack> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pi-faults-"));
     const requestLog = path.join(tmp, "requests.log");
     fs.mkdirSync(path.join(tmp, "state"));
@@ -59,7 +60,7 @@ export class FaultStack {
     const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
     const name = `f${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROGRAM }, { pulumiCommand, envVars: env });
-    await stack.setConfig("incus:socket", { value: socket });
+    if (socket !== undefined) await stack.setConfig("incus:socket", { value: socket });
     for (const [k, v] of Object.entries(config)) await stack.setConfig(k, { value: v });
     return new FaultStack(stack, name, env, tmp, requestLog);
   }
@@ -70,7 +71,10 @@ export class FaultStack {
 
   /** Starts `pulumi <command>` as users run it in CI (non-interactive, no prompt) in its own process group. */
   start(command: Command, ...extra: string[]): Running {
-    const flags = command === "preview" ? [] : command === "cancel" ? ["--yes"] : ["--yes", "--skip-preview"];
+    // `up` normally skips its preview here (as the Automation API does); "--with-preview" keeps it, as `pulumi up --yes`.
+    const withPreview = extra.includes("--with-preview");
+    extra = extra.filter((e) => e !== "--with-preview");
+    const flags = command === "preview" ? [] : command === "cancel" || withPreview ? ["--yes"] : ["--yes", "--skip-preview"];
     const args = [command, "--stack", this.name, "--non-interactive", ...flags, ...extra];
     const started = Date.now();
     const child = spawn("pulumi", args, { cwd: PROGRAM, env: { ...process.env, ...this.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
