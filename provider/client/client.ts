@@ -255,7 +255,10 @@ export class IncusClient {
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         const e = this.unreachable(err as Error, method, url);
-        if (!e.notSent || !resendable || Date.now() >= giveUpAt) throw e;
+        // A GET may be tried again whatever happened to it (a pooled connection the restarting daemon closed); a
+        // write only when it certainly never left. A daemon that hangs is not waited for twice.
+        const again = e.notSent || (method === "GET" && e.networkCode !== "UND_ERR_HEADERS_TIMEOUT");
+        if (!again || !resendable || Date.now() >= giveUpAt) throw e;
         await sleep(Math.min(1000, 100 * attempt));
       }
     }

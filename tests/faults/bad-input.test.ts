@@ -5,13 +5,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FaultDaemon, TEST_IMAGE_ALIAS } from "./daemon";
+import { FaultDaemon, TEST_IMAGE_ALIAS, RUN } from "./daemon";
 import { type Declared, FaultStack } from "./stack";
 
 jest.setTimeout(600_000);
 
 const daemon = new FaultDaemon("bad-input");
-const P = "badinput";
+const P = `badinput-${RUN}`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pi-faults-bad-"));
 
 function good(n = 10): Declared[] {

@@ -2,13 +2,13 @@
 // Pulumi leaves pending CREATE operations in state and, in a non-interactive `up`, drops them with a warning. The
 // objects those creates made carry this stack's owner marker, so the next `up` takes over exactly those, and an
 // object someone else made under a declared name is still refused. Runs against a dedicated daemon (daemon.ts).
-import { FaultDaemon, TEST_IMAGE_ALIAS } from "./daemon";
+import { FaultDaemon, TEST_IMAGE_ALIAS, RUN } from "./daemon";
 import { type Declared, FaultStack, incusResources, signalGroup } from "./stack";
 
 jest.setTimeout(600_000);
 
 const daemon = new FaultDaemon("cli-kill");
-const P = "clikill";
+const P = `clikill-${RUN}`;
 const N = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -130,7 +130,7 @@ test("an object someone else made under a declared name is not taken over", asyn
   s.clearRequests();
   const up = await s.run("up");
   expect(up.code).not.toBe(0);
-  expect(up.output).toMatch(/Profile "handmade" in project "clikill": it already exists; set `adopt: true`/);
+  expect(up.output).toContain(`Profile "handmade" in project "${P}": it already exists; set \`adopt: true\``);
   expect(s.writes()).toEqual([`POST /1.0/profiles?project=${P}`]);
   expect(daemon.query(`/1.0/profiles/handmade?project=${P}`)?.config).toEqual({});
   daemon.incus("profile", "delete", "handmade", "--project", P);

@@ -6,13 +6,13 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FaultDaemon, TEST_IMAGE_ALIAS } from "./daemon";
+import { FaultDaemon, TEST_IMAGE_ALIAS, RUN } from "./daemon";
 import { type Declared, FaultStack, incusResources } from "./stack";
 
 jest.setTimeout(600_000);
 
 const daemon = new FaultDaemon("daemon-kill");
-const P = "faults";
+const P = `faults-${RUN}`;
 const N = 10;
 
 function declared(extraConfig: Record<string, string> = {}): Declared[] {

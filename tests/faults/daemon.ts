@@ -23,6 +23,12 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A suffix for project and instance names: a container's cgroup (lxc.payload.<project>_<name>) is global to the
+ * host, so names must not collide with instances of any other daemon on the machine.
+ */
+export const RUN = `${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+
 export class FaultDaemon {
   readonly dir: string;
   readonly socket: string;
@@ -161,9 +167,10 @@ export class FaultDaemon {
     if (this.child?.pid === pid) this.child = undefined;
   }
 
-  /** Shuts the daemon down and removes its directory. */
+  /** Shuts the daemon down (started again first if a test left it killed, so it stops its instances) and removes its directory. */
   async destroy(): Promise<void> {
     await closeAllPools();
+    if (!this.child && fs.existsSync(this.dir)) await this.start().catch(() => undefined);
     await this.shutdown();
     this.wipe();
   }

@@ -12,13 +12,13 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FaultDaemon } from "./daemon";
+import { FaultDaemon, RUN } from "./daemon";
 import { type Declared, FaultStack } from "./stack";
 
 jest.setTimeout(600_000);
 
 const daemon = new FaultDaemon("writers");
-const P = "writers";
+const P = `writers-${RUN}`;
 const ROUNDS = 3;
 
 /** Stack A manages the description, stack B the config: each leaves the other's field (and the devices) alone. */
