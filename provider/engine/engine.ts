@@ -1,5 +1,6 @@
 // The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
+import * as net from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
 import { checkEndpoint, clientFor, defaultProject } from "./connection";
@@ -38,6 +39,26 @@ const UNCONFIRMED_KEY = "__createUnconfirmed";
 function withoutProvider(o: State): State {
   const { [PROVIDER_KEY]: _provider, [OWNER_KEY]: _owner, [UNCONFIRMED_KEY]: _unconfirmed, ...rest } = o ?? {};
   return rest;
+}
+
+/**
+ * Whether the Pulumi engine that started this provider process still listens (its address is the process's
+ * argument). A provider left running after its CLI was killed finishes its requests, but nobody records the result.
+ */
+async function engineAlive(): Promise<boolean> {
+  const address = process.argv.slice(2).find((a) => /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(a));
+  if (!address) return true;
+  const i = address.lastIndexOf(":");
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) });
+    const done = (alive: boolean) => {
+      socket.destroy();
+      resolve(alive);
+    };
+    socket.setTimeout(1000, () => done(true));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
 
 /** An error that leaves the object in state: it exists on the server although a later step failed. */
@@ -579,7 +600,9 @@ export class KindEngine<I extends CommonInputs> {
       const current = existing ?? (await this.mustRead(ctx, inputs));
       // What the server filled in by itself is learnt from the new object; an adopted one has no such keys.
       const state = { ...inputs, [LEARNT_KEY]: existing && !own ? {} : this.learn(inputs, current.live) } as unknown as I & State;
-      const live = await this.converge(ctx, state, undefined, current);
+      let live = await this.converge(ctx, state, undefined, current);
+      // With the engine gone (the CLI was killed), nobody will record this object: the marker stays for the next run.
+      if (await engineAlive()) live = await this.dropOwnerMarker(ctx, state, live);
       return { id, outs: this.outputs(state, live, ctx) };
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed.
@@ -600,6 +623,29 @@ export class KindEngine<I extends CommonInputs> {
     if (!owner || !this.ownerField) return inputs;
     const map = (inputs[this.ownerField] ?? {}) as State;
     return { ...inputs, [this.ownerField]: { ...map, [OWNER_MARKER]: owner } };
+  }
+
+  /**
+   * The marker is needed only while a create is in flight (a run killed then leaves it on the object for the next
+   * run to recognise); once the create is done it goes, so the object holds exactly what the program declares.
+   */
+  private async dropOwnerMarker(ctx: Context, state: I & State, live: Live): Promise<Live> {
+    if (!this.ownerField) return live;
+    const api = this.api(this.ownerField);
+    const marked = (o: Live) => OWNER_MARKER in ((o[api] ?? {}) as State);
+    if (!marked(live)) return live;
+    const w = this.want(state);
+    await ctx.client.update<Live>(
+      this.spec.path(state),
+      (current) => {
+        if (!marked(current)) return undefined;
+        const body = this.body(w, current);
+        const { [OWNER_MARKER]: _marker, ...rest } = ((body[api] ?? current[api]) ?? {}) as State;
+        return { ...body, [api]: rest };
+      },
+      this.reqOpts(ctx),
+    );
+    return (await this.mustRead(ctx, state)).live;
   }
 
   /**
