@@ -33,7 +33,7 @@ export const configMap = z.record(z.string().min(1, "config keys must not be emp
 export const device = z.record(z.string(), configValue).refine((d) => typeof d.type === "string" && d.type !== "", {
   message: "every device needs a `type` (nic, disk, proxy, …)",
 });
-export const deviceMap = z.record(z.string().min(1), device);
+export const deviceMap = z.record(z.string().min(1, "device names must not be empty"), device);
 
 /** Object names most kinds accept: no slashes, no leading dot or space, at most 63 characters here for safety. */
 export const objectName = z
