@@ -15,7 +15,8 @@ const cases: [string, Record<string, unknown>, string, string?][] = [
   ["Project", { name: `p${s}`, descripton: "typo" }, "descripton"],
   ["Profile", { name: `p${s}`, config: { "limits.cpu": [1] } }, `config["limits.cpu"]`],
   ["Profile", { name: `p${s}`, devices: { eth0: { network: "x" } } }, "devices.eth0"],
-  ["Profile", { name: "" }, "name"],
+  // (name: "" is "not set" since issue 9: the SDK then uses the logical name, so it is no longer bad input.)
+  ["Profile", { name: "web/v2" }, "name", "must not contain slashes"],
   ["Network", { name: "a-name-longer-than-15" }, "name"],
   ["Network", { name: `n${s}`, type: "vxlan" }, "type"],
   ["Network", { name: `n${s}`, config: { "ipv4.address": ["none"] } }, `config["ipv4.address"]`],
