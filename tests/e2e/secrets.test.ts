@@ -1,6 +1,7 @@
 // A Pulumi secret in a profile's and an instance's config, through the real engine: deploy, drift, refresh, a failure
 // made from the secret on purpose, destroy. Afterwards the secret appears 0 times in plain text in the stack export,
 // the backend's files, every command's output, the provider's request log and the errors.
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
@@ -61,7 +62,9 @@ test("a secret stays secret through up, drift, refresh, a failure and destroy", 
   await t.stack.setConfig("failOnPurpose", { value: "false" });
   await t.stack.up({ onOutput: collect });
 
-  const exported = JSON.stringify(await t.stack.exportStack());
+  // `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets).
+  const exported = execFileSync("pulumi", ["stack", "export", "--stack", t.stack.name, "--cwd", t.workDir], { encoding: "utf8", env: { ...process.env, ...t.env } });
+  expect(exported).toContain("ciphertext"); // the secret is in state, encrypted
   const backend = filesUnder(t.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
   const requestLog = fs.existsSync(t.env.PULUMI_INCUS_REQUEST_LOG) ? [fs.readFileSync(t.env.PULUMI_INCUS_REQUEST_LOG, "utf8")] : [];
   await t.stack.destroy({ onOutput: collect });
