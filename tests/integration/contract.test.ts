@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BUSYBOX_TARBALL, closeConnections, dropProject, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import { BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
 jest.setTimeout(120_000);
 type State = Record<string, unknown>;
@@ -123,5 +123,29 @@ describe("image aliases", () => {
     expect(back.message).toContain(`aliases: "${alias}" already points at image`);
     await b2.delete();
     await a.delete();
+  });
+});
+
+describe("keys the server fills in at create", () => {
+  const pool = `pit-pool-${rand()}`;
+  afterAll(() => {
+    dropIfPresent(`/1.0/storage-pools/${pool}/volumes/custom/vol?project=${own}`);
+    dropIfPresent(`/1.0/storage-pools/${pool}`);
+  });
+
+  it("a volume made in a pool with volume.* defaults keeps them: no PUT after create, no diff afterwards", async () => {
+    queryWrite("POST", "/1.0/storage-pools", { name: pool, driver: "dir", config: { "volume.size": "20MiB", "volume.snapshots.expiry": "7d" } });
+    const vol = new Resource("StorageVolume", { name: "vol", project: own, pool, config: { "user.a": "1" } });
+    log.take();
+    await vol.create();
+    expect(log.takeWrites()).toEqual([`POST /1.0/storage-pools/${pool}/volumes/custom?project=${own}`]);
+    expect(query(`/1.0/storage-pools/${pool}/volumes/custom/vol?project=${own}`)?.config).toEqual({ "user.a": "1", size: "20MiB", "snapshots.expiry": "7d" });
+    expect(await vol.diff()).toEqual({ changes: false });
+    // Named by the program, a learnt key is the program's; dropped again, it goes.
+    await vol.up({ ...vol.args, config: { "user.a": "1", size: "30MiB" } });
+    await vol.up({ ...vol.args, config: { "user.a": "1" } });
+    expect(query(`/1.0/storage-pools/${pool}/volumes/custom/vol?project=${own}`)?.config).toEqual({ "user.a": "1", "snapshots.expiry": "7d" });
+    expect(await vol.diff()).toEqual({ changes: false });
+    await vol.delete();
   });
 });
