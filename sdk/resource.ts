@@ -45,7 +45,9 @@ export function resourceClass<S extends z.ZodType, O extends Record<string, unkn
       Object.assign(props, args);
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null)) props.name = sanitizeName(name, nameLimit);
-      super(providerFor(type), name, props, opts, "incus", type);
+      const secret = spec.secretOutputs ?? [];
+      const options = secret.length ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secret] } : opts;
+      super(providerFor(type), name, props, options, "incus", type);
     }
 
     static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions) {

@@ -314,7 +314,7 @@ export class KindEngine<I extends CommonInputs> {
       return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
     }
     const changed = this.changedFields(news, found.live);
-    const extra = this.spec.extraDiff?.(news as I, found.live) ?? [];
+    const extra = [...(this.spec.extraDiff?.(news as I, found.live) ?? []), ...((await this.spec.contentDiff?.(ctx, news as I, olds as I, found.live)) ?? [])];
     const lines = [...this.describeChanges(news, found.live, [...changed.replace, ...changed.update]), ...extra];
     // The engine shows this under the resource: it is the only way a dynamic provider can say what differs.
     for (const line of lines) console.log(`${this.describe(olds, ctx)}: ${line}`);
@@ -380,7 +380,7 @@ export class KindEngine<I extends CommonInputs> {
    * Brings the live object to the program's fields: a full PUT guarded by If-Match. On 412 someone else wrote
    * in between: read again and rebuild, so their change to anything the program does not manage is kept.
    */
-  private async converge(ctx: Context, inputs: I & State, initial?: { live: Live; etag?: string }): Promise<Live> {
+  private async converge(ctx: Context, inputs: I & State, initial?: { live: Live; etag?: string }, olds?: State): Promise<Live> {
     let { live, etag } = initial ?? (await this.mustRead(ctx, inputs));
     const changed = this.changedFields(inputs, live).update;
     if (changed.length) {
@@ -402,6 +402,7 @@ export class KindEngine<I extends CommonInputs> {
       await this.spec.applyExtra(ctx, inputs, live);
       live = (await this.mustRead(ctx, inputs)).live;
     }
+    if (this.spec.applyContent) live = await this.spec.applyContent(ctx, inputs, live, olds as I | undefined);
     return live;
   }
 
@@ -455,7 +456,7 @@ export class KindEngine<I extends CommonInputs> {
     const ctx = this.context(news);
     try {
       if (news.name !== olds.name && !this.spec.nameIsLabel) await this.rename(ctx, olds, news);
-      const live = await this.converge(ctx, news);
+      const live = await this.converge(ctx, news, undefined, olds);
       return { outs: this.outputs(news, live, ctx) };
     } catch (err) {
       this.fail(news, ctx, err, this.spec.nameIsLabel ? undefined : olds.name);

@@ -7,6 +7,17 @@ import { isNotFound } from "../client";
 import { configMap, deviceMap, hostName, objectName } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap, liveString } from "../engine/kind";
 import { encode, scopedFields } from "./common";
+import {
+  applyContent,
+  beforeStart,
+  type CommandResult,
+  commandsSchema,
+  contentDiff,
+  contentOutputs,
+  type FileRecord,
+  filesSchema,
+  waitForSchema,
+} from "./instanceContent";
 
 const RUNNING = new Set(["Running", "Ready", "Frozen", "Starting"]);
 /** Keys Incus accepts on a running container but only applies when it starts. */
@@ -31,6 +42,23 @@ export const instanceSchema = z
     running: z.boolean().optional(),
     /** Seconds a graceful stop may take before the instance is killed (default 30). */
     stopTimeout: z.number().int().min(0).max(3600).optional(),
+    /**
+     * `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an
+     * address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
+     */
+    waitFor: waitForSchema.optional(),
+    /**
+     * Files in the instance, by absolute path: pushed before the first start and whenever the program's content
+     * changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from
+     * the program is deleted from the instance. Parent directories must exist.
+     */
+    files: filesSchema.optional(),
+    /**
+     * Commands run in the instance after its files and waits, by name: at create (and when changed or after a
+     * failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit code
+     * and the end of the output; results are in the `commandResults` output.
+     */
+    commands: commandsSchema.optional(),
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
@@ -87,8 +115,22 @@ export const instance = defineKind({
   // Writable fields the program does not manage: echoed from live so a PUT keeps them.
   putExtras: ["architecture", "stateful"],
   readQuery: { recursion: 1 },
-  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "expandedConfig", "ipv4Addresses", "ipv6Addresses"],
-  outputs: (live) => ({
+  outputKeys: [
+    "status",
+    "architecture",
+    "location",
+    "imageFingerprint",
+    "createdAt",
+    "expandedConfig",
+    "ipv4Addresses",
+    "ipv6Addresses",
+    "fileDigests",
+    "commandResults",
+  ],
+  // Digests of the files' contents (which may be secret) are kept secret in state.
+  secretOutputs: ["fileDigests"],
+  outputs: (live, inputs) => ({
+    ...(contentOutputs(inputs) as { fileDigests: Record<string, FileRecord>; commandResults: Record<string, CommandResult> }),
     ...addresses(live),
     status: liveString(live.status),
     architecture: liveString(live.architecture),
@@ -121,8 +163,14 @@ export const instance = defineKind({
   },
 
   async applyExtra(ctx, inputs) {
-    await setState(ctx, inputs, inputs.running ?? true ? "start" : "stop");
+    const start = inputs.running ?? true;
+    if (start) await beforeStart(ctx, inputs);
+    await setState(ctx, inputs, start ? "start" : "stop");
   },
+
+  contentDiff: (ctx, news, olds, live) => contentDiff(ctx, news, olds, live),
+
+  applyContent: (ctx, inputs, live, olds) => applyContent(ctx, inputs, live, olds, { path: instancePath(inputs), query: { recursion: 1 } }),
 
   async aroundUpdate(ctx, before, after, live, changed) {
     if (!isRunning(live)) return undefined;
