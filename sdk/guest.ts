@@ -74,9 +74,14 @@ export class GuestClient {
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<string> {
-    const res = await this.request(method, path, body);
-    if (res.status < 200 || res.status >= 300) throw new GuestApiError(res.status, method, path, res.text);
-    return res.text;
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.request(method, path, body);
+      if (res.status >= 200 && res.status < 300) return res.text;
+      // Seen live on a container a few seconds after its start: the server fails to identify the caller on a new
+      // connection (HTTP 500 "readlink /proc/-1/ns/pid"). Every call here is idempotent: try again shortly.
+      if (res.status !== 500 || attempt >= 4) throw new GuestApiError(res.status, method, path, res.text);
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
   }
 
   /** JSON answers; tolerates the daemon API's envelope should a server send one. */
