@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dir="$TOOLS_DIR/images"
 tarball="$dir/busybox.tar.gz"
 # The Debian image's recipe version is in its file name: a changed recipe builds a new tarball.
-debian_tarball="$dir/debian-bookworm-v1.tar.gz"
+debian_tarball="$dir/debian-bookworm-v2.tar.gz"
 DEBIAN_IMAGE_ALIAS="${PULUMI_INCUS_DEBIAN_IMAGE:-pulumi-incus/debian}"
 DEBIAN_MIRROR="${PULUMI_INCUS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$dir"
@@ -74,13 +74,15 @@ build_debian() {
   # Reports Ready to Incus through the guest API (what a workload does once it is set up).
   cat > "$root/usr/local/bin/incus-ready" <<'READY'
 #!/bin/sh
-# Tells Incus this instance is ready: PATCH /1.0 {"state":"Ready"} on the guest API socket.
-exec curl -sf --unix-socket /dev/incus/sock -X PATCH -H 'Content-Type: application/json' -d '{"state":"Ready"}' http://incus/1.0
+# Tells Incus this instance is ready: PATCH /1.0 {"state":"Ready"} on the guest API socket. Retries: right after a
+# start the guest API has been seen to answer 500 (it failed to identify the caller).
+exec curl -sf --retry 5 --retry-delay 1 --unix-socket /dev/incus/sock -X PATCH -H 'Content-Type: application/json' -d '{"state":"Ready"}' http://incus/1.0
 READY
   chmod 0755 "$root/usr/local/bin/incus-ready"
   write_metadata "$w/image" "pulumi-incus Debian minbase test image" debian bookworm
   tar -C "$w/image" --numeric-owner --xattrs -czf "$debian_tarball.tmp" metadata.yaml rootfs
   mv "$debian_tarball.tmp" "$debian_tarball"
+  find "$dir" -name 'debian-bookworm-v*.tar.gz' ! -path "$debian_tarball" -delete # earlier recipes
   rm -rf "$w"
   log "Debian test image built in $((SECONDS - started)) s ($(du -h "$debian_tarball" | cut -f1))"
 }

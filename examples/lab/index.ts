@@ -10,7 +10,7 @@ import * as incus from "pulumi-incus";
 const cfg = new pulumi.Config("lab");
 const prefix = cfg.get("prefix") ?? "lab";
 const instanceCount = cfg.getNumber("instances") ?? 3;
-const imageFile = cfg.get("imageFile") ?? path.join(os.homedir(), ".cache", "pulumi-incus", "images", "debian-bookworm-v1.tar.gz");
+const imageFile = cfg.get("imageFile") ?? path.join(os.homedir(), ".cache", "pulumi-incus", "images", "debian-bookworm-v2.tar.gz");
 
 const project = new incus.Project("lab", {
   name: prefix,
