@@ -103,7 +103,7 @@ export interface FileRecord {
 
 export interface CommandResult {
   exitCode: number;
-  /** The end of the output (at most 4 KiB each), with the command's environment values redacted. */
+  /** The end of the output (at most 4 KiB each), the program's secret values replaced by "[secret]". */
   stdout: string;
   stderr: string;
 }
@@ -201,13 +201,6 @@ async function deleteDroppedFiles(ctx: Context, inputs: ContentInputs, olds?: Co
 
 // ---- commands ------------------------------------------------------------------------------------------------
 
-/** Replaces the command's environment values (where secrets are usually passed) in what it printed. */
-function redact(text: string, c: CommandSpec): string {
-  let out = text;
-  for (const v of Object.values(c.environment ?? {})) if (v.length >= 4) out = out.split(v).join("[redacted]");
-  return out;
-}
-
 type CommandState = "never ran" | "failed last time" | "changed" | "runs on every update" | "runs on every up";
 
 /** Why the command must run in this apply, or undefined. `olds` is the stored state (undefined at create). */
@@ -239,9 +232,10 @@ async function runCommands(ctx: Context, inputs: ContentInputs, olds: ContentInp
       });
     } catch (err) {
       const why = err instanceof IncusError && err.isTimeout ? `did not finish within ${c.timeout ?? DEFAULT_COMMAND_S} s` : (err as Error).message;
-      throw new Error(`commands.${name}: ${why}`);
+      throw new Error(`commands.${name}: ${ctx.redact(why)}`);
     }
-    const result = { exitCode: res.exitCode, stdout: redact(res.stdout, c), stderr: redact(res.stderr, c) };
+    // What a command prints may contain the program's secret values (an environment value, a file's content).
+    const result = { exitCode: res.exitCode, stdout: ctx.redact(res.stdout), stderr: ctx.redact(res.stderr) };
     out.commandResults[name] = result;
     if (res.exitCode !== 0) {
       const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-10).join("\n");

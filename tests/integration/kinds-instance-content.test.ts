@@ -42,8 +42,10 @@ describe("files, commands and the Ready wait", () => {
       "/root/token": { content: "s3cr3t-token-value", mode: "0600" },
     },
     commands: {
-      setup: { command: "cat /etc/app.conf > /root/setup.out && echo done-$NAME", environment: { NAME: "first" } },
+      setup: { command: "cat /etc/app.conf > /root/setup.out && echo done-$NAME", environment: { NAME: "first-secret" } },
     },
+    // What the SDK sends for values the program marked secret.
+    __secretPaths: [["files", "/root/token", "content"], ["commands", "setup", "environment", "NAME"]],
   };
   const c = new Resource("Instance", args);
 
@@ -53,7 +55,7 @@ describe("files, commands and the Ready wait", () => {
     expect(exec("app", "cat", "/run/booted")).toBe("booted\n");
     expect(exec("app", "stat", "-c", "%a %u", "/etc/app.conf", "/root/token", "/etc/rc.local")).toBe("640 0\n600 0\n755 0\n");
     expect(exec("app", "cat", "/root/setup.out")).toBe("port=80\n");
-    expect(outs.commandResults).toEqual({ setup: { exitCode: 0, stdout: "done-[redacted]\n", stderr: "" } });
+    expect(outs.commandResults).toEqual({ setup: { exitCode: 0, stdout: "done-[secret]\n", stderr: "" } });
     expect(Object.keys(outs.fileDigests as object).sort()).toEqual(["/etc/app.conf", "/etc/rc.local", "/root/token"]);
   });
 
