@@ -28,7 +28,21 @@ export const instanceSchema = z
   .strictObject({
     ...scopedFields(hostName),
     /** An image fingerprint (e.g. an Image resource's `fingerprint`) or alias in the instance's project. */
-    image: z.string().min(1),
+    image: z.string().min(1).optional(),
+    /**
+     * Create the instance as a copy of another instance (or of one of its snapshots) instead of from an image.
+     * The copy keeps the source's config, devices and profiles where the program sets none.
+     */
+    copyFrom: z
+      .strictObject({
+        /** The source instance's name. */
+        instance: hostName,
+        /** One of its snapshots, instead of its current state. */
+        snapshot: objectName.optional(),
+        /** The source's project (default: the new instance's project). */
+        project: z.string().min(1).optional(),
+      })
+      .optional(),
     /** Take the image from this server instead of the local store. */
     imageServer: z.url({ protocol: /^https?$/ }).optional(),
     imageProtocol: z.enum(["simplestreams", "incus"]).optional(),
@@ -62,6 +76,8 @@ export const instanceSchema = z
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
+    if ((i.image === undefined) === (i.copyFrom === undefined)) ctx.addIssue({ code: "custom", path: ["image"], message: "set exactly one of `image` and `copyFrom`" });
+    if (i.copyFrom && i.imageServer) ctx.addIssue({ code: "custom", path: ["imageServer"], message: "only meaningful with `image`" });
     if (i.ephemeral && i.running === false) {
       ctx.addIssue({ code: "custom", path: ["running"], message: "an ephemeral instance is deleted by Incus when it stops, so it cannot be kept stopped; drop `running: false` or `ephemeral: true`" });
     }
@@ -106,7 +122,7 @@ export const instance = defineKind({
   path: instancePath,
   collection: () => "/1.0/instances",
   renamable: true,
-  identity: ["image", "imageServer"],
+  identity: ["image", "imageServer", "copyFrom"],
   fields: {
     type: { mode: "replace", empty: "container" },
     description: { mode: "update", empty: "" },
@@ -143,16 +159,24 @@ export const instance = defineKind({
   }),
 
   createBody(i) {
-    const source: Record<string, unknown> = { type: "image" };
-    source[looksLikeFingerprint(i.image) ? "fingerprint" : "alias"] = i.image;
-    if (i.imageServer) Object.assign(source, { server: i.imageServer, protocol: i.imageProtocol ?? "simplestreams", mode: "pull" });
+    let source: Record<string, unknown>;
+    if (i.copyFrom) {
+      const from = i.copyFrom;
+      source = { type: "copy", source: from.snapshot ? `${from.instance}/${from.snapshot}` : from.instance, instance_only: true };
+      if (from.project) source.project = from.project;
+    } else {
+      source = { type: "image" };
+      source[looksLikeFingerprint(i.image!) ? "fingerprint" : "alias"] = i.image;
+      if (i.imageServer) Object.assign(source, { server: i.imageServer, protocol: i.imageProtocol ?? "simplestreams", mode: "pull" });
+    }
     return {
       name: i.name,
       type: i.type ?? "container",
       source,
       ...(i.profiles ? { profiles: i.profiles } : {}),
-      config: i.config ?? {},
-      devices: i.devices ?? {},
+      // A copy takes the source's config and devices unless the program sets its own.
+      ...(i.config || !i.copyFrom ? { config: i.config ?? {} } : {}),
+      ...(i.devices || !i.copyFrom ? { devices: i.devices ?? {} } : {}),
       description: i.description ?? "",
       ephemeral: i.ephemeral ?? false,
       start: false, // started in a step of its own, so a start failure leaves a known, recorded instance

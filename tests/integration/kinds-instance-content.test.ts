@@ -188,3 +188,31 @@ describe("address wait", () => {
     await c.delete();
   });
 });
+
+describe("copies", () => {
+  const exec2 = (name: string, ...cmd: string[]) => incus("exec", name, "--project", project, "--", ...cmd);
+
+  it("an instance copied from another instance, or from one of its snapshots, has that content and no drift", async () => {
+    incus("launch", "pulumi-incus/busybox", "src", "--project", project);
+    exec2("src", "sh", "-c", "echo v1 > /root/v");
+    incus("snapshot", "create", "src", "s1", "--project", project);
+    exec2("src", "sh", "-c", "echo v2 > /root/v");
+
+    const now = new Resource("Instance", { name: "copy-now", project, copyFrom: { instance: "src" }, config: { "user.copy": "now" } });
+    await now.create();
+    expect(exec2("copy-now", "cat", "/root/v")).toBe("v2\n");
+    expect(live("copy-now").config["user.copy"]).toBe("now");
+    expect(await now.diff()).toEqual({ changes: false });
+
+    const then = new Resource("Instance", { name: "copy-then", project, copyFrom: { instance: "src", snapshot: "s1" } });
+    await then.create();
+    expect(exec2("copy-then", "cat", "/root/v")).toBe("v1\n");
+    expect(await then.diff()).toEqual({ changes: false });
+    // Another source is another instance: a replacement.
+    expect(await then.diff({ ...then.args, copyFrom: { instance: "src" } })).toMatchObject({ changes: true, replaces: ["copyFrom"] });
+
+    await now.delete();
+    await then.delete();
+    incus("delete", "-f", "src", "--project", project);
+  });
+});

@@ -96,6 +96,8 @@ const bad: [KindName, string, State, string][] = [
   ["Instance", "wait timeout of zero", { waitFor: { ready: { timeout: 0 } } }, "waitFor.ready.timeout"],
   ["Instance", "address wait without a family", { waitFor: { addresses: [{ nic: "eth0" }] } }, "waitFor.addresses[0].family"],
   ["Instance", "unknown wait", { waitFor: { online: {} } }, "waitFor.online"],
+  ["Instance", "both an image and a copy source", { copyFrom: { instance: "base" } }, "image"],
+  ["Instance", "copy source with a bad name", { image: undefined, copyFrom: { instance: "1base" } }, "copyFrom.instance"],
 ];
 
 function withOverrides(base: State, overrides: State): State {
