@@ -1,6 +1,7 @@
 // The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
 import { isDeepStrictEqual } from "node:util";
+import type { z } from "zod";
 import { IncusError, isAlreadyExists, isNotFound } from "../client";
 import { clientFor, defaultProject } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
@@ -49,6 +50,11 @@ class PartialFailure extends Error {
 }
 
 /** The known field nearest to a misspelt one (edit distance at most 2, or the same ignoring case). */
+/** A map key that breaks its rule: zod says only "Invalid key in record"; the key schema's own message says why. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
+}
+
 function closestField(key: string, known: string[]): string | undefined {
   const distance = (a: string, b: string) => {
     const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -390,7 +396,7 @@ export class KindEngine<I extends CommonInputs> {
       const failures = parsed.error.issues
         .filter((i) => !underUnknown(i.path))
         .flatMap((i): CheckFailure[] => {
-          if (i.code !== "unrecognized_keys") return [{ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${i.message}` }];
+          if (i.code !== "unrecognized_keys") return [{ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${issueMessage(i)}` }];
           // A misspelt field must not be silently ignored: name it, and the field that was probably meant.
           return i.keys.map((key) => {
             const field = fieldName([...i.path, key]);
@@ -428,9 +434,12 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   private withDefaultProject(inputs: State): CheckFailure | undefined {
-    if (this.spec.scoped && inputs.project === undefined && !containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
+    if (!containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
       try {
-        inputs.project = defaultProject(clientFor(inputs));
+        // Resolving the endpoint reads files only (no request), so every kind, global ones included, learns here
+        // that its remote does not exist, not in the middle of an update.
+        const client = clientFor(inputs);
+        if (this.spec.scoped && inputs.project === undefined) inputs.project = defaultProject(client);
       } catch (err) {
         // An unknown remote or an unreadable CLI config: a problem with the connection settings, said at preview.
         return { property: "remote", reason: `remote: ${(err as Error).message}` };
