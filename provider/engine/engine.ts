@@ -49,12 +49,12 @@ class PartialFailure extends Error {
   }
 }
 
-/** The known field nearest to a misspelt one (edit distance at most 2, or the same ignoring case). */
 /** A map key that breaks its rule: zod says only "Invalid key in record"; the key schema's own message says why. */
 function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
 }
 
+/** The known field nearest to a misspelt one (edit distance at most 2, or the same ignoring case). */
 function closestField(key: string, known: string[]): string | undefined {
   const distance = (a: string, b: string) => {
     const row = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -230,8 +230,12 @@ export class KindEngine<I extends CommonInputs> {
     return body;
   }
 
-  /** Config keys the server added when it created the object (or gave a value other than the one sent). */
-  private learn(news: State, live: Live): Learnt {
+  /**
+   * Map keys that were on the object before the program took it over: those the server added when it created it
+   * (or gave a value other than the one sent, such as an address for "auto"), or, for an adopted object, those it
+   * had already that the program does not name. They stay the server's until the program names them.
+   */
+  private learn(news: State, live: Live, adopted = false): Learnt {
     const learnt: Learnt = {};
     const secrets = secretPaths(news);
     for (const [field, fs] of this.entries()) {
@@ -243,7 +247,7 @@ export class KindEngine<I extends CommonInputs> {
         if (fs.serverKeys?.(k)) continue;
         // A secret value is never stored: a server-normalised secret shows as a change instead.
         if (!(k in sent)) keys[k] = null;
-        else if (sent[k] !== v && !isSecretPath(secrets, [field, k])) keys[k] = String(sent[k]);
+        else if (!adopted && sent[k] !== v && !isSecretPath(secrets, [field, k])) keys[k] = String(sent[k]);
       }
       if (Object.keys(keys).length) learnt[field] = keys;
     }
@@ -458,7 +462,7 @@ export class KindEngine<I extends CommonInputs> {
     if (!inputs.adopt || containsUnknown(inputs)) return undefined;
     const found = await this.readLiveIfAddressable(ctx, inputs);
     if (!found) return undefined;
-    const w = this.want(inputs);
+    const w = this.want({ ...inputs, [LEARNT_KEY]: this.learn(inputs, found.live, true) });
     const changed = this.changed(w, found.live);
     const lines = [...this.describeWanted(w, found.live, [...changed.replace, ...changed.update]), ...(this.spec.extraDiff?.(inputs as I, found.live) ?? [])];
     this.report(inputs, ctx, lines.length ? lines : ["matches the program; nothing to change"], "exists and will be adopted: ");
@@ -535,8 +539,8 @@ export class KindEngine<I extends CommonInputs> {
     let state = inputs;
     try {
       const current = existing ?? (await this.mustRead(ctx, inputs));
-      // What the server filled in by itself is learnt from the new object; an adopted one has no such keys.
-      state = { ...inputs, [LEARNT_KEY]: existing ? {} : this.learn(inputs, current.live) } as unknown as I & State;
+      // What the object had before the program took it over is learnt: the server's, or the user's from before adopt.
+      state = { ...inputs, [LEARNT_KEY]: this.learn(inputs, current.live, !!existing) } as unknown as I & State;
       const live = await this.converge(ctx, state, undefined, current);
       return { id, outs: this.outputs(state, live, ctx) };
     } catch (err) {
