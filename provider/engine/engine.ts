@@ -500,7 +500,10 @@ export class KindEngine<I extends CommonInputs> {
     }
     const w = this.want(news, olds);
     const changed = this.changed(w, found.live);
-    const extra = this.spec.extraDiff?.(news as I, found.live, olds as Partial<I>) ?? [];
+    const extra = [
+      ...(this.spec.extraDiff?.(news as I, found.live, olds as Partial<I>) ?? []),
+      ...((await this.spec.contentDiff?.(ctx, news as I, olds as I, found.live)) ?? []),
+    ];
     this.report(olds, ctx, [...this.describeWanted(w, found.live, [...changed.replace, ...changed.update]), ...extra]);
     if (changed.replace.length) return { changes: true, replaces: changed.replace, deleteBeforeReplace: !renamed };
     return { changes: renamed || changed.update.length > 0 || extra.length > 0 || settingsChanged };
@@ -533,16 +536,18 @@ export class KindEngine<I extends CommonInputs> {
       }
     }
     const id = this.idOf(inputs, ctx);
+    let state = inputs;
     try {
       const current = existing ?? (await this.mustRead(ctx, inputs));
       // What the object had before the program took it over is learnt: the server's, or the user's from before adopt.
-      const state = { ...inputs, [LEARNT_KEY]: this.learn(inputs, current.live, !!existing) } as unknown as I & State;
+      state = { ...inputs, [LEARNT_KEY]: this.learn(inputs, current.live, !!existing) } as unknown as I & State;
       const live = await this.converge(ctx, state, undefined, current);
       return { id, outs: this.outputs(state, live, ctx) };
     } catch (err) {
-      // The object exists: keep it in state so nothing is leaked, and report what failed.
+      // The object exists: keep it in state so nothing is leaked, and report what failed (with what was learnt and
+      // what the kind did before the failure, e.g. an instance's commands that ran).
       const found = await this.readLive(ctx, inputs).catch(() => null);
-      const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
+      const props = found ? this.outputs(state, found.live, ctx) : { ...inputs };
       const what = existing ? "was adopted but could not be brought to the program's state" : "was created but is not ready";
       throw new PartialFailure(ctx.redact(`${this.describe(inputs, ctx)} ${what}: ${this.message(err)}`), id, props);
     }
@@ -597,6 +602,7 @@ export class KindEngine<I extends CommonInputs> {
       await this.spec.applyExtra(ctx, state, live);
       live = (await this.mustRead(ctx, state)).live;
     }
+    if (this.spec.applyContent) live = await this.spec.applyContent(ctx, state, live, olds as I | undefined);
     return live;
   }
 
