@@ -66,7 +66,10 @@ export function resourceClass<S extends z.ZodType, O extends Record<string, unkn
       if (!opts?.id) props.__secretPaths = secretPaths(args as Record<string, unknown>);
       // Which stack makes the object: written into it at create, so an interrupted run's object is known as ours.
       if (!opts?.id) props[OWNER_KEY] = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-      super(providerFor(type), name, props, opts, "incus", type);
+      // Outputs the kind always keeps secret (e.g. digests of file contents).
+      const secret = spec.secretOutputs ?? [];
+      const options = secret.length ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secret] } : opts;
+      super(providerFor(type), name, props, options, "incus", type);
     }
 
     static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions) {
