@@ -47,8 +47,8 @@ export interface ClientOptions {
   /** Wait for operations on the events websocket (default); false: poll /1.0/operations/{id}/wait only. */
   events?: boolean;
   /**
-   * While the daemon cannot be reached (socket missing, connection refused: a restart), keep trying a request that
-   * was certainly not sent for this long before failing. Default 0 (fail at once).
+   * While a daemon that answered before cannot be reached (socket missing, connection refused: a restart), keep
+   * trying a request that was certainly not sent (any GET) for this long before failing. Default 0 (fail at once).
    */
   reconnectTimeoutMs?: number;
   /** How long one request may wait for the answer's headers (a hung daemon). Default 120 s. */
@@ -167,6 +167,8 @@ export class IncusClient {
   private readonly reconnectTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly operationTimeoutMs?: number;
+  /** The daemon has answered this client at least once. */
+  private answered = false;
 
   constructor(endpoint?: Endpoint, options: ClientOptions = {}) {
     this.endpoint = endpoint ?? resolveUnixEndpoint();
@@ -251,13 +253,16 @@ export class IncusClient {
           signal: opts.signal,
           headersTimeout: this.requestTimeoutMs,
         });
+        this.answered = true;
         return { res, url };
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         const e = this.unreachable(err as Error, method, url);
         // A GET may be tried again whatever happened to it (a pooled connection the restarting daemon closed); a
         // write only when it certainly never left. A daemon that hangs is not waited for twice.
-        const again = e.notSent || (method === "GET" && e.networkCode !== "UND_ERR_HEADERS_TIMEOUT");
+        // Only a daemon that answered before is waited for (it went away and is coming back); one that never answered
+        // in this process gets the error at once.
+        const again = this.answered && (e.notSent || (method === "GET" && e.networkCode !== "UND_ERR_HEADERS_TIMEOUT"));
         if (!again || !resendable || Date.now() >= giveUpAt) throw e;
         await sleep(Math.min(1000, 100 * attempt));
       }

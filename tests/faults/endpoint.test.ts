@@ -35,6 +35,8 @@ afterAll(async () => {
 test("the unix socket goes away and comes back: a request waits for it (reconnectTimeout), then goes through", async () => {
   const waiting = new IncusClient({ kind: "unix", socketPath: daemon.socket, defaultProject: "default" }, { reconnectTimeoutMs: 30_000 });
   const failing = new IncusClient({ kind: "unix", socketPath: daemon.socket, defaultProject: "default" });
+  // Only a daemon that has answered is waited for when it goes away.
+  await waiting.server();
   await daemon.kill();
   const started = Date.now();
   let answer: Promise<unknown>;
