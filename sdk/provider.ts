@@ -17,6 +17,7 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
           configDir: req.config.get("incus:configDir"),
           timeout: req.config.get("incus:timeout"),
           reconnectTimeout: req.config.get("incus:reconnectTimeout"),
+          markOwner: req.config.get("incus:markOwner"),
         });
       },
       async check(olds, news) {

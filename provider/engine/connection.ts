@@ -11,6 +11,11 @@ export interface ProviderSettings {
   timeout?: string;
   /** Seconds to keep trying while the daemon cannot be reached, e.g. during a restart (`incus:reconnectTimeout`). */
   reconnectTimeout?: string;
+  /**
+   * "true": mark each object with its stack while its create is in flight (`incus:markOwner`), so the next run takes
+   * over an object a killed run made but could not record. Costs one PUT per create (the mark is removed after).
+   */
+  markOwner?: string;
 }
 
 /** While the daemon restarts, requests wait for it this long by default. */

@@ -4,7 +4,7 @@ import * as net from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import type { z } from "zod";
 import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
-import { checkEndpoint, clientFor, defaultProject } from "./connection";
+import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
 import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
@@ -562,7 +562,8 @@ export class KindEngine<I extends CommonInputs> {
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
     // Partial state must let the dynamic provider run later (refresh, update, destroy): it carries __provider.
     const providerCode = inputsRaw[PROVIDER_KEY];
-    const owner = typeof inputsRaw[OWNER_KEY] === "string" ? (inputsRaw[OWNER_KEY] as string) : undefined;
+    // The owner mark is opt-in (incus:markOwner): it costs a PUT per create to remove it once the create is done.
+    const owner = providerSettings().markOwner === "true" && typeof inputsRaw[OWNER_KEY] === "string" ? (inputsRaw[OWNER_KEY] as string) : undefined;
     let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
     const partial = (message: string, id: string, props: State, unconfirmed = false) =>
@@ -618,7 +619,7 @@ export class KindEngine<I extends CommonInputs> {
       state = { ...inputs, [LEARNT_KEY]: this.learn(inputs, current.live, !!existing && !own) } as unknown as I & State;
       let live = await this.converge(ctx, state, undefined, current);
       // With the engine gone (the CLI was killed), nobody will record this object: the marker stays for the next run.
-      if (await engineAlive()) live = await this.dropOwnerMarker(ctx, state, live);
+      if (owner && (await engineAlive())) live = await this.dropOwnerMarker(ctx, state, live);
       return { id, outs: this.outputs(state, live, ctx) };
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed (with what was learnt and

@@ -1,4 +1,4 @@
-// The `pulumi` CLI interrupted in the middle of `up` (SIGINT then SIGKILL, or SIGKILL of its whole process group):
+// With incus:markOwner: the `pulumi` CLI interrupted in the middle of `up` (SIGINT then SIGKILL, or SIGKILL of its whole process group):
 // Pulumi leaves pending CREATE operations in state and, in a non-interactive `up`, drops them with a warning. The
 // objects those creates made carry this stack's owner marker, so the next `up` takes over exactly those, and an
 // object someone else made under a declared name is still refused. Runs against a dedicated daemon (daemon.ts).
@@ -78,7 +78,7 @@ beforeAll(async () => {
   await daemon.create();
   daemon.incus("project", "create", P, "-c", "features.images=false", "-c", "features.profiles=true");
   daemon.incus("profile", "device", "add", "default", "root", "disk", "path=/", "pool=default", "--project", P);
-  s = await FaultStack.create(daemon.socket);
+  s = await FaultStack.create(daemon.socket, { "incus:markOwner": "true" });
 });
 
 afterAll(async () => {
