@@ -5,6 +5,7 @@ import { IncusError, isAlreadyExists, isNotFound } from "../client";
 import { clientFor, defaultProject } from "./connection";
 import { containsUnknown, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import { readCache } from "./readcache";
 
 export interface CheckFailure {
   property: string;
@@ -216,12 +217,36 @@ export class KindEngine<I extends CommonInputs> {
   /** null when the object is gone. */
   async readLive(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
     try {
-      const res = await ctx.client.get<Live>(this.spec.path(state as I), { ...this.reqOpts(ctx), query: this.spec.readQuery });
+      const res = await ctx.client.get<Live>(this.spec.path(state as I), this.reqOpts(ctx));
       return { live: res.value, etag: res.etag };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  /**
+   * The live object for a read that needs no ETag (diff, refresh): for listable kinds, possibly from one list that
+   * answers many reads (engine/readcache.ts says when that is as fresh as a GET). null when the object is gone.
+   */
+  private async readForDiff(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
+    if (!this.spec.listable) return this.readLive(ctx, state);
+    const path = this.spec.path(state as I);
+    const collection = path.replace(/\/[^/]+$/, "");
+    const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
+    const key = JSON.stringify([endpoint, ctx.project, collection]);
+    const live = await readCache.read(
+      key,
+      String(state.name),
+      async () => (await this.readLive(ctx, state))?.live ?? null,
+      () => ctx.client.list<Live>(collection, this.reqOpts(ctx)),
+    );
+    return live ? { live } : null;
+  }
+
+  /** What the outputs need beyond the object itself (the kind's details hook, e.g. an instance's addresses). */
+  private async withDetails(ctx: Context, live: Live): Promise<Live> {
+    return this.spec.details ? this.spec.details(ctx, live) : live;
   }
 
   /** Outputs: the checked inputs plus the kind's values read from the live object (status, fingerprint, …). */
@@ -306,7 +331,7 @@ export class KindEngine<I extends CommonInputs> {
 
     const ctx = this.context(olds);
     const handed = this.takeHandover(ctx, olds);
-    const found = handed !== undefined ? handed : await this.readLive(ctx, olds);
+    const found = handed !== undefined ? handed : await this.readForDiff(ctx, olds);
     // Identity learnt at create (an image's fingerprint) stays in the outputs, not in the program.
     news = { ...this.learnt(olds), ...news };
     if (!found) {
@@ -323,10 +348,15 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
+    return readCache.writing(() => this.createObject(inputsRaw));
+  }
+
+  private async createObject(inputsRaw: State): Promise<{ id: string; outs: State }> {
     let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
     // Adopting looks first, so an object that is already there gets no create request (an image no upload).
     const existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
+    let failedAfterAccepted: unknown;
     if (!existing) {
       try {
         if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, inputs)) ?? {}) };
@@ -335,21 +365,28 @@ export class KindEngine<I extends CommonInputs> {
           await ctx.client.post(collection, this.createBody(inputs), this.reqOpts(ctx));
         }
       } catch (err) {
-        if (!isAlreadyExists(err)) this.fail(inputs, ctx, err);
-        if (!inputs.adopt) {
+        // Incus accepted the create and its operation failed part-way (an instance created, then its start
+        // failed): whatever the operation left is ours, since a name already in use is refused before that.
+        if (err instanceof IncusError && err.operation && !isAlreadyExists(err)) failedAfterAccepted = err;
+        else if (!isAlreadyExists(err)) this.fail(inputs, ctx, err);
+        else if (!inputs.adopt) {
           this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
         }
       }
     }
+    // Nothing was left behind (Incus reverted the create): a plain failure.
+    if (failedAfterAccepted && !(await this.readLive(ctx, inputs).catch(() => null))) this.fail(inputs, ctx, failedAfterAccepted);
     const id = this.idOf(inputs, ctx);
     try {
+      if (failedAfterAccepted) throw failedAfterAccepted;
       // An adopted object is changed only where the program differs from it; a new one only gets the extras.
       const live = await this.converge(ctx, inputs, existing ?? undefined);
-      return { id, outs: this.outputs(inputs, live, ctx) };
+      return { id, outs: this.outputs(inputs, await this.withDetails(ctx, live), ctx) };
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed.
       const found = await this.readLive(ctx, inputs).catch(() => null);
-      const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
+      const live = found ? await this.withDetails(ctx, found.live).catch(() => found.live) : undefined;
+      const props = live ? this.outputs(inputs, live, ctx) : { ...inputs };
       const what = existing ? "was adopted but could not be brought to the program's state" : "was created but is not ready";
       throw new PartialFailure(`${this.describe(inputs, ctx)} ${what}: ${(err as Error).message}`, id, props);
     }
@@ -409,10 +446,10 @@ export class KindEngine<I extends CommonInputs> {
     props = withoutProvider(props);
     if (props.name === undefined) return this.readById(id, props);
     const ctx = this.context(props);
-    const found = await this.readLive(ctx, props);
+    const found = await this.readForDiff(ctx, props);
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
     if (!found) return {};
-    const outs = this.outputs(this.inputsFrom(props, found.live), found.live, ctx);
+    const outs = this.outputs(this.inputsFrom(props, found.live), await this.withDetails(ctx, found.live), ctx);
     return { id, props: outs, inputs: this.inputsFrom(props, found.live) };
   }
 
@@ -438,7 +475,7 @@ export class KindEngine<I extends CommonInputs> {
     const ctx = this.context({ ...props, project });
     try {
       const res = await ctx.client.get<Live>(path, this.reqOpts(ctx));
-      const live = res.value;
+      const live = await this.withDetails(ctx, res.value);
       // A lookup manages nothing: every field is the live object's.
       const fields = Object.fromEntries(this.entries().filter(([, fs]) => fs.mode !== "create").map(([f, fs]) => [f, this.liveValue(f, fs, live)]));
       const outs = this.outputs({ name: live.name, ...fields, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
@@ -450,13 +487,17 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async update(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
+    return readCache.writing(() => this.updateObject(oldsRaw, newsRaw));
+  }
+
+  private async updateObject(oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
     const olds = withoutProvider(oldsRaw);
     const news = { ...this.learnt(olds), ...withoutProvider(newsRaw) } as I & State;
     const ctx = this.context(news);
     try {
       if (news.name !== olds.name && !this.spec.nameIsLabel) await this.rename(ctx, olds, news);
       const live = await this.converge(ctx, news);
-      return { outs: this.outputs(news, live, ctx) };
+      return { outs: this.outputs(news, await this.withDetails(ctx, live), ctx) };
     } catch (err) {
       this.fail(news, ctx, err, this.spec.nameIsLabel ? undefined : olds.name);
     }
@@ -473,6 +514,10 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async delete(_id: string, propsRaw: State): Promise<void> {
+    return readCache.writing(() => this.deleteObject(propsRaw));
+  }
+
+  private async deleteObject(propsRaw: State): Promise<void> {
     const props = withoutProvider(propsRaw) as I & State;
     const ctx = this.context(props);
     try {

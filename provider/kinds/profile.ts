@@ -18,6 +18,7 @@ export const profile = defineKind({
   scoped: true,
   path: (i) => `/1.0/profiles/${encode(i.name)}`,
   renamable: true,
+  listable: true,
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {}, serverKeys: (k) => k.startsWith("volatile.") },
