@@ -8,7 +8,7 @@ import { providerFor } from "./provider";
 
 /** A value or an Output of it, all the way down (so maps and lists may hold Outputs of other resources). */
 export type DeepInput<T> = T extends string | number | boolean | undefined | null
-  ? pulumi.Input<T>
+  ? pulumi.Input<T | null>
   : T extends (infer U)[]
     ? pulumi.Input<DeepInput<U>[]>
     : T extends object
@@ -20,6 +20,24 @@ export type ArgsOf<S extends z.ZodType> = { [K in keyof Omit<z.input<S>, "name">
   /** The Incus name; defaults to the Pulumi logical name, sanitised for Incus. */
   name?: pulumi.Input<string>;
 };
+
+/**
+ * Paths of the inputs the program marked secret (`pulumi.secret(...)`, at any depth). The provider receives every
+ * input unwrapped, so this is how it knows which values never to print or copy into derived outputs.
+ */
+function secretPaths(args: Record<string, unknown>): pulumi.Output<(string | number)[][] | undefined> {
+  const found: Promise<(string | number)[] | undefined>[] = [];
+  const walk = (value: unknown, path: (string | number)[]): void => {
+    if (pulumi.Output.isInstance(value)) found.push(pulumi.isSecret(value).then((secret) => (secret ? path : undefined)));
+    else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(args, []);
+  return pulumi.output(Promise.all(found).then((paths) => {
+    const secret = paths.filter((p): p is (string | number)[] => p !== undefined);
+    return secret.length ? secret : undefined;
+  }));
+}
 
 type OutputsOf<I, O> = { readonly [K in keyof I | keyof O]-?: pulumi.Output<K extends keyof O ? O[K] : K extends keyof I ? I[K] : never> };
 
@@ -44,7 +62,8 @@ export function resourceClass<S extends z.ZodType, O extends Record<string, unkn
       for (const key of [...shapeKeys, ...outputKeys]) props[key] = undefined;
       Object.assign(props, args);
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
-      if (!opts?.id && (props.name === undefined || props.name === null)) props.name = sanitizeName(name, nameLimit);
+      if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);
+      if (!opts?.id) props.__secretPaths = secretPaths(args as Record<string, unknown>);
       super(providerFor(type), name, props, opts, "incus", type);
     }
 

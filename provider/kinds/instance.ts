@@ -34,6 +34,9 @@ export const instanceSchema = z
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
+    if (i.ephemeral && i.running === false) {
+      ctx.addIssue({ code: "custom", path: ["running"], message: "an ephemeral instance is deleted by Incus when it stops, so it cannot be kept stopped; drop `running: false` or `ephemeral: true`" });
+    }
   });
 export type InstanceInputs = z.output<typeof instanceSchema>;
 
@@ -83,7 +86,8 @@ export const instance = defineKind({
   fields: {
     type: { mode: "replace", empty: "container" },
     description: { mode: "update", empty: "" },
-    profiles: { mode: "update", empty: [] },
+    // Without profiles Incus gives an instance the image's, normally ["default"]: that is what "unset" means.
+    profiles: { mode: "update", empty: ["default"] },
     config: { mode: "update", empty: {}, serverKeys: serverKey },
     devices: { mode: "update", empty: {} },
     ephemeral: { mode: "update", empty: false },
@@ -104,7 +108,7 @@ export const instance = defineKind({
       throw err;
     }
   },
-  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "expandedConfig", "ipv4Addresses", "ipv6Addresses"],
+  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses"],
   outputs: (live) => ({
     ...addresses(live),
     status: liveString(live.status),
@@ -112,7 +116,6 @@ export const instance = defineKind({
     location: liveString(live.location),
     imageFingerprint: liveMap(live.config)["volatile.base_image"] ?? "",
     createdAt: liveString(live.created_at),
-    expandedConfig: Object.fromEntries(Object.entries(liveMap(live.expanded_config)).filter(([k]) => !serverKey(k))),
   }),
 
   createBody(i) {
