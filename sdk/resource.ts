@@ -64,7 +64,10 @@ export function resourceClass<S extends z.ZodType, O extends Record<string, unkn
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);
       if (!opts?.id) props.__secretPaths = secretPaths(args as Record<string, unknown>);
-      super(providerFor(type), name, props, opts, "incus", type);
+      // Outputs the kind always keeps secret (e.g. digests of file contents).
+      const secret = spec.secretOutputs ?? [];
+      const options = secret.length ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secret] } : opts;
+      super(providerFor(type), name, props, options, "incus", type);
     }
 
     static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions) {

@@ -6,3 +6,4 @@ export * from "./certs";
 export * from "./trust";
 export { type CliConfig, cliConfigDir, type CliRemote, loadCliConfig, saveCliRemote, serverCertPath } from "./cliconfig";
 export { EventSchema, type EventType, type IncusEvent } from "./events";
+export * from "./instanceio";

@@ -112,6 +112,19 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   resetOnDelete?(inputs: I, ctx: Context): Record<string, unknown> | undefined;
   /** Applies what extraDiff reported, after create and after the PUT of an update. */
   applyExtra?(ctx: Context, inputs: I, live: Live): Promise<void>;
+  /**
+   * Differences inside the object that its GET does not show and that may need more reads (an instance's files)
+   * or the stored state `olds` (commands already run); one line each. A non-empty list is a change.
+   */
+  contentDiff?(ctx: Context, news: I, olds: I, live: Live): Promise<string[]>;
+  /**
+   * Runs after create and after every update, once the object matches the program's fields (an instance's files,
+   * waits and commands); `olds` is the stored state (undefined at create). Returns the live object it last read.
+   * A failure after a create keeps the object in state with the reason.
+   */
+  applyContent?(ctx: Context, inputs: I, live: Live, olds?: I): Promise<Live>;
+  /** Output keys whose values are kept secret in state (additionalSecretOutputs). */
+  secretOutputs?: string[];
   /** Deletes the object. Default: DELETE path. */
   delete?(ctx: Context, inputs: I, live: Live): Promise<void>;
   /** Body fields of the PUT that are not managed fields but must be echoed from live (e.g. a pool's source). */

@@ -7,6 +7,17 @@ import { isNotFound } from "../client";
 import { configMap, deviceMap, hostName, objectName } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap, liveString } from "../engine/kind";
 import { encode, scopedFields } from "./common";
+import {
+  applyContent,
+  beforeStart,
+  type CommandResult,
+  commandsSchema,
+  contentDiff,
+  contentOutputs,
+  type FileRecord,
+  filesSchema,
+  waitForSchema,
+} from "./instanceContent";
 
 const RUNNING = new Set(["Running", "Ready", "Frozen", "Starting"]);
 /** Keys Incus accepts on a running container but only applies when it starts. */
@@ -17,7 +28,21 @@ export const instanceSchema = z
   .strictObject({
     ...scopedFields(hostName),
     /** An image fingerprint (e.g. an Image resource's `fingerprint`) or alias in the instance's project. */
-    image: z.string().min(1),
+    image: z.string().min(1).optional(),
+    /**
+     * Create the instance as a copy of another instance (or of one of its snapshots) instead of from an image.
+     * The copy keeps the source's config, devices and profiles where the program sets none.
+     */
+    copyFrom: z
+      .strictObject({
+        /** The source instance's name. */
+        instance: hostName,
+        /** One of its snapshots, instead of its current state. */
+        snapshot: objectName.optional(),
+        /** The source's project (default: the new instance's project). */
+        project: z.string().min(1).optional(),
+      })
+      .optional(),
     /** Take the image from this server instead of the local store. */
     imageServer: z.url({ protocol: /^https?$/ }).optional(),
     imageProtocol: z.enum(["simplestreams", "incus"]).optional(),
@@ -31,9 +56,28 @@ export const instanceSchema = z
     running: z.boolean().optional(),
     /** Seconds a graceful stop may take before the instance is killed (default 30). */
     stopTimeout: z.number().int().min(0).max(3600).optional(),
+    /**
+     * `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an
+     * address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
+     */
+    waitFor: waitForSchema.optional(),
+    /**
+     * Files in the instance, by absolute path: pushed before the first start and whenever the program's content
+     * changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from
+     * the program is deleted from the instance. Parent directories must exist.
+     */
+    files: filesSchema.optional(),
+    /**
+     * Commands run in the instance after its files and waits, by name: at create (and when changed or after a
+     * failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit code
+     * and the end of the output; results are in the `commandResults` output.
+     */
+    commands: commandsSchema.optional(),
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
+    if ((i.image === undefined) === (i.copyFrom === undefined)) ctx.addIssue({ code: "custom", path: ["image"], message: "set exactly one of `image` and `copyFrom`" });
+    if (i.copyFrom && i.imageServer) ctx.addIssue({ code: "custom", path: ["imageServer"], message: "only meaningful with `image`" });
     if (i.ephemeral && i.running === false) {
       ctx.addIssue({ code: "custom", path: ["running"], message: "an ephemeral instance is deleted by Incus when it stops, so it cannot be kept stopped; drop `running: false` or `ephemeral: true`" });
     }
@@ -82,7 +126,7 @@ export const instance = defineKind({
   path: instancePath,
   collection: () => "/1.0/instances",
   renamable: true,
-  identity: ["image", "imageServer"],
+  identity: ["image", "imageServer", "copyFrom"],
   fields: {
     type: { mode: "replace", empty: "container" },
     description: { mode: "update", empty: "" },
@@ -108,8 +152,21 @@ export const instance = defineKind({
       throw err;
     }
   },
-  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses"],
-  outputs: (live) => ({
+  outputKeys: [
+    "status",
+    "architecture",
+    "location",
+    "imageFingerprint",
+    "createdAt",
+    "ipv4Addresses",
+    "ipv6Addresses",
+    "fileDigests",
+    "commandResults",
+  ],
+  // Digests of the files' contents (which may be secret) are kept secret in state.
+  secretOutputs: ["fileDigests"],
+  outputs: (live, inputs) => ({
+    ...(contentOutputs(inputs) as { fileDigests: Record<string, FileRecord>; commandResults: Record<string, CommandResult> }),
     ...addresses(live),
     status: liveString(live.status),
     architecture: liveString(live.architecture),
@@ -119,21 +176,30 @@ export const instance = defineKind({
   }),
 
   createBody(i) {
-    const source: Record<string, unknown> = { type: "image" };
-    source[looksLikeFingerprint(i.image) ? "fingerprint" : "alias"] = i.image;
-    if (i.imageServer) Object.assign(source, { server: i.imageServer, protocol: i.imageProtocol ?? "simplestreams", mode: "pull" });
+    let source: Record<string, unknown>;
+    if (i.copyFrom) {
+      const from = i.copyFrom;
+      source = { type: "copy", source: from.snapshot ? `${from.instance}/${from.snapshot}` : from.instance, instance_only: true };
+      if (from.project) source.project = from.project;
+    } else {
+      source = { type: "image" };
+      source[looksLikeFingerprint(i.image!) ? "fingerprint" : "alias"] = i.image;
+      if (i.imageServer) Object.assign(source, { server: i.imageServer, protocol: i.imageProtocol ?? "simplestreams", mode: "pull" });
+    }
     return {
       name: i.name,
       type: i.type ?? "container",
       source,
       ...(i.profiles ? { profiles: i.profiles } : {}),
-      config: i.config ?? {},
-      devices: i.devices ?? {},
+      // A copy takes the source's config and devices unless the program sets its own.
+      ...(i.config || !i.copyFrom ? { config: i.config ?? {} } : {}),
+      ...(i.devices || !i.copyFrom ? { devices: i.devices ?? {} } : {}),
       description: i.description ?? "",
       ephemeral: i.ephemeral ?? false,
-      // Started by the create operation itself (one request, as the CLI does). When the start fails, Incus keeps the
-      // created instance and fails the operation: the engine then records it (created but not ready).
-      start: i.running ?? true,
+      // Started by the create operation itself (one request, as the CLI does), unless files must be pushed before the
+      // first start (applyExtra starts it then). When the start fails, Incus keeps the created instance and fails
+      // the operation: the engine then records it (created but not ready).
+      start: (i.running ?? true) && !i.files,
     };
   },
 
@@ -143,8 +209,14 @@ export const instance = defineKind({
   },
 
   async applyExtra(ctx, inputs) {
-    await setState(ctx, inputs, inputs.running ?? true ? "start" : "stop");
+    const start = inputs.running ?? true;
+    if (start) await beforeStart(ctx, inputs);
+    await setState(ctx, inputs, start ? "start" : "stop");
   },
+
+  contentDiff: (ctx, news, olds, live) => contentDiff(ctx, news, olds, live),
+
+  applyContent: (ctx, inputs, live, olds) => applyContent(ctx, inputs, live, olds, { path: instancePath(inputs), query: { recursion: 1 } }),
 
   async aroundUpdate(ctx, before, after, live, changed) {
     if (!isRunning(live)) return undefined;

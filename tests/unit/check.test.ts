@@ -83,6 +83,21 @@ const bad: [KindName, string, State, string][] = [
   ["Instance", "NIC without type", { devices: { eth0: { network: "br0" } } }, "devices.eth0"],
   ["Instance", "array as config value", { config: { "limits.cpu": [1] } }, 'config["limits.cpu"]'],
   ["Instance", "profile name with a slash", { profiles: ["default", "a/b"] }, "profiles[1]"],
+  ["Instance", "relative file path", { files: { "etc/motd": { content: "x" } } }, 'files["etc/motd"]'],
+  ["Instance", "file with content and source", { files: { "/etc/motd": { content: "x", source: tarball } } }, 'files["/etc/motd"]'],
+  ["Instance", "file source that does not exist", { files: { "/etc/motd": { source: path.join(tmp, "nope") } } }, 'files["/etc/motd"].source'],
+  ["Instance", "file mode not octal", { files: { "/etc/motd": { content: "x", mode: "0999" } } }, 'files["/etc/motd"].mode'],
+  ["Instance", "negative file uid", { files: { "/etc/motd": { content: "x", uid: -1 } } }, 'files["/etc/motd"].uid'],
+  ["Instance", "command without a command", { commands: { setup: { when: "create" } } }, "commands.setup.command"],
+  ["Instance", "unknown command trigger", { commands: { setup: { command: "true", when: "sometimes" } } }, "commands.setup.when"],
+  ["Instance", "command environment value not a string", { commands: { setup: { command: "true", environment: { A: 1 } } } }, "commands.setup.environment.A"],
+  ["Instance", "relative command cwd", { commands: { setup: { command: "true", cwd: "tmp" } } }, "commands.setup.cwd"],
+  ["Instance", "command name with a space", { commands: { "set up": { command: "true" } } }, 'commands["set up"]'],
+  ["Instance", "wait timeout of zero", { waitFor: { ready: { timeout: 0 } } }, "waitFor.ready.timeout"],
+  ["Instance", "address wait without a family", { waitFor: { addresses: [{ nic: "eth0" }] } }, "waitFor.addresses[0].family"],
+  ["Instance", "unknown wait", { waitFor: { online: {} } }, "waitFor.online"],
+  ["Instance", "both an image and a copy source", { copyFrom: { instance: "base" } }, "image"],
+  ["Instance", "copy source with a bad name", { image: undefined, copyFrom: { instance: "1base" } }, "copyFrom.instance"],
 ];
 
 function withOverrides(base: State, overrides: State): State {

@@ -1,5 +1,6 @@
 // Builds the resources listed in stack config `resources` (JSON): [{ kind, name, args, dependsOn? }].
-// A string "$ref:<name>.<output>" in args becomes that resource's output, so resources wire up as in real programs.
+// A string "$ref:<name>.<output>" in args becomes that resource's output, so resources wire up as in real programs;
+// "$secretConfig:<key>" becomes the secret stack config value `key` (an Output marked secret, as programs get secrets).
 import * as pulumi from "@pulumi/pulumi";
 import * as incus from "pulumi-incus";
 
@@ -11,8 +12,10 @@ interface Declared {
 }
 
 const made: Record<string, pulumi.CustomResource> = {};
+const config = new pulumi.Config();
 
 function resolveRefs(value: unknown): unknown {
+  if (typeof value === "string" && value.startsWith("$secretConfig:")) return config.requireSecret(value.slice("$secretConfig:".length));
   if (typeof value === "string" && value.startsWith("$ref:")) {
     const [name, output] = value.slice(5).split(".");
     const target = made[name] as unknown as Record<string, pulumi.Output<unknown>>;
@@ -24,7 +27,7 @@ function resolveRefs(value: unknown): unknown {
   return value;
 }
 
-const declared = new pulumi.Config().requireObject<Declared[]>("resources");
+const declared = config.requireObject<Declared[]>("resources");
 for (const d of declared) {
   const Kind = incus[d.kind] as unknown as new (name: string, args: unknown, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
   made[d.name] = new Kind(d.name, resolveRefs(d.args), { dependsOn: (d.dependsOn ?? []).map((n) => made[n]) });
