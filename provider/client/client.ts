@@ -508,6 +508,6 @@ export class IncusClient {
   private finished(op: Operation, request?: OperationRequest): Operation {
     if (op.status_code === 200) return op;
     const { method, path } = request ?? { method: "OPERATION", path: `/1.0/operations/${op.id}` };
-    throw new IncusError(op.status_code, op.err || op.status, method, `${path} (${op.description})`);
+    throw new IncusError(op.status_code, op.err || op.status, method, `${path} (${op.description})`, undefined, op.id);
   }
 }

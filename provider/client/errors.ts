@@ -10,6 +10,8 @@ export class IncusError extends Error {
     readonly path: string,
     /** What the caller can do about it, when the client knows better than the bare status. */
     readonly hint?: string,
+    /** The id of the async operation that failed, when the server accepted the request and its operation failed. */
+    readonly operation?: string,
   ) {
     super(`${method} ${path}: ${incusMessage}${status ? ` (HTTP ${status})` : ""}${hint ? `. ${hint}` : ""}`);
     this.name = "IncusError";

@@ -99,6 +99,10 @@ function addresses(live: Live): { ipv4Addresses: string[]; ipv6Addresses: string
 }
 
 const instancePath = (i: InstanceInputs) => `/1.0/instances/${encode(i.name)}`;
+/** A network device, or interfaces set up through raw.lxc: only then can the instance have addresses to report. */
+const hasInterfaces = (live: Live) =>
+  Object.values((live.expanded_devices ?? {}) as Record<string, Record<string, string>>).some((d) => d.type === "nic" || d.type === "infiniband") ||
+  /lxc\.net\./.test(liveMap(live.expanded_config)["raw.lxc"] ?? "");
 const isRunning = (live: Live) => RUNNING.has(String(live.status));
 const looksLikeFingerprint = (s: string) => /^[0-9a-f]{12,64}$/.test(s);
 
@@ -134,7 +138,20 @@ export const instance = defineKind({
   },
   // Writable fields the program does not manage: echoed from live so a PUT keeps them.
   putExtras: ["architecture", "stateful"],
-  readQuery: { recursion: 1 },
+  listable: true,
+  // Reading an instance's state costs Incus ~90 ms of work per instance here (its GET with recursion=1 the same),
+  // against ~3 ms for the instance itself: diff never asks for it, and outputs ask only when there can be an
+  // address to report, i.e. the instance runs and has a network interface.
+  async details(ctx, live) {
+    if (!isRunning(live) || !hasInterfaces(live)) return live;
+    try {
+      const state = await ctx.client.get(`${instancePath({ name: String(live.name) } as InstanceInputs)}/state`, { project: ctx.project });
+      return { ...live, state: state.value };
+    } catch (err) {
+      if (isNotFound(err)) return live;
+      throw err;
+    }
+  },
   outputKeys: [
     "status",
     "architecture",
@@ -179,7 +196,10 @@ export const instance = defineKind({
       ...(i.devices || !i.copyFrom ? { devices: i.devices ?? {} } : {}),
       description: i.description ?? "",
       ephemeral: i.ephemeral ?? false,
-      start: false, // started in a step of its own, so a start failure leaves a known, recorded instance
+      // Started by the create operation itself (one request, as the CLI does), unless files must be pushed before the
+      // first start (applyExtra starts it then). When the start fails, Incus keeps the created instance and fails
+      // the operation: the engine then records it (created but not ready).
+      start: (i.running ?? true) && !i.files,
     };
   },
 

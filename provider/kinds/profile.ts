@@ -19,6 +19,7 @@ export const profile = defineKind({
   path: (i) => `/1.0/profiles/${encode(i.name)}`,
   feature: "features.profiles",
   renamable: true,
+  listable: true,
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {}, serverKeys: (k) => k.startsWith("volatile.") },
