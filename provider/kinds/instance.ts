@@ -16,21 +16,26 @@ const serverKey = (k: string) => k.startsWith("volatile.") || k.startsWith("imag
 export const instanceSchema = z
   .strictObject({
     ...scopedFields(hostName),
-    /** An image fingerprint (e.g. an Image resource's `fingerprint`) or alias in the instance's project. */
-    image: z.string().min(1),
-    /** Take the image from this server instead of the local store. */
-    imageServer: z.url({ protocol: /^https?$/ }).optional(),
-    imageProtocol: z.enum(["simplestreams", "incus"]).optional(),
-    type: z.enum(["container", "virtual-machine"]).optional(),
-    description: z.string().optional(),
-    profiles: z.array(objectName).optional(),
-    config: configMap.optional(),
-    devices: deviceMap.optional(),
-    ephemeral: z.boolean().optional(),
-    /** Desired state: running (default) or stopped. */
-    running: z.boolean().optional(),
-    /** Seconds a graceful stop may take before the instance is killed (default 30). */
-    stopTimeout: z.number().int().min(0).max(3600).optional(),
+    image: z.string().min(1).describe("The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`)."),
+    imageServer: z.url({ protocol: /^https?$/ }).optional().describe("Take the image from this image server instead of the local store."),
+    imageProtocol: z
+      .enum(["simplestreams", "incus"])
+      .optional()
+      .describe("The protocol of `imageServer`. Default: `simplestreams`. Only used when the instance is created."),
+    type: z.enum(["container", "virtual-machine"]).optional().describe("Container or virtual machine. Default: `container`."),
+    description: z.string().optional().describe("Free-text description of the instance. Default: empty."),
+    profiles: z.array(objectName).optional().describe("Profiles applied in this order (later ones win). Default: Incus's (`[\"default\"]`)."),
+    config: configMap.optional().describe("Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone."),
+    devices: deviceMap.optional().describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."),
+    ephemeral: z.boolean().optional().describe("Delete the instance when it stops. Default: `false`."),
+    running: z.boolean().optional().describe("Desired state: running or stopped. Default: `true`. A change starts or stops the instance."),
+    stopTimeout: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe("Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus."),
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
@@ -150,3 +155,18 @@ export const instance = defineKind({
     }
   },
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const instanceDocs = {
+  summary: "An Incus instance (container or virtual machine), created from an image and kept running (or stopped) as the program says. Lives in a project.",
+  outputs: {
+    status: "The server's status of the instance (`Running`, `Stopped`, …).",
+    architecture: "The instance's architecture (e.g. `x86_64`).",
+    location: "The cluster member running the instance (`none` outside a cluster).",
+    imageFingerprint: "Fingerprint of the image the instance was created from.",
+    createdAt: "When Incus created the instance (RFC 3339).",
+    expandedConfig: "The config in effect: the profiles' config with the instance's own on top (without `volatile.*` and `image.*` keys).",
+    ipv4Addresses: "IPv4 addresses of the running instance's interfaces (not loopback, not link-local).",
+    ipv6Addresses: "IPv6 addresses of the running instance's interfaces (not loopback, not link-local).",
+  },
+};
