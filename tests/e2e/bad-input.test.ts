@@ -34,7 +34,7 @@ const cases: [string, Record<string, unknown>, string][] = [
   ["Instance", { name: `i${s}`, image: "x", profiles: "default" }, "profiles"],
 ];
 
-let stacks: TestStack[] = [];
+const stacks: TestStack[] = [];
 afterAll(async () => {
   await Promise.all(stacks.map((t) => t.cleanup().catch(() => undefined)));
 });
