@@ -64,7 +64,8 @@ function typeText(s: z.ZodType, mode: Mode, indent: string): string {
     case "default":
       return `${typeText(d.innerType, mode, indent)} | undefined`;
     case "nullable":
-      return `${typeText(d.innerType, mode, indent)} | null`;
+      // null means "not set": the provider drops it, so outputs never hold it.
+      return mode === "input" ? `${typeText(d.innerType, mode, indent)} | null` : typeText(d.innerType, mode, indent);
     case "array":
       return `${wrap(typeText(d.element, mode, indent))}[]`;
     case "record":
@@ -95,10 +96,10 @@ function objectText(shape: Record<string, z.ZodType>, mode: Mode, indent: string
 }
 
 /**
- * An optional field also takes an Output that may hold undefined (another resource's optional output, such as
- * `other.description`): undefined means "not set", as when the field is left out.
+ * An optional field also takes null, and an Output that may hold undefined (another resource's optional output, such
+ * as `other.description`): both mean "not set", as when the field is left out.
  */
-const inputOf = (t: string, optional: boolean) => `pulumi.Input<${t}${optional ? " | undefined" : ""}>`;
+const inputOf = (t: string, optional: boolean) => `pulumi.Input<${t}${optional ? " | null | undefined" : ""}>`;
 
 const propertyName = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key));
 

@@ -8,39 +8,39 @@ export interface ProjectArgs {
    * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
    * the object in place.
    */
-  name?: pulumi.Input<string | undefined>;
+  name?: pulumi.Input<string | null | undefined>;
   /**
    * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
    * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
    */
-  remote?: pulumi.Input<string | undefined>;
+  remote?: pulumi.Input<string | null | undefined>;
   /**
    * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
    * else the socket the incus CLI would use. A change only says where to find the same object.
    */
-  socket?: pulumi.Input<string | undefined>;
+  socket?: pulumi.Input<string | null | undefined>;
   /**
    * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
    * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
    */
-  configDir?: pulumi.Input<string | undefined>;
+  configDir?: pulumi.Input<string | null | undefined>;
   /**
    * When an object of this name already exists, take it over (and change it only where the program differs)
    * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
    */
-  adopt?: pulumi.Input<boolean | undefined>;
+  adopt?: pulumi.Input<boolean | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
-  description?: pulumi.Input<string | undefined>;
+  description?: pulumi.Input<string | null | undefined>;
   /**
    * Project config, e.g. `features.images`, `features.profiles`, `limits.instances`; numbers and booleans are
    * sent as strings. `features.*` keys the program does not set keep their values. Changed in place.
    */
-  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>> | undefined>;
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /**
    * On destroy, also delete everything inside the project (instances, images, volumes, profiles). Default:
    * `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus.
    */
-  deleteContents?: pulumi.Input<boolean | undefined>;
+  deleteContents?: pulumi.Input<boolean | null | undefined>;
 }
 
 /** What a {@link Project} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -96,44 +96,44 @@ export interface ProfileArgs {
    * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
    * the object in place.
    */
-  name?: pulumi.Input<string | undefined>;
+  name?: pulumi.Input<string | null | undefined>;
   /**
    * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
    * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
    */
-  remote?: pulumi.Input<string | undefined>;
+  remote?: pulumi.Input<string | null | undefined>;
   /**
    * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
    * else the socket the incus CLI would use. A change only says where to find the same object.
    */
-  socket?: pulumi.Input<string | undefined>;
+  socket?: pulumi.Input<string | null | undefined>;
   /**
    * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
    * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
    */
-  configDir?: pulumi.Input<string | undefined>;
+  configDir?: pulumi.Input<string | null | undefined>;
   /**
    * When an object of this name already exists, take it over (and change it only where the program differs)
    * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
    */
-  adopt?: pulumi.Input<boolean | undefined>;
+  adopt?: pulumi.Input<boolean | null | undefined>;
   /**
    * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
    * (usually `default`). Changing it replaces the object.
    */
-  project?: pulumi.Input<string | undefined>;
+  project?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
-  description?: pulumi.Input<string | undefined>;
+  description?: pulumi.Input<string | null | undefined>;
   /**
    * Incus config keys and values (e.g. `limits.cpu`); numbers and booleans are sent as strings. Keys the
    * program never set are left alone. Changed in place.
    */
-  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>> | undefined>;
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /**
    * Devices by name, each a `type` (disk, nic, proxy, …) and its options, e.g. `{ root: { type: "disk", path:
    * "/", pool: "default" } }`. Changed in place.
    */
-  devices?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>> | undefined>;
+  devices?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null>> | null | undefined>;
 }
 
 /** What a {@link Profile} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -194,42 +194,42 @@ export interface NetworkArgs {
    * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
    * the object in place.
    */
-  name?: pulumi.Input<string | undefined>;
+  name?: pulumi.Input<string | null | undefined>;
   /**
    * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
    * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
    */
-  remote?: pulumi.Input<string | undefined>;
+  remote?: pulumi.Input<string | null | undefined>;
   /**
    * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
    * else the socket the incus CLI would use. A change only says where to find the same object.
    */
-  socket?: pulumi.Input<string | undefined>;
+  socket?: pulumi.Input<string | null | undefined>;
   /**
    * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
    * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
    */
-  configDir?: pulumi.Input<string | undefined>;
+  configDir?: pulumi.Input<string | null | undefined>;
   /**
    * When an object of this name already exists, take it over (and change it only where the program differs)
    * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
    */
-  adopt?: pulumi.Input<boolean | undefined>;
+  adopt?: pulumi.Input<boolean | null | undefined>;
   /**
    * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
    * (usually `default`). Changing it replaces the object.
    */
-  project?: pulumi.Input<string | undefined>;
+  project?: pulumi.Input<string | null | undefined>;
   /** The network type. Default: `bridge`. Changing it replaces the object. */
-  type?: pulumi.Input<"bridge" | "macvlan" | "sriov" | "ovn" | "physical" | undefined>;
+  type?: pulumi.Input<"bridge" | "macvlan" | "sriov" | "ovn" | "physical" | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
-  description?: pulumi.Input<string | undefined>;
+  description?: pulumi.Input<string | null | undefined>;
   /**
    * Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as
    * strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them.
    * Changed in place.
    */
-  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>> | undefined>;
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
 }
 
 /** What a {@link Network} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -291,36 +291,36 @@ export interface StoragePoolArgs {
    * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces
    * the object.
    */
-  name?: pulumi.Input<string | undefined>;
+  name?: pulumi.Input<string | null | undefined>;
   /**
    * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
    * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
    */
-  remote?: pulumi.Input<string | undefined>;
+  remote?: pulumi.Input<string | null | undefined>;
   /**
    * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
    * else the socket the incus CLI would use. A change only says where to find the same object.
    */
-  socket?: pulumi.Input<string | undefined>;
+  socket?: pulumi.Input<string | null | undefined>;
   /**
    * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
    * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
    */
-  configDir?: pulumi.Input<string | undefined>;
+  configDir?: pulumi.Input<string | null | undefined>;
   /**
    * When an object of this name already exists, take it over (and change it only where the program differs)
    * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
    */
-  adopt?: pulumi.Input<boolean | undefined>;
+  adopt?: pulumi.Input<boolean | null | undefined>;
   /** The storage driver. Changing it replaces the object. */
   driver: pulumi.Input<"dir" | "btrfs" | "lvm" | "zfs" | "ceph" | "cephfs" | "cephobject" | "lvmcluster">;
   /** Free-text description of the object. Default: empty. Changed in place. */
-  description?: pulumi.Input<string | undefined>;
+  description?: pulumi.Input<string | null | undefined>;
   /**
    * Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the
    * driver fills in at create (`source`, …) stay the server's unless the program sets them. Changed in place.
    */
-  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>> | undefined>;
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
 }
 
 /** What a {@link StoragePool} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -376,43 +376,43 @@ export interface StorageVolumeArgs {
    * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
    * the object in place.
    */
-  name?: pulumi.Input<string | undefined>;
+  name?: pulumi.Input<string | null | undefined>;
   /**
    * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
    * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
    */
-  remote?: pulumi.Input<string | undefined>;
+  remote?: pulumi.Input<string | null | undefined>;
   /**
    * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
    * else the socket the incus CLI would use. A change only says where to find the same object.
    */
-  socket?: pulumi.Input<string | undefined>;
+  socket?: pulumi.Input<string | null | undefined>;
   /**
    * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
    * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
    */
-  configDir?: pulumi.Input<string | undefined>;
+  configDir?: pulumi.Input<string | null | undefined>;
   /**
    * When an object of this name already exists, take it over (and change it only where the program differs)
    * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
    */
-  adopt?: pulumi.Input<boolean | undefined>;
+  adopt?: pulumi.Input<boolean | null | undefined>;
   /**
    * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
    * (usually `default`). Changing it replaces the object.
    */
-  project?: pulumi.Input<string | undefined>;
+  project?: pulumi.Input<string | null | undefined>;
   /** The storage pool the volume lives in. Changing it replaces the object. */
   pool: pulumi.Input<string>;
   /** What the volume holds. Default: `filesystem`. Changing it replaces the object. */
-  contentType?: pulumi.Input<"filesystem" | "block" | "iso" | undefined>;
+  contentType?: pulumi.Input<"filesystem" | "block" | "iso" | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
-  description?: pulumi.Input<string | undefined>;
+  description?: pulumi.Input<string | null | undefined>;
   /**
    * Volume config, e.g. `size`, `security.shifted`; numbers and booleans are sent as strings. Changed in
    * place.
    */
-  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>> | undefined>;
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
 }
 
 /** What a {@link StorageVolume} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -473,78 +473,79 @@ export interface ImageArgs {
    * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Only a label in
    * Pulumi: changing it changes nothing in Incus.
    */
-  name?: pulumi.Input<string | undefined>;
+  name?: pulumi.Input<string | null | undefined>;
   /**
    * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
    * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
    */
-  remote?: pulumi.Input<string | undefined>;
+  remote?: pulumi.Input<string | null | undefined>;
   /**
    * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
    * else the socket the incus CLI would use. A change only says where to find the same object.
    */
-  socket?: pulumi.Input<string | undefined>;
+  socket?: pulumi.Input<string | null | undefined>;
   /**
    * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
    * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
    */
-  configDir?: pulumi.Input<string | undefined>;
+  configDir?: pulumi.Input<string | null | undefined>;
   /**
    * When an object of this name already exists, take it over (and change it only where the program differs)
    * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
    */
-  adopt?: pulumi.Input<boolean | undefined>;
+  adopt?: pulumi.Input<boolean | null | undefined>;
   /**
    * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
    * (usually `default`). Changing it replaces the object.
    */
-  project?: pulumi.Input<string | undefined>;
+  project?: pulumi.Input<string | null | undefined>;
   /**
    * A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the
    * image.
    */
-  file?: pulumi.Input<string | undefined>;
+  file?: pulumi.Input<string | null | undefined>;
   /** A split image: the metadata tarball, with `rootfsFile`. New content replaces the image. */
-  metadataFile?: pulumi.Input<string | undefined>;
+  metadataFile?: pulumi.Input<string | null | undefined>;
   /** A split image: the rootfs (squashfs or tarball), with `metadataFile`. New content replaces the image. */
-  rootfsFile?: pulumi.Input<string | undefined>;
+  rootfsFile?: pulumi.Input<string | null | undefined>;
   /** Copy the image from an image server instead of uploading a file. Changing it replaces the object. */
   source?: pulumi.Input<{
     /** Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). */
     server: pulumi.Input<string>;
     /** The server's protocol. Default: `"simplestreams"`. */
-    protocol?: pulumi.Input<"simplestreams" | "incus" | undefined>;
+    protocol?: pulumi.Input<"simplestreams" | "incus" | null | undefined>;
     /** The image's alias on the server (give this or `fingerprint`). */
-    alias?: pulumi.Input<string | undefined>;
+    alias?: pulumi.Input<string | null | undefined>;
     /** The image's fingerprint on the server (give this or `alias`). */
-    fingerprint?: pulumi.Input<string | undefined>;
+    fingerprint?: pulumi.Input<string | null | undefined>;
     /** PEM certificate of an incus-protocol server that is not publicly trusted. */
-    certificate?: pulumi.Input<string | undefined>;
+    certificate?: pulumi.Input<string | null | undefined>;
     /** Project on the source server. */
-    project?: pulumi.Input<string | undefined>;
-  } | undefined>;
+    project?: pulumi.Input<string | null | undefined>;
+  } | null | undefined>;
   /**
-   * Aliases of the image in its project, kept exactly: created, re-pointed from another image, or removed.
+   * Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is
+   * only taken over with `adopt: true`.
    */
-  aliases?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+  aliases?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
   /**
    * Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are
    * left alone. Changed in place.
    */
-  properties?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>> | undefined>;
+  properties?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /** Whether clients that are not trusted may download the image. Default: `false`. Changed in place. */
-  public?: pulumi.Input<boolean | undefined>;
+  public?: pulumi.Input<boolean | null | undefined>;
   /** Whether Incus refreshes the image from its source server. Default: `false`. Changed in place. */
-  autoUpdate?: pulumi.Input<boolean | undefined>;
+  autoUpdate?: pulumi.Input<boolean | null | undefined>;
   /**
    * Profiles applied to instances made from this image. Default: Incus's (`["default"]`). Changed in place.
    */
-  profiles?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+  profiles?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
   /**
    * The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a
    * copy. Changing it replaces the object.
    */
-  fingerprint?: pulumi.Input<string | undefined>;
+  fingerprint?: pulumi.Input<string | null | undefined>;
 }
 
 /** What a {@link Image} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -601,7 +602,8 @@ export interface ImageOutputs {
     readonly project?: string;
   } | undefined>;
   /**
-   * Aliases of the image in its project, kept exactly: created, re-pointed from another image, or removed.
+   * Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is
+   * only taken over with `adopt: true`.
    */
   readonly aliases: pulumi.Output<string[] | undefined>;
   /**
@@ -643,67 +645,70 @@ export interface InstanceArgs {
    * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
    * the object in place.
    */
-  name?: pulumi.Input<string | undefined>;
+  name?: pulumi.Input<string | null | undefined>;
   /**
    * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
    * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
    */
-  remote?: pulumi.Input<string | undefined>;
+  remote?: pulumi.Input<string | null | undefined>;
   /**
    * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
    * else the socket the incus CLI would use. A change only says where to find the same object.
    */
-  socket?: pulumi.Input<string | undefined>;
+  socket?: pulumi.Input<string | null | undefined>;
   /**
    * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
    * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
    */
-  configDir?: pulumi.Input<string | undefined>;
+  configDir?: pulumi.Input<string | null | undefined>;
   /**
    * When an object of this name already exists, take it over (and change it only where the program differs)
    * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
    */
-  adopt?: pulumi.Input<boolean | undefined>;
+  adopt?: pulumi.Input<boolean | null | undefined>;
   /**
    * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
    * (usually `default`). Changing it replaces the object.
    */
-  project?: pulumi.Input<string | undefined>;
+  project?: pulumi.Input<string | null | undefined>;
   /**
    * The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the
    * instance's project (or on `imageServer`). Changing it replaces the object.
    */
   image: pulumi.Input<string>;
   /** Take the image from this image server instead of the local store. Changing it replaces the object. */
-  imageServer?: pulumi.Input<string | undefined>;
+  imageServer?: pulumi.Input<string | null | undefined>;
   /** The protocol of `imageServer`. Default: `simplestreams`. Only used when the instance is created. */
-  imageProtocol?: pulumi.Input<"simplestreams" | "incus" | undefined>;
+  imageProtocol?: pulumi.Input<"simplestreams" | "incus" | null | undefined>;
   /** Container or virtual machine. Default: `container`. Changing it replaces the object. */
-  type?: pulumi.Input<"container" | "virtual-machine" | undefined>;
+  type?: pulumi.Input<"container" | "virtual-machine" | null | undefined>;
   /** Free-text description of the instance. Default: empty. Changed in place. */
-  description?: pulumi.Input<string | undefined>;
+  description?: pulumi.Input<string | null | undefined>;
   /** Profiles applied in this order (later ones win). Default: Incus's (`["default"]`). Changed in place. */
-  profiles?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+  profiles?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
   /**
    * Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys
    * that Incus applies only at start restart a running instance. Keys the program never set are left alone.
    * Changed in place.
    */
-  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>> | undefined>;
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /**
    * Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the
    * profiles' devices. Changed in place.
    */
-  devices?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>> | undefined>;
-  /** Delete the instance when it stops. Default: `false`. Changed in place. */
-  ephemeral?: pulumi.Input<boolean | undefined>;
+  devices?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null>> | null | undefined>;
+  /**
+   * Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`.
+   * Changed in place.
+   */
+  ephemeral?: pulumi.Input<boolean | null | undefined>;
   /** Desired state: running or stopped. Default: `true`. A change starts or stops the instance. */
-  running?: pulumi.Input<boolean | undefined>;
+  running?: pulumi.Input<boolean | null | undefined>;
   /**
    * Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and
    * sends nothing to Incus.
    */
-  stopTimeout?: pulumi.Input<number | undefined>;
+  stopTimeout?: pulumi.Input<number | null | undefined>;
 }
 
 /** What a {@link Instance} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -760,7 +765,7 @@ export interface InstanceOutputs {
    * profiles' devices.
    */
   readonly devices: pulumi.Output<Record<string, Record<string, string>> | undefined>;
-  /** Delete the instance when it stops. Default: `false`. */
+  /** Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`. */
   readonly ephemeral: pulumi.Output<boolean | undefined>;
   /** Desired state: running or stopped. Default: `true`. A change starts or stops the instance. */
   readonly running: pulumi.Output<boolean | undefined>;
@@ -779,11 +784,6 @@ export interface InstanceOutputs {
   readonly imageFingerprint: pulumi.Output<string>;
   /** When Incus created the instance (RFC 3339). */
   readonly createdAt: pulumi.Output<string>;
-  /**
-   * The config in effect: the profiles' config with the instance's own on top (without `volatile.*` and
-   * `image.*` keys).
-   */
-  readonly expandedConfig: pulumi.Output<Record<string, string>>;
   /** IPv4 addresses of the running instance's interfaces (not loopback, not link-local). */
   readonly ipv4Addresses: pulumi.Output<string[]>;
   /** IPv6 addresses of the running instance's interfaces (not loopback, not link-local). */
@@ -794,5 +794,5 @@ export interface InstanceOutputs {
  * An Incus instance (container or virtual machine), created from an image and kept running (or stopped) as
  * the program says. Lives in a project.
  */
-export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "imageServer", "imageProtocol", "type", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "expandedConfig", "ipv4Addresses", "ipv6Addresses"], 63);
+export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "imageServer", "imageProtocol", "type", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses"], 63);
 export type Instance = InstanceType<typeof Instance>;

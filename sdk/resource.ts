@@ -13,6 +13,24 @@ export interface ResourceClass<Args, Outs> {
 }
 
 /**
+ * Paths of the inputs the program marked secret (`pulumi.secret(...)`, at any depth). The provider receives every
+ * input unwrapped, so this is how it knows which values never to print or copy into derived outputs.
+ */
+function secretPaths(args: Record<string, unknown>): pulumi.Output<(string | number)[][] | undefined> {
+  const found: Promise<(string | number)[] | undefined>[] = [];
+  const walk = (value: unknown, path: (string | number)[]): void => {
+    if (pulumi.Output.isInstance(value)) found.push(pulumi.isSecret(value).then((secret) => (secret ? path : undefined)));
+    else if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, [...path, i]);
+    else if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(args, []);
+  return pulumi.output(Promise.all(found).then((paths) => {
+    const secret = paths.filter((p): p is (string | number)[] => p !== undefined);
+    return secret.length ? secret : undefined;
+  }));
+}
+
+/**
  * The class of one kind. `inputKeys` and `outputKeys` list every property so each is exposed as an Output on the
  * object; a default name is cut to `nameLimit` characters.
  */
@@ -23,7 +41,8 @@ export function resourceClass<Args extends object, Outs>(type: string, inputKeys
       for (const key of [...inputKeys, ...outputKeys]) props[key] = undefined;
       Object.assign(props, args);
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
-      if (!opts?.id && (props.name === undefined || props.name === null)) props.name = sanitizeName(name, nameLimit);
+      if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);
+      if (!opts?.id) props.__secretPaths = secretPaths(args as Record<string, unknown>);
       super(providerFor(type), name, props, opts, "incus", type);
     }
 

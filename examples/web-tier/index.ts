@@ -81,8 +81,6 @@ export const nodes = pulumi
   .all(instances.map((n) => pulumi.all([n.name, n.status, n.config])))
   .apply((list) => Object.fromEntries(list.map(([name, status, config]) => [name, { status, role: config?.["user.role"] }])));
 export const running = pulumi.all(instances.map((n) => n.status)).apply((s) => s.filter((x) => x === "Running").length);
-/** The limits an instance really gets: its expanded config, i.e. what the profile gave it. */
-export const effectiveLimits = instances[0].expandedConfig.apply((c) =>
-  Object.fromEntries(Object.entries(c ?? {}).filter(([k]) => k.startsWith("limits."))),
-);
+/** The limits the instances get from the web profile. */
+export const effectiveLimits = profile.config.apply((c) => Object.fromEntries(Object.entries(c ?? {}).filter(([k]) => k.startsWith("limits."))));
 export const imageFingerprint = instances[0].imageFingerprint;

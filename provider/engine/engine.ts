@@ -3,8 +3,9 @@
 import { isDeepStrictEqual } from "node:util";
 import { IncusError, isAlreadyExists, isNotFound } from "../client";
 import { clientFor, defaultProject } from "./connection";
-import { containsUnknown, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
+import { containsUnknown, dropUnset, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
 
 export interface CheckFailure {
   property: string;
@@ -18,6 +19,15 @@ export interface DiffResult {
 type State = Record<string, unknown>;
 
 const PROVIDER_KEY = "__provider";
+/**
+ * Stored with the outputs: config keys the server filled in when it created the object, by field, each with the
+ * value the program sent for it (null: none; "auto" for an address Incus picked). Such a key is the server's until
+ * the program names it (with another value).
+ */
+const LEARNT_KEY = "__serverFilled";
+type Learnt = Record<string, Record<string, string | null>>;
+/** Inputs that are not the program's fields: they identify the object or say how to reach it. */
+const CONNECTION_KEYS = ["name", "project", "remote", "socket", "configDir"];
 
 function withoutProvider(o: State): State {
   const { [PROVIDER_KEY]: _ignored, ...rest } = o ?? {};
@@ -61,6 +71,19 @@ function closestField(key: string, known: string[]): string | undefined {
   return best?.[0];
 }
 
+/** What the program wants of one object, field by field, worked out from its inputs and what it declared last time. */
+interface Wanted {
+  /** Field → desired value: as declared, or the field's "unset" value when the program stopped declaring it. */
+  values: State;
+  /** Map fields: what the program declared last time (a key it dropped goes). */
+  previous: Record<string, State>;
+  /** Map fields: keys the server filled in at create that are still the server's. */
+  learnt: Learnt;
+  secrets: SecretPath[];
+}
+
+const isPlainObject = (v: unknown): v is State => !!v && typeof v === "object" && !Array.isArray(v);
+
 export class KindEngine<I extends CommonInputs> {
   constructor(readonly spec: KindSpec<I>) {}
 
@@ -72,85 +95,153 @@ export class KindEngine<I extends CommonInputs> {
     return Object.entries(this.spec.fields) as [string, FieldSpec][];
   }
 
+  /** Fields that are maps (config, devices, properties): compared and written key by key. */
+  private isMap(fs: FieldSpec): boolean {
+    return isPlainObject(fs.empty);
+  }
+
   /** A live field as the program would write it. */
   private liveValue(field: string, fs: FieldSpec, live: Live): unknown {
     const raw = live[this.api(field)];
     const v = fs.fromLive ? fs.fromLive(raw) : raw;
-    if (v === undefined || v === null) return fs.empty;
-    if (fs.serverKeys && v && typeof v === "object") {
-      return Object.fromEntries(Object.entries(v as State).filter(([k]) => !fs.serverKeys!(k)));
-    }
-    return v;
+    return v === undefined || v === null ? fs.empty : v;
   }
 
   /**
-   * The part of a live map the program answers for: every key it sets, and every key the server did not fill in.
-   * A server key the program sets is compared; one it leaves alone is the server's business.
+   * The desired state. A field the program declares is its own; one it declared before (in the stored inputs) and
+   * no longer does goes back to Incus's "unset"; one it never declared is left alone.
    */
-  private managedPart(fs: FieldSpec, desired: State, liveRaw: unknown): State {
-    return Object.fromEntries(Object.entries((liveRaw ?? {}) as State).filter(([k]) => k in desired || !fs.serverKeys!(k)));
+  want(news: State, olds?: State): Wanted {
+    const values: State = {};
+    const previous: Record<string, State> = {};
+    for (const [field, fs] of this.entries()) {
+      if (fs.mode === "create") continue;
+      if (news[field] !== undefined) values[field] = news[field];
+      else if (olds?.[field] !== undefined && olds[field] !== null && fs.empty !== undefined) values[field] = fs.empty;
+      if (this.isMap(fs) && isPlainObject(olds?.[field])) previous[field] = olds![field] as State;
+    }
+    return { values, previous, learnt: this.keptLearnt((news[LEARNT_KEY] ?? olds?.[LEARNT_KEY]) as Learnt | undefined, values), secrets: secretPaths(news) };
   }
 
-  private fieldEqual(fs: FieldSpec, desired: unknown, live: unknown, liveRaw: unknown): boolean {
-    if (fs.serverKeys && desired && typeof desired === "object") {
-      return isDeepStrictEqual(desired, this.managedPart(fs, desired as State, liveRaw));
+  /** Learnt keys minus those the program now names with a value of its own (from then on they are the program's). */
+  private keptLearnt(learnt: Learnt | undefined, values: State): Learnt {
+    const out: Learnt = {};
+    for (const [field, keys] of Object.entries(learnt ?? {})) {
+      const desired = isPlainObject(values[field]) ? (values[field] as State) : {};
+      out[field] = Object.fromEntries(Object.entries(keys).filter(([k, sent]) => !(k in desired) || (sent !== null && desired[k] === sent)));
     }
-    return isDeepStrictEqual(desired, live ?? fs.empty);
+    return out;
+  }
+
+  /** Whether a key of a map field is the server's business: never compared, carried over from live by every PUT. */
+  private serverOwns(field: string, fs: FieldSpec, key: string, w: Wanted): boolean {
+    const desired = (w.values[field] ?? {}) as State;
+    const learnt = w.learnt[field] ?? {};
+    // Learnt at create: the server's while the program leaves it out, or still sends what it sent then ("auto").
+    if (key in learnt) return key in desired || !(key in (w.previous[field] ?? {}));
+    return !!fs.serverKeys?.(key) && !(key in desired);
+  }
+
+  /** Keys of a map field whose live value differs from the program's (a missing desired key means "absent"). */
+  private mapDiffs(field: string, fs: FieldSpec, w: Wanted, live: Live): string[] {
+    const desired = w.values[field] as State;
+    const have = (this.liveValue(field, fs, live) ?? {}) as State;
+    const keys = new Set([...Object.keys(desired), ...Object.keys(have), ...Object.keys(w.previous[field] ?? {})]);
+    return [...keys].filter((k) => !this.serverOwns(field, fs, k, w) && !isDeepStrictEqual(desired[k], have[k]));
+  }
+
+  private fieldDiffers(field: string, fs: FieldSpec, w: Wanted, live: Live): boolean {
+    const desired = w.values[field];
+    if (containsUnknown(desired)) return true;
+    if (this.isMap(fs) && isPlainObject(desired)) return this.mapDiffs(field, fs, w, live).length > 0;
+    return !isDeepStrictEqual(desired, this.liveValue(field, fs, live));
   }
 
   /** Fields whose desired value differs from the live object, by mode. */
-  changedFields(inputs: State, live: Live): { update: string[]; replace: string[] } {
+  changedFields(news: State, live: Live, olds?: State): { update: string[]; replace: string[] } {
+    return this.changed(this.want(news, olds), live);
+  }
+
+  private changed(w: Wanted, live: Live): { update: string[]; replace: string[] } {
     const out = { update: [] as string[], replace: [] as string[] };
     for (const [field, fs] of this.entries()) {
-      const desired = inputs[field];
-      if (desired === undefined || fs.mode === "create") continue;
-      const raw = fs.fromLive ? fs.fromLive(live[this.api(field)]) : live[this.api(field)];
-      if (containsUnknown(desired) || !this.fieldEqual(fs, desired, this.liveValue(field, fs, live), raw)) {
-        out[fs.mode === "replace" ? "replace" : "update"].push(field);
-      }
+      if (w.values[field] === undefined || fs.mode === "create") continue;
+      if (this.fieldDiffers(field, fs, w, live)) out[fs.mode === "replace" ? "replace" : "update"].push(field);
     }
     return out;
   }
 
   /** One line per difference, in the program's terms, for the preview (dynamic providers get no detailed diff). */
-  describeChanges(inputs: State, live: Live, fields: string[]): string[] {
+  describeChanges(news: State, live: Live, fields: string[], olds?: State): string[] {
+    return this.describeWanted(this.want(news, olds), live, fields);
+  }
+
+  private describeWanted(w: Wanted, live: Live, fields: string[]): string[] {
     const lines: string[] = [];
     const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
+    const line = (path: SecretPath, label: string, have: unknown, want: unknown) =>
+      lines.push(
+        isSecretPath(w.secrets, path)
+          ? `${label}: the server's value differs from the program's (secret, not shown)`
+          : `${label}: server has ${show(have)}, program wants ${show(want)}`,
+      );
     for (const field of fields) {
       const fs = this.spec.fields[field as keyof I & string]!;
-      const desired = inputs[field];
-      const current = this.liveValue(field, fs, live);
-      if (fs.serverKeys && desired && typeof desired === "object") {
-        const d = desired as State;
-        const l = this.managedPart(fs, d, live[this.api(field)]);
-        for (const key of new Set([...Object.keys(d), ...Object.keys(l)])) {
-          if (!isDeepStrictEqual(d[key], l[key])) lines.push(`${field}[${JSON.stringify(key)}]: server has ${show(l[key])}, program wants ${show(d[key])}`);
-        }
+      const desired = w.values[field];
+      if (this.isMap(fs) && isPlainObject(desired) && !containsUnknown(desired)) {
+        const have = (this.liveValue(field, fs, live) ?? {}) as State;
+        for (const key of this.mapDiffs(field, fs, w, live)) line([field, key], `${field}[${JSON.stringify(key)}]`, have[key], desired[key]);
       } else {
-        lines.push(`${field}: server has ${show(current)}, program wants ${show(desired)}`);
+        line([field], field, this.liveValue(field, fs, live), desired);
       }
     }
     return lines;
   }
 
   /** The full PUT body: live writable fields, with the program's fields laid over them. */
-  putBody(inputs: State, live: Live): State {
+  putBody(news: State, live: Live, olds?: State): State {
+    return this.body(this.want(news, olds), live);
+  }
+
+  private body(w: Wanted, live: Live): State {
     const body: State = {};
     for (const key of this.spec.putExtras ?? []) if (live[key] !== undefined) body[key] = live[key];
     for (const [field, fs] of this.entries()) {
       if (fs.mode !== "update") continue;
       const api = this.api(field);
-      const desired = inputs[field];
+      const desired = w.values[field];
       if (desired === undefined) {
         if (live[api] !== undefined) body[api] = live[api];
-      } else if (fs.serverKeys && typeof desired === "object" && desired) {
-        const kept = Object.entries((live[api] ?? {}) as State).filter(([k]) => fs.serverKeys!(k) && !(k in (desired as State)));
-        body[api] = { ...Object.fromEntries(kept), ...(desired as State) };
+      } else if (this.isMap(fs) && isPlainObject(desired)) {
+        const have = (isPlainObject(live[api]) ? live[api] : {}) as State;
+        const kept = Object.entries(have).filter(([k]) => this.serverOwns(field, fs, k, w));
+        const own = Object.entries(desired).filter(([k]) => !this.serverOwns(field, fs, k, w));
+        body[api] = { ...Object.fromEntries(kept), ...Object.fromEntries(own) };
       } else {
         body[api] = desired;
       }
     }
     return body;
+  }
+
+  /** Config keys the server added when it created the object (or gave a value other than the one sent). */
+  private learn(news: State, live: Live): Learnt {
+    const learnt: Learnt = {};
+    const secrets = secretPaths(news);
+    for (const [field, fs] of this.entries()) {
+      if (!this.isMap(fs) || fs.mode !== "update") continue;
+      const sent = (isPlainObject(news[field]) ? news[field] : {}) as State;
+      const have = (this.liveValue(field, fs, live) ?? {}) as State;
+      const keys: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(have)) {
+        if (fs.serverKeys?.(k)) continue;
+        // A secret value is never stored: a server-normalised secret shows as a change instead.
+        if (!(k in sent)) keys[k] = null;
+        else if (sent[k] !== v && !isSecretPath(secrets, [field, k])) keys[k] = String(sent[k]);
+      }
+      if (Object.keys(keys).length) learnt[field] = keys;
+    }
+    return learnt;
   }
 
   private createBody(inputs: I): State {
@@ -163,12 +254,14 @@ export class KindEngine<I extends CommonInputs> {
     return body;
   }
 
-  private context(state: State): Context {
+  /** The client and project for an object; messages hide the secret values of every state given. */
+  private context(state: State, ...secretsOf: State[]): Context {
     const client = clientFor(state);
     return {
       client,
       project: this.spec.scoped ? ((state.project as string | undefined) ?? defaultProject(client)) : undefined,
       type: this.spec.type,
+      redact: redactor(state, ...secretsOf),
     };
   }
 
@@ -188,11 +281,19 @@ export class KindEngine<I extends CommonInputs> {
     return `${this.spec.type} ${name}${where}`;
   }
 
+  private message(err: unknown): string {
+    return err instanceof IncusError ? err.message : err instanceof Error ? err.message : String(err);
+  }
+
   private fail(state: State, ctx: Context, err: unknown, renamingFrom?: unknown): never {
-    const text = err instanceof IncusError ? err.message : err instanceof Error ? err.message : String(err);
-    const e = new Error(`${this.describe(state, ctx, renamingFrom)}: ${text}`);
-    if (err instanceof Error && err.stack) e.stack = e.message + "\n" + err.stack.split("\n").slice(1).join("\n");
+    const e = new Error(ctx.redact(`${this.describe(state, ctx, renamingFrom)}: ${this.message(err)}`));
+    if (err instanceof Error && err.stack) e.stack = e.message + "\n" + ctx.redact(err.stack.split("\n").slice(1).join("\n"));
     throw e;
+  }
+
+  /** Lines the engine shows under the resource: the only way a dynamic provider can say what differs. */
+  private report(state: State, ctx: Context, lines: string[], prefix = ""): void {
+    for (const line of lines) console.log(ctx.redact(`${this.describe(state, ctx)}: ${prefix}${line}`));
   }
 
   /**
@@ -224,12 +325,41 @@ export class KindEngine<I extends CommonInputs> {
     }
   }
 
+  // ---- objects Incus serves from another project --------------------------------------------------------------
+
+  private redirectMessage(state: State, ctx: Context, what: string): string {
+    const feature = this.spec.feature!;
+    return (
+      `project "${ctx.project}" has ${feature} turned off, so Incus ${what} the "default" project's ${this.spec.type.toLowerCase()} "${state.name}". ` +
+      `Set \`project: "default"\` to manage it there, or turn ${feature} on in project "${ctx.project}"`
+    );
+  }
+
+  /** The live object belongs to the default project although the program named another one (a feature is off). */
+  private guardLive(state: State, ctx: Context, live: Live): void {
+    if (!this.spec.feature || !ctx.project || ctx.project === "default") return;
+    if (typeof live.project === "string" && live.project !== ctx.project) this.fail(state, ctx, this.redirectMessage(state, ctx, "answers with"));
+  }
+
+  /** Whether the program's project serves this kind from the default project (its feature is off). null: no such project yet. */
+  private async featureOff(ctx: Context): Promise<boolean | null> {
+    if (!this.spec.feature || !ctx.project || ctx.project === "default") return false;
+    try {
+      const res = await ctx.client.get<Live>(`/1.0/projects/${encodeURIComponent(ctx.project)}`, { project: null });
+      return (res.value.config as State | undefined)?.[this.spec.feature] !== "true";
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
   /** Outputs: the checked inputs plus the kind's values read from the live object (status, fingerprint, …). */
   private outputs(inputs: State, live: Live, ctx: Context): State {
     const outs: State = { ...inputs };
     if (this.spec.scoped) outs.project = ctx.project;
     for (const key of this.spec.outputKeys ?? []) outs[key] = null;
-    Object.assign(outs, this.spec.outputs?.(live, inputs as I) ?? {});
+    // Derived outputs are not inputs, so Pulumi cannot know they carry secret values: hide those values.
+    Object.assign(outs, redactDeep(this.spec.outputs?.(live, inputs as I) ?? {}, ctx.redact));
     return outs;
   }
 
@@ -237,10 +367,16 @@ export class KindEngine<I extends CommonInputs> {
     return Object.keys(schemaShape(this.spec.schema));
   }
 
+  /** Inputs that only steer the provider (adopt, deleteContents, stopTimeout, where an image comes from, …). */
+  private settingKeys(): string[] {
+    const skip = new Set([...CONNECTION_KEYS, ...(this.spec.identity ?? []), ...Object.keys(this.spec.fields), ...(this.spec.outputKeys ?? [])]);
+    return [...this.knownFields().filter((k) => !skip.has(k)), SECRETS_KEY];
+  }
+
   // ---- the ResourceProvider methods -------------------------------------------------------------------------
 
-  async check(_olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
-    const raw = withoutProvider(news);
+  async check(olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
+    const { [SECRETS_KEY]: secrets, ...raw } = dropUnset(withoutProvider(news));
     const unknown = unknownPaths(raw).map((p) => p.join("\u0000"));
     const underUnknown = (path: PropertyKey[]) => {
       const key = path.map(String).join("\u0000");
@@ -249,6 +385,7 @@ export class KindEngine<I extends CommonInputs> {
     const parsed = this.spec.schema.safeParse(raw, {
       error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined),
     });
+    let inputs: State;
     if (!parsed.success) {
       const failures = parsed.error.issues
         .filter((i) => !underUnknown(i.path))
@@ -264,9 +401,19 @@ export class KindEngine<I extends CommonInputs> {
       if (failures.length) return { failures };
       // Values still unknown in a preview are checked again when they are known; the known fields are
       // normalised one by one, so the preview compares what will really be sent.
-      return this.withDefaultProject(this.normaliseKnownFields(raw));
+      inputs = this.normaliseKnownFields(raw);
+    } else {
+      inputs = parsed.data as State;
     }
-    return this.withDefaultProject(parsed.data as State);
+    if (secrets !== undefined) inputs[SECRETS_KEY] = secrets;
+    const failure = this.withDefaultProject(inputs);
+    if (failure) return { failures: [failure] };
+    // A new object: what Incus would really do with it is said now, in the preview, not at `up`.
+    if (olds?.name === undefined && !containsUnknown([inputs.name, inputs.project, inputs.remote, inputs.socket, inputs.configDir])) {
+      const problem = await this.previewNew(inputs).catch(() => undefined); // an unreachable Incus is for `up` to report
+      if (problem) return { failures: [problem] };
+    }
+    return { inputs };
   }
 
   private normaliseKnownFields(raw: State): State {
@@ -280,21 +427,38 @@ export class KindEngine<I extends CommonInputs> {
     return out;
   }
 
-  private withDefaultProject(inputs: State): { inputs?: State; failures?: CheckFailure[] } {
+  private withDefaultProject(inputs: State): CheckFailure | undefined {
     if (this.spec.scoped && inputs.project === undefined && !containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
       try {
         inputs.project = defaultProject(clientFor(inputs));
       } catch (err) {
         // An unknown remote or an unreadable CLI config: a problem with the connection settings, said at preview.
-        return { failures: [{ property: "remote", reason: `remote: ${(err as Error).message}` }] };
+        return { property: "remote", reason: `remote: ${(err as Error).message}` };
       }
     }
-    return { inputs };
+    return undefined;
   }
 
-  async diff(_id: string, olds: State, news: State): Promise<DiffResult> {
-    news = withoutProvider(news);
-    olds = withoutProvider(olds);
+  /**
+   * For an object the stack does not have yet: refuse one that Incus would put in (or take from) the default project,
+   * and for `adopt`, show what adopting will change on the existing object.
+   */
+  private async previewNew(inputs: State): Promise<CheckFailure | undefined> {
+    const ctx = this.context(inputs);
+    if (await this.featureOff(ctx)) return { property: "project", reason: `project: ${this.redirectMessage(inputs, ctx, "would use")}` };
+    if (!inputs.adopt || containsUnknown(inputs)) return undefined;
+    const found = await this.readLiveIfAddressable(ctx, inputs);
+    if (!found) return undefined;
+    const w = this.want(inputs);
+    const changed = this.changed(w, found.live);
+    const lines = [...this.describeWanted(w, found.live, [...changed.replace, ...changed.update]), ...(this.spec.extraDiff?.(inputs as I, found.live) ?? [])];
+    this.report(inputs, ctx, lines.length ? lines : ["matches the program; nothing to change"], "exists and will be adopted: ");
+    return undefined;
+  }
+
+  async diff(_id: string, oldsRaw: State, newsRaw: State): Promise<DiffResult> {
+    let news = withoutProvider(newsRaw);
+    const olds = withoutProvider(oldsRaw);
     const replaces = new Set<string>();
     const identity = ["project", "remote", ...(this.spec.identity ?? [])];
     for (const key of identity) {
@@ -303,23 +467,30 @@ export class KindEngine<I extends CommonInputs> {
     const renamed = news.name !== olds.name && !this.spec.nameIsLabel;
     if (renamed && (!this.spec.renamable || isUnknown(news.name))) replaces.add("name");
     if (replaces.size) return { changes: true, replaces: [...replaces], deleteBeforeReplace: !renamed };
+    // A changed setting is saved by an update that sends nothing to Incus, so it applies next time (destroy, stop).
+    const settingsChanged = this.settingKeys().some((k) => !isDeepStrictEqual(news[k], olds[k]));
 
-    const ctx = this.context(olds);
+    const ctx = this.context(olds, news);
     const handed = this.takeHandover(ctx, olds);
     const found = handed !== undefined ? handed : await this.readLive(ctx, olds);
     // Identity learnt at create (an image's fingerprint) stays in the outputs, not in the program.
-    news = { ...this.learnt(olds), ...news };
+    news = { ...this.carriedIdentity(olds), ...news };
     if (!found) {
       // Deleted behind our back: re-create it under the same name.
       return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
     }
-    const changed = this.changedFields(news, found.live);
-    const extra = this.spec.extraDiff?.(news as I, found.live) ?? [];
-    const lines = [...this.describeChanges(news, found.live, [...changed.replace, ...changed.update]), ...extra];
-    // The engine shows this under the resource: it is the only way a dynamic provider can say what differs.
-    for (const line of lines) console.log(`${this.describe(olds, ctx)}: ${line}`);
+    this.guardLive(olds, ctx, found.live);
+    try {
+      await this.spec.verify?.(ctx, news as I, olds as Partial<I>);
+    } catch (err) {
+      this.fail(news, ctx, err);
+    }
+    const w = this.want(news, olds);
+    const changed = this.changed(w, found.live);
+    const extra = this.spec.extraDiff?.(news as I, found.live, olds as Partial<I>) ?? [];
+    this.report(olds, ctx, [...this.describeWanted(w, found.live, [...changed.replace, ...changed.update]), ...extra]);
     if (changed.replace.length) return { changes: true, replaces: changed.replace, deleteBeforeReplace: !renamed };
-    return { changes: renamed || changed.update.length > 0 || extra.length > 0 };
+    return { changes: renamed || changed.update.length > 0 || extra.length > 0 || settingsChanged };
   }
 
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
@@ -327,6 +498,13 @@ export class KindEngine<I extends CommonInputs> {
     const ctx = this.context(inputs);
     // Adopting looks first, so an object that is already there gets no create request (an image no upload).
     const existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
+    if (existing) this.guardLive(inputs, ctx, existing.live);
+    else if (await this.featureOff(ctx).catch((err) => this.fail(inputs, ctx, err))) this.fail(inputs, ctx, this.redirectMessage(inputs, ctx, "would use"));
+    try {
+      await this.spec.verify?.(ctx, inputs);
+    } catch (err) {
+      this.fail(inputs, ctx, err);
+    }
     if (!existing) {
       try {
         if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, inputs)) ?? {}) };
@@ -343,15 +521,17 @@ export class KindEngine<I extends CommonInputs> {
     }
     const id = this.idOf(inputs, ctx);
     try {
-      // An adopted object is changed only where the program differs from it; a new one only gets the extras.
-      const live = await this.converge(ctx, inputs, existing ?? undefined);
-      return { id, outs: this.outputs(inputs, live, ctx) };
+      const current = existing ?? (await this.mustRead(ctx, inputs));
+      // What the server filled in by itself is learnt from the new object; an adopted one has no such keys.
+      const state = { ...inputs, [LEARNT_KEY]: existing ? {} : this.learn(inputs, current.live) } as unknown as I & State;
+      const live = await this.converge(ctx, state, undefined, current);
+      return { id, outs: this.outputs(state, live, ctx) };
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed.
       const found = await this.readLive(ctx, inputs).catch(() => null);
       const props = found ? this.outputs(inputs, found.live, ctx) : { ...inputs };
       const what = existing ? "was adopted but could not be brought to the program's state" : "was created but is not ready";
-      throw new PartialFailure(`${this.describe(inputs, ctx)} ${what}: ${(err as Error).message}`, id, props);
+      throw new PartialFailure(ctx.redact(`${this.describe(inputs, ctx)} ${what}: ${this.message(err)}`), id, props);
     }
   }
 
@@ -366,7 +546,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   /** Output-only identity that later calls need to find the object (declared by the kind as outputs). */
-  private learnt(olds: State): State {
+  private carriedIdentity(olds: State): State {
     return Object.fromEntries((this.spec.outputKeys ?? []).filter((k) => olds[k] !== undefined && olds[k] !== null).map((k) => [k, olds[k]]));
   }
 
@@ -380,53 +560,53 @@ export class KindEngine<I extends CommonInputs> {
    * Brings the live object to the program's fields: a full PUT guarded by If-Match. On 412 someone else wrote
    * in between: read again and rebuild, so their change to anything the program does not manage is kept.
    */
-  private async converge(ctx: Context, inputs: I & State, initial?: { live: Live; etag?: string }): Promise<Live> {
-    let { live, etag } = initial ?? (await this.mustRead(ctx, inputs));
-    const changed = this.changedFields(inputs, live).update;
+  private async converge(ctx: Context, state: I & State, olds?: State, initial?: { live: Live; etag?: string }): Promise<Live> {
+    let { live, etag } = initial ?? (await this.mustRead(ctx, state));
+    const w = this.want(state, olds);
+    const changed = this.changed(w, live).update;
     if (changed.length) {
       // Some changes need the object in another state first (a stopped instance); the kind says how.
-      const undo = await this.spec.aroundUpdate?.(ctx, inputs, inputs, live, changed);
+      const after = { ...state, ...w.values } as I;
+      const undo = await this.spec.aroundUpdate?.(ctx, state, after, live, changed);
       try {
         await ctx.client.update<Live>(
-          this.spec.path(inputs),
-          (current) => (this.changedFields(inputs, current).update.length ? this.putBody(inputs, current) : undefined),
+          this.spec.path(state),
+          (current) => (this.changed(w, current).update.length ? this.body(w, current) : undefined),
           // After a state change the ETag has moved: then the first attempt reads again.
           { ...this.reqOpts(ctx), current: undo ? undefined : { value: live, etag } },
         );
       } finally {
         if (undo) await undo();
       }
-      live = (await this.mustRead(ctx, inputs)).live;
+      live = (await this.mustRead(ctx, state)).live;
     }
-    if (this.spec.extraDiff?.(inputs, live).length && this.spec.applyExtra) {
-      await this.spec.applyExtra(ctx, inputs, live);
-      live = (await this.mustRead(ctx, inputs)).live;
+    if (this.spec.extraDiff?.(state, live, olds as Partial<I>).length && this.spec.applyExtra) {
+      await this.spec.applyExtra(ctx, state, live);
+      live = (await this.mustRead(ctx, state)).live;
     }
     return live;
   }
 
-  async read(id: string, props: State): Promise<{ id?: string; props?: State; inputs?: State }> {
-    props = withoutProvider(props);
+  async read(id: string, propsRaw: State): Promise<{ id?: string; props?: State; inputs?: State }> {
+    const props = withoutProvider(propsRaw);
     if (props.name === undefined) return this.readById(id, props);
     const ctx = this.context(props);
     const found = await this.readLive(ctx, props);
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
     if (!found) return {};
-    const outs = this.outputs(this.inputsFrom(props, found.live), found.live, ctx);
-    return { id, props: outs, inputs: this.inputsFrom(props, found.live) };
+    const inputs = this.inputsFrom(props, found.live);
+    return { id, props: this.outputs({ ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] }, found.live, ctx), inputs };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */
   private inputsFrom(props: State, live: Live): State {
-    const outputOnly = new Set(this.spec.outputKeys ?? []);
+    const outputOnly = new Set([...(this.spec.outputKeys ?? []), LEARNT_KEY]);
     const inputs: State = Object.fromEntries(Object.entries(props).filter(([k, v]) => !outputOnly.has(k) && v !== undefined && v !== null));
+    const w = this.want(props, props);
     for (const [field, fs] of this.entries()) {
       if (inputs[field] === undefined || fs.mode === "create") continue;
-      if (fs.serverKeys && typeof inputs[field] === "object") {
-        inputs[field] = this.managedPart(fs, inputs[field] as State, live[this.api(field)]);
-      } else {
-        inputs[field] = this.liveValue(field, fs, live);
-      }
+      const have = this.liveValue(field, fs, live);
+      inputs[field] = this.isMap(fs) && isPlainObject(have) ? Object.fromEntries(Object.entries(have).filter(([k]) => !this.serverOwns(field, fs, k, w))) : have;
     }
     return inputs;
   }
@@ -434,29 +614,44 @@ export class KindEngine<I extends CommonInputs> {
   /** `Kind.get(name, id)`: the id is the object's API path (with `?project=`). */
   private async readById(id: string, props: State) {
     const [path, query] = id.split("?", 2);
+    // The kind's path with placeholders, as a pattern the id must match (a malformed id is not "Incus unreachable").
+    const placeholders = { name: "NAME", pool: "POOL", fingerprint: "FINGERPRINT" };
+    const template = this.spec.path(placeholders as unknown as I);
+    const pattern = new RegExp(`^${template.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/NAME|POOL|FINGERPRINT/g, "[^/?]+")}$`);
+    if (!pattern.test(path)) {
+      const example = template.replace(/NAME|POOL|FINGERPRINT/g, (p) => `<${p.toLowerCase()}>`);
+      throw new Error(`${this.spec.type}.get: id "${id}" is not the API path of a ${this.spec.type.toLowerCase()}; expected "${example}${this.spec.scoped ? "?project=<project>" : ""}"`);
+    }
     const project = new URLSearchParams(query ?? "").get("project") ?? "default";
     const ctx = this.context({ ...props, project });
+    let live: Live;
     try {
-      const res = await ctx.client.get<Live>(path, this.reqOpts(ctx));
-      const live = res.value;
-      // A lookup manages nothing: every field is the live object's.
-      const fields = Object.fromEntries(this.entries().filter(([, fs]) => fs.mode !== "create").map(([f, fs]) => [f, this.liveValue(f, fs, live)]));
-      const outs = this.outputs({ name: live.name, ...fields, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
-      return { id, props: outs };
+      live = (await ctx.client.get<Live>(path, this.reqOpts(ctx))).value;
     } catch (err) {
-      if (isNotFound(err)) return {};
-      throw err;
+      if (isNotFound(err)) throw new Error(`${this.spec.type}.get: no ${this.spec.type.toLowerCase()} at "${id}" (Incus answered: ${this.message(err)})`);
+      throw new Error(`${this.spec.type}.get("${id}"): ${this.message(err)}`);
     }
+    // A lookup manages nothing: every field is the live object's.
+    const visible = (f: string, fs: FieldSpec) => {
+      const v = this.liveValue(f, fs, live);
+      return this.isMap(fs) && isPlainObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !fs.serverKeys?.(k))) : v;
+    };
+    const fields = Object.fromEntries(this.entries().filter(([, fs]) => fs.mode !== "create").map(([f, fs]) => [f, visible(f, fs)]));
+    const outs = this.outputs({ name: live.name, ...fields, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
+    return { id, props: outs };
   }
 
   async update(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
     const olds = withoutProvider(oldsRaw);
-    const news = { ...this.learnt(olds), ...withoutProvider(newsRaw) } as I & State;
-    const ctx = this.context(news);
+    const news = { ...this.carriedIdentity(olds), ...withoutProvider(newsRaw) } as I & State;
+    const ctx = this.context(news, olds);
     try {
+      await this.spec.verify?.(ctx, news, olds as Partial<I>);
+      // The server's keys stay the server's until the program names them.
+      const state = { ...news, [LEARNT_KEY]: this.want(news, olds).learnt } as unknown as I & State;
       if (news.name !== olds.name && !this.spec.nameIsLabel) await this.rename(ctx, olds, news);
-      const live = await this.converge(ctx, news);
-      return { outs: this.outputs(news, live, ctx) };
+      const live = await this.converge(ctx, state, olds);
+      return { outs: this.outputs(state, live, ctx) };
     } catch (err) {
       this.fail(news, ctx, err, this.spec.nameIsLabel ? undefined : olds.name);
     }
@@ -476,7 +671,11 @@ export class KindEngine<I extends CommonInputs> {
     const props = withoutProvider(propsRaw) as I & State;
     const ctx = this.context(props);
     try {
-      if (this.spec.delete) {
+      const reset = this.spec.resetOnDelete?.(props, ctx);
+      if (reset) {
+        // Incus will not delete it: put back what a new one has, owning every field so nothing of ours stays.
+        await this.converge(ctx, { ...props, ...reset, [LEARNT_KEY]: {} } as unknown as I & State);
+      } else if (this.spec.delete) {
         // A kind with its own delete needs the live object (an instance is stopped first).
         const found = await this.readLive(ctx, props);
         if (found) await this.spec.delete(ctx, props, found.live);
@@ -489,4 +688,3 @@ export class KindEngine<I extends CommonInputs> {
     }
   }
 }
-

@@ -27,13 +27,31 @@ export function containsUnknown(value: unknown): boolean {
 export const configValue = z
   .union([z.string(), z.number(), z.boolean()], { error: "must be a string, number or boolean (Incus stores config values as strings)" })
   .transform((v) => String(v));
-export const configMap = z.record(z.string().min(1, "config keys must not be empty"), configValue);
 
-/** A device: `type` plus string options. */
-export const device = z.record(z.string(), configValue).refine((d) => typeof d.type === "string" && d.type !== "", {
-  message: "every device needs a `type` (nic, disk, proxy, …)",
-});
-export const deviceMap = z.record(z.string().min(1), device);
+/** `""` and `null` mean "not set" (Incus drops a key set to ""): such entries are left out of the map. */
+function withoutUnset<T>(map: Record<string, T | null>): Record<string, T> {
+  return Object.fromEntries(Object.entries(map).filter(([, v]) => v !== null && v !== "")) as Record<string, T>;
+}
+
+export const configMap = z.record(z.string().min(1, "config keys must not be empty"), configValue.nullable()).transform(withoutUnset);
+
+/** A device: `type` plus string options (an option set to `null` or `""` is left out). */
+export const device = z
+  .record(z.string(), configValue.nullable())
+  .transform(withoutUnset)
+  .refine((d) => typeof d.type === "string" && d.type !== "", {
+    message: "every device needs a `type` (nic, disk, proxy, …)",
+  });
+/** Devices by name; a device set to `null` is not declared. */
+export const deviceMap = z.record(z.string().min(1), device.nullable()).transform(withoutUnset);
+
+/**
+ * Top-level inputs set to `null` or `""` are "not set", exactly like a missing field: a conditional value in a
+ * program (`description: cond ? "x" : null`) must not be an error, and `""` must not diff forever.
+ */
+export function dropUnset(inputs: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== null && v !== ""));
+}
 
 /** Object names most kinds accept: no slashes, no leading dot or space, at most 63 characters here for safety. */
 export const objectName = z

@@ -13,8 +13,9 @@ export interface FieldSpec {
    */
   mode: "update" | "replace" | "create";
   /**
-   * For string maps (config): keys the server fills in by itself. When the program does not set such a key it
-   * never shows as a change, and every PUT carries the live value over.
+   * For string maps (config): keys that always belong to the server unless the program sets them (volatile.*, a
+   * project's features.*, a pool's source). They never show as changes, every PUT carries the live value over, and
+   * the program dropping one never removes it. Keys the server fills in at create are learnt on top of these.
    */
   serverKeys?: (key: string) => boolean;
   /** What the server reports when the field was never set ("" for description, {} for maps). */
@@ -41,6 +42,8 @@ export interface Context {
   project?: string;
   /** The kind's type name, for messages. */
   type: string;
+  /** Replaces the values of the program's secret inputs in a text (messages, command output) by "[secret]". */
+  redact(text: string): string;
 }
 
 export type Live = Record<string, unknown>;
@@ -81,8 +84,24 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    * then start again). `before` names the object as it is now, `after` as it will be (they differ for a rename).
    */
   aroundUpdate?(ctx: Context, before: I, after: I, live: Live, changed: string[]): Promise<(() => Promise<void>) | undefined>;
+  /**
+   * The project feature (`features.profiles`, …) under which this kind lives in its own project. When it is off,
+   * Incus silently serves the `default` project's objects instead: the engine refuses that unless the program
+   * names `default` itself.
+   */
+  feature?: string;
   /** Differences the field comparison cannot see (e.g. running state, image aliases); names of what differs. */
-  extraDiff?(inputs: I, live: Live): string[];
+  extraDiff?(inputs: I, live: Live, olds?: Partial<I>): string[];
+  /**
+   * Checks against the server that must pass before anything is written (e.g. an alias another image holds). Runs
+   * in diff (so the preview fails), before create and before update; `olds` is undefined for a new object.
+   */
+  verify?(ctx: Context, inputs: I, olds?: Partial<I>): Promise<void>;
+  /**
+   * Objects Incus itself owns and will not delete (a project's `default` profile, the `default` project): the
+   * fields a new one has. Destroy puts these back instead of deleting.
+   */
+  resetOnDelete?(inputs: I, ctx: Context): Record<string, unknown> | undefined;
   /** Applies what extraDiff reported, after create and after the PUT of an update. */
   applyExtra?(ctx: Context, inputs: I, live: Live): Promise<void>;
   /** Deletes the object. Default: DELETE path. */

@@ -1,7 +1,8 @@
 // Image: project-scoped (features.images), identified by its content fingerprint. It comes from a local tarball
 // (unified, or split into metadata + rootfs; streamed, never read whole into memory) or from an image server. New
 // content is a new image, so a changed file or source replaces it. Aliases are separate objects in Incus; the
-// program's list is kept exactly (created, re-pointed, or removed).
+// program's list is kept exactly (created or removed). An alias that another image holds is only taken over with
+// `adopt: true`, so two resources never fight over one alias.
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -66,7 +67,7 @@ export const imageSchema = z
       .array(aliasName)
       .refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" })
       .optional()
-      .describe("Aliases of the image in its project, kept exactly: created, re-pointed from another image, or removed."),
+      .describe("Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is only taken over with `adopt: true`."),
     properties: configMap.optional().describe("Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."),
     public: z.boolean().optional().describe("Whether clients that are not trusted may download the image. Default: `false`."),
     autoUpdate: z.boolean().optional().describe("Whether Incus refreshes the image from its source server. Default: `false`."),
@@ -152,11 +153,26 @@ async function copyFromServer(ctx: Context, inputs: ImageInputs): Promise<string
   return fp;
 }
 
+/** The fingerprint an alias points at, or undefined when there is no such alias. */
+async function aliasTarget(ctx: Context, name: string): Promise<string | undefined> {
+  try {
+    return String((await ctx.client.get<Live>(`/1.0/images/aliases/${encode(name)}`, { project: ctx.project })).value.target ?? "");
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+const aliasTaken = (name: string, target: string) =>
+  `aliases: "${name}" already points at image ${target.slice(0, 12)}, which this resource does not manage; ` +
+  "remove it from `aliases`, or set `adopt: true` to take the alias over";
+
 export const image = defineKind({
   type: "Image",
   schema: imageSchema,
   scoped: true,
   path: imagePath,
+  feature: "features.images",
   collection: () => "/1.0/images",
   nameIsLabel: true,
   renamable: false,
@@ -165,9 +181,10 @@ export const image = defineKind({
   fields: {
     public: { mode: "update", empty: false },
     autoUpdate: { mode: "update", api: "auto_update", empty: false },
-    // Properties come from metadata.yaml too; only the ones the program sets are its business.
-    properties: { mode: "update", empty: {}, serverKeys: () => true },
-    profiles: { mode: "update", empty: [] },
+    // Properties from metadata.yaml are learnt at upload as the server's; the ones the program sets are its own.
+    properties: { mode: "update", empty: {} },
+    // A PUT without profiles gives ["default"]: Incus's "unset".
+    profiles: { mode: "update", empty: ["default"] },
   },
   putExtras: ["expires_at"],
   outputKeys: ["fingerprint", "size", "architecture", "imageType", "createdAt"],
@@ -182,6 +199,16 @@ export const image = defineKind({
   // Same content already in the store fails with "already exists"; the engine then adopts it or says so.
   async create(ctx, inputs) {
     return { fingerprint: inputs.source ? await copyFromServer(ctx, inputs) : await upload(ctx, inputs) };
+  },
+
+  async verify(ctx, inputs, olds) {
+    if (inputs.adopt || !inputs.aliases) return;
+    const held = new Set(olds?.aliases ?? []);
+    for (const name of inputs.aliases) {
+      if (held.has(name)) continue;
+      const target = await aliasTarget(ctx, name);
+      if (target !== undefined && target !== inputs.fingerprint) throw new Error(aliasTaken(name, target));
+    }
   },
 
   extraDiff(inputs, live) {
@@ -202,7 +229,8 @@ export const image = defineKind({
         await ctx.client.post("/1.0/images/aliases", { name, target: live.fingerprint, description: "" }, opts);
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
-        // The alias names another image: the program says it names this one.
+        // Taken since verify looked (another resource of the same run): only `adopt` takes it over.
+        if (!inputs.adopt) throw new Error(aliasTaken(name, (await aliasTarget(ctx, name)) ?? "?"));
         await ctx.client.put(`/1.0/images/aliases/${encode(name)}`, { target: live.fingerprint, description: "" }, opts);
       }
     }

@@ -27,7 +27,7 @@ export const instanceSchema = z
     profiles: z.array(objectName).optional().describe("Profiles applied in this order (later ones win). Default: Incus's (`[\"default\"]`)."),
     config: configMap.optional().describe("Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone."),
     devices: deviceMap.optional().describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."),
-    ephemeral: z.boolean().optional().describe("Delete the instance when it stops. Default: `false`."),
+    ephemeral: z.boolean().optional().describe("Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`."),
     running: z.boolean().optional().describe("Desired state: running or stopped. Default: `true`. A change starts or stops the instance."),
     stopTimeout: z
       .number()
@@ -39,6 +39,9 @@ export const instanceSchema = z
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
+    if (i.ephemeral && i.running === false) {
+      ctx.addIssue({ code: "custom", path: ["running"], message: "an ephemeral instance is deleted by Incus when it stops, so it cannot be kept stopped; drop `running: false` or `ephemeral: true`" });
+    }
   });
 export type InstanceInputs = z.output<typeof instanceSchema>;
 
@@ -84,7 +87,8 @@ export const instance = defineKind({
   fields: {
     type: { mode: "replace", empty: "container" },
     description: { mode: "update", empty: "" },
-    profiles: { mode: "update", empty: [] },
+    // Without profiles Incus gives an instance the image's, normally ["default"]: that is what "unset" means.
+    profiles: { mode: "update", empty: ["default"] },
     config: { mode: "update", empty: {}, serverKeys: serverKey },
     devices: { mode: "update", empty: {} },
     ephemeral: { mode: "update", empty: false },
@@ -92,7 +96,7 @@ export const instance = defineKind({
   // Writable fields the program does not manage: echoed from live so a PUT keeps them.
   putExtras: ["architecture", "stateful"],
   readQuery: { recursion: 1 },
-  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "expandedConfig", "ipv4Addresses", "ipv6Addresses"],
+  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses"],
   outputs: (live) => ({
     ...addresses(live),
     status: liveString(live.status),
@@ -100,7 +104,6 @@ export const instance = defineKind({
     location: liveString(live.location),
     imageFingerprint: liveMap(live.config)["volatile.base_image"] ?? "",
     createdAt: liveString(live.created_at),
-    expandedConfig: Object.fromEntries(Object.entries(liveMap(live.expanded_config)).filter(([k]) => !serverKey(k))),
   }),
 
   createBody(i) {
@@ -165,7 +168,6 @@ export const instanceDocs = {
     location: "The cluster member running the instance (`none` outside a cluster).",
     imageFingerprint: "Fingerprint of the image the instance was created from.",
     createdAt: "When Incus created the instance (RFC 3339).",
-    expandedConfig: "The config in effect: the profiles' config with the instance's own on top (without `volatile.*` and `image.*` keys).",
     ipv4Addresses: "IPv4 addresses of the running instance's interfaces (not loopback, not link-local).",
     ipv6Addresses: "IPv6 addresses of the running instance's interfaces (not loopback, not link-local).",
   },

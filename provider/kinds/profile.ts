@@ -17,6 +17,7 @@ export const profile = defineKind({
   schema: profileSchema,
   scoped: true,
   path: (i) => `/1.0/profiles/${encode(i.name)}`,
+  feature: "features.profiles",
   renamable: true,
   fields: {
     description: { mode: "update", empty: "" },
@@ -25,6 +26,11 @@ export const profile = defineKind({
   },
   outputKeys: ["usedBy"],
   outputs: (live) => ({ usedBy: liveStrings(live.used_by) }),
+  // Every project with features.profiles has a `default` profile that Incus will not delete: destroy empties it.
+  resetOnDelete: (i, ctx) =>
+    i.name === "default"
+      ? { description: ctx.project === "default" ? "Default Incus profile" : `Default Incus profile for project ${ctx.project}`, config: {}, devices: {} }
+      : undefined,
 });
 
 /** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */

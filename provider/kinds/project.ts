@@ -28,6 +28,8 @@ export const project = defineKind({
   },
   outputKeys: ["usedBy"],
   outputs: (live) => ({ usedBy: liveStrings(live.used_by) }),
+  // The `default` project cannot be deleted: destroy puts back its description and clears the config (features stay).
+  resetOnDelete: (i) => (i.name === "default" ? { description: "Default Incus project", config: {} } : undefined),
   async delete(ctx, inputs) {
     await ctx.client.delete(`/1.0/projects/${encode(inputs.name)}`, {
       project: null,

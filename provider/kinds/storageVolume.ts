@@ -19,6 +19,7 @@ export const storageVolume = defineKind({
   schema: storageVolumeSchema,
   scoped: true,
   path: (i) => `/1.0/storage-pools/${encode(i.pool)}/volumes/custom/${encode(i.name)}`,
+  feature: "features.storage.volumes",
   identity: ["pool"],
   renamable: true,
   fields: {

@@ -2,6 +2,8 @@
 // and every bridge has no addresses, so nothing leaves the host.
 import { closeConnections, dropIfPresent, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
+type State = Record<string, unknown>;
+
 // Interface names are at most 15 characters: "pit" + 6 hex + "r" fits.
 const name = `pit${rand()}`;
 const renamed = `${name}r`;
@@ -51,24 +53,28 @@ describe("life cycle", () => {
     expect(query(`/1.0/networks/${renamed}`)).toMatchObject({ config: { "bridge.mtu": "1500" } });
   });
 
-  it("drift by hand shows in diff and up reverts it, but a server key the program does not set (ipv4.nat) stays", async () => {
+  it("drift by hand shows in diff and up reverts it, a key added by hand (ipv4.nat) included", async () => {
     incus("network", "set", renamed, "ipv4.nat=true", "user.note=hand", "bridge.mtu=1300");
     expect(await net.diff()).toEqual({ changes: true });
     expect(net.printed.map((l) => l.replace(/^Network "[^"]+" in project "default": /, "")).sort()).toEqual([
       'config["bridge.mtu"]: server has "1300", program wants "1500"',
+      'config["ipv4.nat"]: server has "true", program wants unset',
       'config["user.note"]: server has "hand", program wants unset',
     ]);
     await net.up();
-    expect(query(`/1.0/networks/${renamed}`).config).toEqual({ ...NO_ADDRESSES, "bridge.mtu": "1500", "user.purpose": "tests", "ipv4.nat": "true" });
+    expect(query(`/1.0/networks/${renamed}`).config).toEqual({ ...NO_ADDRESSES, "bridge.mtu": "1500", "user.purpose": "tests" });
     expect(await net.diff()).toEqual({ changes: false });
   });
 
   it("keeps a description written between diff and update when the program does not manage it", async () => {
     const next = { name: renamed, project: "default", config: { ...NO_ADDRESSES, "bridge.mtu": "1450" } };
+    // The program stops declaring its description: it is reset, and from then on it is not the program's business.
+    await net.up({ ...next, config: net.state.config as State });
+    expect(query(`/1.0/networks/${renamed}`).description).toBe("");
     expect(await net.diff(next)).toEqual({ changes: true });
     incus("network", "set", renamed, "--property", "description=edited meanwhile");
     await net.update(next);
-    expect(query(`/1.0/networks/${renamed}`)).toMatchObject({ description: "edited meanwhile", config: { "bridge.mtu": "1450", "ipv4.nat": "true" } });
+    expect(query(`/1.0/networks/${renamed}`)).toMatchObject({ description: "edited meanwhile", config: { "bridge.mtu": "1450" } });
   });
 
   it("read returns {} after an out-of-band delete; delete leaves nothing", async () => {

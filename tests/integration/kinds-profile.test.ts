@@ -1,6 +1,8 @@
 // Profile CRUD against the real daemon, in a project of its own (features.profiles on).
 import { closeConnections, dropProject, incus, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
+type State = Record<string, unknown>;
+
 const project = `pit-profile-${rand()}`;
 const q = `?project=${project}`;
 const log = requestLog();
@@ -68,7 +70,7 @@ describe("life cycle", () => {
     expect(web.printed.map((l) => l.replace(/^Profile "web2" in project "[^"]+": /, "")).sort()).toEqual([
       'config["limits.cpu"]: server has "8", program wants "4"',
       'config["user.note"]: server has "hand", program wants unset',
-      'devices: server has {"extra":{"type":"none"}}, program wants {}',
+      'devices["extra"]: server has {"type":"none"}, program wants unset',
     ]);
     await web.up();
     expect(query(`/1.0/profiles/web2${q}`)).toMatchObject({ config: { "limits.cpu": "4" }, devices: {} });
@@ -76,6 +78,9 @@ describe("life cycle", () => {
 
   it("keeps what another writer changed between diff and update in a field the program does not manage", async () => {
     const unmanaged = { name: "web2", project, config: { "limits.cpu": "6" } }; // no description, no devices
+    // The program stops declaring its description: it is reset, and from then on it is not the program's business.
+    await web.up({ ...unmanaged, config: web.state.config as State });
+    expect(query(`/1.0/profiles/web2${q}`).description).toBe("");
     expect(await web.diff(unmanaged)).toEqual({ changes: true });
     incus("profile", "set", "web2", "--property", "description=edited meanwhile", "--project", project);
     await web.update(unmanaged);

@@ -1,6 +1,8 @@
 // Project CRUD against the real daemon. Projects are global; every name here carries a random suffix.
 import { closeConnections, dropProject, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
+type State = Record<string, unknown>;
+
 const base = `pit-project-${rand()}`;
 const renamed = `${base}-r`;
 const log = requestLog();
@@ -55,6 +57,9 @@ describe("life cycle", () => {
 
   it("keeps a description written between diff and update when the program does not manage it", async () => {
     const next = { name: base, config: { "limits.containers": "4", "limits.instances": "6", "features.images": "false" } };
+    // The program stops declaring its description: it is reset, and from then on it is not the program's business.
+    await p.up({ ...next, config: p.state.config as State });
+    expect(query(`/1.0/projects/${base}`).description).toBe("");
     expect(await p.diff(next)).toEqual({ changes: true });
     incus("project", "set", base, "--property", "description=edited meanwhile");
     await p.update(next);

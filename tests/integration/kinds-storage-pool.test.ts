@@ -2,6 +2,8 @@
 // `source`, which the program never sets and every PUT must carry over.
 import { closeConnections, dropIfPresent, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
+type State = Record<string, unknown>;
+
 const name = `pit-pool-${rand()}`;
 const renamed = `${name}-r`;
 const adoptName = `pit-pool-adopt-${rand()}`;
@@ -55,6 +57,9 @@ describe("life cycle", () => {
 
   it("keeps a description written between diff and update when the program does not manage it", async () => {
     const next = { name, driver: "dir", config: { "rsync.bwlimit": "30" } };
+    // The program stops declaring its description: it is reset, and from then on it is not the program's business.
+    await pool.up({ ...next, config: pool.state.config as State });
+    expect(query(`/1.0/storage-pools/${name}`).description).toBe("");
     expect(await pool.diff(next)).toEqual({ changes: true });
     incus("storage", "set", name, "--property", "description=edited meanwhile");
     await pool.update(next);

@@ -2,6 +2,8 @@
 // the `default` dir pool and on a second dir pool made for the move-by-replacement case.
 import { closeConnections, dropIfPresent, dropProject, incus, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
+type State = Record<string, unknown>;
+
 const project = `pit-volume-${rand()}`;
 const otherPool = `pit-volpool-${rand()}`;
 const q = `?project=${project}`;
@@ -65,6 +67,9 @@ describe("life cycle", () => {
 
   it("keeps a description written between diff and update when the program does not manage it", async () => {
     const next = { name: "data2", project, pool: "default", config: { size: "25MiB" } };
+    // The program stops declaring its description: it is reset, and from then on it is not the program's business.
+    await data.up({ ...next, config: data.state.config as State });
+    expect(query(vol("default", "data2")).description).toBe("");
     expect(await data.diff(next)).toEqual({ changes: true });
     incus("storage", "volume", "set", "default", "data2", "--property", "description=edited meanwhile", "--project", project);
     await data.update(next);

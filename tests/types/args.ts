@@ -45,6 +45,10 @@ new incus.StorageVolume("vol", { pool: text, contentType: "block" });
 new incus.StoragePool("pool", { driver: "dir" });
 new incus.Project("proj", { config: { "features.images": false }, deleteContents: flag });
 
+// null (and "") mean "not set", for a field, a config key or a device.
+declare const maybe: boolean;
+new incus.Profile("unset", { description: maybe ? "x" : null, config: { "limits.cpu": null, "user.a": "" }, devices: { eth0: null } });
+
 // Outputs have the types a program needs.
 const status: pulumi.Output<string> = base.status;
 const addresses: pulumi.Output<string[]> = base.ipv4Addresses;

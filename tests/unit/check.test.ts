@@ -48,10 +48,8 @@ const bad: [KindName, string, State, string][] = [
 
   ["Profile", "space in name", { name: "my web" }, "name"],
   ["Profile", "name of 64 characters", { name: "p".repeat(64) }, "name"],
-  ["Profile", "null config value", { config: { "limits.memory": null } }, 'config["limits.memory"]'],
   ["Profile", "device without type", { devices: { root: { path: "/", pool: "default" } } }, "devices.root"],
   ["Profile", "device option not a string", { devices: { root: { type: "disk", path: ["/"] } } }, "devices.root.path"],
-  ["Profile", "empty project", { project: "" }, "project"],
 
   ["Network", "name longer than an interface name", { name: "a-very-long-bridge" }, "name"],
   ["Network", "name starting with a digit", { name: "0br" }, "name"],
@@ -66,7 +64,6 @@ const bad: [KindName, string, State, string][] = [
   ["StorageVolume", "no pool", { pool: undefined }, "pool"],
   ["StorageVolume", "unknown content type", { contentType: "disk" }, "contentType"],
   ["StorageVolume", "name with a dot first", { name: ".hidden" }, "name"],
-  ["StorageVolume", "null config value", { config: { size: null } }, "config.size"],
 
   ["Image", "missing file", { file: path.join(tmp, "missing.tar.gz") }, "file"],
   ["Image", "no file and no source", { file: undefined }, "file"],

@@ -54,16 +54,18 @@ const liveNetwork = (config: State = {}): State => ({ name: "br0", type: "bridge
 const livePool = (config: State = {}): State => ({ name: "pool", driver: "dir", description: "", status: "Created", config: { source: "/var/lib/incus/storage-pools/pool", ...config } });
 
 describe("changedFields", () => {
-  it("ignores server keys the program does not set (volatile.*, image.*, features.*, source, ipv4.nat)", () => {
+  it("ignores server keys the program does not set (volatile.*, image.*, features.*, source, keys learnt at create)", () => {
     expect(engine("Instance").changedFields({ config: { "limits.cpu": "1" } }, liveInstance())).toEqual({ update: [], replace: [] });
     expect(engine("Project").changedFields({ config: {} }, liveProject())).toEqual({ update: [], replace: [] });
     expect(engine("StoragePool").changedFields({ config: {} }, livePool())).toEqual({ update: [], replace: [] });
-    expect(engine("Network").changedFields({ config: { "ipv6.address": "none" } }, liveNetwork({ "ipv4.nat": "true" }))).toEqual({ update: [], replace: [] });
+    // ipv4.nat was filled in by the server when it created the network (learnt then, stored in state).
+    const learnt = { __serverFilled: { config: { "ipv4.address": null, "ipv4.nat": null } } };
+    expect(engine("Network").changedFields({ config: { "ipv6.address": "none" } }, liveNetwork({ "ipv4.nat": "true" }), learnt)).toEqual({ update: [], replace: [] });
   });
 
   it("compares a server key the program sets", () => {
     expect(engine("Project").changedFields({ config: { "features.images": "false" } }, liveProject()).update).toEqual(["config"]);
-    expect(engine("Network").changedFields({ config: { "ipv4.nat": "false" } }, liveNetwork({ "ipv4.nat": "true" })).update).toEqual(["config"]);
+    expect(engine("Network").changedFields({ config: { "ipv4.nat": "false" } }, liveNetwork({ "ipv4.nat": "true" }), { __serverFilled: { config: { "ipv4.nat": null } } }).update).toEqual(["config"]);
     expect(engine("StoragePool").changedFields({ config: { source: "/srv/other" } }, livePool()).update).toEqual(["config"]);
   });
 
@@ -135,13 +137,15 @@ describe("putBody", () => {
 
   it("network: keeps a server-set ipv4.nat unless the program sets it", () => {
     const live = liveNetwork({ "ipv4.nat": "true" });
-    expect(engine("Network").putBody({ config: { "ipv4.address": "none" } }, live).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "true" });
-    expect(engine("Network").putBody({ config: { "ipv4.address": "none", "ipv4.nat": "false" } }, live).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "false" });
+    const learnt = { __serverFilled: { config: { "ipv4.nat": null, "ipv6.address": null } } };
+    expect(engine("Network").putBody({ config: { "ipv4.address": "none" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "true" });
+    expect(engine("Network").putBody({ config: { "ipv4.address": "none", "ipv4.nat": "false" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "false" });
   });
 
   it("image: keeps expires_at and properties from metadata.yaml, overrides the ones the program sets", () => {
     const live = { public: false, auto_update: false, profiles: ["default"], expires_at: "0001-01-01T00:00:00Z", properties: { os: "busybox", release: "1" }, aliases: [] };
-    expect(engine("Image").putBody({ public: true, properties: { release: "2" } }, live)).toEqual({
+    const learnt = { __serverFilled: { properties: { os: null, release: null } } };
+    expect(engine("Image").putBody({ public: true, properties: { release: "2" } }, live, learnt)).toEqual({
       public: true,
       auto_update: false,
       profiles: ["default"],
@@ -174,7 +178,9 @@ describe("describeChanges (the preview's lines)", () => {
   });
 
   it("mentions a server key only when the program sets it", () => {
-    const lines = engine("Network").describeChanges({ config: { "ipv4.address": "none" } }, liveNetwork({ "ipv4.address": "10.1.1.1/24", "ipv4.nat": "true" }), ["config"]);
+    const lines = engine("Network").describeChanges({ config: { "ipv4.address": "none" } }, liveNetwork({ "ipv4.address": "10.1.1.1/24", "ipv4.nat": "true" }), ["config"], {
+      __serverFilled: { config: { "ipv4.address": null, "ipv4.nat": null, "ipv6.address": null } },
+    });
     expect(lines).toEqual([`config["ipv4.address"]: server has "10.1.1.1/24", program wants "none"`]);
   });
 

@@ -26,6 +26,8 @@ export class FakeIncus {
    * answers success without applying the write (the hook did it itself).
    */
   beforeWrite?: (req: Recorded) => number | "handled" | void;
+  /** The error text of a write forced to fail by `beforeWrite` (default: "forced <status>"). */
+  errorText?: string;
 
   constructor() {
     this.socket = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pi-fake-")), "incus.socket");
@@ -78,7 +80,7 @@ export class FakeIncus {
 
     const forced = rec.method !== "GET" && rec.method !== "DELETE" ? this.beforeWrite?.(rec) : undefined;
     if (forced === "handled") return ok(null);
-    if (forced) return error(forced, forced === 409 ? "Object already exists" : `forced ${forced}`);
+    if (forced) return error(forced, forced === 409 ? "Object already exists" : (this.errorText ?? `forced ${forced}`));
     const current = this.objects.get(objectPath);
     switch (rec.method) {
       case "GET":

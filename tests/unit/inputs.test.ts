@@ -62,8 +62,12 @@ describe("config values", () => {
     });
   });
 
-  it.each([[null], [{}], [[1]], [undefined]])("rejects %j as a value", (value) => {
+  it.each([[{}], [[1]], [undefined]])("rejects %j as a value", (value) => {
     expect(configMap.safeParse({ k: value }).success).toBe(false);
+  });
+
+  it('drops null and "" values: both mean "not set"', () => {
+    expect(configMap.parse({ a: null, b: "", c: "x" })).toEqual({ c: "x" });
   });
 
   it("rejects an empty key", () => {
