@@ -126,7 +126,7 @@ export interface ProfileArgs {
   description?: pulumi.Input<string | null | undefined>;
   /**
    * Incus config keys and values (e.g. `limits.cpu`); numbers and booleans are sent as strings. Keys the
-   * program never set are left alone. Changed in place.
+   * program never set are left alone; keys it stops setting are removed. Changed in place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /**
@@ -169,7 +169,7 @@ export interface ProfileOutputs {
   readonly description: pulumi.Output<string | undefined>;
   /**
    * Incus config keys and values (e.g. `limits.cpu`); numbers and booleans are sent as strings. Keys the
-   * program never set are left alone.
+   * program never set are left alone; keys it stops setting are removed.
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
   /**
@@ -688,8 +688,8 @@ export interface InstanceArgs {
   profiles?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
   /**
    * Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys
-   * that Incus applies only at start restart a running instance. Keys the program never set are left alone.
-   * Changed in place.
+   * that Incus applies only at start restart a running instance. Keys the program never set are left alone;
+   * keys it stops setting are removed. Changed in place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /**
@@ -757,7 +757,8 @@ export interface InstanceOutputs {
   readonly profiles: pulumi.Output<string[] | undefined>;
   /**
    * Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys
-   * that Incus applies only at start restart a running instance. Keys the program never set are left alone.
+   * that Incus applies only at start restart a running instance. Keys the program never set are left alone;
+   * keys it stops setting are removed.
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
   /**

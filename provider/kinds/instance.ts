@@ -25,7 +25,7 @@ export const instanceSchema = z
     type: z.enum(["container", "virtual-machine"]).optional().describe("Container or virtual machine. Default: `container`."),
     description: z.string().optional().describe("Free-text description of the instance. Default: empty."),
     profiles: z.array(objectName).optional().describe("Profiles applied in this order (later ones win). Default: Incus's (`[\"default\"]`)."),
-    config: configMap.optional().describe("Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone."),
+    config: configMap.optional().describe("Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone; keys it stops setting are removed."),
     devices: deviceMap.optional().describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."),
     ephemeral: z.boolean().optional().describe("Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`."),
     running: z.boolean().optional().describe("Desired state: running or stopped. Default: `true`. A change starts or stops the instance."),
