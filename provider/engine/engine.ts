@@ -1,6 +1,7 @@
 // The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
 import { isDeepStrictEqual } from "node:util";
+import type { z } from "zod";
 import { IncusError, isAlreadyExists, isNotFound } from "../client";
 import { clientFor, defaultProject } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, schemaShape, unknownPaths } from "./inputs";
@@ -46,6 +47,11 @@ class PartialFailure extends Error {
   get reasons(): string[] {
     return [this.message];
   }
+}
+
+/** A map key that breaks its rule: zod says only "Invalid key in record"; the key schema's own message says why. */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
 }
 
 /** The known field nearest to a misspelt one (edit distance at most 2, or the same ignoring case). */
@@ -224,8 +230,12 @@ export class KindEngine<I extends CommonInputs> {
     return body;
   }
 
-  /** Config keys the server added when it created the object (or gave a value other than the one sent). */
-  private learn(news: State, live: Live): Learnt {
+  /**
+   * Map keys that were on the object before the program took it over: those the server added when it created it
+   * (or gave a value other than the one sent, such as an address for "auto"), or, for an adopted object, those it
+   * had already that the program does not name. They stay the server's until the program names them.
+   */
+  private learn(news: State, live: Live, adopted = false): Learnt {
     const learnt: Learnt = {};
     const secrets = secretPaths(news);
     for (const [field, fs] of this.entries()) {
@@ -237,7 +247,7 @@ export class KindEngine<I extends CommonInputs> {
         if (fs.serverKeys?.(k)) continue;
         // A secret value is never stored: a server-normalised secret shows as a change instead.
         if (!(k in sent)) keys[k] = null;
-        else if (sent[k] !== v && !isSecretPath(secrets, [field, k])) keys[k] = String(sent[k]);
+        else if (!adopted && sent[k] !== v && !isSecretPath(secrets, [field, k])) keys[k] = String(sent[k]);
       }
       if (Object.keys(keys).length) learnt[field] = keys;
     }
@@ -390,7 +400,7 @@ export class KindEngine<I extends CommonInputs> {
       const failures = parsed.error.issues
         .filter((i) => !underUnknown(i.path))
         .flatMap((i): CheckFailure[] => {
-          if (i.code !== "unrecognized_keys") return [{ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${i.message}` }];
+          if (i.code !== "unrecognized_keys") return [{ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${issueMessage(i)}` }];
           // A misspelt field must not be silently ignored: name it, and the field that was probably meant.
           return i.keys.map((key) => {
             const field = fieldName([...i.path, key]);
@@ -428,9 +438,12 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   private withDefaultProject(inputs: State): CheckFailure | undefined {
-    if (this.spec.scoped && inputs.project === undefined && !containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
+    if (!containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) {
       try {
-        inputs.project = defaultProject(clientFor(inputs));
+        // Resolving the endpoint reads files only (no request), so every kind, global ones included, learns here
+        // that its remote does not exist, not in the middle of an update.
+        const client = clientFor(inputs);
+        if (this.spec.scoped && inputs.project === undefined) inputs.project = defaultProject(client);
       } catch (err) {
         // An unknown remote or an unreadable CLI config: a problem with the connection settings, said at preview.
         return { property: "remote", reason: `remote: ${(err as Error).message}` };
@@ -449,7 +462,7 @@ export class KindEngine<I extends CommonInputs> {
     if (!inputs.adopt || containsUnknown(inputs)) return undefined;
     const found = await this.readLiveIfAddressable(ctx, inputs);
     if (!found) return undefined;
-    const w = this.want(inputs);
+    const w = this.want({ ...inputs, [LEARNT_KEY]: this.learn(inputs, found.live, true) });
     const changed = this.changed(w, found.live);
     const lines = [...this.describeWanted(w, found.live, [...changed.replace, ...changed.update]), ...(this.spec.extraDiff?.(inputs as I, found.live) ?? [])];
     this.report(inputs, ctx, lines.length ? lines : ["matches the program; nothing to change"], "exists and will be adopted: ");
@@ -522,8 +535,8 @@ export class KindEngine<I extends CommonInputs> {
     const id = this.idOf(inputs, ctx);
     try {
       const current = existing ?? (await this.mustRead(ctx, inputs));
-      // What the server filled in by itself is learnt from the new object; an adopted one has no such keys.
-      const state = { ...inputs, [LEARNT_KEY]: existing ? {} : this.learn(inputs, current.live) } as unknown as I & State;
+      // What the object had before the program took it over is learnt: the server's, or the user's from before adopt.
+      const state = { ...inputs, [LEARNT_KEY]: this.learn(inputs, current.live, !!existing) } as unknown as I & State;
       const live = await this.converge(ctx, state, undefined, current);
       return { id, outs: this.outputs(state, live, ctx) };
     } catch (err) {

@@ -43,7 +43,7 @@ export const device = z
     message: "every device needs a `type` (nic, disk, proxy, …)",
   });
 /** Devices by name; a device set to `null` is not declared. */
-export const deviceMap = z.record(z.string().min(1), device.nullable()).transform(withoutUnset);
+export const deviceMap = z.record(z.string().min(1, "device names must not be empty"), device.nullable()).transform(withoutUnset);
 
 /**
  * Top-level inputs set to `null` or `""` are "not set", exactly like a missing field: a conditional value in a

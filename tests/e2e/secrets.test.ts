@@ -1,0 +1,80 @@
+// A Pulumi secret in a profile's and an instance's config, through the real engine: deploy, drift, refresh, a failure
+// made from the secret on purpose, destroy. Afterwards the secret appears 0 times in plain text in the stack export,
+// the backend's files, every command's output, the provider's request log and the errors.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+
+jest.setTimeout(600_000);
+
+const SECRET = `s3cret-${uniqueSuffix()}`;
+const prefix = `pse${uniqueSuffix().slice(-8)}`;
+let t: TestStack;
+const said: string[] = [];
+const collect = (text: string) => void said.push(text);
+
+/** Every file under a directory, as text. */
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"));
+}
+const occurrences = (texts: string[]) => texts.reduce((n, text) => n + text.split(SECRET).length - 1, 0);
+
+beforeAll(async () => {
+  t = await programStack(path.join(REPO, "tests", "e2e", "programs", "secrets"), { prefix });
+  await t.stack.setConfig("token", { value: SECRET, secret: true });
+});
+afterAll(async () => {
+  await t?.cleanup().catch(() => undefined);
+});
+
+test("a secret stays secret through up, drift, refresh, a failure and destroy", async () => {
+  const up = await t.stack.up({ onOutput: collect });
+  expect(up.summary.resourceChanges).toMatchObject({ create: 4 });
+  // The server really got the value: the secret is hidden, not lost.
+  expect(incusJson(`/1.0/profiles/with-secret?project=${prefix}`)?.config["user.token"]).toBe(SECRET);
+  expect(incusJson(`/1.0/instances/holder?project=${prefix}`)?.config["user.api-key"]).toBe(SECRET);
+  expect(up.outputs.profileConfig.secret).toBe(true);
+
+  // Drift on the secret key: reported (by key), never with the value, and put back.
+  incus("profile", "set", "with-secret", "user.token=changed-by-hand", "--project", prefix);
+  const preview = await t.stack.preview({ onOutput: collect });
+  expect(preview.changeSummary).toMatchObject({ update: 1 });
+  expect(said.join("")).toContain(`config["user.token"]: the server's value differs from the program's (secret, not shown)`);
+  expect(said.join("")).not.toContain("changed-by-hand");
+  await t.stack.up({ onOutput: collect });
+  expect(incusJson(`/1.0/profiles/with-secret?project=${prefix}`)?.config["user.token"]).toBe(SECRET);
+
+  await t.stack.refresh({ onOutput: collect });
+
+  // A failure made from the secret: Incus refuses it as a memory size; the error names the key, not the value.
+  await t.stack.setConfig("failOnPurpose", { value: "true" });
+  let failure = "";
+  try {
+    await t.stack.up({ onOutput: collect });
+  } catch (err) {
+    failure = String(err);
+  }
+  expect(failure).toMatch(/limits\.memory/);
+  await t.stack.setConfig("failOnPurpose", { value: "false" });
+  await t.stack.up({ onOutput: collect });
+
+  // `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets).
+  const exported = execFileSync("pulumi", ["stack", "export", "--stack", t.stack.name, "--cwd", t.workDir], { encoding: "utf8", env: { ...process.env, ...t.env } });
+  expect(exported).toContain("ciphertext"); // the secret is in state, encrypted
+  const backend = filesUnder(t.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
+  const requestLog = fs.existsSync(t.env.PULUMI_INCUS_REQUEST_LOG) ? [fs.readFileSync(t.env.PULUMI_INCUS_REQUEST_LOG, "utf8")] : [];
+  await t.stack.destroy({ onOutput: collect });
+
+  expect({ export: occurrences([exported]), backend: occurrences(backend), output: occurrences(said), error: occurrences([failure]), requestLog: occurrences(requestLog) }).toEqual({
+    export: 0,
+    backend: 0,
+    output: 0,
+    error: 0,
+    requestLog: 0,
+  });
+  expect(incusJson(`/1.0/projects/${prefix}`)).toBeNull();
+});
