@@ -15,7 +15,6 @@
 // Every run uses its own Incus projects, unique stack names and a temporary file:// backend, and removes all of it.
 //
 //   BENCH_SIZES=10,30,100  BENCH_PROFILES=100  BENCH_ROUNDS=2  BENCH_PARALLEL=<pulumi --parallel>  node scripts/bench-deploy.js
-"use strict";
 const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");

@@ -66,7 +66,7 @@ export class FakeIncus {
     this.server?.closeAllConnections?.();
   }
 
-  private answer(req: http.IncomingMessage, text: string, res: http.ServerResponse): void {
+  private answer(req: http.IncomingMessage, text: string, res: http.ServerResponse) {
     const [objectPath] = (req.url ?? "").split("?");
     const rec: Recorded = { method: req.method ?? "", path: req.url ?? "", ifMatch: req.headers["if-match"] as string | undefined };
     if (text) rec.body = JSON.parse(text);
