@@ -584,7 +584,8 @@ export class KindEngine<I extends CommonInputs> {
       // what the kind did before the failure, e.g. an instance's commands that ran).
       const found = await this.readLive(ctx, inputs).catch(() => null);
       const live = found ? await this.withDetails(ctx, found.live).catch(() => found.live) : undefined;
-      const props = live ? this.outputs(state, live, ctx) : { ...inputs };
+      // Partial state must let the dynamic provider run later (refresh, update, destroy): it carries __provider.
+      const props = { ...(live ? this.outputs(state, live, ctx) : inputs), [PROVIDER_KEY]: inputsRaw[PROVIDER_KEY] };
       const what = existing ? "was adopted but could not be brought to the program's state" : "was created but is not ready";
       throw new PartialFailure(ctx.redact(`${this.describe(inputs, ctx)} ${what}: ${this.message(err)}`), id, props);
     }

@@ -168,8 +168,9 @@ describe("examples/adopt", () => {
     expect(writes.filter((w) => !w.includes(existing)).every((w) => w === "POST /1.0/profiles")).toBe(true);
     const live = incusJson(`/1.0/profiles/${existing}`);
     expect(live.description).toBe("adopted by pulumi-incus");
-    // The hand-added key goes (the program owns config); the device stays (the program does not manage devices).
-    expect(live.config).toEqual({ "user.managed-by": "pulumi", "limits.cpu": "1" });
+    // The program's keys are written; a key the profile had before it was adopted and the program does not name
+    // stays (it is the user's until the program names it), and so does the device (devices are not managed).
+    expect(live.config).toEqual({ "user.managed-by": "pulumi", "limits.cpu": "1", "user.origin": "cli" });
     expect(live.devices).toEqual({ blocker: { type: "none" } });
   });
 
