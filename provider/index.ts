@@ -6,7 +6,7 @@ import { kinds, type KindName } from "./kinds";
 export * from "./client";
 export { configure, providerSettings } from "./engine/connection";
 export { KindEngine } from "./engine/engine";
-export { sanitizeName, UNKNOWN } from "./engine/inputs";
+export { UNKNOWN } from "./engine/inputs";
 export { kinds, type KindName } from "./kinds";
 
 const engines = new Map<string, KindEngine<any>>();

@@ -6,7 +6,6 @@
 //   npx tsc -p . && node scripts/bench-client.js [requests=2000] [concurrency=8] [rounds=3]
 //
 // Bounded: rounds × 2 variants × 2 modes × 2 paths × `requests` GETs, nothing else; unix socket only.
-"use strict";
 const path = require("node:path");
 const { Pool } = require("undici");
 const { IncusClient, closeAllPools } = require(path.join(__dirname, "..", "dist", "provider", "client"));

@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// What a deployment through Pulumi costs, in figures (run by scripts/bench-deploy.sh, which builds first):
-//   (a) N busybox containers (N = 10 and 30 by default): `pulumi up` of examples/bench-instances against the same N
-//       through direct parallel REST calls with the project's IncusClient (POST /1.0/instances, then PUT .../state
-//       start, every operation waited for). Both create and start, in a project of their own.
-//   (b) a stack of 100 profiles (examples/bench-profiles): wall time, requests sent to Incus (PULUMI_INCUS_REQUEST_LOG)
-//       and peak memory of the initial `up`, a no-change `up`, a no-change `preview`, `refresh`, and `destroy`.
+// What a deployment through Pulumi costs, side by side in one run (run by scripts/bench-deploy.sh, which builds first).
+// For every case it measures four things and prints the ratio the goal is stated in (issue 13):
+//   raw floor     the same work through direct parallel REST calls with the project's IncusClient (what Incus itself
+//                 needs: create+start of N busybox containers, force-stop+delete of them);
+//   empty         `pulumi up` / `destroy` of a program with no resources (examples/bench-empty): the engine's fixed cost;
+//   trivial       N dynamic resources whose methods do nothing (examples/bench-trivial): what Pulumi costs per resource;
+//   pulumi-incus  N containers (examples/bench-instances) or N profiles (examples/bench-profiles).
+// Cases: up of N containers (N = 10, 30, 100), no-change up and preview, refresh (with the requests sent to Incus,
+// PULUMI_INCUS_REQUEST_LOG) and destroy; the same for a stack of 100 profiles; peak memory of every process.
+// Each case runs BENCH_ROUNDS times (default 2), interleaved, so load from others on the machine shows as spread;
+// ratios use the best (lowest) time of each column. The load average is printed before and after.
 // Memory: the whole process tree of each `pulumi` command (CLI/engine, language host, program, dynamic provider) is
-// sampled from /proc every 100 ms; figures are the peak of the tree's summed RSS and each process's own peak.
+// sampled from /proc every 100 ms; figures are each process's own peak RSS.
 // Every run uses its own Incus projects, unique stack names and a temporary file:// backend, and removes all of it.
 //
-//   BENCH_SIZES=10,30  BENCH_PROFILES=100  BENCH_PARALLEL=<pulumi --parallel>  node scripts/bench-deploy.js
-"use strict";
+//   BENCH_SIZES=10,30,100  BENCH_PROFILES=100  BENCH_ROUNDS=2  BENCH_PARALLEL=<pulumi --parallel>  node scripts/bench-deploy.js
 const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
@@ -19,13 +23,15 @@ const path = require("node:path");
 const REPO = path.resolve(__dirname, "..");
 const { IncusClient, closeAllPools, isNotFound } = require(path.join(REPO, "dist", "provider"));
 
-const SIZES = (process.env.BENCH_SIZES ?? "10,30").split(",").map(Number).filter((n) => n > 0);
+const SIZES = (process.env.BENCH_SIZES ?? "10,30,100").split(",").map(Number).filter((n) => n > 0);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100);
 const PARALLEL = process.env.BENCH_PARALLEL;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const IMAGE = process.env.PULUMI_INCUS_TEST_IMAGE ?? "pulumi-incus/busybox";
 const SUFFIX = `${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 1296).toString(36)}`;
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "pi-bench-"));
 const PAGE = 4096;
+const TICKS = 100; // USER_HZ on Linux
 
 const client = new IncusClient();
 const cleanups = []; // run in reverse at the end, whatever happened
@@ -40,7 +46,8 @@ function procTable() {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       // after "pid (comm) ": state ppid ... ; rss is field 24 of the full line, index 21 here
-      table.set(Number(entry), { ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE });
+      // utime and stime are fields 14 and 15 of the full line (clock ticks).
+      table.set(Number(entry), { ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE, cpu: (Number(fields[11]) + Number(fields[12])) / TICKS });
     } catch {
       /* the process ended while we looked */
     }
@@ -67,6 +74,7 @@ function sampleTree(root) {
   const roles = new Map(); // pid → role (looked up once)
   const perRole = new Map(); // role → peak RSS of one process in that role
   let peakTotal = 0;
+  const cpuOf = new Map(); // pid → CPU seconds last seen
   const tick = () => {
     const table = procTable();
     const children = new Map();
@@ -81,6 +89,7 @@ function sampleTree(root) {
       const p = table.get(pid);
       if (!p) continue;
       total += p.rss;
+      cpuOf.set(pid, p.cpu);
       if (!roles.has(pid)) roles.set(pid, role(pid));
       const r = roles.get(pid);
       if (r) perRole.set(r, Math.max(perRole.get(r) ?? 0, p.rss));
@@ -92,7 +101,13 @@ function sampleTree(root) {
   tick();
   return () => {
     clearInterval(timer);
-    return { peakTotal, perRole };
+    tick();
+    const cpuPerRole = new Map(); // role → CPU seconds of all its processes
+    for (const [pid, cpu] of cpuOf) {
+      const r = roles.get(pid);
+      if (r) cpuPerRole.set(r, (cpuPerRole.get(r) ?? 0) + cpu);
+    }
+    return { peakTotal, perRole, cpuPerRole };
   };
 }
 
@@ -151,13 +166,13 @@ class Stack {
   }
 }
 
-// ---- direct REST ------------------------------------------------------------------------------------------------
+// ---- direct REST: the floor ----------------------------------------------------------------------------------------
 
 async function createProject(name, config) {
   await client.post("/1.0/projects", { name, description: "pulumi-incus benchmark (temporary)", config }, { project: null });
   cleanups.push(async () => {
     // Normally empty by now; after a failure, whatever a run left behind goes with the project.
-    await removeInstances(name);
+    await removeInstances(name).catch(() => undefined);
     if (config["features.profiles"] === "true") {
       const profiles = await client.list("/1.0/profiles", { project: name }).catch(() => []);
       for (const p of profiles) if (p.name !== "default") await client.delete(`/1.0/profiles/${encodeURIComponent(p.name)}`, { project: name });
@@ -172,6 +187,7 @@ async function listInstances(project) {
   return client.list("/1.0/instances", { project });
 }
 
+/** The raw delete: force-stop what runs, then delete, all in parallel. */
 async function removeInstances(project) {
   let list;
   try {
@@ -189,95 +205,204 @@ async function removeInstances(project) {
   );
 }
 
+/** Create and start N containers in parallel: one POST with start=true each (Incus's own fastest way). */
 async function restDeploy(project, names) {
   await Promise.all(
-    names.map(async (name) => {
-      await client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: false }, { project });
-      await client.put(`/1.0/instances/${name}/state`, { action: "start" }, { project });
-    }),
+    names.map((name) =>
+      client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project }),
+    ),
   );
 }
-
-// ---- reporting --------------------------------------------------------------------------------------------------
-
-const sec = (ms) => `${(ms / 1000).toFixed(2)} s`;
-const mib = (b) => `${(b / 1048576).toFixed(0)} MiB`;
-const reqs = (r) =>
-  `${r.requests} requests (${Object.entries(r.byMethod)
-    .sort()
-    .map(([m, n]) => `${m} ${n}`)
-    .join(", ") || "none"})`;
-const memLine = (r) =>
-  `peak RSS ${mib(r.mem.peakTotal)} (tree); ` +
-  [...r.mem.perRole]
-    .filter(([, v]) => v > 8 * 1048576)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${mib(v)}`)
-    .join(", ");
 
 async function running(project) {
   return (await listInstances(project)).filter((i) => i.status === "Running").length;
 }
 
-async function instancesBench(n) {
-  const project = `bench-${SUFFIX}-${n}`;
-  await createProject(project, { "features.images": "false", "features.profiles": "false", "features.storage.volumes": "false" });
-
-  // Direct REST first, then the same through Pulumi, each from an empty project.
-  const names = Array.from({ length: n }, (_, i) => `r${i}`);
-  let t0 = process.hrtime.bigint();
-  await restDeploy(project, names);
-  const restMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  if ((await running(project)) !== n) throw new Error(`REST: expected ${n} running instances`);
-  t0 = process.hrtime.bigint();
-  await removeInstances(project);
-  const restDeleteMs = Number(process.hrtime.bigint() - t0) / 1e6;
-
-  const stack = new Stack("bench-instances", `bi${n}-${SUFFIX}`);
-  await stack.init({ project, count: n, image: IMAGE, prefix: "p" });
-  const up = await stack.run("up", "--yes", "--skip-preview");
-  if ((await running(project)) !== n) throw new Error(`pulumi: expected ${n} running instances`);
-  const noop = await stack.run("up", "--yes", "--skip-preview");
-  const destroy = await stack.run("destroy", "--yes", "--skip-preview");
-  if ((await listInstances(project)).length !== 0) throw new Error("pulumi destroy left instances");
-
-  console.log(`\n(a) ${n} busybox containers (create + start), project ${project}`);
-  console.log(`    direct REST, all in parallel:  ${sec(restMs)}   (force-stop + delete: ${sec(restDeleteMs)}; bench process max RSS so far ${mib(process.resourceUsage().maxRSS * 1024)})`);
-  console.log(`    pulumi up --skip-preview:      ${sec(up.ms)}   ${reqs(up)}`);
-  console.log(`                                   ${memLine(up)}`);
-  console.log(`    ratio pulumi / REST:           ${(up.ms / restMs).toFixed(2)}x   (difference ${sec(up.ms - restMs)})`);
-  console.log(`    no-change pulumi up:           ${sec(noop.ms)}   ${reqs(noop)}`);
-  console.log(`    pulumi destroy:                ${sec(destroy.ms)}   ${reqs(destroy)}`);
+async function timed(fn) {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6 };
 }
 
-async function profilesBench(count) {
-  const project = `bench-${SUFFIX}-p`;
-  await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "false" });
-  const stack = new Stack("bench-profiles", `bp-${SUFFIX}`);
-  await stack.init({ project, count, prefix: "bp" });
-  const rows = [];
-  rows.push(["up (create)", await stack.run("up", "--yes", "--skip-preview")]);
-  const live = await client.list("/1.0/profiles", { project });
-  if (live.filter((p) => p.name.startsWith("bp-")).length !== count) throw new Error(`expected ${count} profiles`);
-  rows.push(["up, no change", await stack.run("up", "--yes", "--skip-preview")]);
-  rows.push(["preview, no change", await stack.run("preview")]);
-  rows.push(["refresh", await stack.run("refresh", "--yes", "--skip-preview")]);
-  rows.push(["destroy", await stack.run("destroy", "--yes", "--skip-preview")]);
-  console.log(`\n(b) a stack of ${count} profiles (+ the stack resource), project ${project}`);
-  for (const [label, r] of rows) {
-    console.log(`    ${label.padEnd(20)} ${sec(r.ms).padStart(8)}   ${reqs(r)}`);
-    console.log(`    ${"".padEnd(20)} ${"".padStart(8)}   ${memLine(r)}`);
+// ---- the cases ----------------------------------------------------------------------------------------------------
+
+/** results[label][column] = list of runs (one per round) */
+const results = new Map();
+function record(label, column, run) {
+  if (!results.has(label)) results.set(label, {});
+  const row = results.get(label);
+  (row[column] ??= []).push(run);
+}
+
+/** up, no-change up, preview, refresh, destroy of one stack, recorded under `<what>` rows. */
+async function lifecycle(stack, column, what, check) {
+  record(`up, ${what}`, column, await stack.run("up", "--yes", "--skip-preview"));
+  if (check) await check("up");
+  const noop = await stack.run("up", "--yes", "--skip-preview");
+  // A no-change up that changed something would make the figure meaningless: say so.
+  const summary = /Resources:[\s\S]*?(?:\n\s*\n|$)/.exec(noop.out)?.[0].replace(/\s+/g, " ").trim();
+  if (!summary || /\d+ (to )?(created|updated|replaced|deleted|create|update|replace|delete)/.test(summary)) {
+    console.log(`warning: the no-change up of ${what} (${column}) reported: ${summary ?? noop.out.slice(-400)}`);
   }
-  const changes = /Resources:[\s\S]*?(?:\n\s*\n|$)/.exec(rows[1][1].out);
-  if (changes) console.log(`    no-change up reported: ${changes[0].replace(/\s+/g, " ").trim()}`);
+  record(`no-change up, ${what}`, column, noop);
+  record(`no-change preview, ${what}`, column, await stack.run("preview"));
+  record(`refresh, ${what}`, column, await stack.run("refresh", "--yes", "--skip-preview"));
+  record(`destroy, ${what}`, column, await stack.run("destroy", "--yes", "--skip-preview"));
+  if (check) await check("destroy");
+}
+
+async function round(r) {
+  const empty = new Stack("bench-empty", `be${r}-${SUFFIX}`);
+  await empty.init({});
+  record("engine fixed cost: up", "empty", await empty.run("up", "--yes", "--skip-preview"));
+  record("engine fixed cost: destroy", "empty", await empty.run("destroy", "--yes", "--skip-preview"));
+
+  for (const n of SIZES) {
+    const what = `${n} containers`;
+    const project = `bench-${SUFFIX}-${r}c${n}`;
+    await createProject(project, { "features.images": "false", "features.profiles": "false", "features.storage.volumes": "false" });
+    const names = Array.from({ length: n }, (_, i) => `r${i}`);
+    record(`up, ${what}`, "raw", await timed(() => restDeploy(project, names)));
+    if ((await running(project)) !== n) throw new Error(`REST: expected ${n} running instances`);
+    record(`destroy, ${what}`, "raw", await timed(() => removeInstances(project)));
+
+    const trivial = new Stack("bench-trivial", `bt${r}n${n}-${SUFFIX}`);
+    await trivial.init({ count: n, prefix: "t" });
+    await lifecycle(trivial, "trivial", what);
+
+    const stack = new Stack("bench-instances", `bi${r}n${n}-${SUFFIX}`);
+    await stack.init({ project, count: n, image: IMAGE, prefix: "p" });
+    await lifecycle(stack, "incus", what, async (step) => {
+      if (step === "up" && (await running(project)) !== n) throw new Error(`pulumi: expected ${n} running instances`);
+      if (step === "destroy" && (await listInstances(project)).length !== 0) throw new Error("pulumi destroy left instances");
+    });
+  }
+
+  if (PROFILES > 0) {
+    const what = `${PROFILES} profiles`;
+    const project = `bench-${SUFFIX}-${r}p`;
+    await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "false" });
+    if (!SIZES.includes(PROFILES)) {
+      const trivial = new Stack("bench-trivial", `bt${r}n${PROFILES}-${SUFFIX}`);
+      await trivial.init({ count: PROFILES, prefix: "t" });
+      await lifecycle(trivial, "trivial", `${PROFILES} resources`);
+    }
+    const stack = new Stack("bench-profiles", `bp${r}-${SUFFIX}`);
+    await stack.init({ project, count: PROFILES, prefix: "bp" });
+    await lifecycle(stack, "incus", what, async (step) => {
+      const live = (await client.list("/1.0/profiles", { project })).filter((p) => p.name.startsWith("bp-")).length;
+      if (live !== (step === "up" ? PROFILES : 0)) throw new Error(`after ${step}: ${live} profiles`);
+    });
+  }
+}
+
+// ---- reporting ------------------------------------------------------------------------------------------------------
+
+const sec = (ms) => (ms / 1000).toFixed(2);
+const mib = (b) => `${(b / 1048576).toFixed(0)} MiB`;
+const best = (runs) => (runs?.length ? Math.min(...runs.map((x) => x.ms)) : undefined);
+const cell = (runs) => (runs?.length ? runs.map((x) => sec(x.ms)).join(" / ") : "—");
+const reqs = (r) =>
+  r.requests === undefined
+    ? ""
+    : `${r.requests} (${Object.entries(r.byMethod)
+        .sort()
+        .map(([m, n]) => `${m} ${n}`)
+        .join(", ") || "none"})`;
+
+function loadavg() {
+  return os.loadavg().map((x) => x.toFixed(2)).join(" ");
+}
+
+function report() {
+  const get = (label, column) => results.get(label)?.[column];
+  const labels = [...results.keys()];
+  console.log(`\nWall time in seconds, one figure per round (${ROUNDS}); ratios use the best of each column.`);
+  const w = Math.max(...labels.map((l) => l.length)) + 2;
+  console.log(`${"case".padEnd(w)}${"raw floor".padEnd(16)}${"trivial".padEnd(16)}${"pulumi-incus".padEnd(16)}requests to Incus (pulumi-incus, last round)`);
+  for (const label of labels) {
+    const incus = get(label, "incus");
+    const last = incus?.[incus.length - 1];
+    const col = (c) => cell(get(label, c)).padEnd(16);
+    const raw = label.startsWith("engine") ? cell(get(label, "empty")).padEnd(16) : col("raw");
+    console.log(`${label.padEnd(w)}${raw}${col("trivial")}${col("incus")}${last ? reqs(last) : ""}`);
+  }
+
+  // CPU time is far less disturbed by other load than wall time: it says which process the time goes to.
+  const cpu = (run) => {
+    if (!run?.mem) return "—";
+    const c = (role) => (run.mem.cpuPerRole.get(role) ?? 0).toFixed(1);
+    return `${c("pulumi CLI/engine")} ${c("program (node)")} ${c("dynamic provider (node)")}`;
+  };
+  console.log(`\nCPU seconds by process, last round: engine (pulumi CLI), program (node), dynamic provider (node)`);
+  console.log(`${"case".padEnd(w)}${"trivial".padEnd(18)}pulumi-incus`);
+  for (const label of labels.filter((l) => !l.startsWith("engine"))) {
+    const last = (c) => get(label, c)?.[get(label, c).length - 1];
+    console.log(`${label.padEnd(w)}${cpu(last("trivial")).padEnd(18)}${cpu(last("incus"))}`);
+  }
+  const e = get("engine fixed cost: up", "empty");
+  console.log(`${"engine fixed cost: up".padEnd(w)}${cpu(e?.[e.length - 1])}`);
+
+  // The goals of issue 13, each as a ratio.
+  const emptyUp = best(get("engine fixed cost: up", "empty"));
+  const emptyDestroy = best(get("engine fixed cost: destroy", "empty"));
+  const goals = [];
+  const vs = (label, base, baseText, limit) => {
+    const incus = best(get(label, "incus"));
+    if (incus === undefined || base === undefined) return;
+    const ratio = incus / base;
+    goals.push([label, `${sec(incus)} s vs ${baseText} ${sec(base)} s`, ratio.toFixed(2), `≤ ${limit}`, ratio <= limit ? "met" : "NOT met"]);
+  };
+  for (const n of SIZES) {
+    const raw = best(get(`up, ${n} containers`, "raw"));
+    if (raw !== undefined && emptyUp !== undefined) vs(`up, ${n} containers`, raw + emptyUp, "raw + empty", 1.2);
+  }
+  for (const what of [`30 containers`, `${PROFILES} profiles`, `100 containers`]) {
+    const trivialOf = (op) => best(get(`${op}, ${what}`, "trivial") ?? get(`${op}, ${what.replace(/\w+$/, "resources")}`, "trivial") ?? get(`${op}, ${what.split(" ")[0]} containers`, "trivial"));
+    vs(`no-change up, ${what}`, trivialOf("no-change up"), "trivial", 1.2);
+    vs(`no-change preview, ${what}`, trivialOf("no-change preview"), "trivial", 1.2);
+    vs(`refresh, ${what}`, trivialOf("refresh"), "trivial", 1.2);
+  }
+  const raw30 = best(get("destroy, 30 containers", "raw"));
+  if (raw30 !== undefined && emptyDestroy !== undefined) vs("destroy, 30 containers", raw30 + emptyDestroy, "raw + empty", 1.3);
+
+  console.log(`\nGoals (issue 13)`);
+  const gw = Math.max(...goals.map((g) => g[0].length)) + 2;
+  for (const g of goals) console.log(`${g[0].padEnd(gw)}${g[1].padEnd(34)}ratio ${g[2].padEnd(6)}${g[3].padEnd(7)}${g[4]}`);
+
+  for (const label of labels.filter((l) => /^refresh, 100 /.test(l))) {
+    const runs = get(label, "incus") ?? [];
+    const most = Math.max(...runs.map((x) => x.requests));
+    console.log(`${`${label}: requests`.padEnd(gw)}${`${most} (most of ${runs.length} rounds)`.padEnd(34)}${"".padEnd(12)}${"≤ 20".padEnd(7)}${most <= 20 ? "met" : "NOT met"}`);
+  }
+
+  // Peak memory of each process, at the 100-resource stacks.
+  console.log(`\nPeak RSS per process at 100 resources (highest over the runs of each stack)`);
+  for (const what of ["100 containers", `${PROFILES} profiles`, "100 resources"]) {
+    for (const column of ["trivial", "incus"]) {
+      const runs = labels.filter((l) => l.endsWith(`, ${what}`)).flatMap((l) => get(l, column) ?? []);
+      if (!runs.length) continue;
+      const peak = new Map();
+      for (const r of runs) for (const [k, v] of r.mem.perRole) peak.set(k, Math.max(peak.get(k) ?? 0, v));
+      const shown = [...peak].filter(([, v]) => v > 8 * 1048576).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${mib(v)}`).join(", ");
+      const provider = peak.get("dynamic provider (node)");
+      const goal = column === "incus" && provider !== undefined ? `   provider goal < 150 MB (${(provider / 1e6).toFixed(0)} MB): ${provider < 150e6 ? "met" : "NOT met"}` : "";
+      console.log(`  ${`${what}, ${column}:`.padEnd(28)}${shown}${goal}`);
+    }
+  }
 }
 
 async function main() {
   const version = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
   console.log(`pulumi-incus deploy benchmark: pulumi ${version}, node ${process.version}, ${os.cpus().length} CPUs, ` +
-    `engine parallelism ${PARALLEL ?? "default (8)"}, image ${IMAGE}, Incus ${(await client.server()).environment?.server_version ?? "?"}`);
-  for (const n of SIZES) await instancesBench(n);
-  if (PROFILES > 0) await profilesBench(PROFILES);
+    `engine parallelism ${PARALLEL ?? "default (4 × CPUs)"}, image ${IMAGE}, Incus ${(await client.server()).environment?.server_version ?? "?"}`);
+  console.log(`load average at start: ${loadavg()}`);
+  const t0 = Date.now();
+  for (let r = 1; r <= ROUNDS; r++) {
+    await round(r);
+    console.log(`round ${r} done after ${((Date.now() - t0) / 1000).toFixed(0)} s, load average ${loadavg()}`);
+  }
+  report();
 }
 
 main()

@@ -3,7 +3,9 @@
 #   1. the REST client against a bare undici pool on the same socket (scripts/bench-client.js)
 #   2. deployments through `pulumi up` against direct REST, and no-change up / refresh of a 100-resource stack
 #      (scripts/bench-deploy.js)
+#   3. program start: the cost of `require("pulumi-incus")` beside `require("@pulumi/pulumi")` (scripts/bench-require.js)
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 prepare_lab
 node scripts/bench-client.js
 bash scripts/bench-deploy.sh
+node scripts/bench-require.js

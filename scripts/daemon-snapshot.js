@@ -2,7 +2,6 @@
 // Prints what the test suites must leave as they found it on the daemon: the default project's default profile
 // and images, the server config, the trust store, and the lists of projects, networks and storage pools.
 // scripts/test.sh compares a snapshot from before the tests with one from after.
-"use strict";
 const { execFileSync } = require("node:child_process");
 
 const query = (path) => JSON.parse(execFileSync("incus", ["query", path], { encoding: "utf8" }));

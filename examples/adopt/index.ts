@@ -1,7 +1,7 @@
 // Working with Incus objects that were made outside Pulumi (`pulumi import` does not work for dynamic providers):
-//   - `adopt: true` takes over an existing profile: the first `up` finds it, changes only what differs from the
-//     program (keys someone added by hand go, fields the program does not set stay), and from then on it is managed
-//     like any other resource, so `pulumi destroy` deletes it;
+//   - `adopt: true` takes over an existing profile: the preview lists what adopting changes, the first `up` changes
+//     only what differs from the program (keys and fields it had before and the program does not set stay), and
+//     from then on it is managed like any other resource, so `pulumi destroy` deletes it;
 //   - `incus.Profile.get(name, id)` reads an existing profile without managing it: its values are outputs, other
 //     resources can use them, and `pulumi destroy` never touches it;
 //   - `derived` is a new profile built from the looked-up one's config and devices.

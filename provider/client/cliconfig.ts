@@ -1,9 +1,9 @@
-// The `incus` CLI's own configuration (config.yml, client.crt/key, servercerts/), read and written the way the CLI
+// The `incus` CLI's own configuration (config.yml, client.crt/key, servercerts/), read the way the CLI
 // does, so the provider connects to whatever remotes a user has already added.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseDocument, stringify } from "yaml";
+import { parseDocument } from "yaml";
 import { z } from "zod";
 
 const RemoteSchema = z.looseObject({
@@ -97,25 +97,4 @@ export function readOptional(file: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-}
-
-/**
- * Adds (or replaces) an HTTPS remote in `dir`/config.yml and pins its server certificate, as `incus remote add`
- * does. Everything else in the file (comments included) is kept.
- */
-export function saveCliRemote(
-  dir: string,
-  name: string,
-  remote: { addr: string; project?: string },
-  serverCert: string,
-): void {
-  fs.mkdirSync(path.join(dir, "servercerts"), { recursive: true, mode: 0o750 });
-  const file = path.join(dir, "config.yml");
-  const existing = readOptional(file);
-  const doc = parseDocument(existing ?? stringify({ "default-remote": "local", remotes: {} }));
-  if (!doc.has("remotes") || doc.get("remotes") === null) doc.set("remotes", doc.createNode({}));
-  const entry = { addr: remote.addr, project: remote.project ?? "default", protocol: "incus", public: false };
-  doc.setIn(["remotes", name], doc.createNode(entry));
-  fs.writeFileSync(path.join(dir, "servercerts", `${name}.crt`), serverCert, { mode: 0o644 });
-  fs.writeFileSync(file, doc.toString(), { mode: 0o600 });
 }

@@ -204,7 +204,7 @@ export class IncusClient {
         ? "The server's TLS certificate is not the pinned one; if it changed on purpose, pin the new one"
         : e.ca
           ? "The server's TLS certificate does not verify against the configured CA"
-          : "The server's TLS certificate is not trusted; pin it (servercerts/<remote>.crt, serverCert) or use a trust token";
+          : "The server's TLS certificate is not trusted; pin it (servercerts/<remote>.crt, serverCert), e.g. by `incus remote add`";
     }
     if (err.code === "UND_ERR_HEADERS_TIMEOUT") hint = `Incus did not answer within ${this.requestTimeoutMs / 1000} s`;
     return new IncusError(0, `cannot reach Incus at ${describeEndpoint(e)}: ${err.message}`, method, url, hint, err.code ?? (err.cause as { code?: string } | undefined)?.code);
@@ -213,8 +213,8 @@ export class IncusClient {
   private fail(status: number, message: string, method: string, url: string): IncusError {
     const hint =
       status === 403 && this.endpoint.kind === "https" && /not authorized/i.test(message)
-        ? "This client's certificate is not trusted by the server: trust it with a token (`incus config trust add`) " +
-          "or add it with `incus config trust add-certificate`"
+        ? "This client's certificate is not trusted by the server: trust it with `incus remote add <name> <token>` " +
+          "(token from `incus config trust add`) or `incus config trust add-certificate`"
         : undefined;
     return new IncusError(status, message, method, url, hint);
   }
@@ -565,7 +565,7 @@ export class IncusClient {
   private finished(op: Operation, request?: OperationRequest): Operation {
     if (op.status_code === 200) return op;
     const { method, path } = request ?? { method: "OPERATION", path: `/1.0/operations/${op.id}` };
-    const err = new IncusError(op.status_code, op.err || op.status, method, `${path} (${op.description})`);
+    const err = new IncusError(op.status_code, op.err || op.status, method, `${path} (${op.description})`, undefined, undefined, op.id);
     err.operationFailed = true;
     throw err;
   }

@@ -12,6 +12,8 @@ export class IncusError extends Error {
     readonly hint?: string,
     /** For an unreachable server: the system's error code (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, …). */
     readonly networkCode?: string,
+    /** The id of the async operation that failed, when the server accepted the request and its operation failed. */
+    readonly operation?: string,
   ) {
     super(`${method} ${path}: ${incusMessage}${status ? ` (HTTP ${status})` : ""}${hint ? `. ${hint}` : ""}`);
     this.name = "IncusError";

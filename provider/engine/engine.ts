@@ -7,6 +7,7 @@ import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../clie
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import { readCache } from "./readcache";
 import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
 
 export interface CheckFailure {
@@ -366,12 +367,36 @@ export class KindEngine<I extends CommonInputs> {
   /** null when the object is gone. */
   async readLive(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
     try {
-      const res = await ctx.client.get<Live>(this.spec.path(state as I), { ...this.reqOpts(ctx), query: this.spec.readQuery });
+      const res = await ctx.client.get<Live>(this.spec.path(state as I), this.reqOpts(ctx));
       return { live: res.value, etag: res.etag };
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  /**
+   * The live object for a read that needs no ETag (diff, refresh): for listable kinds, possibly from one list that
+   * answers many reads (engine/readcache.ts says when that is as fresh as a GET). null when the object is gone.
+   */
+  private async readForDiff(ctx: Context, state: State): Promise<{ live: Live; etag?: string } | null> {
+    if (!this.spec.listable) return this.readLive(ctx, state);
+    const path = this.spec.path(state as I);
+    const collection = path.replace(/\/[^/]+$/, "");
+    const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
+    const key = JSON.stringify([endpoint, ctx.project, collection]);
+    const live = await readCache.read(
+      key,
+      String(state.name),
+      async () => (await this.readLive(ctx, state))?.live ?? null,
+      () => ctx.client.list<Live>(collection, this.reqOpts(ctx)),
+    );
+    return live ? { live } : null;
+  }
+
+  /** What the outputs need beyond the object itself (the kind's details hook, e.g. an instance's addresses). */
+  private async withDetails(ctx: Context, live: Live): Promise<Live> {
+    return this.spec.details ? this.spec.details(ctx, live) : live;
   }
 
   // ---- objects Incus serves from another project --------------------------------------------------------------
@@ -530,7 +555,7 @@ export class KindEngine<I extends CommonInputs> {
 
     const ctx = this.context(olds, news);
     const handed = this.takeHandover(ctx, olds);
-    const found = handed !== undefined ? handed : await this.readLive(ctx, olds);
+    const found = handed !== undefined ? handed : await this.readForDiff(ctx, olds);
     // Identity learnt at create (an image's fingerprint) stays in the outputs, not in the program.
     news = { ...this.carriedIdentity(olds), ...news };
     if (!found) {
@@ -560,6 +585,10 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
+    return readCache.writing(() => this.createObject(inputsRaw));
+  }
+
+  private async createObject(inputsRaw: State): Promise<{ id: string; outs: State }> {
     // Partial state must let the dynamic provider run later (refresh, update, destroy): it carries __provider.
     const providerCode = inputsRaw[PROVIDER_KEY];
     // The owner mark is opt-in (incus:markOwner): it costs a PUT per create to remove it once the create is done.
@@ -579,6 +608,7 @@ export class KindEngine<I extends CommonInputs> {
       this.fail(inputs, ctx, err);
     }
     let own = false;
+    let failedAfterAccepted: unknown;
     if (!existing) {
       try {
         const marked = this.withOwnerMarker(inputs, owner);
@@ -595,6 +625,10 @@ export class KindEngine<I extends CommonInputs> {
             if (!existing) this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
             own = true;
           }
+        } else if (err instanceof IncusError && err.operation) {
+          // Incus accepted the create and its operation failed part-way (an instance created, then its start
+          // failed): whatever the operation left is ours, since a name already in use is refused before that.
+          failedAfterAccepted = err;
         } else if (outcomeUnknown(err) && this.addressable(inputs)) {
           // Incus may have made it (it accepted the request, or the connection broke after sending): record it, so
           // the next run finds it (and makes it again, since a half-made object cannot be trusted) or finds nothing.
@@ -610,9 +644,15 @@ export class KindEngine<I extends CommonInputs> {
         }
       }
     }
+    // Nothing was left behind (Incus reverted the create): a plain failure. When that cannot be read (the daemon
+    // went away), it is recorded below, so the next run finds out.
+    if (failedAfterAccepted && (await this.readLive(ctx, inputs).then((found) => !!found, () => undefined)) === false) {
+      this.fail(inputs, ctx, failedAfterAccepted);
+    }
     const id = this.idOf(inputs, ctx);
     let state = inputs;
     try {
+      if (failedAfterAccepted) throw failedAfterAccepted;
       const current = existing ?? (await this.mustRead(ctx, inputs));
       // What the object had before the program took it over is learnt: the server's, or the user's from before adopt
       // (an object this stack made in an interrupted run is its own, not adopted).
@@ -620,12 +660,19 @@ export class KindEngine<I extends CommonInputs> {
       let live = await this.converge(ctx, state, undefined, current);
       // With the engine gone (the CLI was killed), nobody will record this object: the marker stays for the next run.
       if (owner && (await engineAlive())) live = await this.dropOwnerMarker(ctx, state, live);
-      return { id, outs: this.outputs(state, live, ctx) };
+      return { id, outs: this.outputs(state, await this.withDetails(ctx, live), ctx) };
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed (with what was learnt and
       // what the kind did before the failure, e.g. an instance's commands that ran).
-      const found = await this.readLive(ctx, inputs).catch(() => null);
-      const props = found ? this.outputs(state, found.live, ctx) : located();
+      let found = await this.readLive(ctx, inputs).catch(() => null);
+      // Recorded in state now, so the marker is not needed to find it again (unless the engine is gone).
+      if (found && owner && !own && (await engineAlive())) {
+        const learnt = LEARNT_KEY in state ? state : ({ ...state, [LEARNT_KEY]: this.learn(inputs, found.live, !!existing) } as unknown as I & State);
+        const before = found.live;
+        found = { live: await this.dropOwnerMarker(ctx, learnt, before).catch(() => before) };
+      }
+      const live = found ? await this.withDetails(ctx, found.live).catch(() => found!.live) : undefined;
+      const props = live ? this.outputs(state, live, ctx) : located();
       const what = own
         ? "was left by an interrupted run of this stack and could not be completed"
         : existing
@@ -759,11 +806,11 @@ export class KindEngine<I extends CommonInputs> {
     const props = withoutProvider(propsRaw);
     if (props.name === undefined) return this.readById(id, props);
     const ctx = this.context(props);
-    const found = await this.readLive(ctx, props);
+    const found = await this.readForDiff(ctx, props);
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
     if (!found) return {};
     const inputs = this.inputsFrom(props, found.live);
-    return { id, props: this.outputs({ ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] }, found.live, ctx), inputs };
+    return { id, props: this.outputs({ ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] }, await this.withDetails(ctx, found.live), ctx), inputs };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */
@@ -794,7 +841,7 @@ export class KindEngine<I extends CommonInputs> {
     const ctx = this.context({ ...props, project });
     let live: Live;
     try {
-      live = (await ctx.client.get<Live>(path, this.reqOpts(ctx))).value;
+      live = await this.withDetails(ctx, (await ctx.client.get<Live>(path, this.reqOpts(ctx))).value);
     } catch (err) {
       if (isNotFound(err)) throw new Error(`${this.spec.type}.get: no ${this.spec.type.toLowerCase()} at "${id}" (Incus answered: ${this.message(err)})`);
       throw new Error(`${this.spec.type}.get("${id}"): ${this.message(err)}`);
@@ -810,6 +857,10 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async update(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
+    return readCache.writing(() => this.updateObject(oldsRaw, newsRaw));
+  }
+
+  private async updateObject(oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
     const olds = withoutProvider(oldsRaw);
     const news = { ...this.carriedIdentity(olds), ...withoutProvider(newsRaw) } as I & State;
     const ctx = this.context(news, olds);
@@ -819,7 +870,7 @@ export class KindEngine<I extends CommonInputs> {
       const state = { ...news, [LEARNT_KEY]: this.want(news, olds).learnt } as unknown as I & State;
       if (news.name !== olds.name && !this.spec.nameIsLabel) await this.rename(ctx, olds, news);
       const live = await this.converge(ctx, state, olds);
-      return { outs: this.outputs(state, live, ctx) };
+      return { outs: this.outputs(state, await this.withDetails(ctx, live), ctx) };
     } catch (err) {
       this.fail(news, ctx, err, this.spec.nameIsLabel ? undefined : olds.name);
     }
@@ -836,6 +887,10 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async delete(_id: string, propsRaw: State): Promise<void> {
+    return readCache.writing(() => this.deleteObject(propsRaw));
+  }
+
+  private async deleteObject(propsRaw: State): Promise<void> {
     const props = withoutProvider(propsRaw) as I & State;
     const ctx = this.context(props);
     try {

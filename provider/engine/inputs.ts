@@ -89,14 +89,6 @@ export const connectionFields = {
   configDir: z.string().min(1).optional(),
 };
 
-/** A logical Pulumi name turned into a name Incus accepts (used when `name` is not given). */
-export function sanitizeName(logical: string, max = 63): string {
-  let s = logical.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-");
-  s = s.replace(/^[^a-z]+/, "").replace(/-+$/, "");
-  if (!s) s = "x";
-  return s.slice(0, max).replace(/-+$/, "");
-}
-
 /** zod issue path → the field name a user sees: `config["limits.cpu"]`, `devices.root.pool`, `profiles[1]`. */
 export function fieldName(path: PropertyKey[]): string {
   let out = "";

@@ -57,8 +57,16 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   scoped: boolean;
   /** The API path of one object, from its identity fields (name and parents such as the pool). */
   path(inputs: I): string;
-  /** Query for reading one object (an instance's `recursion=1` brings its state, addresses included, in the same GET). */
-  readQuery?: Record<string, string | number>;
+  /**
+   * `GET <parent of path>?recursion=1` returns these objects exactly as a GET of one does, each with its `name`:
+   * reads that need no ETag (diff, refresh) may then be answered by one list for many objects (engine/readcache.ts).
+   */
+  listable?: boolean;
+  /**
+   * Adds to a live object what the outputs need and the object's own GET does not bring (an instance's addresses,
+   * from its state). Called only for reads that produce outputs (create, update, refresh), never for diff.
+   */
+  details?(ctx: Context, live: Live): Promise<Live>;
   /** Where a POST creates one (defaults to the parent of `path`). */
   collection?(inputs: I): string;
   /** Input fields that identify the object besides name and project (e.g. a volume's pool): a change replaces. */

@@ -16,15 +16,12 @@ import { encode, scopedFields } from "./common";
 const fileSchema = z.string().min(1).refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
 
 const sourceSchema = z.strictObject({
-  /** Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). */
-  server: z.url({ protocol: /^https?$/ }),
-  protocol: z.enum(["simplestreams", "incus"]).default("simplestreams"),
-  alias: z.string().min(1).optional(),
-  fingerprint: z.string().regex(/^[0-9a-f]{12,64}$/, "a hex fingerprint (at least 12 characters)").optional(),
-  /** PEM certificate of an incus-protocol server that is not publicly trusted. */
-  certificate: z.string().optional(),
-  /** Project on the source server. */
-  project: z.string().optional(),
+  server: z.url({ protocol: /^https?$/ }).describe("Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus)."),
+  protocol: z.enum(["simplestreams", "incus"]).default("simplestreams").describe("The server's protocol."),
+  alias: z.string().min(1).optional().describe("The image's alias on the server (give this or `fingerprint`)."),
+  fingerprint: z.string().regex(/^[0-9a-f]{12,64}$/, "a hex fingerprint (at least 12 characters)").optional().describe("The image's fingerprint on the server (give this or `alias`)."),
+  certificate: z.string().optional().describe("PEM certificate of an incus-protocol server that is not publicly trusted."),
+  project: z.string().optional().describe("Project on the source server."),
 }).refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
 
 /** Aliases may contain slashes ("debian/12"); no spaces, no colon (the CLI reads `remote:alias`). */
@@ -62,21 +59,20 @@ function fingerprintOf(files: string[]): string {
 export const imageSchema = z
   .strictObject({
     ...scopedFields(),
-    /** A unified image tarball (metadata.yaml + rootfs/). */
-    file: fileSchema.optional(),
-    /** A split image: the metadata tarball, with `rootfsFile`. */
-    metadataFile: fileSchema.optional(),
-    rootfsFile: fileSchema.optional(),
-    /** Copy from an image server instead. */
-    source: sourceSchema.optional(),
-    aliases: z.array(aliasName).refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" }).optional(),
-    properties: configMap.optional(),
-    public: z.boolean().optional(),
-    autoUpdate: z.boolean().optional(),
-    /** Profiles applied to instances made from this image (Incus default: ["default"]). */
-    profiles: z.array(objectName).optional(),
-    /** Filled in by check from the local file(s): a new fingerprint means new content. */
-    fingerprint: z.string().optional(),
+    file: fileSchema.optional().describe("A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the image."),
+    metadataFile: fileSchema.optional().describe("A split image: the metadata tarball, with `rootfsFile`. New content replaces the image."),
+    rootfsFile: fileSchema.optional().describe("A split image: the rootfs (squashfs or tarball), with `metadataFile`. New content replaces the image."),
+    source: sourceSchema.optional().describe("Copy the image from an image server instead of uploading a file."),
+    aliases: z
+      .array(aliasName)
+      .refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" })
+      .optional()
+      .describe("Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is only taken over with `adopt: true`."),
+    properties: configMap.optional().describe("Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."),
+    public: z.boolean().optional().describe("Whether clients that are not trusted may download the image. Default: `false`."),
+    autoUpdate: z.boolean().optional().describe("Whether Incus refreshes the image from its source server. Default: `false`."),
+    profiles: z.array(objectName).optional().describe("Profiles applied to instances made from this image. Default: Incus's (`[\"default\"]`)."),
+    fingerprint: z.string().optional().describe("The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy."),
   })
   .superRefine((i, ctx) => {
     const ways = [i.file, i.metadataFile ?? i.rootfsFile, i.source].filter((x) => x !== undefined).length;
@@ -249,3 +245,15 @@ export const image = defineKind({
     }
   },
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const imageDocs = {
+  summary: "An Incus image, uploaded from a local tarball or copied from an image server; its identity is its content (fingerprint). Lives in a project (`features.images`).",
+  outputs: {
+    fingerprint: "The image's SHA-256 fingerprint.",
+    size: "Size of the image in bytes.",
+    architecture: "The image's architecture (e.g. `x86_64`).",
+    imageType: "`container` or `virtual-machine`.",
+    createdAt: "When the image was built (RFC 3339).",
+  },
+};

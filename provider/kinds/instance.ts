@@ -27,52 +27,47 @@ const serverKey = (k: string) => k.startsWith("volatile.") || k.startsWith("imag
 export const instanceSchema = z
   .strictObject({
     ...scopedFields(hostName),
-    /** An image fingerprint (e.g. an Image resource's `fingerprint`) or alias in the instance's project. */
-    image: z.string().min(1).optional(),
-    /**
-     * Create the instance as a copy of another instance (or of one of its snapshots) instead of from an image.
-     * The copy keeps the source's config, devices and profiles where the program sets none.
-     */
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`."),
     copyFrom: z
       .strictObject({
-        /** The source instance's name. */
-        instance: hostName,
-        /** One of its snapshots, instead of its current state. */
-        snapshot: objectName.optional(),
-        /** The source's project (default: the new instance's project). */
-        project: z.string().min(1).optional(),
+        instance: hostName.describe("The source instance's name."),
+        snapshot: objectName.optional().describe("One of its snapshots, instead of its current state."),
+        project: z.string().min(1).optional().describe("The source's project. Default: the new instance's project."),
       })
-      .optional(),
-    /** Take the image from this server instead of the local store. */
-    imageServer: z.url({ protocol: /^https?$/ }).optional(),
-    imageProtocol: z.enum(["simplestreams", "incus"]).optional(),
-    type: z.enum(["container", "virtual-machine"]).optional(),
-    description: z.string().optional(),
-    profiles: z.array(objectName).optional(),
-    config: configMap.optional(),
-    devices: deviceMap.optional(),
-    ephemeral: z.boolean().optional(),
-    /** Desired state: running (default) or stopped. */
-    running: z.boolean().optional(),
-    /** Seconds a graceful stop may take before the instance is killed (default 30). */
-    stopTimeout: z.number().int().min(0).max(3600).optional(),
-    /**
-     * `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an
-     * address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
-     */
-    waitFor: waitForSchema.optional(),
-    /**
-     * Files in the instance, by absolute path: pushed before the first start and whenever the program's content
-     * changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from
-     * the program is deleted from the instance. Parent directories must exist.
-     */
-    files: filesSchema.optional(),
-    /**
-     * Commands run in the instance after its files and waits, by name: at create (and when changed or after a
-     * failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit code
-     * and the end of the output; results are in the `commandResults` output.
-     */
-    commands: commandsSchema.optional(),
+      .optional()
+      .describe("Create the instance as a copy of another instance (or of one of its snapshots) instead of from an image. The copy keeps the source's config, devices and profiles where the program sets none. Another source replaces the instance."),
+    imageServer: z.url({ protocol: /^https?$/ }).optional().describe("Take the image from this image server instead of the local store."),
+    imageProtocol: z
+      .enum(["simplestreams", "incus"])
+      .optional()
+      .describe("The protocol of `imageServer`. Default: `simplestreams`. Only used when the instance is created."),
+    type: z.enum(["container", "virtual-machine"]).optional().describe("Container or virtual machine. Default: `container`."),
+    description: z.string().optional().describe("Free-text description of the instance. Default: empty."),
+    profiles: z.array(objectName).optional().describe("Profiles applied in this order (later ones win). Default: Incus's (`[\"default\"]`)."),
+    config: configMap.optional().describe("Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone; keys it stops setting are removed."),
+    devices: deviceMap.optional().describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."),
+    ephemeral: z.boolean().optional().describe("Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`."),
+    running: z.boolean().optional().describe("Desired state: running or stopped. Default: `true`. A change starts or stops the instance."),
+    stopTimeout: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe("Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus."),
+    waitFor: waitForSchema
+      .optional()
+      .describe("`up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state."),
+    files: filesSchema
+      .optional()
+      .describe("Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist."),
+    commands: commandsSchema
+      .optional()
+      .describe("Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit code and the end of the output; results are in the `commandResults` output."),
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
@@ -99,6 +94,10 @@ function addresses(live: Live): { ipv4Addresses: string[]; ipv6Addresses: string
 }
 
 const instancePath = (i: InstanceInputs) => `/1.0/instances/${encode(i.name)}`;
+/** A network device, or interfaces set up through raw.lxc: only then can the instance have addresses to report. */
+const hasInterfaces = (live: Live) =>
+  Object.values((live.expanded_devices ?? {}) as Record<string, Record<string, string>>).some((d) => d.type === "nic" || d.type === "infiniband") ||
+  /lxc\.net\./.test(liveMap(live.expanded_config)["raw.lxc"] ?? "");
 const isRunning = (live: Live) => RUNNING.has(String(live.status));
 const looksLikeFingerprint = (s: string) => /^[0-9a-f]{12,64}$/.test(s);
 
@@ -134,7 +133,20 @@ export const instance = defineKind({
   },
   // Writable fields the program does not manage: echoed from live so a PUT keeps them.
   putExtras: ["architecture", "stateful"],
-  readQuery: { recursion: 1 },
+  listable: true,
+  // Reading an instance's state costs Incus ~90 ms of work per instance here (its GET with recursion=1 the same),
+  // against ~3 ms for the instance itself: diff never asks for it, and outputs ask only when there can be an
+  // address to report, i.e. the instance runs and has a network interface.
+  async details(ctx, live) {
+    if (!isRunning(live) || !hasInterfaces(live)) return live;
+    try {
+      const state = await ctx.client.get(`${instancePath({ name: String(live.name) } as InstanceInputs)}/state`, { project: ctx.project });
+      return { ...live, state: state.value };
+    } catch (err) {
+      if (isNotFound(err)) return live;
+      throw err;
+    }
+  },
   outputKeys: [
     "status",
     "architecture",
@@ -179,7 +191,10 @@ export const instance = defineKind({
       ...(i.devices || !i.copyFrom ? { devices: i.devices ?? {} } : {}),
       description: i.description ?? "",
       ephemeral: i.ephemeral ?? false,
-      start: false, // started in a step of its own, so a start failure leaves a known, recorded instance
+      // Started by the create operation itself (one request, as the CLI does), unless files must be pushed before the
+      // first start (applyExtra starts it then). When the start fails, Incus keeps the created instance and fails
+      // the operation: the engine then records it (created but not ready).
+      start: (i.running ?? true) && !i.files,
     };
   },
 
@@ -224,3 +239,23 @@ export const instance = defineKind({
     }
   },
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const instanceDocs = {
+  summary: "An Incus instance (container or virtual machine), created from an image and kept running (or stopped) as the program says. Lives in a project.",
+  outputs: {
+    status: "The server's status of the instance (`Running`, `Stopped`, …).",
+    architecture: "The instance's architecture (e.g. `x86_64`).",
+    location: "The cluster member running the instance (`none` outside a cluster).",
+    imageFingerprint: "Fingerprint of the image the instance was created from.",
+    createdAt: "When Incus created the instance (RFC 3339).",
+    ipv4Addresses: "IPv4 addresses of the running instance's interfaces (not loopback, not link-local).",
+    ipv6Addresses: "IPv6 addresses of the running instance's interfaces (not loopback, not link-local).",
+    fileDigests: "For each file of `files`: the digest, size and time of what was pushed (kept secret in state: contents may be).",
+    commandResults: "For each command of `commands`: its exit code and the end of its output (secret values replaced by `[secret]`).",
+  },
+  outputTypes: {
+    fileDigests: "Record<string, { sha256: string; modified?: string; size?: number }>",
+    commandResults: "Record<string, { exitCode: number; stdout: string; stderr: string }>",
+  },
+};

@@ -7,10 +7,9 @@ import { scopedFields, description, encode, volatileKey } from "./common";
 
 export const networkSchema = z.strictObject({
   ...scopedFields(interfaceName),
-  /** bridge (default), macvlan, sriov, ovn, physical. */
-  type: z.enum(["bridge", "macvlan", "sriov", "ovn", "physical"]).optional(),
+  type: z.enum(["bridge", "macvlan", "sriov", "ovn", "physical"]).optional().describe("The network type. Default: `bridge`."),
   description,
-  config: configMap.optional(),
+  config: configMap.optional().describe("Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them."),
 });
 export type NetworkInputs = z.output<typeof networkSchema>;
 
@@ -29,3 +28,13 @@ export const network = defineKind({
   outputKeys: ["managedConfig", "status", "usedBy"],
   outputs: (live) => ({ managedConfig: liveMap(live.config), status: liveString(live.status), usedBy: liveStrings(live.used_by) }),
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const networkDocs = {
+  summary: "An Incus network (a bridge by default). Lives in a project (`features.networks`); its name is an interface name (at most 15 characters).",
+  outputs: {
+    managedConfig: "The network's whole config as the server has it, including the addresses Incus picked.",
+    status: "The server's status of the network (e.g. `Created`).",
+    usedBy: "API paths of the instances and profiles that use the network.",
+  },
+};

@@ -7,8 +7,8 @@ import { scopedFields, description, encode } from "./common";
 export const profileSchema = z.strictObject({
   ...scopedFields(),
   description,
-  config: configMap.optional(),
-  devices: deviceMap.optional(),
+  config: configMap.optional().describe("Incus config keys and values (e.g. `limits.cpu`); numbers and booleans are sent as strings. Keys the program never set are left alone; keys it stops setting are removed."),
+  devices: deviceMap.optional().describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options, e.g. `{ root: { type: \"disk\", path: \"/\", pool: \"default\" } }`."),
 });
 export type ProfileInputs = z.output<typeof profileSchema>;
 
@@ -19,6 +19,7 @@ export const profile = defineKind({
   path: (i) => `/1.0/profiles/${encode(i.name)}`,
   feature: "features.profiles",
   renamable: true,
+  listable: true,
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {}, serverKeys: (k) => k.startsWith("volatile.") },
@@ -32,3 +33,9 @@ export const profile = defineKind({
       ? { description: ctx.project === "default" ? "Default Incus profile" : `Default Incus profile for project ${ctx.project}`, config: {}, devices: {} }
       : undefined,
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const profileDocs = {
+  summary: "An Incus profile: config and devices that instances listing it inherit. Lives in a project (`features.profiles`).",
+  outputs: { usedBy: "API paths of the instances (and other objects) that use the profile." },
+};

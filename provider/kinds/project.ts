@@ -8,9 +8,11 @@ import { globalFields, description, encode } from "./common";
 export const projectSchema = z.strictObject({
   ...globalFields(),
   description,
-  config: configMap.optional(),
-  /** On destroy, also delete everything inside the project (instances, images, volumes, profiles). Off by default. */
-  deleteContents: z.boolean().optional(),
+  config: configMap.optional().describe("Project config, e.g. `features.images`, `features.profiles`, `limits.instances`; numbers and booleans are sent as strings. `features.*` keys the program does not set keep their values."),
+  deleteContents: z
+    .boolean()
+    .optional()
+    .describe("On destroy, also delete everything inside the project (instances, images, volumes, profiles). Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."),
 });
 export type ProjectInputs = z.output<typeof projectSchema>;
 
@@ -35,3 +37,9 @@ export const project = defineKind({
     });
   },
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const projectDocs = {
+  summary: "An Incus project: a namespace for instances, images, profiles, networks and volumes, as its `features.*` config says.",
+  outputs: { usedBy: "API paths of the objects inside the project." },
+};

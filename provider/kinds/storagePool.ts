@@ -9,9 +9,9 @@ const FILLED_BY_DRIVER = new Set(["source", "size", "zfs.pool_name", "lvm.thinpo
 
 export const storagePoolSchema = z.strictObject({
   ...globalFields(),
-  driver: z.enum(["dir", "btrfs", "lvm", "zfs", "ceph", "cephfs", "cephobject", "lvmcluster"]),
+  driver: z.enum(["dir", "btrfs", "lvm", "zfs", "ceph", "cephfs", "cephobject", "lvmcluster"]).describe("The storage driver."),
   description,
-  config: configMap.optional(),
+  config: configMap.optional().describe("Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them."),
 });
 export type StoragePoolInputs = z.output<typeof storagePoolSchema>;
 
@@ -33,3 +33,13 @@ export const storagePool = defineKind({
     source: liveMap(live.config).source ?? "",
   }),
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const storagePoolDocs = {
+  summary: "An Incus storage pool. Global (not in a project); Incus cannot rename pools, so a new name replaces it.",
+  outputs: {
+    status: "The server's status of the pool (e.g. `Created`).",
+    usedBy: "API paths of the volumes, images, instances and profiles that use the pool.",
+    source: "Where the pool keeps its data (the driver's `source`, filled in by Incus when the program gives none).",
+  },
+};

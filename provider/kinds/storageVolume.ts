@@ -7,10 +7,10 @@ import { scopedFields, description, encode, volatileKey } from "./common";
 
 export const storageVolumeSchema = z.strictObject({
   ...scopedFields(),
-  pool: z.string().min(1),
-  contentType: z.enum(["filesystem", "block", "iso"]).optional(),
+  pool: z.string().min(1).describe("The storage pool the volume lives in."),
+  contentType: z.enum(["filesystem", "block", "iso"]).optional().describe("What the volume holds. Default: `filesystem`."),
   description,
-  config: configMap.optional(),
+  config: configMap.optional().describe("Volume config, e.g. `size`, `security.shifted`; numbers and booleans are sent as strings."),
 });
 export type StorageVolumeInputs = z.output<typeof storageVolumeSchema>;
 
@@ -30,3 +30,13 @@ export const storageVolume = defineKind({
   outputKeys: ["location", "usedBy", "createdAt"],
   outputs: (live) => ({ location: liveString(live.location), usedBy: liveStrings(live.used_by), createdAt: liveString(live.created_at) }),
 });
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const storageVolumeDocs = {
+  summary: "A custom storage volume in a pool, to attach to instances as a disk device. Lives in a project (`features.storage.volumes`).",
+  outputs: {
+    location: "The cluster member holding the volume (`none` outside a cluster).",
+    usedBy: "API paths of the instances and profiles that use the volume.",
+    createdAt: "When Incus created the volume (RFC 3339).",
+  },
+};

@@ -45,7 +45,7 @@ const cases: [string, Record<string, unknown>, string, string?][] = [
   ["Project", { name: `p${s}`, remote: "nowhere", configDir: "/nonexistent/incus-conf" }, "remote", 'Incus remote "nowhere" is not in'],
 ];
 
-let stacks: TestStack[] = [];
+const stacks: TestStack[] = [];
 afterAll(async () => {
   await Promise.all(stacks.map((t) => t.cleanup().catch(() => undefined)));
 });

@@ -73,3 +73,14 @@ test("a start failure keeps the created instance in state; fixing the program up
   await t.stack.destroy();
   expect(incusJson(`/1.0/instances/${name}?project=${P}`)).toBeNull();
 });
+
+test("what a partial failure records carries the provider's code: destroy works right after it", async () => {
+  const other = `${name}-d`;
+  await t.stack.setConfig("resources", { value: program({ "raw.lxc": "lxc.bogus.key = 1" }).replace(`"${name}"`, `"${other}"`) });
+  await expect(t.stack.up()).rejects.toThrow(/was created but is not ready/);
+  const state = await t.stack.exportStack();
+  const recorded = state.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/incus:Instance");
+  expect(typeof recorded?.outputs?.__provider).toBe("string");
+  await t.stack.destroy();
+  expect(incusJson(`/1.0/instances/${other}?project=${P}`)).toBeNull();
+});

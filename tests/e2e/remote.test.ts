@@ -4,7 +4,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { certificateBase64Der, certificateFingerprint, closeAllPools, generateClientCertificate, IncusClient } from "pulumi-incus/provider";
+import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { certificateBase64Der, certificateFingerprint, type ClientCertificate, generateClientCertificate } from "../certs";
 import { httpsListener, type HttpsListener } from "../https-listener";
 import { incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
@@ -12,7 +13,7 @@ jest.setTimeout(300_000);
 
 const s = uniqueSuffix().slice(-8);
 const local = new IncusClient();
-const cert = generateClientCertificate({ commonName: `pulumi-incus-e2e-${s}` });
+let cert: ClientCertificate;
 const source = `pir-src-${s}`; // project holding the public image that is served
 const target = `pir-dst-${s}`; // project the stack copies it into
 const TARBALL = path.join(os.homedir(), ".cache", "pulumi-incus", "images", "busybox.tar.gz");
@@ -21,6 +22,7 @@ let configDir: string;
 let t: TestStack;
 
 beforeAll(async () => {
+  cert = await generateClientCertificate({ commonName: `pulumi-incus-e2e-${s}` });
   listener = await httpsListener(local);
   await local.post("/1.0/certificates", { name: `e2e-${s}`, type: "client", certificate: certificateBase64Der(cert.cert) }, { project: null });
   configDir = fs.mkdtempSync(path.join(os.tmpdir(), "pir-conf-"));

@@ -5,8 +5,9 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { generateClientCertificate, IncusClient, IncusError } from "pulumi-incus/provider";
+import { IncusClient, IncusError } from "pulumi-incus/provider";
 import { hubFor } from "../../provider/client/events";
+import { generateClientCertificate } from "../certs";
 import { FaultDaemon, RUN, TEST_IMAGE_ALIAS } from "./daemon";
 
 jest.setTimeout(300_000);
@@ -58,7 +59,7 @@ test("the unix socket goes away and comes back: a request waits for it (reconnec
 });
 
 test("the HTTPS listener goes away and comes back: the request waits for it, then goes through", async () => {
-  const cert = generateClientCertificate({ commonName: "faults" });
+  const cert = await generateClientCertificate({ commonName: "faults" });
   const certFile = path.join(daemon.dir, "faults-client.crt");
   fs.writeFileSync(certFile, cert.cert);
   daemon.incus("config", "trust", "add-certificate", certFile);

@@ -1,23 +1,9 @@
-// Where the client connects: the CLI's socket lookup, config.yml remotes, client certificates, trust tokens.
-import { createPrivateKey, X509Certificate } from "node:crypto";
+// Where the client connects: the CLI's socket lookup, config.yml remotes and their client certificates.
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import {
-  certificateBase64Der,
-  certificateFingerprint,
-  closeAllPools,
-  decodeTrustToken,
-  ensureClientCertificate,
-  filterExpression,
-  generateClientCertificate,
-  IncusClient,
-  IncusError,
-  loadCliConfig,
-  resolveEndpoint,
-  resolveUnixEndpoint,
-  saveCliRemote,
-} from "../../provider/client";
+import { closeAllPools, filterExpression, IncusClient, IncusError, loadCliConfig, resolveEndpoint, resolveUnixEndpoint } from "../../provider/client";
+import { type ClientCertificate, generateClientCertificate } from "../certs";
 import { tempDir } from "./client-helpers";
 
 const REAL_SOCKET = "/var/lib/incus/unix.socket";
@@ -124,8 +110,12 @@ describe("unix socket resolution (the CLI's order)", () => {
 });
 
 describe("remotes from the CLI's config.yml", () => {
-  const pair = generateClientCertificate({ commonName: "config-test" });
+  let pair: ClientCertificate;
+  let other: ClientCertificate;
   const serverPem = fs.readFileSync("/var/lib/incus/server.crt", "utf8");
+  beforeAll(async () => {
+    [pair, other] = await Promise.all([generateClientCertificate({ commonName: "config-test" }), generateClientCertificate()]);
+  });
 
   function configDir(yaml: string): string {
     const dir = tempDir("incusconf");
@@ -196,7 +186,6 @@ describe("remotes from the CLI's config.yml", () => {
       kind: "unix",
       socketPath: "/run/y.socket",
     });
-    const other = generateClientCertificate();
     const ep = resolveEndpoint({ remote: "https://10.1.2.3:8443/", configDir: dir, clientCert: other.cert, clientKey: other.key, env: {} });
     expect(ep).toMatchObject({ kind: "https", url: "https://10.1.2.3:8443", clientCert: other.cert, serverCert: undefined });
   });
@@ -229,58 +218,9 @@ describe("remotes from the CLI's config.yml", () => {
     const ep = resolveEndpoint({ configDir: user, remote: "shared", env: { INCUS_GLOBAL_CONF: global } });
     expect(ep).toMatchObject({ kind: "https", url: "https://127.0.0.2:8443", serverCert: serverPem, clientCert: pair.cert });
   });
-
-  test("saveCliRemote adds a remote and pins its certificate, keeping everything else in the file", () => {
-    const dir = configDir(`# my remotes\n${YAML}aliases:\n  ll: list\n`);
-    saveCliRemote(dir, "added", { addr: "https://127.0.0.9:8443", project: "p9" }, serverPem);
-    const text = fs.readFileSync(path.join(dir, "config.yml"), "utf8");
-    expect(text).toContain("# my remotes");
-    expect(text).toContain("ll: list");
-    const config = loadCliConfig(dir, {});
-    expect(config.remotes.added).toEqual({ addr: "https://127.0.0.9:8443", project: "p9", protocol: "incus", public: false });
-    expect(config.remotes.lab.addr).toBe("https://127.0.0.1:8443");
-    expect(fs.readFileSync(path.join(dir, "servercerts", "added.crt"), "utf8")).toBe(serverPem);
-  });
 });
 
-describe("client certificates and tokens", () => {
-  test("generateClientCertificate makes a self-signed EC P-384 client certificate that matches its key", () => {
-    const { cert, key } = generateClientCertificate({ commonName: "unit@test", validDays: 30 });
-    const x509 = new X509Certificate(cert);
-    expect(x509.subject).toBe("O=pulumi-incus\nCN=unit@test");
-    expect(x509.issuer).toBe(x509.subject);
-    expect(x509.publicKey.asymmetricKeyDetails?.namedCurve).toBe("secp384r1");
-    expect(x509.verify(x509.publicKey)).toBe(true);
-    expect(x509.checkPrivateKey(createPrivateKey(key))).toBe(true);
-    expect(x509.keyUsage).toEqual(["1.3.6.1.5.5.7.3.2"]);
-    expect(x509.ca).toBe(false);
-    const days = (Date.parse(x509.validTo) - Date.parse(x509.validFrom)) / 86_400_000;
-    expect(Math.round(days)).toBe(30);
-    expect(key).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
-    expect(certificateFingerprint(cert)).toBe(x509.fingerprint256.replace(/:/g, "").toLowerCase());
-    expect(Buffer.from(certificateBase64Der(cert), "base64").equals(x509.raw)).toBe(true);
-  });
-
-  test("ensureClientCertificate generates once (key mode 0600) and reuses the pair afterwards", () => {
-    const dir = path.join(tempDir("certs"), "nested", "incus");
-    const first = ensureClientCertificate(dir);
-    expect(first.generated).toBe(true);
-    expect(fs.statSync(path.join(dir, "client.key")).mode & 0o777).toBe(0o600);
-    const second = ensureClientCertificate(dir);
-    expect(second).toEqual({ cert: first.cert, key: first.key, generated: false });
-    fs.unlinkSync(path.join(dir, "client.key"));
-    expect(() => ensureClientCertificate(dir)).toThrow(/only one of client.crt and client.key/);
-  });
-
-  test("decodeTrustToken reads the CLI's token format and refuses junk and expired tokens", () => {
-    const body = { client_name: "c", fingerprint: "ab", addresses: ["127.0.0.1:8443"], secret: "s", expires_at: "0001-01-01T00:00:00Z" };
-    const encode = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64");
-    expect(decodeTrustToken(encode(body))).toEqual(body);
-    expect(() => decodeTrustToken("not a token")).toThrow(/not an Incus trust token/);
-    expect(() => decodeTrustToken(encode({ ...body, secret: undefined }))).toThrow(/secret is missing/);
-    expect(() => decodeTrustToken(encode({ ...body, expires_at: "2001-01-01T00:00:00Z" }))).toThrow(/expired/);
-  });
-
+describe("filters", () => {
   test("filterExpression asks for exact, case-sensitive equality", () => {
     expect(filterExpression({ name: "web.1", "config.user.x": "a b", ephemeral: false })).toBe(
       'name eq ^(?-i:web\\.1)$ and config.user.x eq "^(?-i:a b)$" and ephemeral eq false',

@@ -1,31 +1,17 @@
 // HTTPS with mutual TLS on 127.0.0.1: a trusted client certificate, the pinned server certificate, a wrong pin, an
-// untrusted client, operations and events over wss, and the trust-token flow (addRemote, connect).
+// untrusted client, operations and events over wss.
 import * as fs from "node:fs";
-import * as path from "node:path";
-import {
-  addRemote,
-  certificateBase64Der,
-  certificateFingerprint,
-  closeAllPools,
-  connect,
-  generateClientCertificate,
-  type HttpsEndpoint,
-  IncusClient,
-  IncusError,
-  loadCliConfig,
-  type Operation,
-  resolveEndpoint,
-  trustWithToken,
-} from "../../provider/client";
+import { closeAllPools, type HttpsEndpoint, IncusClient, IncusError, type Operation } from "../../provider/client";
+import { certificateBase64Der, certificateFingerprint, type ClientCertificate, generateClientCertificate } from "../certs";
 import { httpsListener, type HttpsListener } from "../https-listener";
-import { captureRequests, expectRejection, tempDir, unique } from "./client-helpers";
+import { captureRequests, expectRejection, unique } from "./client-helpers";
 
 jest.setTimeout(30_000);
 
 const local = new IncusClient();
 const serverCert = fs.readFileSync("/var/lib/incus/server.crt", "utf8");
-const trusted = generateClientCertificate({ commonName: "pulumi-incus-test" });
-const stranger = generateClientCertificate({ commonName: "stranger" });
+let trusted: ClientCertificate;
+let stranger: ClientCertificate;
 /** Fingerprints of every certificate this suite got trusted, removed at the end. */
 const addedCerts: string[] = [];
 let listener: HttpsListener;
@@ -35,18 +21,14 @@ function endpoint(over: Partial<HttpsEndpoint> = {}): HttpsEndpoint {
   return { kind: "https", url, clientCert: trusted.cert, clientKey: trusted.key, serverCert, defaultProject: "default", ...over };
 }
 
-/** A trust token the way `incus config trust add` makes one: the token operation's metadata, base64 JSON. */
-async function issueToken(name: string): Promise<{ token: string; operation: Operation }> {
+/** A pending trust-token operation (`incus config trust add`): an operation that runs until it is used or cancelled. */
+async function issueToken(name: string): Promise<{ operation: Operation }> {
   const res = await local.request("POST", "/1.0/certificates", { project: null, body: { name, type: "client", token: true } });
-  const op = res.operation!;
-  const meta = op.metadata as { fingerprint: string; addresses: string[]; secret: string };
-  const token = Buffer.from(
-    JSON.stringify({ client_name: name, fingerprint: meta.fingerprint, addresses: meta.addresses, secret: meta.secret, expires_at: "0001-01-01T00:00:00Z" }),
-  ).toString("base64");
-  return { token, operation: op };
+  return { operation: res.operation! };
 }
 
 beforeAll(async () => {
+  [trusted, stranger] = await Promise.all([generateClientCertificate({ commonName: "pulumi-incus-test" }), generateClientCertificate({ commonName: "stranger" })]);
   listener = await httpsListener(local);
   url = listener.url;
   await local.post(
@@ -75,7 +57,7 @@ describe("mutual TLS", () => {
   });
 
   test("a wrong pin is refused before any request is sent", async () => {
-    const client = new IncusClient(endpoint({ serverCert: generateClientCertificate().cert }));
+    const client = new IncusClient(endpoint({ serverCert: (await generateClientCertificate()).cert }));
     const err = (await expectRejection(client.server())) as IncusError;
     expect(err).toBeInstanceOf(IncusError);
     expect(err.isUnreachable).toBe(true);
@@ -151,58 +133,5 @@ describe("operations over HTTPS", () => {
     } finally {
       unsubscribe();
     }
-  });
-});
-
-describe("trust tokens", () => {
-  test("addRemote: a generated certificate gets trusted and the remote is saved like `incus remote add`", async () => {
-    const dir = path.join(tempDir("tokenconf"), "incus");
-    const name = unique("tok");
-    const { token, operation } = await issueToken(name);
-    const used = local.waitOperation(operation.id);
-
-    const ep = await addRemote("lab", token, { configDir: dir, project: "default" });
-    const clientCert = fs.readFileSync(path.join(dir, "client.crt"), "utf8");
-    addedCerts.push(certificateFingerprint(clientCert));
-    // The server ends a token's operation by cancelling it once the token is used.
-    expect(await expectRejection(used)).toMatchObject({ status: 401, incusMessage: "Cancelled" });
-    expect(fs.statSync(path.join(dir, "client.key")).mode & 0o777).toBe(0o600);
-    expect(ep).toMatchObject({ kind: "https", url, remote: "lab", clientCert });
-    expect(certificateFingerprint(ep.serverCert!)).toBe(certificateFingerprint(serverCert));
-
-    expect(loadCliConfig(dir, {}).remotes.lab).toEqual({ addr: url, project: "default", protocol: "incus", public: false });
-    const pinned = fs.readFileSync(path.join(dir, "servercerts", "lab.crt"), "utf8");
-    expect(certificateFingerprint(pinned)).toBe(certificateFingerprint(serverCert));
-
-    const client = new IncusClient(resolveEndpoint({ remote: "lab", configDir: dir, env: {} }));
-    expect((await client.server()).auth).toBe("trusted");
-    const entry = await local.get<{ name: string; type: string }>(`/1.0/certificates/${certificateFingerprint(clientCert)}`, { project: null });
-    expect(entry.value).toMatchObject({ name, type: "client" });
-
-    // A token works once.
-    const again = await expectRejection(trustWithToken(token, { clientCert: stranger.cert, clientKey: stranger.key }));
-    expect(again).toBeInstanceOf(IncusError);
-    expect((again as IncusError).status).toBe(403);
-  });
-
-  test("connect() adds a missing remote from a token, then reuses it without the token's help", async () => {
-    const dir = tempDir("connectconf");
-    const { token } = await issueToken(unique("conn"));
-    const first = await connect({ remote: "home", configDir: dir, trustToken: token, env: {} });
-    addedCerts.push(certificateFingerprint(fs.readFileSync(path.join(dir, "client.crt"), "utf8")));
-    expect(first.endpoint).toMatchObject({ kind: "https", url, remote: "home" });
-    expect((await first.server()).auth).toBe("trusted");
-
-    // The token is spent; the saved remote and the trusted certificate are what count now.
-    const second = await connect({ remote: "home", configDir: dir, trustToken: token, env: {} });
-    expect((await second.server()).auth).toBe("trusted");
-  });
-
-  test("a token for another server is refused before anything is sent", async () => {
-    const fake = Buffer.from(
-      JSON.stringify({ client_name: "x", fingerprint: "00".repeat(32), addresses: [url.replace("https://", "")], secret: "s" }),
-    ).toString("base64");
-    const err = await expectRejection(trustWithToken(fake, { clientCert: stranger.cert, clientKey: stranger.key }));
-    expect(err.message).toMatch(/presents certificate [0-9a-f]{64}, not 0{64} as the token says/);
   });
 });

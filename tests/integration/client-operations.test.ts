@@ -50,12 +50,7 @@ describe("async instance create", () => {
     const name = unique("ev");
     const log = captureRequests();
     const progress: Array<Record<string, unknown>> = [];
-    let res;
-    try {
-      res = await client.post("/1.0/instances", instanceBody(name), { project, onProgress: (m) => progress.push(m) });
-    } finally {
-      log.stop();
-    }
+    const res = await client.post("/1.0/instances", instanceBody(name), { project, onProgress: (m) => progress.push(m) }).finally(() => log.stop());
     expect(res.status).toBe(202);
     expect(res.operation).toMatchObject({ status: "Success", status_code: 200, description: "Creating instance" });
     expect(log.lines().some((l) => l.includes("/wait"))).toBe(false);
@@ -68,12 +63,7 @@ describe("async instance create", () => {
   test("waited for through /operations/{id}/wait when events are off", async () => {
     const name = unique("wait");
     const log = captureRequests();
-    let res;
-    try {
-      res = await polling.post("/1.0/instances", instanceBody(name), { project });
-    } finally {
-      log.stop();
-    }
+    const res = await polling.post("/1.0/instances", instanceBody(name), { project }).finally(() => log.stop());
     expect(res.operation?.status).toBe("Success");
     const waits = log.lines().filter((l) => /^GET \/1\.0\/operations\/[0-9a-f-]+\/wait\?timeout=\d+$/.test(l));
     expect(waits.length).toBeGreaterThanOrEqual(1);

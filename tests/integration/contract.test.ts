@@ -1,10 +1,10 @@
 // The contract's rules that need the real daemon: default objects Incus will not delete, projects whose features
 // send requests to the default project, and image aliases that two resources might both claim.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import { engineFor } from "pulumi-incus/provider";
+import { BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, query, queryWrite, rand, rejection, requestLog, Resource, variantTarball } from "./kinds-harness";
 
 jest.setTimeout(120_000);
 type State = Record<string, unknown>;
@@ -13,16 +13,7 @@ const own = `pit-contract-${rand()}`; // features on: its own default profile an
 const shared = `pit-shared-${rand()}`; // features.profiles and features.images off: served from the default project
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pi-contract-"));
 
-/** The busybox tarball with another release in metadata.yaml: new content, new fingerprint. */
-function variant(release: string): string {
-  const dir = fs.mkdtempSync(path.join(scratch, "tree-"));
-  execFileSync("tar", ["xzf", BUSYBOX_TARBALL, "-C", dir]);
-  const meta = path.join(dir, "metadata.yaml");
-  fs.writeFileSync(meta, fs.readFileSync(meta, "utf8").replace(/release: .*/, `release: "${release}"`));
-  const out = path.join(scratch, `${release}.tar.gz`);
-  execFileSync("tar", ["czf", out, "-C", dir, "metadata.yaml", "rootfs"]);
-  return out;
-}
+const variant = (release: string) => variantTarball(scratch, release);
 
 beforeAll(() => {
   queryWrite("POST", "/1.0/projects", { name: own, config: {} });
@@ -90,7 +81,6 @@ describe("a project whose feature is off serves the default project's objects", 
 
 /** create() as the engine gets it, past check: what happens when a preview could not know. */
 async function engineCreate(kind: "Profile", args: State) {
-  const { engineFor } = await import("pulumi-incus/provider");
   return engineFor(kind).create(args);
 }
 

@@ -18,6 +18,20 @@ export interface DiffResult {
 export const BUSYBOX_ALIAS = "pulumi-incus/busybox";
 export const BUSYBOX_TARBALL = path.join(os.homedir(), ".cache/pulumi-incus/images/busybox.tar.gz");
 
+/**
+ * The busybox test tarball with another release in metadata.yaml, written under `dir`: the same image with new
+ * content, so a new fingerprint (tests that must not meet the shared test image, or need two images).
+ */
+export function variantTarball(dir: string, release: string): string {
+  const tree = fs.mkdtempSync(path.join(dir, "tree-"));
+  execFileSync("tar", ["xzf", BUSYBOX_TARBALL, "-C", tree]);
+  const meta = path.join(tree, "metadata.yaml");
+  fs.writeFileSync(meta, fs.readFileSync(meta, "utf8").replace(/release: .*/, `release: "${release}"`));
+  const out = path.join(dir, `${release}.tar.gz`);
+  execFileSync("tar", ["czf", out, "-C", tree, "metadata.yaml", "rootfs"]);
+  return out;
+}
+
 /** A short random suffix for names that must not collide with other runs. */
 export function rand(): string {
   return randomBytes(3).toString("hex");

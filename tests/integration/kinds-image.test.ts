@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BUSYBOX_TARBALL, closeConnections, dropProject, incus, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import { BUSYBOX_TARBALL, closeConnections, dropProject, incus, query, queryWrite, rand, rejection, requestLog, Resource, variantTarball } from "./kinds-harness";
 
 const project = `pit-image-${rand()}`;
 const q = `?project=${project}`;
@@ -15,17 +15,6 @@ const FP = sha256(BUSYBOX_TARBALL);
 const aliasesOf = (fp: string): string[] => (query(`/1.0/images/${fp}${q}`)?.aliases ?? []).map((a: { name: string }) => a.name).sort();
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pi-image-"));
-
-/** The busybox tarball with another release in metadata.yaml: same image, new content, new fingerprint. */
-function variantTarball(): string {
-  const dir = fs.mkdtempSync(path.join(scratch, "tree-"));
-  execFileSync("tar", ["xzf", BUSYBOX_TARBALL, "-C", dir]);
-  const meta = path.join(dir, "metadata.yaml");
-  fs.writeFileSync(meta, fs.readFileSync(meta, "utf8").replace(/release: .*/, 'release: "variant"'));
-  const out = path.join(scratch, "variant.tar.gz");
-  execFileSync("tar", ["czf", out, "-C", dir, "metadata.yaml", "rootfs"]);
-  return out;
-}
 
 beforeAll(() => {
   queryWrite("POST", "/1.0/projects", { name: project, config: {} }); // features.images defaults to true
@@ -123,7 +112,7 @@ describe("life cycle", () => {
   });
 
   it("new content replaces the image, deleting the old one first, and moves the aliases", async () => {
-    const variant = variantTarball();
+    const variant = variantTarball(scratch, "variant");
     const newFp = sha256(variant);
     const diff = await img.up({ ...img.args, file: variant });
     expect(diff).toMatchObject({ changes: true, deleteBeforeReplace: true });

@@ -3,12 +3,11 @@
 // Incus can rename it. Each step checks the live object through the incus CLI, not through the provider.
 //   create → no-op (no write) → each field changed in place → "" and null → each field removed → drift shown and
 //   reverted → rename → out-of-band delete, refresh, re-create → adopt (the preview says what adopting changes) → delete
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { kinds, type KindName } from "pulumi-incus/provider";
-import { BUSYBOX_ALIAS, BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, incus, query, queryWrite, rand, requestLog, Resource } from "./kinds-harness";
+import { BUSYBOX_ALIAS, BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, incus, query, queryWrite, rand, requestLog, Resource, variantTarball } from "./kinds-harness";
 
 type State = Record<string, unknown>;
 jest.setTimeout(600_000);
@@ -33,15 +32,7 @@ interface Row {
 
 /** The busybox tarball with another release: its own fingerprint, so the Image row never meets the test image. */
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pi-life-"));
-const IMAGE_FILE = (() => {
-  const dir = fs.mkdtempSync(path.join(scratch, "tree-"));
-  execFileSync("tar", ["xzf", BUSYBOX_TARBALL, "-C", dir]);
-  const meta = path.join(dir, "metadata.yaml");
-  fs.writeFileSync(meta, fs.readFileSync(meta, "utf8").replace(/release: .*/, 'release: "lifecycle"'));
-  const out = path.join(scratch, "lifecycle.tar.gz");
-  execFileSync("tar", ["czf", out, "-C", dir, "metadata.yaml", "rootfs"]);
-  return out;
-})();
+const IMAGE_FILE = variantTarball(scratch, "lifecycle");
 
 const NO_ADDRESSES = { "ipv4.address": "none", "ipv6.address": "none" };
 

@@ -176,7 +176,7 @@ describe("normalisation", () => {
       devices: { root: { type: "disk", path: "/", pool: "default", size: 1073741824 } },
     });
     expect(profile.inputs?.config).toEqual({ "limits.cpu": "2", "security.nesting": "true" });
-    expect((profile.inputs?.devices as any).root.size).toBe("1073741824");
+    expect((profile.inputs!.devices as any).root.size).toBe("1073741824");
 
     const image = await engine("Image").check({}, { name: "img", file: tarball, properties: { release: 2, stable: false } });
     expect(image.inputs?.properties).toEqual({ release: "2", stable: "false" });

@@ -66,7 +66,7 @@ export class FakeIncus {
     this.server?.closeAllConnections?.();
   }
 
-  private answer(req: http.IncomingMessage, text: string, res: http.ServerResponse): void {
+  private answer(req: http.IncomingMessage, text: string, res: http.ServerResponse) {
     const [objectPath] = (req.url ?? "").split("?");
     const rec: Recorded = { method: req.method ?? "", path: req.url ?? "", ifMatch: req.headers["if-match"] as string | undefined };
     if (text) rec.body = JSON.parse(text);
@@ -84,7 +84,13 @@ export class FakeIncus {
     const current = this.objects.get(objectPath);
     switch (rec.method) {
       case "GET":
-        return current ? ok(current.value, { etag: `"${current.etag}"` }) : error(404, "not found");
+        if (current) return ok(current.value, { etag: `"${current.etag}"` });
+        // A collection with recursion=1: every object right under it (no ETag, as Incus sends none for lists).
+        if (/[?&]recursion=1(&|$)/.test(rec.path)) {
+          const children = [...this.objects].filter(([p]) => p.startsWith(`${objectPath}/`) && !p.slice(objectPath.length + 1).includes("/"));
+          return ok(children.map(([, o]) => o.value));
+        }
+        return error(404, "not found");
       case "PUT":
         if (!current) return error(404, "not found");
         if (rec.ifMatch && rec.ifMatch.replace(/"/g, "") !== current.etag) return error(412, `ETag doesn't match: ${current.etag} vs ${rec.ifMatch}`);

@@ -1,6 +1,7 @@
 // The input building blocks every kind shares: default names, field names in messages, config value coercion and
 // the preview's unknown values.
-import { configMap, containsUnknown, fieldName, hostName, interfaceName, sanitizeName, UNKNOWN, unknownPaths } from "../../provider/engine/inputs";
+import { configMap, containsUnknown, fieldName, hostName, interfaceName, UNKNOWN, unknownPaths } from "../../provider/engine/inputs";
+import { sanitizeName } from "../../sdk/names";
 
 describe("sanitizeName (a Pulumi logical name turned into an Incus name)", () => {
   it.each([

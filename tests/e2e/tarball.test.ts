@@ -1,0 +1,199 @@
+// What users get: the npm tarball packed from this checkout (its prepack build included), installed into a program
+// outside the repository (its own package.json, no self-link, no path mapping), type-checked against the shipped
+// declarations and deployed through the real Pulumi CLI: up, an up that must change nothing, destroy. And a
+// plain-JavaScript program that only requires the package.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { incusJson, REPO, uniqueSuffix } from "./harness";
+
+jest.setTimeout(600_000);
+
+const s = uniqueSuffix().slice(-8);
+const projectName = `pit-${s}`;
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "pi-tarball-"));
+const app = path.join(work, "app");
+const requestLog = path.join(work, "requests.log");
+let packed: { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] };
+
+const env = {
+  ...process.env,
+  PULUMI_BACKEND_URL: `file://${work}/state`,
+  PULUMI_CONFIG_PASSPHRASE: "",
+  PULUMI_SKIP_UPDATE_CHECK: "true",
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  PULUMI_INCUS_REQUEST_LOG: requestLog,
+  npm_config_audit: "false",
+  npm_config_fund: "false",
+  npm_config_update_notifier: "false",
+};
+
+/** Seconds each command took, printed at the end (a figure, not a limit). */
+const timings: string[] = [];
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const started = Date.now();
+  try {
+    return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  } finally {
+    timings.push(`${cmd} ${args.slice(0, 2).join(" ")}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
+const repoVersion = (pkg: string) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version as string;
+
+/** Requests other than GET that the provider sent since the last call. */
+function takeWrites(): string[] {
+  if (!fs.existsSync(requestLog)) return [];
+  const lines = fs.readFileSync(requestLog, "utf8").split("\n").filter(Boolean);
+  fs.truncateSync(requestLog, 0);
+  return lines.filter((l) => !l.startsWith("GET "));
+}
+
+const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+import * as incus from "pulumi-incus";
+
+const cfg = new pulumi.Config();
+// Images and profiles of the project's own: the image comes from the default project (features.images=false).
+const project = new incus.Project("project", {
+  name: cfg.require("project"),
+  config: { "features.images": false, "features.profiles": true },
+  description: "pulumi-incus tarball test",
+});
+const profile = new incus.Profile("base", {
+  project: project.name,
+  description: project.description,
+  config: { "limits.processes": 200, "boot.autostart": false },
+  devices: { root: { type: "disk", path: "/", pool: "default" } },
+});
+const args: incus.InstanceArgs = {
+  project: project.name,
+  image: "pulumi-incus/busybox",
+  profiles: [profile.name],
+  running: pulumi.output(true),
+  description: profile.description,
+};
+const box = new incus.Instance("box", args);
+// The shipped declarations are real types, not any: this mistake must not compile.
+// @ts-expect-error running is a boolean
+const wrong: incus.InstanceArgs = { image: "x", running: "yes" };
+void wrong;
+
+export const instanceStatus = box.status;
+export const profileName = profile.name;
+`;
+
+beforeAll(() => {
+  fs.mkdirSync(path.join(work, "state"));
+  // Pack a copy of the checkout's files (what git tracks, plus new files not ignored), so the prepack build writes
+  // its own dist/ and the suites running beside this one keep theirs.
+  const src = path.join(work, "src");
+  const files = run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO).split("\0").filter(Boolean);
+  for (const f of files) {
+    const from = path.join(REPO, f);
+    if (!fs.existsSync(from) || fs.statSync(from).isDirectory()) continue;
+    fs.mkdirSync(path.dirname(path.join(src, f)), { recursive: true });
+    fs.copyFileSync(from, path.join(src, f));
+  }
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(src, "node_modules"));
+  [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], src));
+
+  fs.mkdirSync(app);
+  fs.writeFileSync(
+    path.join(app, "package.json"),
+    JSON.stringify(
+      {
+        name: "pulumi-incus-tarball-test",
+        private: true,
+        dependencies: { "pulumi-incus": `file:../${packed.filename}`, "@pulumi/pulumi": repoVersion("@pulumi/pulumi") },
+        devDependencies: { typescript: repoVersion("typescript"), "@types/node": repoVersion("@types/node") },
+      },
+      null,
+      2,
+    ),
+  );
+  fs.writeFileSync(path.join(app, "Pulumi.yaml"), "name: pulumi-incus-tarball-test\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
+  fs.writeFileSync(
+    path.join(app, "tsconfig.json"),
+    JSON.stringify({ compilerOptions: { target: "ES2022", module: "commonjs", strict: true, skipLibCheck: true, types: ["node"] }, files: ["index.ts"] }),
+  );
+  fs.writeFileSync(path.join(app, "index.ts"), PROGRAM);
+  fs.writeFileSync(
+    path.join(app, "plain.js"),
+    `const incus = require("pulumi-incus");
+const loaded = Object.keys(require.cache);
+const has = (name) => loaded.some((f) => f.includes("/node_modules/" + name + "/"));
+let internal;
+try { require("pulumi-incus/dist/provider/index.js"); internal = "reachable"; } catch (err) { internal = err.code; }
+console.log(JSON.stringify({
+  classes: Object.keys(incus).filter((k) => typeof incus[k] === "function"),
+  resolved: require.resolve("pulumi-incus"),
+  provider: require.resolve("pulumi-incus/provider"),
+  loaded: { undici: has("undici"), ws: has("ws"), yaml: has("yaml"), zod: has("zod") },
+  internal,
+}));
+`,
+  );
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
+});
+
+afterAll(() => {
+  console.log(timings.join("\n"));
+  try {
+    if (fs.existsSync(path.join(app, "node_modules"))) run("pulumi", ["destroy", "--yes", "--non-interactive", "--stack", "t"], app);
+  } catch {
+    // the test's own destroy already ran, or the stack was never created
+  } finally {
+    try {
+      execFileSync("incus", ["project", "delete", projectName, "--force"], { stdio: "ignore" });
+    } catch {
+      // gone already
+    }
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("npm pack ships only runtime files: compiled provider/ and sdk/ with their declarations, README, LICENSE", () => {
+  const paths = packed.files.map((f) => f.path).sort();
+  console.log(`npm pack: ${packed.filename}, ${packed.entryCount} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
+  for (const p of paths) expect(p).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/(sdk|provider)\/[\w/.-]+\.(js|d\.ts))$/);
+  expect(paths).toEqual(expect.arrayContaining(["LICENSE", "dist/sdk/index.js", "dist/sdk/index.d.ts", "dist/sdk/generated.d.ts", "dist/provider/index.js"]));
+  expect(paths.filter((p) => /\.map$|examples|tests|scripts/.test(p))).toEqual([]);
+});
+
+test("a plain JavaScript program requires the installed package, which loads no provider code", () => {
+  expect(fs.lstatSync(path.join(app, "node_modules", "pulumi-incus")).isSymbolicLink()).toBe(false);
+  const out = JSON.parse(run("node", ["plain.js"], app));
+  expect(out.classes).toEqual(expect.arrayContaining(["Project", "Profile", "Network", "StoragePool", "StorageVolume", "Image", "Instance"]));
+  expect(out.resolved).toBe(path.join(fs.realpathSync(app), "node_modules", "pulumi-incus", "dist", "sdk", "index.js"));
+  expect(out.provider).toBe(path.join(fs.realpathSync(app), "node_modules", "pulumi-incus", "dist", "provider", "index.js"));
+  expect(out.loaded).toEqual({ undici: false, ws: false, yaml: false, zod: false });
+  expect(out.internal).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
+});
+
+test("a TypeScript program type-checks against the shipped declarations and deploys through the CLI", () => {
+  run("node", [path.join(app, "node_modules", "typescript", "bin", "tsc"), "-p", app], app);
+  expect(fs.existsSync(path.join(app, "index.js"))).toBe(true);
+
+  run("pulumi", ["stack", "init", "t", "--non-interactive"], app);
+  run("pulumi", ["config", "set", "project", projectName], app);
+  run("pulumi", ["up", "--yes", "--non-interactive", "--skip-preview"], app);
+  expect(takeWrites().length).toBeGreaterThan(0);
+  const outputs = JSON.parse(run("pulumi", ["stack", "output", "--json"], app));
+  expect(outputs).toEqual({ instanceStatus: "Running", profileName: "base" });
+  expect(incusJson(`/1.0/instances/box?project=${projectName}`)).toMatchObject({ status: "Running", profiles: ["base"] });
+  expect(incusJson(`/1.0/profiles/base?project=${projectName}`)).toMatchObject({ config: { "limits.processes": "200", "boot.autostart": "false" } });
+
+  // A second up with no edits changes nothing and writes nothing.
+  run("pulumi", ["up", "--yes", "--non-interactive", "--skip-preview", "--expect-no-changes"], app);
+  expect(takeWrites()).toEqual([]);
+  const [last] = JSON.parse(run("pulumi", ["stack", "history", "--json"], app));
+  expect(last.resourceChanges).toEqual({ same: 4 });
+
+  run("pulumi", ["destroy", "--yes", "--non-interactive", "--skip-preview"], app);
+  expect(incusJson(`/1.0/projects/${projectName}`)).toBeNull();
+});

@@ -1,0 +1,20 @@
+// sdk/generated.ts is generated from the kind declarations; this fails while the committed file is stale.
+import * as fs from "node:fs";
+import { GENERATED_FILE, generateSdk } from "../../scripts/generate-sdk";
+
+test("sdk/generated.ts is what scripts/generate-sdk.ts makes from provider/kinds (else: npm run generate)", () => {
+  expect(fs.readFileSync(GENERATED_FILE, "utf8")).toBe(generateSdk());
+});
+
+test("every Args field has a doc comment that says what it does", () => {
+  const text = generateSdk();
+  const args = [...text.matchAll(/export interface (\w+Args) \{\n([\s\S]*?)\n\}/g)];
+  expect(args.map((m) => m[1])).toEqual(["ProjectArgs", "ProfileArgs", "NetworkArgs", "StoragePoolArgs", "StorageVolumeArgs", "ImageArgs", "InstanceArgs"]);
+  for (const [, name, body] of args) {
+    // Top-level fields are indented by two spaces; each must follow the end of a doc comment.
+    const lines = body.split("\n");
+    lines.forEach((line, i) => {
+      if (/^ {2}\w+\??: /.test(line)) expect(`${name}: ${lines[i - 1]}`).toMatch(/\*\/$/);
+    });
+  }
+});

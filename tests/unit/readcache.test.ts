@@ -1,0 +1,161 @@
+// The read cache (provider/engine/readcache.ts): one list answers a walk through many objects of a kind, and never
+// at the cost of freshness: drift made by hand is seen, our own writes drop every list, "gone" is confirmed by a GET.
+import { closeAllPools, KindEngine, kinds } from "pulumi-incus/provider";
+import { ReadCache, readCache } from "../../provider/engine/readcache";
+import { FakeIncus } from "./fake-incus";
+
+type State = Record<string, unknown>;
+const profiles = new KindEngine(kinds.Profile as any);
+const LIST = "GET /1.0/profiles?recursion=1";
+
+let fake: FakeIncus;
+beforeAll(async () => {
+  fake = await new FakeIncus().start();
+});
+afterAll(async () => {
+  await closeAllPools();
+  await fake.stop();
+});
+
+let run = 0;
+let names: string[] = [];
+const path = (name: string) => `/1.0/profiles/${name}`;
+const state = (name: string, over: State = {}): State => ({ name, project: "default", socket: fake.socket, config: { "limits.cpu": "2" }, ...over });
+const live = (name: string, over: State = {}): State => ({ name, description: "", config: { "limits.cpu": "2" }, devices: {}, used_by: [], ...over });
+const requests = () => fake.requests.map((r) => `${r.method} ${r.path}`);
+const diff = (name: string) => profiles.diff(path(name), state(name), state(name));
+
+beforeEach(async () => {
+  ReadCache.MAX_AGE_MS = 2000;
+  // Fresh objects with names of their own, so no list or read of an earlier test plays a part.
+  for (const n of names) fake.remove(path(n));
+  run++;
+  names = Array.from({ length: 6 }, (_, i) => `r${run}p${i}`);
+  for (const n of names) fake.set(path(n), live(n));
+  await readCache.writing(async () => undefined); // drops every list
+  fake.requests.length = 0;
+});
+
+describe("a walk through many objects of one kind", () => {
+  it("reads the first with a GET, then one list answers the rest, each as its own GET would", async () => {
+    fake.set(path(names[4]), live(names[4], { config: { "limits.cpu": "8" } }));
+    const log = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const results = [];
+      for (const n of names) results.push(await diff(n));
+      expect(results.map((r) => r.changes)).toEqual([false, false, false, false, true, false]);
+      expect(log.mock.calls.map((c) => String(c[0]))).toEqual([
+        `Profile "${names[4]}" in project "default": config["limits.cpu"]: server has "8", program wants "2"`,
+      ]);
+    } finally {
+      log.mockRestore();
+    }
+    expect(requests()).toEqual([`GET ${path(names[0])}`, LIST]);
+  });
+
+  it("refresh reads in parallel share one list, and each read's diff uses what its read saw", async () => {
+    const reads = await Promise.all(names.map((n) => profiles.read(path(n), state(n))));
+    expect(reads.map((r) => r.id)).toEqual(names.map(path));
+    expect(requests().sort()).toEqual([`GET ${path(names[0])}`, LIST].sort()); // sent at the same time
+    fake.requests.length = 0;
+    for (const n of names) expect(await diff(n)).toEqual({ changes: false });
+    expect(requests()).toEqual([]); // each diff straight after its read takes that read's object
+  });
+
+  it("sees drift made by hand after the list when the same object is read again (a list answers each object once)", async () => {
+    await diff(names[0]);
+    expect(await diff(names[1])).toEqual({ changes: false }); // answered by the list
+    fake.set(path(names[1]), live(names[1], { config: { "limits.cpu": "3" } })); // `incus config set` by hand
+    const log = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect(await diff(names[1])).toEqual({ changes: true });
+    } finally {
+      log.mockRestore();
+    }
+    expect(requests()).toEqual([`GET ${path(names[0])}`, LIST, `GET ${path(names[1])}`]);
+  });
+
+  it("does not use a list older than MAX_AGE_MS", async () => {
+    ReadCache.MAX_AGE_MS = 50;
+    await diff(names[0]);
+    await diff(names[1]); // list
+    fake.set(path(names[2]), live(names[2], { config: { "limits.cpu": "3" } }));
+    await new Promise((r) => setTimeout(r, 80));
+    const log = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect(await diff(names[2])).toEqual({ changes: true });
+    } finally {
+      log.mockRestore();
+    }
+    expect(requests()).toEqual([`GET ${path(names[0])}`, LIST, `GET ${path(names[2])}`]);
+  });
+
+  it("drops every list when this process writes: later reads see the write and what changed meanwhile", async () => {
+    await diff(names[0]);
+    await diff(names[1]); // list
+    fake.set(path(names[2]), live(names[2], { config: { "limits.cpu": "3" } })); // by hand, after the list
+    await profiles.update(path(names[3]), state(names[3]), state(names[3], { config: { "limits.cpu": "4" } }));
+    fake.requests.length = 0;
+    const log = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect(await diff(names[2])).toEqual({ changes: true });
+      expect(await diff(names[3])).toEqual({ changes: true }); // the stored "2" against our own write of "4"
+    } finally {
+      log.mockRestore();
+    }
+    expect(requests()).toEqual([`GET ${path(names[2])}`, LIST]); // reading starts over after a write
+  });
+
+  it("confirms with a GET an object the list does not hold, so re-creating is never decided from a list", async () => {
+    fake.remove(path(names[2])); // deleted by hand
+    await diff(names[0]);
+    await diff(names[1]); // list
+    expect(await diff(names[2])).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: true });
+    // Created by someone after the list: the GET finds it.
+    const late = `r${run}late`;
+    fake.set(path(late), live(late));
+    expect(await diff(late)).toEqual({ changes: false });
+    expect(requests()).toEqual([`GET ${path(names[0])}`, LIST, `GET ${path(names[2])}`, `GET ${path(late)}`]);
+  });
+
+  it("one object read again and again is a GET each time, never a list", async () => {
+    for (let i = 0; i < 4; i++) await diff(names[0]);
+    expect(requests()).toEqual(Array(4).fill(`GET ${path(names[0])}`));
+  });
+});
+
+describe("ReadCache on its own", () => {
+  const one = (name: string) => async () => ({ name, from: "get" });
+
+  it("a list still in flight when a write starts answers nobody: its reads fall back to GETs", async () => {
+    const cache = new ReadCache();
+    await cache.read("c", "a", one("a"), async () => []);
+    let release!: (items: State[]) => void;
+    const pending = cache.read("c", "b", one("b"), () => new Promise((r) => (release = r)));
+    const wrote = cache.writing(async () => undefined);
+    release([{ name: "b", from: "list" }]);
+    await wrote;
+    expect(await pending).toEqual({ name: "b", from: "get" });
+  });
+
+  it("makes no list while a write is in flight", async () => {
+    const cache = new ReadCache();
+    const lists = jest.fn(async () => [{ name: "b", from: "list" }]);
+    let finish!: () => void;
+    const writing = cache.writing(() => new Promise<void>((r) => (finish = r)));
+    expect(await cache.read("c", "a", one("a"), lists)).toEqual({ name: "a", from: "get" });
+    expect(await cache.read("c", "b", one("b"), lists)).toEqual({ name: "b", from: "get" });
+    finish();
+    await writing;
+    expect(lists).not.toHaveBeenCalled();
+  });
+
+  it("hands out copies, so one caller cannot change what another reads", async () => {
+    const cache = new ReadCache();
+    await cache.read("c", "a", one("a"), async () => []);
+    const items = [{ name: "b", config: { k: "1" } }, { name: "c", config: { k: "1" } }];
+    const b = (await cache.read("c", "b", one("b"), async () => items)) as { config: Record<string, string> };
+    b.config.k = "changed";
+    expect(items[0].config.k).toBe("1");
+  });
+});
