@@ -327,8 +327,21 @@ export class KindEngine<I extends CommonInputs> {
   /** `Profile "web" in project "lab"`; during a rename, `Profile "web" (renaming to "www") in project "lab"`. */
   private describe(state: State, ctx: Context, renamingFrom?: unknown): string {
     const where = this.spec.scoped ? ` in project "${ctx.project ?? "default"}"` : "";
-    const name = renamingFrom !== undefined && renamingFrom !== state.name ? `"${renamingFrom}" (renaming to "${state.name}")` : `"${state.name}"`;
+    const name =
+      renamingFrom !== undefined && renamingFrom !== state.name
+        ? `"${renamingFrom}" (renaming to "${state.name}")`
+        : this.spec.title
+          ? this.titleOf(state)
+          : `"${state.name}"`;
     return `${this.spec.type} ${name}${where}`;
+  }
+
+  private titleOf(state: State): string {
+    try {
+      return this.spec.title!(state as I);
+    } catch {
+      return `"${state.name}"`;
+    }
   }
 
   private message(err: unknown): string {
@@ -385,11 +398,13 @@ export class KindEngine<I extends CommonInputs> {
     const collection = path.replace(/\/[^/]+$/, "");
     const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
     const key = JSON.stringify([endpoint, ctx.project, collection]);
+    const listKey = this.spec.listKey ?? { input: "name", api: "name" };
     const live = await readCache.read(
       key,
-      String(state.name),
+      String(state[listKey.input]),
       async () => (await this.readLive(ctx, state))?.live ?? null,
       () => ctx.client.list<Live>(collection, this.reqOpts(ctx)),
+      listKey.api,
     );
     return live ? { live } : null;
   }
@@ -826,17 +841,38 @@ export class KindEngine<I extends CommonInputs> {
     return inputs;
   }
 
+  /**
+   * The kind's path as a pattern an id must match, and the identity fields it names (name, parents such as the
+   * pool or instance, a forward's listen address): each field the path reads becomes a capture group.
+   */
+  private idPattern(): { pattern: RegExp; fields: string[]; example: string } {
+    const fields: string[] = [];
+    // Only characters encodeURIComponent keeps, so a kind that encodes its path segments keeps the token whole.
+    const token = (field: string) => `~~${field}~~`;
+    const probe = new Proxy({} as State, {
+      get: (_t, prop) => {
+        if (typeof prop !== "string") return undefined;
+        if (!fields.includes(prop)) fields.push(prop);
+        return token(prop);
+      },
+    });
+    const template = this.spec.path(probe as unknown as I);
+    const escaped = template.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const source = escaped.replace(/~~([A-Za-z]+)~~/g, "([^/?]+)");
+    const example = template.replace(/~~([A-Za-z]+)~~/g, (_m, f: string) => `<${f}>`);
+    return { pattern: new RegExp(`^${source}$`), fields, example };
+  }
+
   /** `Kind.get(name, id)`: the id is the object's API path (with `?project=`). */
   private async readById(id: string, props: State) {
     const [path, query] = id.split("?", 2);
-    // The kind's path with placeholders, as a pattern the id must match (a malformed id is not "Incus unreachable").
-    const placeholders = { name: "NAME", pool: "POOL", fingerprint: "FINGERPRINT" };
-    const template = this.spec.path(placeholders as unknown as I);
-    const pattern = new RegExp(`^${template.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/NAME|POOL|FINGERPRINT/g, "[^/?]+")}$`);
-    if (!pattern.test(path)) {
-      const example = template.replace(/NAME|POOL|FINGERPRINT/g, (p) => `<${p.toLowerCase()}>`);
+    const { pattern, fields: idFields, example } = this.idPattern();
+    const match = pattern.exec(path);
+    if (!match) {
       throw new Error(`${this.spec.type}.get: id "${id}" is not the API path of a ${this.spec.type.toLowerCase()}; expected "${example}${this.spec.scoped ? "?project=<project>" : ""}"`);
     }
+    // The identity the path carries (parents such as a volume's pool), as the inputs name it.
+    const identity = Object.fromEntries(idFields.map((f, i) => [f, decodeURIComponent(match[i + 1])]));
     const project = new URLSearchParams(query ?? "").get("project") ?? "default";
     const ctx = this.context({ ...props, project });
     let live: Live;
@@ -852,7 +888,7 @@ export class KindEngine<I extends CommonInputs> {
       return this.isMap(fs) && isPlainObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !fs.serverKeys?.(k))) : v;
     };
     const fields = Object.fromEntries(this.entries().filter(([, fs]) => fs.mode !== "create").map(([f, fs]) => [f, visible(f, fs)]));
-    const outs = this.outputs({ name: live.name, ...fields, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
+    const outs = this.outputs({ name: live.name, ...identity, ...fields, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
     return { id, props: outs };
   }
 

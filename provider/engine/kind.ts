@@ -63,6 +63,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    */
   listable?: boolean;
   /**
+   * For objects a collection keys by something other than their name (a forward by its listen address): the input
+   * field and the API field a listed object carries it in. Default: `name`.
+   */
+  listKey?: { input: keyof I & string; api: string };
+  /**
    * Adds to a live object what the outputs need and the object's own GET does not bring (an instance's addresses,
    * from its state). Called only for reads that produce outputs (create, update, refresh), never for diff.
    */
@@ -77,6 +82,8 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   renamable: boolean;
   /** The name is only a label in Pulumi (images are identified by fingerprint): a change of it touches nothing. */
   nameIsLabel?: boolean;
+  /** How messages name the object when its name does not say it (a forward: `10.0.0.5 on network "br0"`). */
+  title?(inputs: I): string;
   /** Body of the create POST (defaults to name plus every set field in API form). */
   createBody?(inputs: I): Record<string, unknown>;
   /** Values read from the live object that users want as outputs (status, fingerprint, …). */

@@ -34,10 +34,17 @@ export class ReadCache {
   private writes = 0;
 
   /**
-   * The object named `name` in `collection` (a key that names endpoint, project and collection): from a fresh list
+   * The object whose key field is `name` in `collection` (a key that names endpoint, project and collection): from a fresh list
    * that has not answered for it yet, or a new list when reads walk through the collection, else from `getOne`.
    */
-  async read(collection: string, name: string, getOne: () => Promise<Live | null>, list: () => Promise<Live[]>): Promise<Live | null> {
+  async read(
+    collection: string,
+    name: string,
+    getOne: () => Promise<Live | null>,
+    list: () => Promise<Live[]>,
+    /** The field of a listed object that `name` matches (a forward's `listen_address`). */
+    keyField = "name",
+  ): Promise<Live | null> {
     const now = Date.now();
     let entry = this.lists.get(collection);
     if (entry && (entry.generation !== this.generation || now - entry.sentAt > ReadCache.MAX_AGE_MS)) {
@@ -53,7 +60,7 @@ export class ReadCache {
       const created: CachedList = {
         sentAt: now,
         generation: this.generation,
-        byName: list().then((items) => new Map(items.map((item) => [String(item.name), item]))),
+        byName: list().then((items) => new Map(items.map((item) => [String(item[keyField]), item]))),
         served: new Set(),
       };
       created.byName.catch(() => this.lists.get(collection) === created && this.lists.delete(collection));

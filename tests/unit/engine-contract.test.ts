@@ -203,6 +203,14 @@ describe("lookups (Kind.get)", () => {
     await expect(engine("StorageVolume").read("/1.0/storage-pools/default/volumes/custom/", {})).rejects.toThrow(/expected "\/1.0\/storage-pools\/<pool>\/volumes\/custom\/<name>/);
   });
 
+  it("the identity in the id's path (a volume's pool) comes back as outputs", async () => {
+    const V = "/1.0/storage-pools/p%201/volumes/custom/v1";
+    fake.set(V, { name: "v1", description: "d", config: {}, content_type: "filesystem", used_by: [], location: "none", created_at: "" });
+    const res = await engine("StorageVolume").read(`${V}?project=lab`, { socket: fake.socket });
+    expect(res.props).toMatchObject({ name: "v1", pool: "p 1", project: "lab", description: "d" });
+    fake.remove(V);
+  });
+
   it("a missing object is an error naming the id", async () => {
     await expect(profiles.read("/1.0/profiles/nope", { socket: fake.socket })).rejects.toThrow('Profile.get: no profile at "/1.0/profiles/nope"');
   });
