@@ -524,6 +524,21 @@ export interface ImageArgs {
     project?: pulumi.Input<string | null | undefined>;
   } | null | undefined>;
   /**
+   * Publish the image from an instance of this server (stopped) or one of its snapshots, instead of uploading
+   * a file. A change replaces the image. Changing it replaces the object.
+   */
+  sourceInstance?: pulumi.Input<{
+    /**
+     * The instance to publish. It must be stopped (Incus cannot export a running instance), unless `snapshot`
+     * is given.
+     */
+    name: pulumi.Input<string>;
+    /** Publish this snapshot of the instance instead of the instance itself (the instance may be running). */
+    snapshot?: pulumi.Input<string | null | undefined>;
+    /** The instance's project. Default: the image's project. */
+    project?: pulumi.Input<string | null | undefined>;
+  } | null | undefined>;
+  /**
    * Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is
    * only taken over with `adopt: true`.
    */
@@ -602,6 +617,21 @@ export interface ImageOutputs {
     readonly project?: string;
   } | undefined>;
   /**
+   * Publish the image from an instance of this server (stopped) or one of its snapshots, instead of uploading
+   * a file. A change replaces the image.
+   */
+  readonly sourceInstance: pulumi.Output<{
+    /**
+     * The instance to publish. It must be stopped (Incus cannot export a running instance), unless `snapshot`
+     * is given.
+     */
+    readonly name: string;
+    /** Publish this snapshot of the instance instead of the instance itself (the instance may be running). */
+    readonly snapshot?: string;
+    /** The instance's project. Default: the image's project. */
+    readonly project?: string;
+  } | undefined>;
+  /**
    * Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is
    * only taken over with `adopt: true`.
    */
@@ -633,10 +663,10 @@ export interface ImageOutputs {
 }
 
 /**
- * An Incus image, uploaded from a local tarball or copied from an image server; its identity is its content
- * (fingerprint). Lives in a project (`features.images`).
+ * An Incus image, uploaded from a local tarball, copied from an image server or published from an instance or
+ * snapshot; its identity is its content (fingerprint). Lives in a project (`features.images`).
  */
-export const Image = resourceClass<ImageArgs, ImageOutputs>("Image", ["name", "remote", "socket", "configDir", "adopt", "project", "file", "metadataFile", "rootfsFile", "source", "aliases", "properties", "public", "autoUpdate", "profiles", "fingerprint"], ["size", "architecture", "imageType", "createdAt"], 63);
+export const Image = resourceClass<ImageArgs, ImageOutputs>("Image", ["name", "remote", "socket", "configDir", "adopt", "project", "file", "metadataFile", "rootfsFile", "source", "sourceInstance", "aliases", "properties", "public", "autoUpdate", "profiles", "fingerprint"], ["size", "architecture", "imageType", "createdAt"], 63);
 export type Image = InstanceType<typeof Image>;
 
 /** The arguments of a {@link Instance}. */

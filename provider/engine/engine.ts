@@ -661,7 +661,8 @@ export class KindEngine<I extends CommonInputs> {
     }
     // Nothing was left behind (Incus reverted the create): a plain failure. When that cannot be read (the daemon
     // went away), it is recorded below, so the next run finds out.
-    if (failedAfterAccepted && (await this.readLive(ctx, inputs).then((found) => !!found, () => undefined)) === false) {
+    // An object whose path is only known from a successful create (a published image) cannot be looked for.
+    if (failedAfterAccepted && (!this.addressable(inputs) || (await this.readLive(ctx, inputs).then((found) => !!found, () => undefined)) === false)) {
       this.fail(inputs, ctx, failedAfterAccepted);
     }
     const id = this.idOf(inputs, ctx);

@@ -24,6 +24,12 @@ const sourceSchema = z.strictObject({
   project: z.string().optional().describe("Project on the source server."),
 }).refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
 
+const sourceInstanceSchema = z.strictObject({
+  name: objectName.describe("The instance to publish. It must be stopped (Incus cannot export a running instance), unless `snapshot` is given."),
+  snapshot: objectName.optional().describe("Publish this snapshot of the instance instead of the instance itself (the instance may be running)."),
+  project: z.string().min(1).optional().describe("The instance's project. Default: the image's project."),
+});
+
 /** Aliases may contain slashes ("debian/12"); no spaces, no colon (the CLI reads `remote:alias`). */
 const aliasName = z
   .string()
@@ -63,6 +69,7 @@ export const imageSchema = z
     metadataFile: fileSchema.optional().describe("A split image: the metadata tarball, with `rootfsFile`. New content replaces the image."),
     rootfsFile: fileSchema.optional().describe("A split image: the rootfs (squashfs or tarball), with `metadataFile`. New content replaces the image."),
     source: sourceSchema.optional().describe("Copy the image from an image server instead of uploading a file."),
+    sourceInstance: sourceInstanceSchema.optional().describe("Publish the image from an instance of this server (stopped) or one of its snapshots, instead of uploading a file. A change replaces the image."),
     aliases: z
       .array(aliasName)
       .refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" })
@@ -75,8 +82,8 @@ export const imageSchema = z
     fingerprint: z.string().optional().describe("The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy."),
   })
   .superRefine((i, ctx) => {
-    const ways = [i.file, i.metadataFile ?? i.rootfsFile, i.source].filter((x) => x !== undefined).length;
-    if (ways !== 1) ctx.addIssue({ code: "custom", path: ["file"], message: "give exactly one of `file`, `metadataFile` + `rootfsFile`, or `source`" });
+    const ways = [i.file, i.metadataFile ?? i.rootfsFile, i.source, i.sourceInstance].filter((x) => x !== undefined).length;
+    if (ways !== 1) ctx.addIssue({ code: "custom", path: ["file"], message: "give exactly one of `file`, `metadataFile` + `rootfsFile`, `source` or `sourceInstance`" });
     if ((i.metadataFile === undefined) !== (i.rootfsFile === undefined)) {
       ctx.addIssue({ code: "custom", path: [i.metadataFile ? "rootfsFile" : "metadataFile"], message: "a split image needs both `metadataFile` and `rootfsFile`" });
     }
@@ -153,6 +160,35 @@ async function copyFromServer(ctx: Context, inputs: ImageInputs): Promise<string
   return fp;
 }
 
+/** Publishes an instance or one of its snapshots as an image of this server (`incus publish`). */
+async function publish(ctx: Context, inputs: ImageInputs): Promise<string> {
+  const from = inputs.sourceInstance!;
+  const res = await ctx.client
+    .post<unknown>(
+      "/1.0/images",
+      {
+        source: {
+          type: from.snapshot ? "snapshot" : "instance",
+          name: from.snapshot ? `${from.name}/${from.snapshot}` : from.name,
+          ...(from.project ? { project: from.project } : {}),
+        },
+        public: inputs.public ?? false,
+        ...(inputs.properties ? { properties: inputs.properties } : {}),
+        ...(inputs.profiles ? { profiles: inputs.profiles } : {}),
+      },
+      { project: ctx.project, timeoutMs: 30 * 60_000 },
+    )
+    .catch((err: Error) => {
+      if (/running instance/i.test(err.message)) {
+        err.message += `; publish a snapshot of it (\`sourceInstance.snapshot\`) or keep the instance stopped (\`running: false\`)`;
+      }
+      throw err;
+    });
+  const fp = (res.operation?.metadata as { fingerprint?: string } | undefined)?.fingerprint;
+  if (!fp) throw new Error("publishing finished without reporting a fingerprint");
+  return fp;
+}
+
 /** The fingerprint an alias points at, or undefined when there is no such alias. */
 async function aliasTarget(ctx: Context, name: string): Promise<string | undefined> {
   try {
@@ -177,7 +213,7 @@ export const image = defineKind({
   nameIsLabel: true,
   renamable: false,
   // The content is the identity: the same tarball at another path is the same image.
-  identity: ["fingerprint", "source"],
+  identity: ["fingerprint", "source", "sourceInstance"],
   fields: {
     public: { mode: "update", empty: false },
     autoUpdate: { mode: "update", api: "auto_update", empty: false },
@@ -199,7 +235,8 @@ export const image = defineKind({
 
   // Same content already in the store fails with "already exists"; the engine then adopts it or says so.
   async create(ctx, inputs) {
-    return { fingerprint: inputs.source ? await copyFromServer(ctx, inputs) : await upload(ctx, inputs) };
+    const fingerprint = inputs.source ? await copyFromServer(ctx, inputs) : inputs.sourceInstance ? await publish(ctx, inputs) : await upload(ctx, inputs);
+    return { fingerprint };
   },
 
   async verify(ctx, inputs, olds) {
@@ -248,7 +285,8 @@ export const image = defineKind({
 
 /** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
 export const imageDocs = {
-  summary: "An Incus image, uploaded from a local tarball or copied from an image server; its identity is its content (fingerprint). Lives in a project (`features.images`).",
+  summary:
+    "An Incus image, uploaded from a local tarball, copied from an image server or published from an instance or snapshot; its identity is its content (fingerprint). Lives in a project (`features.images`).",
   outputs: {
     fingerprint: "The image's SHA-256 fingerprint.",
     size: "Size of the image in bytes.",

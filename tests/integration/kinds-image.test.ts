@@ -171,3 +171,55 @@ describe("split image", () => {
     expect(query(`/1.0/images/${expected}${q}`)).toBeUndefined();
   });
 });
+
+describe("published from an instance (sourceInstance)", () => {
+  const c = `pub-${rand()}`;
+  const images = () => (query<{ fingerprint: string }[]>(`/1.0/images?recursion=1&project=${project}`) ?? []).map((i) => i.fingerprint);
+  beforeAll(() => {
+    queryWrite("PUT", `/1.0/profiles/default${q}`, { description: "", config: {}, devices: { root: { type: "disk", path: "/", pool: "default" } } });
+    incus("image", "import", BUSYBOX_TARBALL, "--project", project, "--alias", "bb-pub");
+    incus("create", "bb-pub", c, "--project", project);
+    incus("snapshot", "create", c, "s0", "--project", project);
+  });
+  afterAll(() => {
+    incus("delete", "--force", c, "--project", project);
+  });
+
+  it("a stopped instance: the image is made, with the program's aliases and properties, and a second up only reads", async () => {
+    const img = new Resource("Image", { name: "golden", project, sourceInstance: { name: c }, aliases: ["golden"], properties: { "user.from": c } });
+    const outs = await img.create();
+    const fp = outs.fingerprint as string;
+    expect(fp).toMatch(/^[0-9a-f]{64}$/);
+    expect(img.id).toBe(`/1.0/images/${fp}${q}`);
+    expect(query(`/1.0/images/${fp}${q}`)).toMatchObject({ type: "container", properties: expect.objectContaining({ "user.from": c, os: "busybox" }) });
+    expect(aliasesOf(fp)).toEqual(["golden"]);
+    log.take();
+    expect(await img.diff()).toEqual({ changes: false });
+    expect(log.takeWrites()).toEqual([]);
+    // Another instance is another image: a replacement, said at diff.
+    expect(await img.diff({ ...img.args, sourceInstance: { name: c, snapshot: "s0" } })).toMatchObject({ changes: true, replaces: ["sourceInstance"] });
+    await img.delete();
+    expect(query(`/1.0/images/${fp}${q}`)).toBeUndefined();
+  });
+
+  it("a snapshot of a running instance", async () => {
+    incus("start", c, "--project", project);
+    const img = new Resource("Image", { name: "from-snap", project, sourceInstance: { name: c, snapshot: "s0" } });
+    const outs = await img.create();
+    expect(query(`/1.0/images/${outs.fingerprint}${q}`)).toMatchObject({ type: "container" });
+    await img.delete();
+  });
+
+  it("a running instance itself: a clear error that says what to do, and no image left", async () => {
+    const before = images();
+    const img = new Resource("Image", { name: "running", project, sourceInstance: { name: c } });
+    await expect(img.create()).rejects.toThrow(/Cannot export a running instance as an image.*; publish a snapshot of it \(`sourceInstance.snapshot`\) or keep the instance stopped/);
+    expect(images().sort()).toEqual(before.sort());
+  });
+
+  it("bad input is named at check: two sources at once", async () => {
+    await expect(new Resource("Image", { name: "two", project, file: BUSYBOX_TARBALL, sourceInstance: { name: c } }).check()).rejects.toThrow(
+      /give exactly one of `file`, `metadataFile` \+ `rootfsFile`, `source` or `sourceInstance`/,
+    );
+  });
+});

@@ -171,7 +171,7 @@ const own: BadCase[] = [
   ["Image", "metadataFile that does not exist", { file: undefined, metadataFile: missing, rootfsFile: rootfs }, "metadataFile", /no such file/],
   ["Image", "rootfsFile that does not exist", { file: undefined, metadataFile: metadata, rootfsFile: missing }, "rootfsFile", /no such file/],
   ["Image", "rootfs without metadata", { file: undefined, rootfsFile: rootfs }, "metadataFile", /a split image needs both `metadataFile` and `rootfsFile`/],
-  ["Image", "file and a split image", { metadataFile: metadata, rootfsFile: rootfs }, "file", /give exactly one of `file`, `metadataFile` \+ `rootfsFile`, or `source`/],
+  ["Image", "file and a split image", { metadataFile: metadata, rootfsFile: rootfs }, "file", /give exactly one of `file`, `metadataFile` \+ `rootfsFile`, `source` or `sourceInstance`/],
   ["Image", "file and a source", { source: { server: "https://images.example.org", alias: "debian/12" } }, "file", /give exactly one of/],
   ["Image", "source as a string", { file: undefined, source: "https://images.example.org" }, "source", wrongType("object")],
   ["Image", "source server not a URL", { file: undefined, source: { server: "images.example.org", alias: "a" } }, "source.server", /Invalid URL/],
