@@ -202,3 +202,51 @@ describe("examples/adopt", () => {
     expect(incusJson(`/1.0/profiles/${shared}`)?.description).toBe("team base");
   });
 });
+
+describe("examples/cloud-init", () => {
+  const prefix = `pi-ci-${uniqueSuffix()}`;
+  const q = `project=${prefix}`;
+
+  afterAll(() => {
+    if (incusJson(`/1.0/projects/${prefix}`)) {
+      try {
+        incus("query", "-X", "DELETE", `/1.0/projects/${prefix}?force=true`);
+      } catch {
+        /* reported by the assertions already */
+      }
+    }
+  });
+
+  it("multi-line cloud-init values and snapshot schedules are stored byte for byte and never diff", async () => {
+    const t = await exampleStack("cloud-init", { prefix, instances: "1" });
+    try {
+      const up = await t.stack.up();
+      expect(up.summary.resourceChanges).toEqual({ create: 4 }); // stack, project, profile, instance
+      const profile = incusJson(`/1.0/profiles/cloud?${q}`);
+      const userData: string = profile.config["cloud-init.user-data"];
+      expect(userData.startsWith("#cloud-config\n")).toBe(true);
+      expect(userData.endsWith("http://incus/1.0]\n")).toBe(true);
+      expect(userData.length).toBe(up.outputs.userDataBytes.value);
+      expect(profile.config).toMatchObject({ "snapshots.schedule": "@daily", "snapshots.schedule.stopped": "false", "snapshots.expiry": "2w" });
+      expect(incusJson(`/1.0/instances/node-1?${q}`).config["cloud-init.vendor-data"]).toBe("#cloud-config\nhostname: node-1\n");
+      t.takeRequests();
+
+      const again = await t.stack.up();
+      expect(again.summary.resourceChanges).toEqual({ same: 4 });
+      expect(writesOnly(t)).toEqual([]);
+
+      // One more package: only the profile's user-data changes, in place.
+      await t.stack.setConfig("packages", { value: "curl,jq" });
+      const edit = await t.stack.up();
+      expect(edit.summary.resourceChanges).toEqual({ update: 1, same: 3 });
+      expect(writesOnly(t)).toEqual([`PUT /1.0/profiles/cloud?${q}`]);
+      expect(incusJson(`/1.0/profiles/cloud?${q}`).config["cloud-init.user-data"]).toContain("  - jq\n");
+
+      const destroy = await t.stack.destroy();
+      expect(destroy.summary.resourceChanges).toEqual({ delete: 4 });
+      expect(incusJson(`/1.0/projects/${prefix}`)).toBeNull();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
