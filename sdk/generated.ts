@@ -1112,8 +1112,8 @@ export type NetworkAcl = InstanceType<typeof NetworkAcl>;
 /** The arguments of a {@link NetworkForward}. */
 export interface NetworkForwardArgs {
   /**
-   * Only a label in Pulumi: a forward is identified by its network and listen address. Default: the Pulumi
-   * logical name. Only a label in Pulumi: changing it changes nothing in Incus.
+   * A forward is identified by its network and listen address, not by a name. Default: the Pulumi logical
+   * name. Only a label in Pulumi: changing it changes nothing in Incus.
    */
   name?: pulumi.Input<string | null | undefined>;
   /**
@@ -1175,8 +1175,8 @@ export interface NetworkForwardArgs {
 /** What a {@link NetworkForward} resource exposes: its inputs as the provider stored them, and what the server reports. */
 export interface NetworkForwardOutputs {
   /**
-   * Only a label in Pulumi: a forward is identified by its network and listen address. Default: the Pulumi
-   * logical name.
+   * A forward is identified by its network and listen address, not by a name. Default: the Pulumi logical
+   * name.
    */
   readonly name: pulumi.Output<string>;
   /**

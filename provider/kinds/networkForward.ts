@@ -38,7 +38,7 @@ function canonicalPort<T extends Port>(port: T): T {
 
 export const networkForwardSchema = z.strictObject({
   ...scopedFields(),
-  name: objectName.describe("Only a label in Pulumi: a forward is identified by its network and listen address. Default: the Pulumi logical name."),
+  name: objectName.describe("A forward is identified by its network and listen address, not by a name. Default: the Pulumi logical name."),
   network: objectName.describe("The network the forward belongs to."),
   listenAddress: listenAddress.describe("The address the forward listens on; it identifies the forward in its network."),
   description,
