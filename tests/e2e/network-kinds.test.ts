@@ -44,7 +44,7 @@ test("up, a second up with no writes, an edit in place, destroy", async () => {
   await t.stack.setConfig("edited", { value: "true" });
   const edit = await t.stack.up();
   expect(edit.summary.resourceChanges).toEqual({ same: 2, update: 4 });
-  expect(t.writes(t.takeRequests()).sort()).toEqual([`PUT ${paths.acl}`, `PUT ${paths.forward}`, `PUT ${paths.record}`, `PUT ${paths.zone}`]);
+  expect(t.writes(t.takeRequests()).sort()).toEqual([`PUT ${paths.acl}`, `PUT ${paths.forward}`, `PUT ${paths.record}`, `PUT ${paths.zone}`].sort());
   expect(incusJson(paths.acl)?.ingress).toEqual([
     { action: "allow", state: "enabled", protocol: "tcp", destination_port: "22,443" },
     { action: "drop", state: "logged", source: "198.51.100.0/24" },
