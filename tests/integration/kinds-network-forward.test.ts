@@ -1,7 +1,7 @@
 // Network forward against the real daemon: a bridge with a private IPv4 subnet (a forward needs a parseable address;
 // NAT, DHCP and IPv6 off), forwards keyed by listen address in TEST-NET-1. No packet is sent: this exercises the API
 // and what Incus stores. The forward's PUT ignores If-Match in 6.0, so the read-compare-write guard is tested here.
-import { IncusClient, kinds } from "pulumi-incus/provider";
+import { engineFor, IncusClient, kinds } from "pulumi-incus/provider";
 import { closeConnections, dropIfPresent, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
 type State = Record<string, unknown>;
@@ -107,6 +107,12 @@ describe("life cycle", () => {
     expect(query(path())).toBeUndefined();
     expect(query(path("192.0.2.11"))).toBeDefined();
     expect(r.id).toBe(path("192.0.2.11"));
+  });
+
+  it("get by id: the network and the listen address are read from the API path", async () => {
+    const res = await engineFor("NetworkForward").read(path("192.0.2.11"), {});
+    expect(res.props).toMatchObject({ network: net, listenAddress: "192.0.2.11", project: "default", ports: [], location: "none" });
+    expect((await rejection(engineFor("NetworkForward").read(path("192.0.2.99"), {}))).message).toMatch(/^NetworkForward\.get: no networkforward at/);
   });
 
   it("read returns {} after an out-of-band delete; delete leaves nothing", async () => {
