@@ -951,3 +951,510 @@ export interface InstanceOutputs {
  */
 export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "copyFrom", "imageServer", "imageProtocol", "type", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout", "waitFor", "files", "commands"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"], 63, ["fileDigests"]);
 export type Instance = InstanceType<typeof Instance>;
+
+/** The arguments of a {@link NetworkAcl}. */
+export interface NetworkAclArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
+   * the object in place.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * Ingress (traffic to the instances) rules, in order; the list is kept exactly (a rule left out goes).
+   * Default: none. Changed in place.
+   */
+  ingress?: pulumi.Input<pulumi.Input<{
+    /** What happens to matching traffic. */
+    action: pulumi.Input<"allow" | "allow-stateless" | "drop" | "reject">;
+    /** Whether the rule is active, and whether matches are logged. Default: `"enabled"`. */
+    state?: pulumi.Input<"enabled" | "disabled" | "logged" | null | undefined>;
+    /** Sources (comma-separated CIDRs, IP ranges, ACL names or `@internal`/`@external`). Default: any. */
+    source?: pulumi.Input<string | null | undefined>;
+    /** Destinations, in the same form as `source`. Default: any. */
+    destination?: pulumi.Input<string | null | undefined>;
+    /** The protocol to match. Default: any. */
+    protocol?: pulumi.Input<"icmp4" | "icmp6" | "tcp" | "udp" | null | undefined>;
+    /** Source ports or ranges (comma-separated), for tcp and udp. */
+    source_port?: pulumi.Input<string | null | undefined>;
+    /** Destination ports or ranges (comma-separated), for tcp and udp. */
+    destination_port?: pulumi.Input<string | null | undefined>;
+    /** ICMP message type, for icmp4 and icmp6. */
+    icmp_type?: pulumi.Input<string | null | undefined>;
+    /** ICMP message code, for icmp4 and icmp6. */
+    icmp_code?: pulumi.Input<string | null | undefined>;
+    /** Free-text description of the rule. */
+    description?: pulumi.Input<string | null | undefined>;
+  }>[] | null | undefined>;
+  /**
+   * Egress (traffic from the instances) rules, in order; the list is kept exactly (a rule left out goes).
+   * Default: none. Changed in place.
+   */
+  egress?: pulumi.Input<pulumi.Input<{
+    /** What happens to matching traffic. */
+    action: pulumi.Input<"allow" | "allow-stateless" | "drop" | "reject">;
+    /** Whether the rule is active, and whether matches are logged. Default: `"enabled"`. */
+    state?: pulumi.Input<"enabled" | "disabled" | "logged" | null | undefined>;
+    /** Sources (comma-separated CIDRs, IP ranges, ACL names or `@internal`/`@external`). Default: any. */
+    source?: pulumi.Input<string | null | undefined>;
+    /** Destinations, in the same form as `source`. Default: any. */
+    destination?: pulumi.Input<string | null | undefined>;
+    /** The protocol to match. Default: any. */
+    protocol?: pulumi.Input<"icmp4" | "icmp6" | "tcp" | "udp" | null | undefined>;
+    /** Source ports or ranges (comma-separated), for tcp and udp. */
+    source_port?: pulumi.Input<string | null | undefined>;
+    /** Destination ports or ranges (comma-separated), for tcp and udp. */
+    destination_port?: pulumi.Input<string | null | undefined>;
+    /** ICMP message type, for icmp4 and icmp6. */
+    icmp_type?: pulumi.Input<string | null | undefined>;
+    /** ICMP message code, for icmp4 and icmp6. */
+    icmp_code?: pulumi.Input<string | null | undefined>;
+    /** Free-text description of the rule. */
+    description?: pulumi.Input<string | null | undefined>;
+  }>[] | null | undefined>;
+  /** ACL config (only `user.*` keys). Changed in place. */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+}
+
+/** What a {@link NetworkAcl} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface NetworkAclOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /**
+   * Ingress (traffic to the instances) rules, in order; the list is kept exactly (a rule left out goes).
+   * Default: none.
+   */
+  readonly ingress: pulumi.Output<{
+    /** What happens to matching traffic. */
+    readonly action: "allow" | "allow-stateless" | "drop" | "reject";
+    /** Whether the rule is active, and whether matches are logged. Default: `"enabled"`. */
+    readonly state?: "enabled" | "disabled" | "logged";
+    /** Sources (comma-separated CIDRs, IP ranges, ACL names or `@internal`/`@external`). Default: any. */
+    readonly source?: string;
+    /** Destinations, in the same form as `source`. Default: any. */
+    readonly destination?: string;
+    /** The protocol to match. Default: any. */
+    readonly protocol?: "icmp4" | "icmp6" | "tcp" | "udp";
+    /** Source ports or ranges (comma-separated), for tcp and udp. */
+    readonly source_port?: string;
+    /** Destination ports or ranges (comma-separated), for tcp and udp. */
+    readonly destination_port?: string;
+    /** ICMP message type, for icmp4 and icmp6. */
+    readonly icmp_type?: string;
+    /** ICMP message code, for icmp4 and icmp6. */
+    readonly icmp_code?: string;
+    /** Free-text description of the rule. */
+    readonly description?: string;
+  }[] | undefined>;
+  /**
+   * Egress (traffic from the instances) rules, in order; the list is kept exactly (a rule left out goes).
+   * Default: none.
+   */
+  readonly egress: pulumi.Output<{
+    /** What happens to matching traffic. */
+    readonly action: "allow" | "allow-stateless" | "drop" | "reject";
+    /** Whether the rule is active, and whether matches are logged. Default: `"enabled"`. */
+    readonly state?: "enabled" | "disabled" | "logged";
+    /** Sources (comma-separated CIDRs, IP ranges, ACL names or `@internal`/`@external`). Default: any. */
+    readonly source?: string;
+    /** Destinations, in the same form as `source`. Default: any. */
+    readonly destination?: string;
+    /** The protocol to match. Default: any. */
+    readonly protocol?: "icmp4" | "icmp6" | "tcp" | "udp";
+    /** Source ports or ranges (comma-separated), for tcp and udp. */
+    readonly source_port?: string;
+    /** Destination ports or ranges (comma-separated), for tcp and udp. */
+    readonly destination_port?: string;
+    /** ICMP message type, for icmp4 and icmp6. */
+    readonly icmp_type?: string;
+    /** ICMP message code, for icmp4 and icmp6. */
+    readonly icmp_code?: string;
+    /** Free-text description of the rule. */
+    readonly description?: string;
+  }[] | undefined>;
+  /** ACL config (only `user.*` keys). */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /** API paths of the networks, NICs and ACLs that use this ACL. */
+  readonly usedBy: pulumi.Output<string[]>;
+}
+
+/**
+ * A network ACL: ingress and egress rules, attached to a bridge (`security.acls` in the network's config) or
+ * to an instance's NIC (`security.acls` on the device). Lives in a project (`features.networks`); renamed in
+ * place (Incus refuses while it is in use).
+ */
+export const NetworkAcl = resourceClass<NetworkAclArgs, NetworkAclOutputs>("NetworkAcl", ["name", "remote", "socket", "configDir", "adopt", "project", "description", "ingress", "egress", "config"], ["usedBy"], 63);
+export type NetworkAcl = InstanceType<typeof NetworkAcl>;
+
+/** The arguments of a {@link NetworkForward}. */
+export interface NetworkForwardArgs {
+  /**
+   * A forward is identified by its network and listen address, not by a name. Default: the Pulumi logical
+   * name. Only a label in Pulumi: changing it changes nothing in Incus.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** The network the forward belongs to. Changing it replaces the object. */
+  network: pulumi.Input<string>;
+  /**
+   * The address the forward listens on; it identifies the forward in its network. Changing it replaces the
+   * object.
+   */
+  listenAddress: pulumi.Input<string>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * Forward config, e.g. `target_address` (where ports not listed go) and `user.*` keys. Changed in place.
+   */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * Port forwards, in order; the list is kept exactly (a port left out goes). Default: none. Changed in
+   * place.
+   */
+  ports?: pulumi.Input<pulumi.Input<{
+    /** The protocol forwarded. */
+    protocol: pulumi.Input<"tcp" | "udp">;
+    /** Listen ports or ranges (e.g. `80`, `8000-8010,9000`). */
+    listen_port: pulumi.Input<string | number>;
+    /** The address traffic is sent to (inside the network's subnet). */
+    target_address: pulumi.Input<string>;
+    /** Target ports or ranges. Default: the listen ports. */
+    target_port?: pulumi.Input<string | number | null | undefined>;
+    /** Free-text description of the port. */
+    description?: pulumi.Input<string | null | undefined>;
+  }>[] | null | undefined>;
+}
+
+/** What a {@link NetworkForward} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface NetworkForwardOutputs {
+  /**
+   * A forward is identified by its network and listen address, not by a name. Default: the Pulumi logical
+   * name.
+   */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The network the forward belongs to. */
+  readonly network: pulumi.Output<string>;
+  /** The address the forward listens on; it identifies the forward in its network. */
+  readonly listenAddress: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /** Forward config, e.g. `target_address` (where ports not listed go) and `user.*` keys. */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /** Port forwards, in order; the list is kept exactly (a port left out goes). Default: none. */
+  readonly ports: pulumi.Output<{
+    /** The protocol forwarded. */
+    readonly protocol: "tcp" | "udp";
+    /** Listen ports or ranges (e.g. `80`, `8000-8010,9000`). */
+    readonly listen_port: string | number;
+    /** The address traffic is sent to (inside the network's subnet). */
+    readonly target_address: string;
+    /** Target ports or ranges. Default: the listen ports. */
+    readonly target_port?: string | number;
+    /** Free-text description of the port. */
+    readonly description?: string;
+  }[] | undefined>;
+  /** The cluster member holding the forward (`none` outside a cluster). */
+  readonly location: pulumi.Output<string>;
+}
+
+/**
+ * A network forward: traffic to a listen address (and ports) sent on to addresses inside a network.
+ * Identified by network and listen address; changes to ports, config and description are made in place,
+ * guarded against concurrent writers by reading again just before the write (Incus 6.0 ignores If-Match
+ * here).
+ */
+export const NetworkForward = resourceClass<NetworkForwardArgs, NetworkForwardOutputs>("NetworkForward", ["name", "remote", "socket", "configDir", "adopt", "project", "network", "listenAddress", "description", "config", "ports"], ["location"], 63);
+export type NetworkForward = InstanceType<typeof NetworkForward>;
+
+/** The arguments of a {@link NetworkZone}. */
+export interface NetworkZoneArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces
+   * the object.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * Zone config, e.g. `dns.nameservers`, `network.nat`, `peers.<name>.address`, `peers.<name>.key` (mark keys
+   * secret), `user.*`. Changed in place.
+   */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+}
+
+/** What a {@link NetworkZone} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface NetworkZoneOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /**
+   * Zone config, e.g. `dns.nameservers`, `network.nat`, `peers.<name>.address`, `peers.<name>.key` (mark keys
+   * secret), `user.*`.
+   */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /** API paths of the networks that use the zone. */
+  readonly usedBy: pulumi.Output<string[]>;
+}
+
+/**
+ * A network zone: a DNS zone Incus serves for networks that name it (`dns.zone.forward` /
+ * `dns.zone.reverse.*` in the network's config). Lives in a project (`features.networks.zones`); a new name
+ * replaces it.
+ */
+export const NetworkZone = resourceClass<NetworkZoneArgs, NetworkZoneOutputs>("NetworkZone", ["name", "remote", "socket", "configDir", "adopt", "project", "description", "config"], ["usedBy"], 63);
+export type NetworkZone = InstanceType<typeof NetworkZone>;
+
+/** The arguments of a {@link NetworkZoneRecord}. */
+export interface NetworkZoneRecordArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces
+   * the object.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** The zone the record belongs to. Changing it replaces the object. */
+  zone: pulumi.Input<string>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /** The record's entries, kept exactly (an entry left out goes). Default: none. Changed in place. */
+  entries?: pulumi.Input<pulumi.Input<{
+    /** The DNS record type (A, AAAA, CNAME, MX, SRV, TXT, …). */
+    type: pulumi.Input<string>;
+    /** The record's value, as it appears in the zone (e.g. an address). */
+    value: pulumi.Input<string>;
+    /** Time to live in seconds. Default: Incus's (0: the zone's default). */
+    ttl?: pulumi.Input<number | null | undefined>;
+  }>[] | null | undefined>;
+  /** Record config (`user.*` keys). Changed in place. */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+}
+
+/** What a {@link NetworkZoneRecord} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface NetworkZoneRecordOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The zone the record belongs to. */
+  readonly zone: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /** The record's entries, kept exactly (an entry left out goes). Default: none. */
+  readonly entries: pulumi.Output<{
+    /** The DNS record type (A, AAAA, CNAME, MX, SRV, TXT, …). */
+    readonly type: string;
+    /** The record's value, as it appears in the zone (e.g. an address). */
+    readonly value: string;
+    /** Time to live in seconds. Default: Incus's (0: the zone's default). */
+    readonly ttl?: number;
+  }[] | undefined>;
+  /** Record config (`user.*` keys). */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+}
+
+/**
+ * A record in a network zone (e.g. `www` with an A entry). Identified by zone and name; entries, description
+ * and config change in place.
+ */
+export const NetworkZoneRecord = resourceClass<NetworkZoneRecordArgs, NetworkZoneRecordOutputs>("NetworkZoneRecord", ["name", "remote", "socket", "configDir", "adopt", "project", "zone", "description", "entries", "config"], [], 63);
+export type NetworkZoneRecord = InstanceType<typeof NetworkZoneRecord>;

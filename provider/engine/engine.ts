@@ -319,6 +319,11 @@ export class KindEngine<I extends CommonInputs> {
     return { project: this.spec.scoped ? (ctx.project ?? null) : null };
   }
 
+  /** Options of a guarded write: where If-Match is ignored, the client compares before it writes. */
+  private writeOpts(ctx: Context) {
+    return { ...this.reqOpts(ctx), compareBeforeWrite: this.spec.putIgnoresIfMatch === true };
+  }
+
   private idOf(state: State, ctx: Context): string {
     const path = this.spec.path(state as I);
     return this.spec.scoped && ctx.project && ctx.project !== "default" ? `${path}?project=${encodeURIComponent(ctx.project)}` : path;
@@ -427,7 +432,8 @@ export class KindEngine<I extends CommonInputs> {
   /** The live object belongs to the default project although the program named another one (a feature is off). */
   private guardLive(state: State, ctx: Context, live: Live): void {
     if (!this.spec.feature || !ctx.project || ctx.project === "default") return;
-    if (typeof live.project === "string" && live.project !== ctx.project) this.fail(state, ctx, this.redirectMessage(state, ctx, "answers with"));
+    // A zone's own GET answers `project: ""` (6.0): only a named project tells where the object lives.
+    if (typeof live.project === "string" && live.project !== "" && live.project !== ctx.project) this.fail(state, ctx, this.redirectMessage(state, ctx, "answers with"));
   }
 
   /** Whether the program's project serves this kind from the default project (its feature is off). null: no such project yet. */
@@ -724,7 +730,7 @@ export class KindEngine<I extends CommonInputs> {
         const { [OWNER_MARKER]: _marker, ...rest } = ((body[api] ?? current[api]) ?? {}) as State;
         return { ...body, [api]: rest };
       },
-      this.reqOpts(ctx),
+      this.writeOpts(ctx),
     );
     return (await this.mustRead(ctx, state)).live;
   }
@@ -803,7 +809,7 @@ export class KindEngine<I extends CommonInputs> {
           this.spec.path(state),
           (current) => (this.changed(w, current).update.length ? this.body(w, current) : undefined),
           // After a state change the ETag has moved: then the first attempt reads again.
-          { ...this.reqOpts(ctx), current: undo ? undefined : { value: live, etag } },
+          { ...this.writeOpts(ctx), current: undo ? undefined : { value: live, etag } },
         );
       } finally {
         if (undo) await undo();

@@ -3,6 +3,10 @@ import type { KindSpec } from "../engine/kind";
 import { image } from "./image";
 import { instance } from "./instance";
 import { network } from "./network";
+import { networkAcl } from "./networkAcl";
+import { networkForward } from "./networkForward";
+import { networkZone } from "./networkZone";
+import { networkZoneRecord } from "./networkZoneRecord";
 import { profile } from "./profile";
 import { project } from "./project";
 import { storagePool } from "./storagePool";
@@ -16,6 +20,10 @@ export const kinds = {
   StorageVolume: storageVolume,
   Image: image,
   Instance: instance,
+  NetworkAcl: networkAcl,
+  NetworkForward: networkForward,
+  NetworkZone: networkZone,
+  NetworkZoneRecord: networkZoneRecord,
 } satisfies Record<string, KindSpec<any, any>>;
 
 export type KindName = keyof typeof kinds;

@@ -48,6 +48,10 @@ const valid: Record<KindName, State> = {
   StorageVolume: { name: "vol", pool: "default" },
   Image: { name: "img", file: tarball },
   Instance: { name: "c1", image: "busybox" },
+  NetworkAcl: { name: "web" },
+  NetworkForward: { name: "web", network: "br0", listenAddress: "192.0.2.10" },
+  NetworkZone: { name: "lab.example.internal" },
+  NetworkZoneRecord: { name: "www", zone: "lab.example.internal" },
 };
 
 /** The requests sent since the last call ("METHOD path" lines; the client logs each one before sending it). */
@@ -232,6 +236,28 @@ const own: BadCase[] = [
   ["Instance", "misspelt imageServer", { imageserver: "https://images.example.org" }, "imageserver", hint("imageServer")],
   ["Instance", "a field only projects have", { deleteContents: true }, "deleteContents", /Instance has no such field/],
   ["Instance", "ephemeral and kept stopped", { ephemeral: true, running: false }, "running", /an ephemeral instance is deleted by Incus when it stops/],
+  ["NetworkAcl", "ingress not a list", { ingress: { action: "allow" } }, "ingress", wrongType("array")],
+  ["NetworkAcl", "unknown rule action", { ingress: [{ action: "permit" }] }, "ingress[0].action", oneOf("allow", "allow-stateless", "drop", "reject")],
+  ["NetworkAcl", "rule without an action", { egress: [{ state: "enabled" }] }, "egress[0].action", oneOf("allow", "allow-stateless", "drop", "reject")],
+  ["NetworkAcl", "unknown rule state", { ingress: [{ action: "allow", state: "on" }] }, "ingress[0].state", oneOf("enabled", "disabled", "logged")],
+  ["NetworkAcl", "unknown rule protocol", { ingress: [{ action: "allow", protocol: "sctp" }] }, "ingress[0].protocol", oneOf("icmp4", "icmp6", "tcp", "udp")],
+  ["NetworkAcl", "camelCase rule field", { ingress: [{ action: "allow", destinationPort: "22" }] }, "ingress[0].destinationPort", /NetworkAcl has no such field/],
+  ["NetworkForward", "listen address not an IP", { listenAddress: "192.0.2.300" }, "listenAddress", /must be an IPv4 or IPv6 address/],
+  ["NetworkForward", "no network", { network: undefined }, "network", /required/],
+  ["NetworkForward", "ports not a list", { ports: { protocol: "tcp" } }, "ports", wrongType("array")],
+  ["NetworkForward", "port protocol sctp", { ports: [{ protocol: "sctp", listen_port: "80", target_address: "10.0.0.2" }] }, "ports[0].protocol", oneOf("tcp", "udp")],
+  ["NetworkForward", "port without a target", { ports: [{ protocol: "tcp", listen_port: "80" }] }, "ports[0].target_address", /required/],
+  ["NetworkForward", "port target not an IP", { ports: [{ protocol: "tcp", listen_port: "80", target_address: "web" }] }, "ports[0].target_address", /must be an IPv4 or IPv6 address/],
+  ["NetworkZone", "name with an underscore", { name: "bad_zone.example" }, "name", /must be a DNS name/],
+  ["NetworkZone", "name with a space", { name: "lab example" }, "name", /must be a DNS name/],
+  ["NetworkZone", "config as a list", { config: ["dns.nameservers=ns1"] }, "config", wrongType("record")],
+  ["NetworkZone", "label ending in a hyphen", { name: "lab-.example.internal" }, "name", /must be a DNS name/],
+  ["NetworkZone", "description as a number", { description: 1 }, "description", wrongType("string")],
+  ["NetworkZoneRecord", "no zone", { zone: undefined }, "zone", /required/],
+  ["NetworkZoneRecord", "zone not a DNS name", { zone: "lab/zone" }, "zone", /must be a DNS name/],
+  ["NetworkZoneRecord", "entry without a value", { entries: [{ type: "A" }] }, "entries[0].value", /required/],
+  ["NetworkZoneRecord", "entry type in lower case", { entries: [{ type: "a", value: "10.0.0.1" }] }, "entries[0].type", /a DNS record type in capitals/],
+  ["NetworkZoneRecord", "negative TTL", { entries: [{ type: "A", value: "10.0.0.1", ttl: -1 }] }, "entries[0].ttl", />=0/],
 ];
 
 const corpus: BadCase[] = [...shared, ...scoped, ...own];
@@ -304,6 +330,10 @@ const good: GoodCase[] = [
   ["Profile", '"" and null at every level are not set', { name: "web", description: "", project: null, config: { "user.a": null, "user.b": "", "limits.cpu": 2 }, devices: { eth0: null, root: { type: "disk", path: "/", pool: "default", size: null, readonly: "" } } }, { name: "web", project: "default", config: { "limits.cpu": "2" }, devices: { root: { type: "disk", path: "/", pool: "default" } } }],
   ["Instance", "optional fields set to null or \"\"", { name: "c1", image: "busybox", description: null, stopTimeout: null, running: null, imageServer: "", project: "" }, { name: "c1", image: "busybox", project: "default" }],
   ["Network", "a config value set to \"\"", { name: "br2", type: null, config: { "ipv4.address": "none", "ipv6.address": "none", "bridge.mtu": "" } }, { name: "br2", project: "default", config: { "ipv4.address": "none", "ipv6.address": "none" } }],
+  ["NetworkAcl", "rules in Incus's form: no spaces after commas, no empty fields, state enabled", { name: "web", ingress: [{ action: "allow", source: "10.0.0.0/8 , 192.168.0.0/16", destination_port: "80, 443", icmp_type: "" }] }, { name: "web", project: "default", ingress: [{ action: "allow", state: "enabled", source: "10.0.0.0/8,192.168.0.0/16", destination_port: "80,443" }] }],
+  ["NetworkForward", "an IPv6 listen address in canonical form, numeric ports", { name: "v6", network: "br0", listenAddress: "2001:DB8:0:0::10", ports: [{ protocol: "udp", listen_port: 53, target_address: "10.0.0.2", target_port: "" }] }, { name: "v6", network: "br0", listenAddress: "2001:db8::10", project: "default", ports: [{ protocol: "udp", listen_port: "53", target_address: "10.0.0.2" }] }],
+  ["NetworkZone", "peer config with a numeric value", { name: "lab.example.internal", config: { "peers.ns2.address": "192.0.2.53", "user.serial": 7 } }, { name: "lab.example.internal", project: "default", config: { "peers.ns2.address": "192.0.2.53", "user.serial": "7" } }],
+  ["NetworkZoneRecord", "an entry with a zero TTL (Incus's unset)", { name: "www", zone: "lab.example.internal", entries: [{ type: "A", value: "10.0.0.1", ttl: 0 }] }, { name: "www", zone: "lab.example.internal", project: "default", entries: [{ type: "A", value: "10.0.0.1" }] }],
   ["Profile", "a unix: address as remote", { name: "web", remote: "unix:///nowhere/unix.socket" }, { name: "web", remote: "unix:///nowhere/unix.socket", project: "default" }],
 ];
 

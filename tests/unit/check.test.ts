@@ -36,6 +36,10 @@ const valid: Record<KindName, State> = {
   StorageVolume: { name: "vol", pool: "default" },
   Image: { name: "img", file: tarball },
   Instance: { name: "c1", image: "busybox" },
+  NetworkAcl: { name: "web" },
+  NetworkForward: { name: "web", network: "br0", listenAddress: "192.0.2.10" },
+  NetworkZone: { name: "lab.example.internal" },
+  NetworkZoneRecord: { name: "www", zone: "lab.example.internal" },
 };
 
 /** [kind, what is wrong, overrides (undefined deletes the field), the property the failure must name]. */
@@ -98,6 +102,18 @@ const bad: [KindName, string, State, string][] = [
   ["Instance", "unknown wait", { waitFor: { online: {} } }, "waitFor.online"],
   ["Instance", "both an image and a copy source", { copyFrom: { instance: "base" } }, "image"],
   ["Instance", "copy source with a bad name", { image: undefined, copyFrom: { instance: "1base" } }, "copyFrom.instance"],
+  ["NetworkAcl", "unknown rule action", { ingress: [{ action: "permit" }] }, "ingress[0].action"],
+  ["NetworkAcl", "rule without an action", { egress: [{ state: "enabled" }] }, "egress[0].action"],
+  ["NetworkAcl", "config as a list", { config: ["user.a=1"] }, "config"],
+  ["NetworkForward", "listen address not an IP", { listenAddress: "host" }, "listenAddress"],
+  ["NetworkForward", "no network", { network: undefined }, "network"],
+  ["NetworkForward", "port protocol sctp", { ports: [{ protocol: "sctp", listen_port: "80", target_address: "10.0.0.2" }] }, "ports[0].protocol"],
+  ["NetworkZone", "name not a DNS name", { name: "a_b" }, "name"],
+  ["NetworkZone", "config value as an object", { config: { "dns.nameservers": { a: 1 } } }, 'config["dns.nameservers"]'],
+  ["NetworkZone", "description too long", { description: "x".repeat(5000) }, "description"],
+  ["NetworkZoneRecord", "no zone", { zone: undefined }, "zone"],
+  ["NetworkZoneRecord", "entry without a type", { entries: [{ value: "10.0.0.1" }] }, "entries[0].type"],
+  ["NetworkZoneRecord", "entry TTL not whole", { entries: [{ type: "A", value: "10.0.0.1", ttl: 1.5 }] }, "entries[0].ttl"],
 ];
 
 function withOverrides(base: State, overrides: State): State {

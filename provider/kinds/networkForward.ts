@@ -1,0 +1,80 @@
+// Network forward: a child of a network, in the network's project (features.networks), identified by its listen
+// address; `name` is only a Pulumi label. It cannot be renamed or moved, so a new network or address replaces it.
+// Its PUT ignores If-Match in 6.0 (reference §4.2), so updates are guarded by read-compare-write. The network needs a
+// parseable IPv4/IPv6 address (Incus refuses forwards on a bridge whose address is `none`).
+import { isIP } from "node:net";
+import { z } from "zod";
+import { configMap, objectName } from "../engine/inputs";
+import { defineKind, liveString } from "../engine/kind";
+import { description, encode, scopedFields } from "./common";
+
+/** An IP address in the form Incus keys the forward by (IPv6 compressed, lower case). */
+const listenAddress = z
+  .string()
+  .refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" })
+  .transform((s) => (isIP(s) === 6 ? new URL(`http://[${s}]/`).hostname.slice(1, -1) : s));
+
+/** Port lists as Incus stores them: no spaces around commas; numbers are accepted. */
+const portList = z
+  .union([z.string(), z.number().int().min(0).max(65535)])
+  .transform((v) => String(v).trim().replace(/\s*,\s*/g, ","));
+
+export const forwardPort = z
+  .strictObject({
+    protocol: z.enum(["tcp", "udp"]).describe("The protocol forwarded."),
+    listen_port: portList.describe("Listen ports or ranges (e.g. `80`, `8000-8010,9000`)."),
+    target_address: z.string().refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" }).describe("The address traffic is sent to (inside the network's subnet)."),
+    target_port: portList.optional().describe("Target ports or ranges. Default: the listen ports."),
+    description: z.string().max(4096).optional().describe("Free-text description of the port."),
+  })
+  .transform(canonicalPort);
+
+type Port = Record<string, unknown>;
+
+/** Incus answers empty port fields as ""; the program leaves them out. Both sides drop them. */
+function canonicalPort<T extends Port>(port: T): T {
+  return Object.fromEntries(Object.entries(port).filter(([, v]) => v !== undefined && v !== null && v !== "")) as T;
+}
+
+export const networkForwardSchema = z.strictObject({
+  ...scopedFields(),
+  name: objectName.describe("A forward is identified by its network and listen address, not by a name. Default: the Pulumi logical name."),
+  network: objectName.describe("The network the forward belongs to."),
+  listenAddress: listenAddress.describe("The address the forward listens on; it identifies the forward in its network."),
+  description,
+  config: configMap.optional().describe("Forward config, e.g. `target_address` (where ports not listed go) and `user.*` keys."),
+  ports: z.array(forwardPort).optional().describe("Port forwards, in order; the list is kept exactly (a port left out goes). Default: none."),
+});
+export type NetworkForwardInputs = z.output<typeof networkForwardSchema>;
+
+export const networkForward = defineKind({
+  type: "NetworkForward",
+  schema: networkForwardSchema,
+  scoped: true,
+  path: (i) => `/1.0/networks/${encode(i.network)}/forwards/${encode(i.listenAddress)}`,
+  feature: "features.networks",
+  identity: ["network", "listenAddress"],
+  renamable: false,
+  nameIsLabel: true,
+  listable: true,
+  listKey: { input: "listenAddress", api: "listen_address" },
+  title: (i) => `${i.listenAddress} on network "${i.network}"`,
+  putIgnoresIfMatch: true,
+  fields: {
+    description: { mode: "update", empty: "" },
+    config: { mode: "update", empty: {} },
+    ports: { mode: "update", empty: [], fromLive: (v) => (Array.isArray(v) ? v.map((p) => canonicalPort(p as Port)) : []) },
+  },
+  createBody: (i) => ({ listen_address: i.listenAddress, description: i.description, config: i.config, ports: i.ports }),
+  outputKeys: ["location"],
+  outputs: (live) => ({ location: liveString(live.location) }),
+});
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const networkForwardDocs = {
+  summary:
+    "A network forward: traffic to a listen address (and ports) sent on to addresses inside a network. Identified by network and listen address; changes to ports, config and description are made in place, guarded against concurrent writers by reading again just before the write (Incus 6.0 ignores If-Match here).",
+  outputs: {
+    location: "The cluster member holding the forward (`none` outside a cluster).",
+  },
+};
