@@ -15,10 +15,6 @@ module.exports = {
       ...common,
       displayName: "faults",
       testMatch: ["<rootDir>/tests/faults/**/*.test.ts"],
-      // cli-kill is flaky (a known race, open in issue 14): the provider removes the owner mark once its create is
-      // done, so a CLI killed after that but before the engine records the object leaves an unmarked object that
-      // the next `up` refuses. Run it by hand: `npx jest tests/faults/cli-kill.test.ts`.
-      testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/faults/cli-kill.test.ts"],
     },
   ],
 };

@@ -7,14 +7,15 @@
 //   trivial       N dynamic resources whose methods do nothing (examples/bench-trivial): what Pulumi costs per resource;
 //   pulumi-incus  N containers (examples/bench-instances) or N profiles (examples/bench-profiles).
 // Cases: up of N containers (N = 10, 30, 100), no-change up and preview, refresh (with the requests sent to Incus,
-// PULUMI_INCUS_REQUEST_LOG) and destroy; the same for a stack of 100 profiles; peak memory of every process.
+// PULUMI_INCUS_REQUEST_LOG) and destroy; the same for a stack of 100 profiles and for a mixed stack of 200
+// resources (profiles, volumes, containers using them: BENCH_MIXED); peak memory of every process.
 // Each case runs BENCH_ROUNDS times (default 2), interleaved, so load from others on the machine shows as spread;
 // ratios use the best (lowest) time of each column. The load average is printed before and after.
 // Memory: the whole process tree of each `pulumi` command (CLI/engine, language host, program, dynamic provider) is
 // sampled from /proc every 100 ms; figures are each process's own peak RSS.
 // Every run uses its own Incus projects, unique stack names and a temporary file:// backend, and removes all of it.
 //
-//   BENCH_SIZES=10,30,100  BENCH_PROFILES=100  BENCH_ROUNDS=2  BENCH_PARALLEL=<pulumi --parallel>  node scripts/bench-deploy.js
+//   BENCH_SIZES=10,30,100  BENCH_PROFILES=100  BENCH_MIXED=200  BENCH_ROUNDS=2  BENCH_PARALLEL=<pulumi --parallel>  node scripts/bench-deploy.js
 const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
@@ -25,6 +26,8 @@ const { IncusClient, closeAllPools, isNotFound } = require(path.join(REPO, "dist
 
 const SIZES = (process.env.BENCH_SIZES ?? "10,30,100").split(",").map(Number).filter((n) => n > 0);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100);
+/** The load case of issue 14: a mixed stack (profiles, volumes, containers using them) of this many resources. */
+const MIXED = Number(process.env.BENCH_MIXED ?? 200);
 const PARALLEL = process.env.BENCH_PARALLEL;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const IMAGE = process.env.PULUMI_INCUS_TEST_IMAGE ?? "pulumi-incus/busybox";
@@ -177,6 +180,10 @@ async function createProject(name, config) {
       const profiles = await client.list("/1.0/profiles", { project: name }).catch(() => []);
       for (const p of profiles) if (p.name !== "default") await client.delete(`/1.0/profiles/${encodeURIComponent(p.name)}`, { project: name });
     }
+    if (config["features.storage.volumes"] === "true") {
+      const volumes = await client.list("/1.0/storage-pools/default/volumes/custom", { project: name }).catch(() => []);
+      for (const v of volumes) await client.delete(`/1.0/storage-pools/default/volumes/custom/${encodeURIComponent(v.name)}`, { project: name });
+    }
     await client.delete(`/1.0/projects/${encodeURIComponent(name)}`, { project: null }).catch((e) => {
       if (!isNotFound(e)) console.error(`cleanup: project ${name}: ${e.message}`);
     });
@@ -296,6 +303,25 @@ async function round(r) {
   }
 }
 
+/** The mixed stack: up, no-change up, preview, refresh and destroy, with what the daemon has after up and destroy. */
+async function mixed(r) {
+  const what = `${MIXED} mixed`;
+  const project = `bench-${SUFFIX}-${r}m`;
+  await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "true" });
+  const groups = Math.max(1, Math.floor(MIXED / 4));
+  const instances = Math.max(1, MIXED - 2 * groups);
+  const stack = new Stack("bench-mixed", `bm${r}-${SUFFIX}`);
+  await stack.init({ project, count: MIXED, image: IMAGE });
+  await lifecycle(stack, "incus", what, async (step) => {
+    const up = step === "up";
+    const profiles = (await client.list("/1.0/profiles", { project })).filter((p) => p.name.startsWith("mp-")).length;
+    const volumes = (await client.list("/1.0/storage-pools/default/volumes/custom", { project })).length;
+    const live = up ? await running(project) : (await listInstances(project)).length;
+    const want = up ? [groups, groups, instances] : [0, 0, 0];
+    if (`${[profiles, volumes, live]}` !== `${want}`) throw new Error(`after ${step}: profiles, volumes, running instances = ${[profiles, volumes, live]}, expected ${want}`);
+  });
+}
+
 // ---- reporting ------------------------------------------------------------------------------------------------------
 
 const sec = (ms) => (ms / 1000).toFixed(2);
@@ -377,8 +403,8 @@ function report() {
   }
 
   // Peak memory of each process, at the 100-resource stacks.
-  console.log(`\nPeak RSS per process at 100 resources (highest over the runs of each stack)`);
-  for (const what of ["100 containers", `${PROFILES} profiles`, "100 resources"]) {
+  console.log(`\nPeak RSS per process at 100 resources and the mixed stack (highest over the runs of each stack)`);
+  for (const what of ["100 containers", `${PROFILES} profiles`, "100 resources", `${MIXED} mixed`]) {
     for (const column of ["trivial", "incus"]) {
       const runs = labels.filter((l) => l.endsWith(`, ${what}`)).flatMap((l) => get(l, column) ?? []);
       if (!runs.length) continue;
@@ -400,6 +426,7 @@ async function main() {
   const t0 = Date.now();
   for (let r = 1; r <= ROUNDS; r++) {
     await round(r);
+    if (MIXED > 0) await mixed(r);
     console.log(`round ${r} done after ${((Date.now() - t0) / 1000).toFixed(0)} s, load average ${loadavg()}`);
   }
   report();

@@ -50,9 +50,9 @@ export function resourceClass<Args extends object, Outs>(
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);
       if (!opts?.id) props.__secretPaths = secretPaths(args as Record<string, unknown>);
-      // Which stack makes the object (the provider's OWNER_KEY): written into it at create when incus:markOwner is
-      // on, so an interrupted run's object is known as ours.
-      if (!opts?.id) props.__owner = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+      // Which stack and resource make the object (the provider's OWNER_KEY): written into it at create when
+      // incus:markOwner is on, so an object made by a run that died is known as this resource's own, and no other's.
+      if (!opts?.id) props.__owner = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}::${type}::${name}`;
       const options = secretOutputs.length ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs] } : opts;
       super(providerFor(type), name, props, options, "incus", type);
     }

@@ -1,6 +1,5 @@
 // The one generic engine behind every kind: check, diff against the live object, create, read, update (ETag-guarded
 // full PUT with bounded 412 retry) and delete, all driven by a KindSpec.
-import * as net from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import type { z } from "zod";
 import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
@@ -41,26 +40,6 @@ const UNCONFIRMED_KEY = "__createUnconfirmed";
 function withoutProvider(o: State): State {
   const { [PROVIDER_KEY]: _provider, [OWNER_KEY]: _owner, [UNCONFIRMED_KEY]: _unconfirmed, ...rest } = o ?? {};
   return rest;
-}
-
-/**
- * Whether the Pulumi engine that started this provider process still listens (its address is the process's
- * argument). A provider left running after its CLI was killed finishes its requests, but nobody records the result.
- */
-async function engineAlive(): Promise<boolean> {
-  const address = process.argv.slice(2).find((a) => /^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(a));
-  if (!address) return true;
-  const i = address.lastIndexOf(":");
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: address.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(address.slice(i + 1)) });
-    const done = (alive: boolean) => {
-      socket.destroy();
-      resolve(alive);
-    };
-    socket.setTimeout(1000, () => done(true));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
 }
 
 /** An error that leaves the object in state: it exists on the server although a later step failed. */
@@ -612,7 +591,9 @@ export class KindEngine<I extends CommonInputs> {
   private async createObject(inputsRaw: State): Promise<{ id: string; outs: State }> {
     // Partial state must let the dynamic provider run later (refresh, update, destroy): it carries __provider.
     const providerCode = inputsRaw[PROVIDER_KEY];
-    // The owner mark is opt-in (incus:markOwner): it costs a PUT per create to remove it once the create is done.
+    // The owner mark is opt-in (incus:markOwner): it is one more key on every object the stack makes. It is sent in
+    // the create request and stays, so whenever a run dies (before or after Pulumi recorded the object) the next run
+    // knows the object as this resource's own; it costs no request.
     const owner = providerSettings().markOwner === "true" && typeof inputsRaw[OWNER_KEY] === "string" ? (inputsRaw[OWNER_KEY] as string) : undefined;
     let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
@@ -679,20 +660,12 @@ export class KindEngine<I extends CommonInputs> {
       // What the object had before the program took it over is learnt: the server's, or the user's from before adopt
       // (an object this stack made in an interrupted run is its own, not adopted).
       state = { ...inputs, [LEARNT_KEY]: this.learn(inputs, current.live, !!existing && !own) } as unknown as I & State;
-      let live = await this.converge(ctx, state, undefined, current);
-      // With the engine gone (the CLI was killed), nobody will record this object: the marker stays for the next run.
-      if (owner && (await engineAlive())) live = await this.dropOwnerMarker(ctx, state, live);
+      const live = await this.converge(ctx, state, undefined, current);
       return { id, outs: this.outputs(state, await this.withDetails(ctx, live), ctx) };
     } catch (err) {
       // The object exists: keep it in state so nothing is leaked, and report what failed (with what was learnt and
       // what the kind did before the failure, e.g. an instance's commands that ran).
-      let found = await this.readLive(ctx, inputs).catch(() => null);
-      // Recorded in state now, so the marker is not needed to find it again (unless the engine is gone).
-      if (found && owner && !own && (await engineAlive())) {
-        const learnt = LEARNT_KEY in state ? state : ({ ...state, [LEARNT_KEY]: this.learn(inputs, found.live, !!existing) } as unknown as I & State);
-        const before = found.live;
-        found = { live: await this.dropOwnerMarker(ctx, learnt, before).catch(() => before) };
-      }
+      const found = await this.readLive(ctx, inputs).catch(() => null);
       const live = found ? await this.withDetails(ctx, found.live).catch(() => found!.live) : undefined;
       const props = live ? this.outputs(state, live, ctx) : located();
       const what = own
@@ -710,29 +683,6 @@ export class KindEngine<I extends CommonInputs> {
     if (!owner || !this.ownerField) return inputs;
     const map = (inputs[this.ownerField] ?? {}) as State;
     return { ...inputs, [this.ownerField]: { ...map, [OWNER_MARKER]: owner } };
-  }
-
-  /**
-   * The marker is needed only while a create is in flight (a run killed then leaves it on the object for the next
-   * run to recognise); once the create is done it goes, so the object holds exactly what the program declares.
-   */
-  private async dropOwnerMarker(ctx: Context, state: I & State, live: Live): Promise<Live> {
-    if (!this.ownerField) return live;
-    const api = this.api(this.ownerField);
-    const marked = (o: Live) => OWNER_MARKER in ((o[api] ?? {}) as State);
-    if (!marked(live)) return live;
-    const w = this.want(state);
-    await ctx.client.update<Live>(
-      this.spec.path(state),
-      (current) => {
-        if (!marked(current)) return undefined;
-        const body = this.body(w, current);
-        const { [OWNER_MARKER]: _marker, ...rest } = ((body[api] ?? current[api]) ?? {}) as State;
-        return { ...body, [api]: rest };
-      },
-      this.writeOpts(ctx),
-    );
-    return (await this.mustRead(ctx, state)).live;
   }
 
   /**
