@@ -36,6 +36,8 @@ const valid: Record<KindName, State> = {
   StorageVolume: { name: "vol", pool: "default" },
   Image: { name: "img", file: tarball },
   Instance: { name: "c1", image: "busybox" },
+  Certificate: { name: "ci" },
+  ServerConfig: { name: "server", config: { "core.https_address": "127.0.0.1:8443" } },
 };
 
 /** [kind, what is wrong, overrides (undefined deletes the field), the property the failure must name]. */
@@ -98,6 +100,13 @@ const bad: [KindName, string, State, string][] = [
   ["Instance", "unknown wait", { waitFor: { online: {} } }, "waitFor.online"],
   ["Instance", "both an image and a copy source", { copyFrom: { instance: "base" } }, "image"],
   ["Instance", "copy source with a bad name", { image: undefined, copyFrom: { instance: "1base" } }, "copyFrom.instance"],
+
+  ["Certificate", "malformed PEM", { certificate: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" }, "certificate"],
+  ["Certificate", "metrics spelt wrong", { type: "metric" }, "type"],
+  ["Certificate", "projects not a list", { projects: "lab" }, "projects"],
+  ["ServerConfig", "unknown config key", { config: { "core.https_adress": "127.0.0.1:8443" } }, 'config["core.https_adress"]'],
+  ["ServerConfig", "list as config value", { config: { "core.https_address": ["a"] } }, 'config["core.https_address"]'],
+  ["ServerConfig", "empty config key", { config: { "": "x" } }, 'config[""]'],
 ];
 
 function withOverrides(base: State, overrides: State): State {
