@@ -264,7 +264,9 @@ export class KindEngine<I extends CommonInputs> {
         const have = (isPlainObject(live[api]) ? live[api] : {}) as State;
         const kept = Object.entries(have).filter(([k]) => this.serverOwns(field, fs, k, w));
         const own = Object.entries(desired).filter(([k]) => !this.serverOwns(field, fs, k, w));
-        body[api] = { ...Object.fromEntries(kept), ...Object.fromEntries(own) };
+        // Where a key left out of the PUT is kept, the program's dropped keys are sent as "unset" explicitly.
+        const cleared = fs.unsetAs === undefined ? [] : Object.keys(have).filter((k) => !(k in desired) && !this.serverOwns(field, fs, k, w)).map((k) => [k, fs.unsetAs]);
+        body[api] = { ...Object.fromEntries(kept), ...Object.fromEntries(cleared), ...Object.fromEntries(own) };
       } else {
         body[api] = desired;
       }

@@ -81,7 +81,8 @@ export const serverConfig = defineKind({
   // The config map carries no owner mark (an interrupted create leaves nothing to recognise: the object always exists).
   ownerField: "",
   fields: {
-    config: { mode: "update", empty: {}, onlyDeclared: true, serverKeys: (k) => k === CLAIM_KEY },
+    // PUT /1.0 resets a left-out key only if Incus knows it; a `user.*` key stays until it is sent as "".
+    config: { mode: "update", empty: {}, onlyDeclared: true, unsetAs: "", serverKeys: (k) => k === CLAIM_KEY },
   },
   outputKeys: ["previousConfig", "claim"],
   secretOutputs: ["previousConfig"],
@@ -122,11 +123,9 @@ export const serverConfig = defineKind({
       "/1.0",
       (live) => {
         const config = { ...liveMap(live.config) };
-        for (const [key, value] of Object.entries(previous)) {
-          if (value === null) delete config[key];
-          else config[key] = value;
-        }
-        if (config[CLAIM_KEY] === inputs.claim) delete config[CLAIM_KEY];
+        // "" unsets (a left-out user.* key would stay).
+        for (const [key, value] of Object.entries(previous)) config[key] = value ?? "";
+        if (config[CLAIM_KEY] === inputs.claim) config[CLAIM_KEY] = "";
         return { config };
       },
       { project: null },
