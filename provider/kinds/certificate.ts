@@ -45,6 +45,8 @@ export const certificateSchema = z
     fingerprint: z.string().optional().describe("The certificate's SHA-256 fingerprint: computed from `certificate` at preview, or from the generated one."),
   })
   .transform((i) => {
+    // Incus keeps the list in its own order: compared as a set, sorted on both sides.
+    if (i.projects && !i.projects.some(isUnknown)) i = { ...i, projects: [...new Set(i.projects)].sort() };
     if (i.certificate === undefined || isUnknown(i.certificate)) return i;
     const parsed = parsePem(i.certificate);
     return typeof parsed === "string" ? i : { ...i, fingerprint: fingerprintOf(parsed) };
@@ -73,7 +75,7 @@ export const certificate = defineKind({
     name: { mode: "update" },
     type: { mode: "replace", empty: "client" },
     restricted: { mode: "update", empty: false },
-    projects: { mode: "update", empty: [] },
+    projects: { mode: "update", empty: [], fromLive: (v) => (Array.isArray(v) ? [...v].sort() : v) },
     description: { mode: "update", empty: "" },
   },
   // A PUT without `type` is refused ("The certificate type cannot be changed"); without `certificate` it keeps it.

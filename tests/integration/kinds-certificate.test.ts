@@ -57,6 +57,21 @@ describe("a certificate the program gives", () => {
     expect(c.id).toBe(`/1.0/certificates/${FP}`);
   });
 
+  it("projects are a set: the program's order does not matter", async () => {
+    const project = `${prefix}-p`;
+    queryWrite("POST", "/1.0/projects", { name: project, config: {} });
+    try {
+      await c.up({ ...c.args, projects: [project, "default"] });
+      expect(entry(FP).projects).toEqual(["default", project]);
+      log.take();
+      expect(await c.up({ ...c.args, projects: ["default", project, project] })).toEqual({ changes: false });
+      expect(log.takeWrites()).toEqual([]);
+      await c.up({ ...c.args, projects: ["default"] });
+    } finally {
+      queryWrite("DELETE", `/1.0/projects/${project}`);
+    }
+  });
+
   it("fields the program drops go back to Incus's unset values", async () => {
     await c.up({ name: `${prefix}-renamed`, certificate: pem });
     expect(entry(FP)).toMatchObject({ restricted: false, projects: [], description: "" });
