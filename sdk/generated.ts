@@ -967,8 +967,8 @@ export interface CertificateArgs {
    */
   validDays?: pulumi.Input<number | null | undefined>;
   /**
-   * The certificate's SHA-256 fingerprint: computed from `certificate` at preview, or from the generated one.
-   * Changing it replaces the object.
+   * Output only: the certificate's SHA-256 fingerprint, computed from `certificate` at preview, or from the
+   * generated one. Changing it replaces the object.
    */
   fingerprint?: pulumi.Input<string | null | undefined>;
 }
@@ -1015,7 +1015,8 @@ export interface CertificateOutputs {
    */
   readonly validDays: pulumi.Output<number | undefined>;
   /**
-   * The certificate's SHA-256 fingerprint: computed from `certificate` at preview, or from the generated one.
+   * Output only: the certificate's SHA-256 fingerprint, computed from `certificate` at preview, or from the
+   * generated one.
    */
   readonly fingerprint: pulumi.Output<string>;
   /**

@@ -42,7 +42,11 @@ export const certificateSchema = z
         "The PEM certificate to trust. Default: a new key pair and self-signed client certificate (EC P-384, valid `validDays`), its key in the secret output `privateKey`. Another certificate replaces the entry.",
       ),
     validDays: z.number().int().min(1).max(36500).optional().describe("Validity of a generated certificate, in days. Default: 3650. Used only when the provider generates one."),
-    fingerprint: z.string().optional().describe("The certificate's SHA-256 fingerprint: computed from `certificate` at preview, or from the generated one."),
+    fingerprint: z.string().optional().describe("Output only: the certificate's SHA-256 fingerprint, computed from `certificate` at preview, or from the generated one."),
+  })
+  .superRefine((i, ctx) => {
+    // Set by the provider only: a fingerprint of the program's own would never match a generated certificate.
+    if (i.fingerprint !== undefined) ctx.addIssue({ code: "custom", path: ["fingerprint"], message: "is worked out from `certificate` (or the generated one); do not set it" });
   })
   .transform((i) => {
     // Incus keeps the list in its own order: compared as a set, sorted on both sides.

@@ -246,6 +246,7 @@ const own: BadCase[] = [
   ["Certificate", "two certificates", { certificate: pem.certificate + pem.certificate }, "certificate", /holds several certificates/],
   ["Certificate", "malformed PEM body", { certificate: pem.certificate.replace(/\n[A-Za-z0-9+/]{20}/, "\n!!!!") }, "certificate", /is not a valid PEM certificate/],
   ["Certificate", "validDays of zero", { validDays: 0 }, "validDays", />=1/],
+  ["Certificate", "a fingerprint of the program's own", { fingerprint: "ab".repeat(32) }, "fingerprint", /is worked out from `certificate`/],
   ["Certificate", "misspelt restricted", { restriced: true }, "restriced", hint("restricted")],
   ["ServerConfig", "unknown config key", { config: { "core.http_address": ":8443" } }, 'config["core.http_address"]', /not a server config key of Incus 6.0/],
   ["ServerConfig", "key without a section", { config: { bogus: "1" } }, "config.bogus", /not a server config key/],
