@@ -129,6 +129,7 @@ function docComment(text: string, indent: string): string {
 function changeNote(spec: KindSpec<any, any>, field: string): string {
   const replaces = "Changing it replaces the object.";
   if (field === "name") {
+    if (spec.fields.name?.mode === "update") return "Changed in place.";
     if (spec.nameIsLabel) return "Only a label in Pulumi: changing it changes nothing in Incus.";
     return spec.renamable ? "Changing it renames the object in place." : replaces;
   }

@@ -1458,3 +1458,187 @@ export interface NetworkZoneRecordOutputs {
  */
 export const NetworkZoneRecord = resourceClass<NetworkZoneRecordArgs, NetworkZoneRecordOutputs>("NetworkZoneRecord", ["name", "remote", "socket", "configDir", "adopt", "project", "zone", "description", "entries", "config"], [], 63);
 export type NetworkZoneRecord = InstanceType<typeof NetworkZoneRecord>;
+
+/** The arguments of a {@link Certificate}. */
+export interface CertificateArgs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changed in place. */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * `client` (API access) or `metrics` (only /1.0/metrics). Default: `client`. Incus cannot change it.
+   * Changing it replaces the object.
+   */
+  type?: pulumi.Input<"client" | "metrics" | null | undefined>;
+  /** Limit the certificate to `projects`. Default: `false`. Changed in place. */
+  restricted?: pulumi.Input<boolean | null | undefined>;
+  /** Projects a restricted certificate may use (each must exist). Default: none. Changed in place. */
+  projects?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * The PEM certificate to trust. Default: a new key pair and self-signed client certificate (EC P-384, valid
+   * `validDays`), its key in the secret output `privateKey`. Another certificate replaces the entry.
+   */
+  certificate?: pulumi.Input<string | null | undefined>;
+  /**
+   * Validity of a generated certificate, in days. Default: 3650. Used only when the provider generates one.
+   */
+  validDays?: pulumi.Input<number | null | undefined>;
+  /**
+   * Output only: the certificate's SHA-256 fingerprint, computed from `certificate` at preview, or from the
+   * generated one. Changing it replaces the object.
+   */
+  fingerprint?: pulumi.Input<string | null | undefined>;
+}
+
+/** What a {@link Certificate} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface CertificateOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /** `client` (API access) or `metrics` (only /1.0/metrics). Default: `client`. Incus cannot change it. */
+  readonly type: pulumi.Output<"client" | "metrics" | undefined>;
+  /** Limit the certificate to `projects`. Default: `false`. */
+  readonly restricted: pulumi.Output<boolean | undefined>;
+  /** Projects a restricted certificate may use (each must exist). Default: none. */
+  readonly projects: pulumi.Output<string[] | undefined>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /**
+   * The PEM certificate to trust. Default: a new key pair and self-signed client certificate (EC P-384, valid
+   * `validDays`), its key in the secret output `privateKey`. Another certificate replaces the entry.
+   */
+  readonly certificate: pulumi.Output<string>;
+  /**
+   * Validity of a generated certificate, in days. Default: 3650. Used only when the provider generates one.
+   */
+  readonly validDays: pulumi.Output<number | undefined>;
+  /**
+   * Output only: the certificate's SHA-256 fingerprint, computed from `certificate` at preview, or from the
+   * generated one.
+   */
+  readonly fingerprint: pulumi.Output<string>;
+  /**
+   * PEM private key of a certificate the provider generated (secret; null when the program gave the
+   * certificate).
+   */
+  readonly privateKey: pulumi.Output<string | null>;
+  /** When the certificate expires (RFC 3339). */
+  readonly expiresAt: pulumi.Output<string>;
+}
+
+/**
+ * A certificate in the Incus trust store (global). Give a PEM certificate, or none and the provider generates
+ * a key pair and a self-signed client certificate; the private key is the secret output `privateKey`.
+ */
+export const Certificate = resourceClass<CertificateArgs, CertificateOutputs>("Certificate", ["name", "remote", "socket", "configDir", "adopt", "type", "restricted", "projects", "description", "certificate", "validDays", "fingerprint"], ["privateKey", "expiresAt"], 63, ["privateKey"]);
+export type Certificate = InstanceType<typeof Certificate>;
+
+/** The arguments of a {@link ServerConfig}. */
+export interface ServerConfigArgs {
+  /**
+   * Only a label in Pulumi (there is one server config per server). Default: the Pulumi logical name. Only a
+   * label in Pulumi: changing it changes nothing in Incus.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans
+   * are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts
+   * back what each key had before. Changed in place.
+   */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+}
+
+/** What a {@link ServerConfig} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface ServerConfigOutputs {
+  /** Only a label in Pulumi (there is one server config per server). Default: the Pulumi logical name. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans
+   * are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts
+   * back what each key had before.
+   */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * Each managed key with the value it had before the stack took it over (null: unset); what destroy puts
+   * back. Secret.
+   */
+  readonly previousConfig: pulumi.Output<Record<string, string | null>>;
+  /** The value of `user.pulumi-incus.server-config` by which this resource claims the server's config. */
+  readonly claim: pulumi.Output<string>;
+}
+
+/**
+ * The server's own config (`/1.0`), one per server: the program's keys are applied and the others left alone;
+ * destroy puts back what each key had before the stack took it over.
+ */
+export const ServerConfig = resourceClass<ServerConfigArgs, ServerConfigOutputs>("ServerConfig", ["name", "remote", "socket", "configDir", "config"], ["previousConfig", "claim"], 255, ["previousConfig"]);
+export type ServerConfig = InstanceType<typeof ServerConfig>;

@@ -164,6 +164,8 @@ export class KindEngine<I extends CommonInputs> {
     const learnt = w.learnt[field] ?? {};
     // Learnt at create: the server's while the program leaves it out, or still sends what it sent then ("auto").
     if (key in learnt) return key in desired || !(key in (w.previous[field] ?? {}));
+    // A map the program shares with others (the server's config): a key it neither names nor named last time is theirs.
+    if (fs.onlyDeclared && !(key in desired) && !(key in (w.previous[field] ?? {}))) return true;
     return !!fs.serverKeys?.(key) && !(key in desired);
   }
 
@@ -241,7 +243,9 @@ export class KindEngine<I extends CommonInputs> {
         const have = (isPlainObject(live[api]) ? live[api] : {}) as State;
         const kept = Object.entries(have).filter(([k]) => this.serverOwns(field, fs, k, w));
         const own = Object.entries(desired).filter(([k]) => !this.serverOwns(field, fs, k, w));
-        body[api] = { ...Object.fromEntries(kept), ...Object.fromEntries(own) };
+        // Where a key left out of the PUT is kept, the program's dropped keys are sent as "unset" explicitly.
+        const cleared = fs.unsetAs === undefined ? [] : Object.keys(have).filter((k) => !(k in desired) && !this.serverOwns(field, fs, k, w)).map((k) => [k, fs.unsetAs]);
+        body[api] = { ...Object.fromEntries(kept), ...Object.fromEntries(cleared), ...Object.fromEntries(own) };
       } else {
         body[api] = desired;
       }
@@ -782,7 +786,9 @@ export class KindEngine<I extends CommonInputs> {
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
     if (!found) return {};
     const inputs = this.inputsFrom(props, found.live);
-    return { id, props: this.outputs({ ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] }, await this.withDetails(ctx, found.live), ctx), inputs };
+    // Outputs only the create knew (a generated key) are carried over; those read from the object are read again.
+    const outs = this.outputs({ ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] }, await this.withDetails(ctx, found.live), ctx);
+    return { id, props: outs, inputs };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */

@@ -18,6 +18,13 @@ export interface FieldSpec {
    * the program dropping one never removes it. Keys the server fills in at create are learnt on top of these.
    */
   serverKeys?: (key: string) => boolean;
+  /**
+   * For string maps others write too (the server's config): only keys the program names, or named last time (a key
+   * it dropped is unset), are compared and written; any other key, whenever it appeared, is left as it is.
+   */
+  onlyDeclared?: boolean;
+  /** For string maps whose PUT keeps a key it leaves out (the server's `user.*` keys): the value that unsets one (""). */
+  unsetAs?: string;
   /** What the server reports when the field was never set ("" for description, {} for maps). */
   empty?: unknown;
   /** Brings a live value into the form the program uses before comparing (e.g. normalised rule lists). */

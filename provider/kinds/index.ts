@@ -1,5 +1,6 @@
 // Every kind, by its Pulumi type name.
 import type { KindSpec } from "../engine/kind";
+import { certificate } from "./certificate";
 import { image } from "./image";
 import { instance } from "./instance";
 import { network } from "./network";
@@ -9,6 +10,7 @@ import { networkZone } from "./networkZone";
 import { networkZoneRecord } from "./networkZoneRecord";
 import { profile } from "./profile";
 import { project } from "./project";
+import { serverConfig } from "./serverConfig";
 import { storagePool } from "./storagePool";
 import { storageVolume } from "./storageVolume";
 
@@ -24,6 +26,8 @@ export const kinds = {
   NetworkForward: networkForward,
   NetworkZone: networkZone,
   NetworkZoneRecord: networkZoneRecord,
+  Certificate: certificate,
+  ServerConfig: serverConfig,
 } satisfies Record<string, KindSpec<any, any>>;
 
 export type KindName = keyof typeof kinds;

@@ -67,8 +67,11 @@ export class FaultDaemon {
     }
   }
 
-  /** Starts from an empty directory (a left-over one from an interrupted run is shut down and removed first). */
-  async create(): Promise<void> {
+  /**
+   * Starts from an empty directory (a left-over one from an interrupted run is shut down and removed first).
+   * `bare`: no pool, profile disk or image (for tests of server-wide settings only).
+   */
+  async create(opts: { bare?: boolean } = {}): Promise<void> {
     fs.mkdirSync(ROOT, { recursive: true });
     const previous = this.recordedDaemon();
     if (previous) {
@@ -83,6 +86,7 @@ export class FaultDaemon {
     this.wipe();
     fs.mkdirSync(this.dir, { recursive: true });
     await this.start();
+    if (opts.bare) return;
     const c = this.client();
     await c.post("/1.0/storage-pools", { name: "default", driver: "dir" }, { project: null });
     await c.update<{ devices: Record<string, unknown> }>(

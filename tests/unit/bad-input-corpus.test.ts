@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { KindEngine, type KindName, kinds } from "pulumi-incus/provider";
+import { generateCertificate } from "../../provider/kinds/certgen";
 
 type State = Record<string, unknown>;
 const engine = (kind: KindName) => new KindEngine(kinds[kind] as any);
@@ -52,7 +53,10 @@ const valid: Record<KindName, State> = {
   NetworkForward: { name: "web", network: "br0", listenAddress: "192.0.2.10" },
   NetworkZone: { name: "lab.example.internal" },
   NetworkZoneRecord: { name: "www", zone: "lab.example.internal" },
+  Certificate: { name: "ci" },
+  ServerConfig: { name: "server", config: { "images.auto_update_interval": "6" } },
 };
+const pem = generateCertificate("corpus", 1);
 
 /** The requests sent since the last call ("METHOD path" lines; the client logs each one before sending it). */
 function takeRequests(): string[] {
@@ -86,7 +90,8 @@ const shared: BadCase[] = KINDS.flatMap((kind): BadCase[] => [
   [kind, "remote not a string", { remote: 1 }, "remote", wrongType("string")],
   [kind, "socket not a string", { socket: true }, "socket", wrongType("string")],
   [kind, "configDir not a string", { configDir: ["/etc/incus"] }, "configDir", wrongType("string")],
-  [kind, "adopt not a boolean", { adopt: "yes" }, "adopt", wrongType("boolean")],
+  // The server config always exists: there is nothing to adopt.
+  ...(kind === "ServerConfig" ? [] : ([[kind, "adopt not a boolean", { adopt: "yes" }, "adopt", wrongType("boolean")]] as BadCase[])),
   [kind, "field name in capitals", { NAME: "x" }, "NAME", hint("name")],
   [kind, "snake_case connection field", { config_dir: "/tmp" }, "config_dir", hint("configDir")],
   // Resolving the remote reads the CLI config only (no request), so an unknown one is refused at check.
@@ -258,6 +263,25 @@ const own: BadCase[] = [
   ["NetworkZoneRecord", "entry without a value", { entries: [{ type: "A" }] }, "entries[0].value", /required/],
   ["NetworkZoneRecord", "entry type in lower case", { entries: [{ type: "a", value: "10.0.0.1" }] }, "entries[0].type", /a DNS record type in capitals/],
   ["NetworkZoneRecord", "negative TTL", { entries: [{ type: "A", value: "10.0.0.1", ttl: -1 }] }, "entries[0].ttl", />=0/],
+  ["Certificate", "unknown type", { type: "server" }, "type", oneOf("client", "metrics")],
+  ["Certificate", "restricted as a string", { restricted: "yes" }, "restricted", wrongType("boolean")],
+  ["Certificate", "projects as a string", { projects: "default" }, "projects", wrongType("array")],
+  ["Certificate", "project name with a slash", { projects: ["a/b"] }, "projects[0]", notAName],
+  ["Certificate", "certificate that is not PEM", { certificate: "hello" }, "certificate", /is not a PEM certificate/],
+  ["Certificate", "certificate with its private key", { certificate: pem.certificate + pem.privateKey }, "certificate", /holds a private key/],
+  ["Certificate", "two certificates", { certificate: pem.certificate + pem.certificate }, "certificate", /holds several certificates/],
+  ["Certificate", "malformed PEM body", { certificate: pem.certificate.replace(/\n[A-Za-z0-9+/]{20}/, "\n!!!!") }, "certificate", /is not a valid PEM certificate/],
+  ["Certificate", "validDays of zero", { validDays: 0 }, "validDays", />=1/],
+  ["Certificate", "a fingerprint of the program's own", { fingerprint: "ab".repeat(32) }, "fingerprint", /is worked out from `certificate`/],
+  ["Certificate", "misspelt restricted", { restriced: true }, "restriced", hint("restricted")],
+  ["ServerConfig", "unknown config key", { config: { "core.http_address": ":8443" } }, 'config["core.http_address"]', /not a server config key of Incus 6.0/],
+  ["ServerConfig", "key without a section", { config: { bogus: "1" } }, "config.bogus", /not a server config key/],
+  ["ServerConfig", "bare user. key", { config: { "user.": "1" } }, 'config["user."]', /not a server config key/],
+  ["ServerConfig", "the provider's claim key", { config: { "user.pulumi-incus.server-config": "x" } }, 'config["user.pulumi-incus.server-config"]', /not a server config key/],
+  ["ServerConfig", "object as config value", { config: { "core.https_address": { port: 8443 } } }, 'config["core.https_address"]', notAConfigValue],
+  ["ServerConfig", "config as a string", { config: "core.https_address=:8443" }, "config", wrongType("record")],
+  ["ServerConfig", "misspelt config", { confg: {} }, "confg", hint("config")],
+  ["ServerConfig", "a field only projects have", { description: "x" }, "description", /ServerConfig has no such field/],
 ];
 
 const corpus: BadCase[] = [...shared, ...scoped, ...own];
@@ -335,6 +359,8 @@ const good: GoodCase[] = [
   ["NetworkZone", "peer config with a numeric value", { name: "lab.example.internal", config: { "peers.ns2.address": "192.0.2.53", "user.serial": 7 } }, { name: "lab.example.internal", project: "default", config: { "peers.ns2.address": "192.0.2.53", "user.serial": "7" } }],
   ["NetworkZoneRecord", "an entry with a zero TTL (Incus's unset)", { name: "www", zone: "lab.example.internal", entries: [{ type: "A", value: "10.0.0.1", ttl: 0 }] }, { name: "www", zone: "lab.example.internal", project: "default", entries: [{ type: "A", value: "10.0.0.1" }] }],
   ["Profile", "a unix: address as remote", { name: "web", remote: "unix:///nowhere/unix.socket" }, { name: "web", remote: "unix:///nowhere/unix.socket", project: "default" }],
+  ["Certificate", "a PEM certificate: its fingerprint is worked out at check", { name: "ci", certificate: pem.certificate, restricted: true, projects: ["lab"] }, { name: "ci", certificate: pem.certificate, restricted: true, projects: ["lab"], fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+  ["ServerConfig", "user.* keys and numbers as strings; \"\" and null are not set", { name: "server", config: { "user.team": "ops", "images.auto_update_interval": 0, "core.https_address": "", "loki.api.url": null } }, { name: "server", config: { "user.team": "ops", "images.auto_update_interval": "0" } }],
 ];
 
 it("has at least 20 good cases", () => expect(good.length).toBeGreaterThanOrEqual(20));

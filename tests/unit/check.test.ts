@@ -40,6 +40,8 @@ const valid: Record<KindName, State> = {
   NetworkForward: { name: "web", network: "br0", listenAddress: "192.0.2.10" },
   NetworkZone: { name: "lab.example.internal" },
   NetworkZoneRecord: { name: "www", zone: "lab.example.internal" },
+  Certificate: { name: "ci" },
+  ServerConfig: { name: "server", config: { "core.https_address": "127.0.0.1:8443" } },
 };
 
 /** [kind, what is wrong, overrides (undefined deletes the field), the property the failure must name]. */
@@ -114,6 +116,13 @@ const bad: [KindName, string, State, string][] = [
   ["NetworkZoneRecord", "no zone", { zone: undefined }, "zone"],
   ["NetworkZoneRecord", "entry without a type", { entries: [{ value: "10.0.0.1" }] }, "entries[0].type"],
   ["NetworkZoneRecord", "entry TTL not whole", { entries: [{ type: "A", value: "10.0.0.1", ttl: 1.5 }] }, "entries[0].ttl"],
+
+  ["Certificate", "malformed PEM", { certificate: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" }, "certificate"],
+  ["Certificate", "metrics spelt wrong", { type: "metric" }, "type"],
+  ["Certificate", "projects not a list", { projects: "lab" }, "projects"],
+  ["ServerConfig", "unknown config key", { config: { "core.https_adress": "127.0.0.1:8443" } }, 'config["core.https_adress"]'],
+  ["ServerConfig", "list as config value", { config: { "core.https_address": ["a"] } }, 'config["core.https_address"]'],
+  ["ServerConfig", "empty config key", { config: { "": "x" } }, 'config[""]'],
 ];
 
 function withOverrides(base: State, overrides: State): State {
