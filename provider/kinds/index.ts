@@ -1,12 +1,15 @@
 // Every kind, by its Pulumi type name.
 import type { KindSpec } from "../engine/kind";
 import { image } from "./image";
+import { imageAlias } from "./imageAlias";
 import { instance } from "./instance";
+import { instanceSnapshot } from "./instanceSnapshot";
 import { network } from "./network";
 import { profile } from "./profile";
 import { project } from "./project";
 import { storagePool } from "./storagePool";
 import { storageVolume } from "./storageVolume";
+import { storageVolumeSnapshot } from "./storageVolumeSnapshot";
 
 export const kinds = {
   Project: project,
@@ -16,6 +19,9 @@ export const kinds = {
   StorageVolume: storageVolume,
   Image: image,
   Instance: instance,
+  InstanceSnapshot: instanceSnapshot,
+  StorageVolumeSnapshot: storageVolumeSnapshot,
+  ImageAlias: imageAlias,
 } satisfies Record<string, KindSpec<any, any>>;
 
 export type KindName = keyof typeof kinds;
