@@ -22,8 +22,10 @@ const vol = (name: string) => `/1.0/storage-pools/default/volumes/custom/${name}
 let t: TestStack;
 
 beforeAll(async () => {
-  // Images in the project; profiles (with the root disk) from the default project.
-  await client.post("/1.0/projects", { name: P, config: { "features.images": "true", "features.profiles": "false", "features.storage.volumes": "true" } }, { project: null });
+  // Every feature on, and the project's own default profile with a root disk. (A project that borrows the default
+  // project's profiles must not be force-deleted: that emptied the shared default profile here.)
+  await client.post("/1.0/projects", { name: P, config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true" } }, { project: null });
+  await client.put("/1.0/profiles/default", { description: "", config: {}, devices: { root: { type: "disk", path: "/", pool: "default" } } }, { project: P });
   // The backup to import: a volume with config, exported and removed again.
   incus("storage", "volume", "create", "default", "src", "user.from=backup", "--project", P);
   incus("storage", "volume", "export", "default", "src", BACKUP, "--volume-only", "--project", P);
@@ -47,7 +49,7 @@ afterAll(async () => {
 
 test("up creates the snapshots, the copy, the import and the alias", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges?.create).toBe(8);
+  expect(up.summary.resourceChanges?.create).toBe(9); // eight resources and the stack
   expect(q(`/1.0/instances/inst-${s}/snapshots/before-upgrade`)).toMatchObject({ expires_at: T1, stateful: false });
   expect(q(`${vol(`data-${s}`)}/snapshots/nightly`)).toMatchObject({ description: "first", expires_at: T1 });
   expect(q(vol(`restored-${s}`))).toMatchObject({ description: "first", config: { size: "16MiB" } });
@@ -62,7 +64,7 @@ test("up creates the snapshots, the copy, the import and the alias", async () =>
 
 test("a second up changes nothing and sends no write", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 8 });
+  expect(up.summary.resourceChanges).toEqual({ same: 9 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 
@@ -71,14 +73,14 @@ test("an edit of expiry and description updates in place; the copy's source is u
   await t.stack.setConfig("note", { value: "second" });
   const restoredBefore = q(vol(`restored-${s}`)).created_at;
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 4, update: 4 });
+  expect(up.summary.resourceChanges).toEqual({ same: 5, update: 4 });
   expect(q(`/1.0/instances/inst-${s}/snapshots/before-upgrade`)).toMatchObject({ expires_at: T2 });
   expect(q(`${vol(`data-${s}`)}/snapshots/nightly`)).toMatchObject({ description: "second", expires_at: T2 });
   expect(q(vol(`restored-${s}`))).toMatchObject({ description: "second", created_at: restoredBefore });
   expect(q(`/1.0/images/aliases/e2e%2F${s}`)).toMatchObject({ description: "second" });
   t.takeRequests();
   const again = await t.stack.up();
-  expect(again.summary.resourceChanges).toEqual({ same: 8 });
+  expect(again.summary.resourceChanges).toEqual({ same: 9 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 
