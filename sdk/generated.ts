@@ -404,7 +404,10 @@ export interface StorageVolumeArgs {
   project?: pulumi.Input<string | null | undefined>;
   /** The storage pool the volume lives in. Changing it replaces the object. */
   pool: pulumi.Input<string>;
-  /** What the volume holds. Default: `filesystem`. Changing it replaces the object. */
+  /**
+   * What the volume holds. Default: `filesystem` (a copy or import: the source's). Changing it replaces the
+   * object.
+   */
   contentType?: pulumi.Input<"filesystem" | "block" | "iso" | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
@@ -413,6 +416,25 @@ export interface StorageVolumeArgs {
    * place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * Create the volume as a copy of another custom volume (or of one of its snapshots), without the source's
+   * snapshots. Another source replaces the volume. Changing it replaces the object.
+   */
+  copyFrom?: pulumi.Input<{
+    /** The source custom volume. */
+    volume: pulumi.Input<string>;
+    /** One of its snapshots, instead of its current content. */
+    snapshot?: pulumi.Input<string | null | undefined>;
+    /** The source's pool. Default: the new volume's pool. */
+    pool?: pulumi.Input<string | null | undefined>;
+    /** The source's project. Default: the new volume's project. */
+    project?: pulumi.Input<string | null | undefined>;
+  } | null | undefined>;
+  /**
+   * Create the volume from a backup file made by `incus storage volume export` (streamed from disk; the
+   * snapshots in the backup come along). Another file replaces the volume. Changing it replaces the object.
+   */
+  importFile?: pulumi.Input<string | null | undefined>;
 }
 
 /** What a {@link StorageVolume} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -446,12 +468,31 @@ export interface StorageVolumeOutputs {
   readonly project: pulumi.Output<string>;
   /** The storage pool the volume lives in. */
   readonly pool: pulumi.Output<string>;
-  /** What the volume holds. Default: `filesystem`. */
+  /** What the volume holds. Default: `filesystem` (a copy or import: the source's). */
   readonly contentType: pulumi.Output<"filesystem" | "block" | "iso" | undefined>;
   /** Free-text description of the object. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /** Volume config, e.g. `size`, `security.shifted`; numbers and booleans are sent as strings. */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * Create the volume as a copy of another custom volume (or of one of its snapshots), without the source's
+   * snapshots. Another source replaces the volume.
+   */
+  readonly copyFrom: pulumi.Output<{
+    /** The source custom volume. */
+    readonly volume: string;
+    /** One of its snapshots, instead of its current content. */
+    readonly snapshot?: string;
+    /** The source's pool. Default: the new volume's pool. */
+    readonly pool?: string;
+    /** The source's project. Default: the new volume's project. */
+    readonly project?: string;
+  } | undefined>;
+  /**
+   * Create the volume from a backup file made by `incus storage volume export` (streamed from disk; the
+   * snapshots in the backup come along). Another file replaces the volume.
+   */
+  readonly importFile: pulumi.Output<string | undefined>;
   /** The cluster member holding the volume (`none` outside a cluster). */
   readonly location: pulumi.Output<string>;
   /** API paths of the instances and profiles that use the volume. */
@@ -461,10 +502,10 @@ export interface StorageVolumeOutputs {
 }
 
 /**
- * A custom storage volume in a pool, to attach to instances as a disk device. Lives in a project
- * (`features.storage.volumes`).
+ * A custom storage volume in a pool, to attach to instances as a disk device: empty, a copy of another volume
+ * or snapshot, or imported from a backup file. Lives in a project (`features.storage.volumes`).
  */
-export const StorageVolume = resourceClass<StorageVolumeArgs, StorageVolumeOutputs>("StorageVolume", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "contentType", "description", "config"], ["location", "usedBy", "createdAt"], 63);
+export const StorageVolume = resourceClass<StorageVolumeArgs, StorageVolumeOutputs>("StorageVolume", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "contentType", "description", "config", "copyFrom", "importFile"], ["location", "usedBy", "createdAt"], 63);
 export type StorageVolume = InstanceType<typeof StorageVolume>;
 
 /** The arguments of a {@link Image}. */
@@ -1642,3 +1683,289 @@ export interface ServerConfigOutputs {
  */
 export const ServerConfig = resourceClass<ServerConfigArgs, ServerConfigOutputs>("ServerConfig", ["name", "remote", "socket", "configDir", "config"], ["previousConfig", "claim"], 255, ["previousConfig"]);
 export type ServerConfig = InstanceType<typeof ServerConfig>;
+
+/** The arguments of a {@link InstanceSnapshot}. */
+export interface InstanceSnapshotArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
+   * the object in place.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /**
+   * The instance the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it
+   * replaces the object.
+   */
+  instance: pulumi.Input<string>;
+  /**
+   * Also save the running instance's memory (needs CRIU on the server and `migration.stateful=true` on the
+   * instance). A change replaces the snapshot. Default: `false`. Changing it replaces the object.
+   */
+  stateful?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in
+   * place; dropping it clears the expiry. Changed in place.
+   */
+  expiresAt?: pulumi.Input<string | null | undefined>;
+}
+
+/** What a {@link InstanceSnapshot} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface InstanceSnapshotOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The instance the snapshot is taken of. A change replaces the snapshot (a new one is taken). */
+  readonly instance: pulumi.Output<string>;
+  /**
+   * Also save the running instance's memory (needs CRIU on the server and `migration.stateful=true` on the
+   * instance). A change replaces the snapshot.
+   */
+  readonly stateful: pulumi.Output<boolean | undefined>;
+  /**
+   * When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in
+   * place; dropping it clears the expiry.
+   */
+  readonly expiresAt: pulumi.Output<string | undefined>;
+  /** When Incus took the snapshot (RFC 3339). */
+  readonly createdAt: pulumi.Output<string>;
+  /** Disk space the snapshot uses in bytes (`-1` where the storage driver cannot tell, e.g. `dir`). */
+  readonly size: pulumi.Output<number>;
+}
+
+/**
+ * A snapshot of an instance, taken when the resource is created. Only its expiry changes in place; it can be
+ * renamed. Lives in the instance's project.
+ */
+export const InstanceSnapshot = resourceClass<InstanceSnapshotArgs, InstanceSnapshotOutputs>("InstanceSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "instance", "stateful", "expiresAt"], ["createdAt", "size"], 63);
+export type InstanceSnapshot = InstanceType<typeof InstanceSnapshot>;
+
+/** The arguments of a {@link StorageVolumeSnapshot}. */
+export interface StorageVolumeSnapshotArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
+   * the object in place.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** The storage pool of the volume. A change replaces the snapshot. Changing it replaces the object. */
+  pool: pulumi.Input<string>;
+  /**
+   * The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing
+   * it replaces the object.
+   */
+  volume: pulumi.Input<string>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in
+   * place; dropping it clears the expiry. Changed in place.
+   */
+  expiresAt?: pulumi.Input<string | null | undefined>;
+}
+
+/** What a {@link StorageVolumeSnapshot} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface StorageVolumeSnapshotOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The storage pool of the volume. A change replaces the snapshot. */
+  readonly pool: pulumi.Output<string>;
+  /** The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). */
+  readonly volume: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /**
+   * When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in
+   * place; dropping it clears the expiry.
+   */
+  readonly expiresAt: pulumi.Output<string | undefined>;
+  /** When Incus took the snapshot (RFC 3339). */
+  readonly createdAt: pulumi.Output<string>;
+  /** What the volume holds (`filesystem`, `block`). */
+  readonly contentType: pulumi.Output<string>;
+}
+
+/**
+ * A snapshot of a custom storage volume, taken when the resource is created. Its description and expiry
+ * change in place; it can be renamed. Lives in the volume's project (`features.storage.volumes`).
+ */
+export const StorageVolumeSnapshot = resourceClass<StorageVolumeSnapshotArgs, StorageVolumeSnapshotOutputs>("StorageVolumeSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "volume", "description", "expiresAt"], ["createdAt", "contentType"], 63);
+export type StorageVolumeSnapshot = InstanceType<typeof StorageVolumeSnapshot>;
+
+/** The arguments of a {@link ImageAlias}. */
+export interface ImageAliasArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
+   * the object in place.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** Fingerprint of the image the alias points at (all 64 hex digits). Changed in place. Changed in place. */
+  target: pulumi.Input<string>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+}
+
+/** What a {@link ImageAlias} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface ImageAliasOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** Fingerprint of the image the alias points at (all 64 hex digits). Changed in place. */
+  readonly target: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /** The image's type (`container` or `virtual-machine`), as Incus derives it from the target. */
+  readonly type: pulumi.Output<string>;
+}
+
+/**
+ * An alias of an image, managed on its own: for images the stack does not upload (an Image resource manages
+ * its own `aliases`). Lives in a project (`features.images`).
+ */
+export const ImageAlias = resourceClass<ImageAliasArgs, ImageAliasOutputs>("ImageAlias", ["name", "remote", "socket", "configDir", "adopt", "project", "target", "description"], ["type"], 255);
+export type ImageAlias = InstanceType<typeof ImageAlias>;

@@ -532,6 +532,10 @@ export class KindEngine<I extends CommonInputs> {
   private async previewNew(inputs: State): Promise<CheckFailure | undefined> {
     const ctx = this.context(inputs);
     if (await this.featureOff(ctx)) return { property: "project", reason: `project: ${this.redirectMessage(inputs, ctx, "would use")}` };
+    if (!inputs.adopt && this.spec.conflictAtCheck && !containsUnknown(inputs)) {
+      const conflict = await this.spec.conflictAtCheck(ctx, inputs as I);
+      if (conflict) return { property: conflict.property, reason: ctx.redact(`${conflict.property}: ${conflict.reason}`) };
+    }
     if (!inputs.adopt || containsUnknown(inputs)) return undefined;
     const found = await this.readLiveIfAddressable(ctx, inputs);
     if (!found) return undefined;

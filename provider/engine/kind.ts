@@ -120,6 +120,12 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    */
   verify?(ctx: Context, inputs: I, olds?: Partial<I>): Promise<void>;
   /**
+   * For an object the stack does not have yet (and does not adopt): a conflict with what the server holds, said at
+   * check so the preview fails (an alias another image holds). Returns the field at fault and why; Incus unreachable
+   * is for `up` to report.
+   */
+  conflictAtCheck?(ctx: Context, inputs: I): Promise<{ property: string; reason: string } | undefined>;
+  /**
    * Objects Incus itself owns and will not delete (a project's `default` profile, the `default` project): the
    * fields a new one has. Destroy puts these back instead of deleting.
    */

@@ -38,3 +38,29 @@ export const description = z.string().max(4096).optional().describe("Free-text d
 export const volatileKey = (k: string) => k.startsWith("volatile.");
 
 export const encode = encodeURIComponent;
+
+/** Incus's "no expiry": the zero time. A PUT of it clears an expiry (snapshots; not images). */
+export const NO_EXPIRY = "0001-01-01T00:00:00Z";
+
+/** One spelling per instant (UTC, no zero fraction), so the program's time and the server's compare equal. */
+export function normaliseTime(v: unknown): string {
+  if (typeof v !== "string" || v === "") return NO_EXPIRY;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? v : d.toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** An RFC 3339 time with a zone (`2030-01-01T00:00:00Z`), normalised to UTC. */
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+export const expiresAt = z
+  .string()
+  .refine(
+    (s) => {
+      const m = RFC3339.exec(s);
+      if (!m || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4]) > 59) return false;
+      // A day the month does not have (31 February) must not roll over into the next month.
+      const day = new Date(`${m[1]}T00:00:00Z`);
+      return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(m[1]);
+    },
+    { message: "an RFC 3339 time with a zone, e.g. 2030-01-01T00:00:00Z" },
+  )
+  .transform(normaliseTime);

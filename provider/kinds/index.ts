@@ -2,7 +2,9 @@
 import type { KindSpec } from "../engine/kind";
 import { certificate } from "./certificate";
 import { image } from "./image";
+import { imageAlias } from "./imageAlias";
 import { instance } from "./instance";
+import { instanceSnapshot } from "./instanceSnapshot";
 import { network } from "./network";
 import { networkAcl } from "./networkAcl";
 import { networkForward } from "./networkForward";
@@ -13,6 +15,7 @@ import { project } from "./project";
 import { serverConfig } from "./serverConfig";
 import { storagePool } from "./storagePool";
 import { storageVolume } from "./storageVolume";
+import { storageVolumeSnapshot } from "./storageVolumeSnapshot";
 
 export const kinds = {
   Project: project,
@@ -28,6 +31,9 @@ export const kinds = {
   NetworkZoneRecord: networkZoneRecord,
   Certificate: certificate,
   ServerConfig: serverConfig,
+  InstanceSnapshot: instanceSnapshot,
+  StorageVolumeSnapshot: storageVolumeSnapshot,
+  ImageAlias: imageAlias,
 } satisfies Record<string, KindSpec<any, any>>;
 
 export type KindName = keyof typeof kinds;

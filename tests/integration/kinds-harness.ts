@@ -192,7 +192,10 @@ export function dropProject(project: string): void {
     queryWrite("DELETE", `/1.0/instances/${name}${q}`);
   }
   for (const fp of owned("/1.0/images", project)) queryWrite("DELETE", `/1.0/images/${fp}${q}`);
-  for (const name of owned("/1.0/storage-pools/default/volumes/custom", project)) queryWrite("DELETE", `/1.0/storage-pools/default/volumes/custom/${name}${q}`);
+  // The list names snapshots too ("vol/snap"); they go with their volume.
+  for (const name of owned("/1.0/storage-pools/default/volumes/custom", project)) {
+    if (!name.includes("/")) queryWrite("DELETE", `/1.0/storage-pools/default/volumes/custom/${name}${q}`);
+  }
   for (const name of owned("/1.0/profiles", project)) if (name !== "default") queryWrite("DELETE", `/1.0/profiles/${name}${q}`);
   queryWrite("DELETE", `/1.0/projects/${project}`);
 }

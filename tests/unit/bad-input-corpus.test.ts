@@ -55,6 +55,9 @@ const valid: Record<KindName, State> = {
   NetworkZoneRecord: { name: "www", zone: "lab.example.internal" },
   Certificate: { name: "ci" },
   ServerConfig: { name: "server", config: { "images.auto_update_interval": "6" } },
+  InstanceSnapshot: { name: "s1", instance: "c1" },
+  StorageVolumeSnapshot: { name: "s1", pool: "default", volume: "vol" },
+  ImageAlias: { name: "debian/12", target: "a".repeat(64) },
 };
 const pem = generateCertificate("corpus", 1);
 
@@ -282,6 +285,31 @@ const own: BadCase[] = [
   ["ServerConfig", "config as a string", { config: "core.https_address=:8443" }, "config", wrongType("record")],
   ["ServerConfig", "misspelt config", { confg: {} }, "confg", hint("config")],
   ["ServerConfig", "a field only projects have", { description: "x" }, "description", /ServerConfig has no such field/],
+
+  ["InstanceSnapshot", "no instance", { instance: undefined }, "instance", /required/],
+  ["InstanceSnapshot", "instance name with a dot", { instance: "web.1" }, "instance", notADnsLabel],
+  ["InstanceSnapshot", "slash in name", { name: "a/b" }, "name", notAName],
+  ["InstanceSnapshot", "stateful as a string", { stateful: "yes" }, "stateful", wrongType("boolean")],
+  ["InstanceSnapshot", "expiry without a zone", { expiresAt: "2030-01-01T00:00:00" }, "expiresAt", /an RFC 3339 time with a zone/],
+  ["InstanceSnapshot", "expiry as a duration", { expiresAt: "2d" }, "expiresAt", /an RFC 3339 time with a zone/],
+  ["InstanceSnapshot", "expiry on the 31st of February", { expiresAt: "2030-02-31T00:00:00Z" }, "expiresAt", /an RFC 3339 time with a zone/],
+  ["InstanceSnapshot", "a description (Incus 6.0 snapshots have none)", { description: "x" }, "description", /InstanceSnapshot has no such field/],
+  ["StorageVolumeSnapshot", "no volume", { volume: undefined }, "volume", /required/],
+  ["StorageVolumeSnapshot", "no pool", { pool: undefined }, "pool", /required/],
+  ["StorageVolumeSnapshot", "volume name with a slash", { volume: "a/b" }, "volume", notAName],
+  ["StorageVolumeSnapshot", "expiry as a number", { expiresAt: 1893456000 }, "expiresAt", wrongType("string")],
+  ["StorageVolumeSnapshot", "expiry as a date only", { expiresAt: "2030-01-01" }, "expiresAt", /an RFC 3339 time with a zone/],
+  ["StorageVolumeSnapshot", "description as a list", { description: ["x"] }, "description", wrongType("string")],
+  ["ImageAlias", "no target", { target: undefined }, "target", /required/],
+  ["ImageAlias", "target a short prefix", { target: "6a8a363522aa" }, "target", /full SHA-256 fingerprint/],
+  ["ImageAlias", "target in capitals", { target: "A".repeat(64) }, "target", /full SHA-256 fingerprint/],
+  ["ImageAlias", "name with a space", { name: "my alias" }, "name", /must not contain spaces or ':'/],
+  ["ImageAlias", "name with a remote", { name: "images:debian" }, "name", /must not contain spaces or ':'/],
+  ["ImageAlias", "a type (Incus derives it from the image)", { type: "container" }, "type", /ImageAlias has no such field/],
+  ["StorageVolume", "copy and import together", { copyFrom: { volume: "src" }, importFile: tarball }, "importFile", /give at most one of `copyFrom` and `importFile`/],
+  ["StorageVolume", "import file that does not exist", { importFile: "/nonexistent/backup.tar.gz" }, "importFile", /no such file/],
+  ["StorageVolume", "copy source without a volume", { copyFrom: { snapshot: "s1" } }, "copyFrom.volume", /required/],
+  ["StorageVolume", "import with a content type", { importFile: tarball, contentType: "block" }, "contentType", /an import takes the backup's content type/],
 ];
 
 const corpus: BadCase[] = [...shared, ...scoped, ...own];
@@ -348,6 +376,10 @@ const good: GoodCase[] = [
   ["Instance", "an ephemeral instance left running", { name: "c1", image: "busybox", ephemeral: true }, { name: "c1", image: "busybox", ephemeral: true, project: "default" }],
   ["Instance", "config and devices with numbers and booleans", { name: "c1", image: "busybox", profiles: ["default"], config: { "limits.cpu": 2, "boot.autostart": true }, devices: { eth0: { type: "nic", network: "br0", mtu: 1400 } } }, { name: "c1", image: "busybox", project: "default", profiles: ["default"], config: { "limits.cpu": "2", "boot.autostart": "true" }, devices: { eth0: { type: "nic", network: "br0", mtu: "1400" } } }],
   ["Instance", "no profiles at all", { name: "c1", image: "busybox", profiles: [] }, { name: "c1", image: "busybox", profiles: [], project: "default" }],
+  ["InstanceSnapshot", "expiry in another zone is kept as UTC; stateful defaults to false", { name: "s1", instance: "c1", expiresAt: "2030-01-01T02:00:00+02:00" }, { name: "s1", instance: "c1", stateful: false, expiresAt: "2030-01-01T00:00:00Z", project: "default" }],
+  ["StorageVolumeSnapshot", "expiry with a fraction and a description", { name: "s1", pool: "default", volume: "vol", description: "d", expiresAt: "2030-06-01T12:00:00.5Z" }, { name: "s1", pool: "default", volume: "vol", description: "d", expiresAt: "2030-06-01T12:00:00.500Z", project: "default" }],
+  ["ImageAlias", "alias with a slash and a description", { name: "debian/12", target: "a".repeat(64), description: "d" }, { name: "debian/12", target: "a".repeat(64), description: "d", project: "default" }],
+  ["StorageVolume", "a copy of a snapshot in another pool and project", { name: "v2", pool: "default", copyFrom: { volume: "v1", snapshot: "s1", pool: "other", project: "lab" } }, { name: "v2", pool: "default", project: "default", copyFrom: { volume: "v1", snapshot: "s1", pool: "other", project: "lab" } }],
   ["Instance", "an explicit socket (no request made to resolve it)", { name: "c1", image: "busybox", socket: "/nowhere/unix.socket" }, { name: "c1", image: "busybox", socket: "/nowhere/unix.socket", project: "default" }],
   ["Instance", "the built-in local remote and a config dir", { name: "c1", image: "busybox", remote: "local", configDir: emptyConfigDir }, { name: "c1", image: "busybox", remote: "local", configDir: emptyConfigDir, project: "default" }],
   // "" and null mean "not set": dropped like a missing field, at the top level, in config and in devices.

@@ -1,0 +1,43 @@
+// Storage volume snapshot: a child of a custom volume (identity: project + pool + volume + name). Its description
+// and expiry change in place: the PUT replaces both (a field left out is cleared), and Incus 6.0 ignores a
+// description sent at create, so the engine's PUT after the create sets it. Renames are in place (POST {name}).
+import { z } from "zod";
+import { objectName } from "../engine/inputs";
+import { defineKind, liveString } from "../engine/kind";
+import { description, encode, expiresAt, NO_EXPIRY, normaliseTime, scopedFields } from "./common";
+
+export const storageVolumeSnapshotSchema = z.strictObject({
+  ...scopedFields(),
+  pool: z.string().min(1).describe("The storage pool of the volume. A change replaces the snapshot."),
+  volume: objectName.describe("The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken)."),
+  description,
+  expiresAt: expiresAt.optional().describe("When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in place; dropping it clears the expiry."),
+});
+export type StorageVolumeSnapshotInputs = z.output<typeof storageVolumeSnapshotSchema>;
+
+export const storageVolumeSnapshot = defineKind({
+  type: "StorageVolumeSnapshot",
+  schema: storageVolumeSnapshotSchema,
+  scoped: true,
+  path: (i) => `/1.0/storage-pools/${encode(i.pool)}/volumes/custom/${encode(i.volume)}/snapshots/${encode(i.name)}`,
+  feature: "features.storage.volumes",
+  identity: ["pool", "volume"],
+  renamable: true,
+  title: (i) => `"${i.name}" of volume "${i.volume}" in pool "${i.pool}"`,
+  fields: {
+    description: { mode: "update", empty: "" },
+    expiresAt: { mode: "update", api: "expires_at", empty: NO_EXPIRY, fromLive: normaliseTime },
+  },
+  createBody: (i) => ({ name: i.name, expires_at: i.expiresAt ?? null }),
+  outputKeys: ["createdAt", "contentType"],
+  outputs: (live) => ({ createdAt: liveString(live.created_at), contentType: liveString(live.content_type) }),
+});
+
+/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
+export const storageVolumeSnapshotDocs = {
+  summary: "A snapshot of a custom storage volume, taken when the resource is created. Its description and expiry change in place; it can be renamed. Lives in the volume's project (`features.storage.volumes`).",
+  outputs: {
+    createdAt: "When Incus took the snapshot (RFC 3339).",
+    contentType: "What the volume holds (`filesystem`, `block`).",
+  },
+};
