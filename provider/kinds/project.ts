@@ -2,7 +2,8 @@
 // features.profiles, deletes the project's default profile), so those are server keys carried over from live.
 import { z } from "zod";
 import { configMap } from "../engine/inputs";
-import { defineKind, liveStrings } from "../engine/kind";
+import type { IncusClient } from "../client";
+import { defineKind, type Live, liveStrings } from "../engine/kind";
 import { globalFields, description, encode } from "./common";
 
 export const projectSchema = z.strictObject({
@@ -12,9 +13,33 @@ export const projectSchema = z.strictObject({
   deleteContents: z
     .boolean()
     .optional()
-    .describe("On destroy, also delete everything inside the project (instances, images, volumes, profiles). Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."),
+    .describe("On destroy, also delete everything inside the project (instances, images, profiles, volumes, networks, ACLs), object by object and only what belongs to this project. Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."),
 });
 export type ProjectInputs = z.output<typeof projectSchema>;
+
+/**
+ * Deletes what lives in the project, object by object, keeping only what the server says belongs to it. Incus's own
+ * `DELETE ?force=true` is not used: in a project whose `features.profiles` (images, …) is off it works on the objects
+ * Incus serves in their place, the `default` project's (6.0.4 reset the default project's default profile).
+ */
+async function emptyProject(client: IncusClient, name: string): Promise<void> {
+  const opts = { project: name };
+  const own = async (collection: string) => (await client.list<Live>(collection, opts)).filter((o) => o.project === name);
+  for (const i of await own("/1.0/instances")) {
+    const path = `/1.0/instances/${encode(String(i.name))}`;
+    if (i.status !== "Stopped") await client.put(`${path}/state`, { action: "stop", force: true }, opts);
+    await client.delete(path, opts);
+  }
+  for (const i of await own("/1.0/images")) await client.delete(`/1.0/images/${encode(String(i.fingerprint))}`, opts);
+  for (const p of await own("/1.0/profiles")) if (p.name !== "default") await client.delete(`/1.0/profiles/${encode(String(p.name))}`, opts);
+  for (const pool of await client.list<Live>("/1.0/storage-pools", { project: null })) {
+    const volumes = `/1.0/storage-pools/${encode(String(pool.name))}/volumes/custom`;
+    // Snapshots are listed as "volume/snapshot" and go with their volume.
+    for (const v of await own(volumes)) if (!String(v.name).includes("/")) await client.delete(`${volumes}/${encode(String(v.name))}`, opts);
+  }
+  for (const n of await own("/1.0/networks")) await client.delete(`/1.0/networks/${encode(String(n.name))}`, opts);
+  for (const a of await own("/1.0/network-acls")) await client.delete(`/1.0/network-acls/${encode(String(a.name))}`, opts);
+}
 
 export const project = defineKind({
   type: "Project",
@@ -31,10 +56,8 @@ export const project = defineKind({
   // The `default` project cannot be deleted: destroy puts back its description and clears the config (features stay).
   resetOnDelete: (i) => (i.name === "default" ? { description: "Default Incus project", config: {} } : undefined),
   async delete(ctx, inputs) {
-    await ctx.client.delete(`/1.0/projects/${encode(inputs.name)}`, {
-      project: null,
-      query: inputs.deleteContents ? { force: true } : undefined,
-    });
+    if (inputs.deleteContents) await emptyProject(ctx.client, inputs.name);
+    await ctx.client.delete(`/1.0/projects/${encode(inputs.name)}`, { project: null });
   },
 });
 

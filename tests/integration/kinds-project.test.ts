@@ -1,5 +1,5 @@
 // Project CRUD against the real daemon. Projects are global; every name here carries a random suffix.
-import { closeConnections, dropProject, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import { BUSYBOX_ALIAS, closeConnections, dropProject, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
 type State = Record<string, unknown>;
 
@@ -105,6 +105,31 @@ describe("delete", () => {
     await p.update({ name: full, deleteContents: true });
     await p.delete();
     expect(query(`/1.0/projects/${full}`)).toBeUndefined();
+  });
+});
+
+describe("deleteContents in a project that uses the default project's profiles and images", () => {
+  const shared = `${base}-shared`;
+  // What a force delete would touch (used_by and last_used_at move with other tests' instances: left out).
+  const defaultsOf = () => {
+    const { description, config, devices } = query("/1.0/profiles/default");
+    return { profile: { description, config, devices }, images: (query<{ fingerprint: string }[]>("/1.0/images?recursion=1") ?? []).map((i) => i.fingerprint).sort() };
+  };
+
+  it("deletes the project's own instances, profiles and volumes, and nothing of the default project", async () => {
+    const before = defaultsOf();
+    const p = new Resource("Project", { name: shared, config: { "features.profiles": false, "features.images": false, "features.storage.volumes": true }, deleteContents: true });
+    await p.create();
+    incus("create", BUSYBOX_ALIAS, "c1", "--project", shared);
+    incus("start", "c1", "--project", shared);
+    incus("create", BUSYBOX_ALIAS, "c2", "--project", shared);
+    incus("snapshot", "create", "c2", "s0", "--project", shared);
+    incus("storage", "volume", "create", "default", "v1", "--project", shared);
+    incus("storage", "volume", "snapshot", "create", "default", "v1", "s0", "--project", shared);
+    await p.delete();
+    expect(query(`/1.0/projects/${shared}`)).toBeUndefined();
+    // Incus's own force delete would have reset the default project's default profile here (6.0.4).
+    expect(defaultsOf()).toEqual(before);
   });
 });
 
