@@ -6,11 +6,11 @@ import { Readable } from "node:stream";
 import { isDeepStrictEqual } from "node:util";
 import { type Dispatcher, FormData } from "undici";
 import { describeEndpoint, type Endpoint, resolveUnixEndpoint } from "./endpoint";
-import { IncusError, isPreconditionFailed } from "./errors";
+import { IncusError, isPreconditionFailed, TLS_VERIFY_CODES } from "./errors";
 import { closeHubs, type EventType, hubFor, type IncusEvent, OperationWatch } from "./events";
 import { logRequest } from "./requestlog";
 import { EnvelopeSchema, type Operation, OperationSchema, operationFinished, ServerSchema, type Server } from "./schemas";
-import { closePools, PIN_MISMATCH, poolFor } from "./transport";
+import { closePools, poolFor } from "./transport";
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -129,16 +129,6 @@ export function filterExpression(fields: FilterFields): string {
     .join(" and ");
 }
 
-const TLS_VERIFY_CODES = new Set([
-  PIN_MISMATCH,
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];

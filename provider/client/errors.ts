@@ -76,6 +76,18 @@ export class IncusError extends Error {
   }
 }
 
+/** TLS failures while verifying the server (the client's own pin check included): the request was never sent. */
+export const TLS_VERIFY_CODES = new Set([
+  "ERR_INCUS_SERVER_CERT_MISMATCH",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
 /** Connection errors that happen before a request is sent. */
 const NOT_SENT = new Set([
   "ENOENT",
@@ -88,14 +100,7 @@ const NOT_SENT = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
   "UND_ERR_CONNECT_TIMEOUT",
-  "ERR_INCUS_SERVER_CERT_MISMATCH",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
+  ...TLS_VERIFY_CODES,
 ]);
 
 /** True when a failed request may have changed the server (see IncusError.outcomeUnknown). */

@@ -11,6 +11,7 @@ export function originOf(endpoint: Endpoint): string {
 }
 
 /** The error code when the server shows a certificate other than the pinned one (but one the pin vouches for). */
+/** The code of the client's own pin check failing (one of errors.ts TLS_VERIFY_CODES). */
 export const PIN_MISMATCH = "ERR_INCUS_SERVER_CERT_MISMATCH";
 
 /**
