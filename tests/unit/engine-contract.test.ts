@@ -1,21 +1,18 @@
 // The declarative contract, against the scripted stand-in daemon: what the program stops declaring goes, what it
 // never declared stays, "" and null mean "not set", keys the server filled in at create stay the server's,
 // provider-only settings are saved, secrets never appear in what the provider prints, default objects are reset.
-import { closeAllPools, KindEngine, kinds } from "pulumi-incus/provider";
-import { FakeIncus } from "./fake-incus";
+import { KindEngine, kinds } from "pulumi-incus/provider";
+import { FakeIncus, fakeIncusForFile } from "./fake-incus";
 
 type State = Record<string, unknown>;
 const engine = (kind: keyof typeof kinds) => new KindEngine(kinds[kind] as any);
 const profiles = engine("Profile");
 const PATH = "/1.0/profiles/web";
 
+const daemon = fakeIncusForFile();
 let fake: FakeIncus;
-beforeAll(async () => {
-  fake = await new FakeIncus().start();
-});
-afterAll(async () => {
-  await closeAllPools();
-  await fake.stop();
+beforeAll(() => {
+  fake = daemon.current;
 });
 
 const live = (over: State = {}): State => ({ name: "web", description: "", config: {}, devices: {}, used_by: [], ...over });

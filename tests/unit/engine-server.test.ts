@@ -1,19 +1,16 @@
 // The engine's read-diff-write loop against a scripted stand-in for the daemon (tests/unit/fake-incus.ts):
 // renames, drift, ETag races and adoption, with every request the engine sends recorded.
-import { closeAllPools, KindEngine, kinds } from "pulumi-incus/provider";
-import { FakeIncus } from "./fake-incus";
+import { KindEngine, kinds } from "pulumi-incus/provider";
+import { FakeIncus, fakeIncusForFile } from "./fake-incus";
 
 type State = Record<string, unknown>;
 const profiles = new KindEngine(kinds.Profile as any);
 const PATH = "/1.0/profiles/web";
 
+const daemon = fakeIncusForFile();
 let fake: FakeIncus;
-beforeAll(async () => {
-  fake = await new FakeIncus().start();
-});
-afterAll(async () => {
-  await closeAllPools();
-  await fake.stop();
+beforeAll(() => {
+  fake = daemon.current;
 });
 
 /** Stored state of a profile "web" in the default project, talking to the fake daemon. */

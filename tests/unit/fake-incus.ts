@@ -112,3 +112,20 @@ export class FakeIncus {
     }
   }
 }
+
+/**
+ * A fake daemon for the whole test file: started before its tests, stopped (with the client's pooled connections to
+ * it) after them. Read `.current` inside tests and hooks.
+ */
+export function fakeIncusForFile(): { readonly current: FakeIncus } {
+  const holder = { current: undefined as unknown as FakeIncus };
+  beforeAll(async () => {
+    holder.current = await new FakeIncus().start();
+  });
+  afterAll(async () => {
+    const { closeAllPools } = await import("pulumi-incus/provider");
+    await closeAllPools();
+    await holder.current.stop();
+  });
+  return holder;
+}

@@ -1,20 +1,17 @@
 // The read cache (provider/engine/readcache.ts): one list answers a walk through many objects of a kind, and never
 // at the cost of freshness: drift made by hand is seen, our own writes drop every list, "gone" is confirmed by a GET.
-import { closeAllPools, KindEngine, kinds } from "pulumi-incus/provider";
+import { KindEngine, kinds } from "pulumi-incus/provider";
 import { ReadCache, readCache } from "../../provider/engine/readcache";
-import { FakeIncus } from "./fake-incus";
+import { FakeIncus, fakeIncusForFile } from "./fake-incus";
 
 type State = Record<string, unknown>;
 const profiles = new KindEngine(kinds.Profile as any);
 const LIST = "GET /1.0/profiles?recursion=1";
 
+const daemon = fakeIncusForFile();
 let fake: FakeIncus;
-beforeAll(async () => {
-  fake = await new FakeIncus().start();
-});
-afterAll(async () => {
-  await closeAllPools();
-  await fake.stop();
+beforeAll(() => {
+  fake = daemon.current;
 });
 
 let run = 0;
