@@ -49,7 +49,7 @@ afterAll(async () => {
 
 test("up creates the snapshots, the copy, the import and the alias", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges?.create).toBe(9); // eight resources and the stack
+  expect(up.summary.resourceChanges?.create).toBe(10); // nine resources and the stack
   expect(q(`/1.0/instances/inst-${s}/snapshots/before-upgrade`)).toMatchObject({ expires_at: T1, stateful: false });
   expect(q(`${vol(`data-${s}`)}/snapshots/nightly`)).toMatchObject({ description: "first", expires_at: T1 });
   expect(q(vol(`restored-${s}`))).toMatchObject({ description: "first", config: { size: "16MiB" } });
@@ -59,12 +59,16 @@ test("up creates the snapshots, the copy, the import and the alias", async () =>
   expect(alias.target).toMatch(/^[0-9a-f]{64}$/);
   expect(up.outputs.aliasType.value).toBe("container");
   expect(up.outputs.snapCreatedAt.value).toMatch(/^\d{4}-/);
+  // The image published from the snapshot, with the program's alias and property.
+  const golden = q(`/1.0/images/${up.outputs.goldenFingerprint.value}`);
+  expect(golden).toMatchObject({ type: "container", properties: expect.objectContaining({ "user.note": "first" }) });
+  expect(golden.aliases.map((a: { name: string }) => a.name)).toEqual([`golden/${s}`]);
   t.takeRequests();
 });
 
 test("a second up changes nothing and sends no write", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 9 });
+  expect(up.summary.resourceChanges).toEqual({ same: 10 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 
@@ -73,14 +77,15 @@ test("an edit of expiry and description updates in place; the copy's source is u
   await t.stack.setConfig("note", { value: "second" });
   const restoredBefore = q(vol(`restored-${s}`)).created_at;
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 5, update: 4 });
+  expect(up.summary.resourceChanges).toEqual({ same: 5, update: 5 });
   expect(q(`/1.0/instances/inst-${s}/snapshots/before-upgrade`)).toMatchObject({ expires_at: T2 });
   expect(q(`${vol(`data-${s}`)}/snapshots/nightly`)).toMatchObject({ description: "second", expires_at: T2 });
   expect(q(vol(`restored-${s}`))).toMatchObject({ description: "second", created_at: restoredBefore });
   expect(q(`/1.0/images/aliases/e2e%2F${s}`)).toMatchObject({ description: "second" });
+  expect(q(`/1.0/images/aliases/golden%2F${s}`)).toBeTruthy();
   t.takeRequests();
   const again = await t.stack.up();
-  expect(again.summary.resourceChanges).toEqual({ same: 9 });
+  expect(again.summary.resourceChanges).toEqual({ same: 10 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 

@@ -1,4 +1,4 @@
-// Snapshots, a volume copied from a snapshot, a volume imported from a backup file and an image alias, as a user
+// Snapshots, an image published from one, a volume copied from a snapshot, a volume imported from a backup file and an image alias, as a user
 // would write them. Stack config: project, suffix, tarball (the image), backup (a volume backup), expiry, note.
 import * as pulumi from "@pulumi/pulumi";
 import * as incus from "pulumi-incus";
@@ -24,6 +24,9 @@ const restored = new incus.StorageVolume("restored", {
 });
 const imported = new incus.StorageVolume("imported", { project, pool: "default", name: `imported-${suffix}`, importFile: config.require("backup") });
 
+// An image published from the snapshot (issue 12): its own alias and a property the program keeps.
+const golden = new incus.Image("golden", { project, sourceInstance: { name: inst.name, snapshot: snap.name }, aliases: [`golden/${suffix}`], properties: { "user.note": note } });
+
 const alias = new incus.ImageAlias("alias", { project, name: `e2e/${suffix}`, target: image.fingerprint, description: note });
 
 export const snapCreatedAt = snap.createdAt;
@@ -32,3 +35,4 @@ export const nightlyCreatedAt = nightly.createdAt;
 export const restoredCreatedAt = restored.createdAt;
 export const importedCreatedAt = imported.createdAt;
 export const aliasType = alias.type;
+export const goldenFingerprint = golden.fingerprint;
