@@ -3,6 +3,7 @@
 // No Pulumi dependency.
 import * as fs from "node:fs";
 import { Readable } from "node:stream";
+import { isDeepStrictEqual } from "node:util";
 import { type Dispatcher, FormData } from "undici";
 import { describeEndpoint, type Endpoint, resolveUnixEndpoint } from "./endpoint";
 import { IncusError, isPreconditionFailed } from "./errors";
@@ -402,11 +403,15 @@ export class IncusClient {
    * Read-modify-write guarded by If-Match. `build` gets the live object and returns (or resolves to) the PUT body,
    * or undefined for "nothing to write". On 412 someone else wrote in between: read again and rebuild, so their
    * change to fields we do not set is kept.
+   *
+   * `compareBeforeWrite` is for endpoints whose PUT ignores If-Match (a network forward, a bucket in 6.0): the object
+   * is read again just before the PUT and, when it differs from the read the body was built from, treated as a 412.
+   * That leaves only the moment between that read and the PUT unguarded, instead of the whole read-build-write.
    */
   async update<T>(
     path: string,
     build: (live: T) => unknown,
-    opts: WriteOptions & { retries?: number; current?: { value: T; etag?: string } } = {},
+    opts: WriteOptions & { retries?: number; current?: { value: T; etag?: string }; compareBeforeWrite?: boolean } = {},
   ): Promise<{ written: boolean; attempts: number }> {
     const retries = opts.retries ?? 8;
     for (let attempt = 1; ; attempt++) {
@@ -415,6 +420,12 @@ export class IncusClient {
       const body = await build(live.value);
       if (body === undefined) return { written: false, attempts: attempt };
       try {
+        if (opts.compareBeforeWrite) {
+          const now = await this.get<T>(path, opts);
+          if (!isDeepStrictEqual(now.value, live.value)) {
+            throw new IncusError(412, "the object changed since it was read (compared before writing)", "PUT", path);
+          }
+        }
         await this.put(path, body, { ...opts, etag: live.etag });
         return { written: true, attempts: attempt };
       } catch (err) {

@@ -138,6 +138,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   ownerField?: string;
   /** Body fields of the PUT that are not managed fields but must be echoed from live (e.g. a pool's source). */
   putExtras?: string[];
+  /**
+   * The server's PUT ignores If-Match (network forwards, buckets in 6.0): every update reads the object again just
+   * before its PUT and starts over when it changed since the read the body was built from (read-compare-write).
+   */
+  putIgnoresIfMatch?: boolean;
 }
 
 /** Declares a kind with its input and output types inferred from the schema and the outputs function. */

@@ -6,6 +6,8 @@ import { network } from "./network";
 import { profile } from "./profile";
 import { project } from "./project";
 import { storagePool } from "./storagePool";
+import { storageBucket } from "./storageBucket";
+import { storageBucketKey } from "./storageBucketKey";
 import { storageVolume } from "./storageVolume";
 
 export const kinds = {
@@ -16,6 +18,8 @@ export const kinds = {
   StorageVolume: storageVolume,
   Image: image,
   Instance: instance,
+  StorageBucket: storageBucket,
+  StorageBucketKey: storageBucketKey,
 } satisfies Record<string, KindSpec<any, any>>;
 
 export type KindName = keyof typeof kinds;
