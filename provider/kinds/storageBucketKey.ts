@@ -46,6 +46,8 @@ export const storageBucketKey = defineKind({
     accessKey: { mode: "update", api: "access-key" },
     secretKey: { mode: "update", api: "secret-key" },
   },
+  // Incus 6.0 refuses a create without a role ("Invalid key role"), though the API documents read-only as default.
+  createBody: (i) => ({ name: i.name, description: i.description, role: i.role ?? "read-only", "access-key": i.accessKey, "secret-key": i.secretKey }),
   // Filled in by the server when not given: outputs that later diffs carry over as the desired values.
   outputKeys: ["accessKey", "secretKey"],
   outputs: (live) => ({ accessKey: liveString(live["access-key"]), secretKey: liveString(live["secret-key"]) }),

@@ -1,11 +1,11 @@
 // StorageBucket and StorageBucketKey against a private daemon: Incus 6.0 serves a dir pool's buckets through a MinIO
 // server it runs itself, so that daemon has minio and mc (scripts/setup-minio.sh) first on its PATH. The shared daemon
-// is never touched: the harness's `incus`/`query` follow INCUS_DIR, which this file points at the private daemon.
+// is never touched: every CLI call and query here goes through the private daemon's own INCUS_DIR (FaultDaemon).
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { engineFor, IncusClient } from "pulumi-incus/provider";
 import { FaultDaemon } from "../faults/daemon";
-import { closeConnections, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import { closeConnections, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
 jest.setTimeout(120_000);
 
@@ -18,10 +18,20 @@ const S3_PORT = 20000 + Math.floor(Math.random() * 20000);
 const bucketPath = (name: string) => `/1.0/storage-pools/default/buckets/${name}`;
 const keyPath = (bucket: string, name: string) => `${bucketPath(bucket)}/keys/${name}`;
 const log = requestLog();
-const previousDir = process.env.INCUS_DIR;
+
+/** The incus CLI and `incus query` against the private daemon only (never the shared one). */
+const incus = (...args: string[]): string => {
+  if (!daemon) throw new Error("the private daemon is not running");
+  return daemon.incus(...args);
+};
+const query = <T = any>(apiPath: string): T | undefined => daemon?.query<T>(apiPath) ?? undefined;
 
 let socket = "";
-const at = (args: State) => ({ project, socket, ...args });
+/** Inputs on the private daemon: never without its socket (the default would be the shared daemon). */
+const at = (args: State) => {
+  if (!socket) throw new Error("the private daemon's socket is not known yet");
+  return { project, socket, ...args };
+};
 
 beforeAll(async () => {
   // Builds minio and mc once (minutes on a clean machine); instant when they are cached.
@@ -29,7 +39,6 @@ beforeAll(async () => {
   daemon = new FaultDaemon(`bucket-int-${rand()}`, { path: [dir], image: false });
   await daemon.create();
   socket = daemon.socket;
-  process.env.INCUS_DIR = daemon.dir;
   // A private daemon: its server config is ours to set. The address gives buckets an s3_url (loopback only).
   incus("config", "set", "core.storage_buckets_address", `127.0.0.1:${S3_PORT}`);
   incus("project", "create", project, "-c", "features.storage.buckets=true");
@@ -38,18 +47,19 @@ beforeAll(async () => {
 afterAll(async () => {
   log.restore();
   await closeConnections();
-  if (previousDir === undefined) delete process.env.INCUS_DIR;
-  else process.env.INCUS_DIR = previousDir;
   await daemon?.destroy();
 }, 180_000);
 
 describe("StorageBucket", () => {
-  const bucket = new Resource("StorageBucket", at({ name: "pit-data", pool: "default", description: "tests", config: { "user.tier": 1, "user.keep": "yes" } }));
+  let bucket: Resource;
+  beforeAll(() => {
+    bucket = new Resource("StorageBucket", at({ name: "pit-data", pool: "default", description: "tests", config: { "user.tier": 1, "user.keep": "yes" } }));
+  });
 
   it("create makes the bucket with string config and reports its S3 address", async () => {
     const outs = await bucket.create();
     expect(bucket.id).toBe(`${bucketPath("pit-data")}${q}`);
-    expect(outs).toMatchObject({ name: "pit-data", project, location: "none", s3Url: `http://127.0.0.1:${S3_PORT}/pit-data` });
+    expect(outs).toMatchObject({ name: "pit-data", project, location: "none", s3Url: `https://127.0.0.1:${S3_PORT}/pit-data` });
     expect(query(`${bucketPath("pit-data")}${q}`)).toMatchObject({ description: "tests", config: { "user.tier": "1", "user.keep": "yes" }, project });
   });
 
