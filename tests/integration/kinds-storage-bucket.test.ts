@@ -36,7 +36,7 @@ const at = (args: State) => {
 beforeAll(async () => {
   // Builds minio and mc once (minutes on a clean machine); instant when they are cached.
   const dir = execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-minio.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-  daemon = new FaultDaemon(`bucket-int-${rand()}`, { path: [dir], image: false });
+  daemon = new FaultDaemon("bucket-int", { path: [dir], image: false });
   await daemon.create();
   socket = daemon.socket;
   // A private daemon: its server config is ours to set. The address gives buckets an s3_url (loopback only).
