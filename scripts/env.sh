@@ -19,9 +19,6 @@ mkdir -p "$REPO_ROOT/.state"
 prepare_lab() {
   bash "$REPO_ROOT/scripts/setup-incus.sh"
   bash "$REPO_ROOT/scripts/setup-image.sh" >/dev/null
-  # minio and mc for the storage bucket tests' private daemon: built from Go modules once (minutes on a clean
-  # machine), here rather than inside a test's time limit.
-  bash "$REPO_ROOT/scripts/setup-minio.sh" >/dev/null
   cd "$REPO_ROOT"
   log "building"
   npx tsc -p tsconfig.json
