@@ -4,6 +4,9 @@
 # Extra arguments go to jest (e.g. `scripts/test.sh --selectProjects unit`).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 prepare_lab
+# minio and mc for the storage bucket tests' private daemon: built from Go modules once (minutes on a clean machine),
+# here rather than inside a test's time limit. Without them only those tests fail (they say why).
+bash scripts/setup-minio.sh >/dev/null || log "minio/mc could not be built: the storage bucket tests will fail"
 report="$(mktemp)"
 before="$(node scripts/daemon-snapshot.js)"
 set +e

@@ -37,8 +37,9 @@ export interface ProjectArgs {
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /**
-   * On destroy, also delete everything inside the project (instances, images, volumes, profiles). Default:
-   * `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus.
+   * On destroy, also delete everything inside the project (instances, images, profiles, volumes, networks,
+   * ACLs), object by object and only what belongs to this project. Default: `false` (destroy fails while the
+   * project holds objects). A change is saved and sends nothing to Incus.
    */
   deleteContents?: pulumi.Input<boolean | null | undefined>;
 }
@@ -75,8 +76,9 @@ export interface ProjectOutputs {
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
   /**
-   * On destroy, also delete everything inside the project (instances, images, volumes, profiles). Default:
-   * `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus.
+   * On destroy, also delete everything inside the project (instances, images, profiles, volumes, networks,
+   * ACLs), object by object and only what belongs to this project. Default: `false` (destroy fails while the
+   * project holds objects). A change is saved and sends nothing to Incus.
    */
   readonly deleteContents: pulumi.Output<boolean | undefined>;
   /** API paths of the objects inside the project. */
@@ -1969,3 +1971,206 @@ export interface ImageAliasOutputs {
  */
 export const ImageAlias = resourceClass<ImageAliasArgs, ImageAliasOutputs>("ImageAlias", ["name", "remote", "socket", "configDir", "adopt", "project", "target", "description"], ["type"], 255);
 export type ImageAlias = InstanceType<typeof ImageAlias>;
+
+/** The arguments of a {@link StorageBucket}. */
+export interface StorageBucketArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces
+   * the object.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** The storage pool the bucket lives in. Changing it replaces the object. */
+  pool: pulumi.Input<string>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * Bucket config: `size` where the pool's driver supports it (not on `dir`), `user.*` keys; numbers and
+   * booleans are sent as strings. Changed in place.
+   */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+}
+
+/** What a {@link StorageBucket} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface StorageBucketOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The storage pool the bucket lives in. */
+  readonly pool: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /**
+   * Bucket config: `size` where the pool's driver supports it (not on `dir`), `user.*` keys; numbers and
+   * booleans are sent as strings.
+   */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /** The bucket's S3 address; empty until the server sets `core.storage_buckets_address`. */
+  readonly s3Url: pulumi.Output<string>;
+  /** The cluster member holding the bucket (`none` outside a cluster). */
+  readonly location: pulumi.Output<string>;
+}
+
+/**
+ * An S3 storage bucket in a pool. Lives in a project (`features.storage.buckets`). On a local pool (dir)
+ * Incus 6.0 needs the `minio` and `mc` binaries on its PATH. Creating one makes an `admin` key; add keys with
+ * StorageBucketKey.
+ */
+export const StorageBucket = resourceClass<StorageBucketArgs, StorageBucketOutputs>("StorageBucket", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "description", "config"], ["s3Url", "location"], 1);
+export type StorageBucket = InstanceType<typeof StorageBucket>;
+
+/** The arguments of a {@link StorageBucketKey}. */
+export interface StorageBucketKeyArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces
+   * the object.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** The storage pool of the bucket. Changing it replaces the object. */
+  pool: pulumi.Input<string>;
+  /** The bucket the key gives access to. Changing it replaces the object. */
+  bucket: pulumi.Input<string>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /** What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. Changed in place. */
+  role?: pulumi.Input<"read-only" | "admin" | null | undefined>;
+  /**
+   * The S3 access key. Default: one Incus makes up at create, kept from then on (dropping it later keeps the
+   * current one). Changed in place.
+   */
+  accessKey?: pulumi.Input<string | null | undefined>;
+  /**
+   * The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping
+   * it later keeps the current one). Changed in place.
+   */
+  secretKey?: pulumi.Input<string | null | undefined>;
+}
+
+/** What a {@link StorageBucketKey} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface StorageBucketKeyOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The storage pool of the bucket. */
+  readonly pool: pulumi.Output<string>;
+  /** The bucket the key gives access to. */
+  readonly bucket: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /** What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. */
+  readonly role: pulumi.Output<"read-only" | "admin" | undefined>;
+  /**
+   * The S3 access key. Default: one Incus makes up at create, kept from then on (dropping it later keeps the
+   * current one).
+   */
+  readonly accessKey: pulumi.Output<string>;
+  /**
+   * The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping
+   * it later keeps the current one).
+   */
+  readonly secretKey: pulumi.Output<string>;
+}
+
+/**
+ * An access key of a storage bucket (`read-only` or `admin`). The secret key, given or made up by Incus, is a
+ * secret in state and outputs and never printed.
+ */
+export const StorageBucketKey = resourceClass<StorageBucketKeyArgs, StorageBucketKeyOutputs>("StorageBucketKey", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "bucket", "description", "role", "accessKey", "secretKey"], [], 63, ["secretKey"]);
+export type StorageBucketKey = InstanceType<typeof StorageBucketKey>;

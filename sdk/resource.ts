@@ -46,10 +46,13 @@ export function resourceClass<Args extends object, Outs>(
     constructor(name: string, args: Args, opts?: pulumi.CustomResourceOptions) {
       const props: Record<string, unknown> = {};
       for (const key of [...inputKeys, ...outputKeys]) props[key] = undefined;
-      Object.assign(props, args);
+      // An input the kind always keeps secret (a bucket key's secret key) is a secret even when given as plain text.
+      const given: Record<string, unknown> = { ...(args as Record<string, unknown>) };
+      for (const key of secretOutputs) if (inputKeys.includes(key) && given[key] !== undefined && given[key] !== null) given[key] = pulumi.secret(given[key]);
+      Object.assign(props, given);
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);
-      if (!opts?.id) props.__secretPaths = secretPaths(args as Record<string, unknown>);
+      if (!opts?.id) props.__secretPaths = secretPaths(given);
       // Which stack and resource make the object (the provider's OWNER_KEY): written into it at create when
       // incus:markOwner is on, so an object made by a run that died is known as this resource's own, and no other's.
       if (!opts?.id) props.__owner = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}::${type}::${name}`;

@@ -145,7 +145,18 @@ export class KindEngine<I extends CommonInputs> {
       else if (olds?.[field] !== undefined && olds[field] !== null && fs.empty !== undefined) values[field] = fs.empty;
       if (this.isMap(fs) && isPlainObject(olds?.[field])) previous[field] = olds![field] as State;
     }
-    return { values, previous, learnt: this.keptLearnt((news[LEARNT_KEY] ?? olds?.[LEARNT_KEY]) as Learnt | undefined, values), secrets: secretPaths(news) };
+    return {
+      values,
+      previous,
+      learnt: this.keptLearnt((news[LEARNT_KEY] ?? olds?.[LEARNT_KEY]) as Learnt | undefined, values),
+      secrets: secretPaths(this.withKindSecrets(news)),
+    };
+  }
+
+  /** The state with the kind's own secret fields (a bucket key's secret key) added to the paths the program marked secret. */
+  private withKindSecrets(state: State): State {
+    const own = (this.spec.secretOutputs ?? []).filter((k) => state?.[k] !== undefined).map((k) => [k]);
+    return own.length ? { ...state, [SECRETS_KEY]: [...secretPaths(state), ...own] } : state;
   }
 
   /** Learnt keys minus those the program now names with a value of its own (from then on they are the program's). */
@@ -294,7 +305,7 @@ export class KindEngine<I extends CommonInputs> {
       client,
       project: this.spec.scoped ? ((state.project as string | undefined) ?? defaultProject(client)) : undefined,
       type: this.spec.type,
-      redact: redactor(state, ...secretsOf),
+      redact: redactor(...[state, ...secretsOf].map((s) => this.withKindSecrets(s))),
     };
   }
 
@@ -436,8 +447,10 @@ export class KindEngine<I extends CommonInputs> {
     const outs: State = withoutProvider(inputs);
     if (this.spec.scoped) outs.project = ctx.project;
     for (const key of this.spec.outputKeys ?? []) outs[key] = null;
-    // Derived outputs are not inputs, so Pulumi cannot know they carry secret values: hide those values.
-    Object.assign(outs, redactDeep(this.spec.outputs?.(live, inputs as I) ?? {}, ctx.redact));
+    // Derived outputs are not inputs, so Pulumi cannot know they carry secret values: hide those values. Outputs the
+    // kind declares secret keep theirs: Pulumi stores them encrypted (additionalSecretOutputs).
+    const secret = new Set(this.spec.secretOutputs ?? []);
+    for (const [key, value] of Object.entries(this.spec.outputs?.(live, inputs as I) ?? {})) outs[key] = secret.has(key) ? value : redactDeep(value, ctx.redact);
     return outs;
   }
 

@@ -14,6 +14,8 @@ import { profile } from "./profile";
 import { project } from "./project";
 import { serverConfig } from "./serverConfig";
 import { storagePool } from "./storagePool";
+import { storageBucket } from "./storageBucket";
+import { storageBucketKey } from "./storageBucketKey";
 import { storageVolume } from "./storageVolume";
 import { storageVolumeSnapshot } from "./storageVolumeSnapshot";
 
@@ -34,6 +36,8 @@ export const kinds = {
   InstanceSnapshot: instanceSnapshot,
   StorageVolumeSnapshot: storageVolumeSnapshot,
   ImageAlias: imageAlias,
+  StorageBucket: storageBucket,
+  StorageBucketKey: storageBucketKey,
 } satisfies Record<string, KindSpec<any, any>>;
 
 export type KindName = keyof typeof kinds;

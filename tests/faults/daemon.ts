@@ -36,8 +36,14 @@ export class FaultDaemon {
   private readonly pidFile: string;
   private readonly logFile: string;
 
-  /** `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. */
-  constructor(tag: string) {
+  /**
+   * `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. `opts.path`: more
+   * directories first on incusd's PATH (the minio and mc that buckets need); `opts.image: false` skips the test image.
+   */
+  constructor(
+    tag: string,
+    private readonly opts: { path?: string[]; image?: boolean } = {},
+  ) {
     this.dir = path.join(ROOT, tag);
     this.socket = path.join(this.dir, "unix.socket");
     this.pidFile = path.join(ROOT, `${tag}.pid`);
@@ -94,6 +100,7 @@ export class FaultDaemon {
       (live) => ({ ...live, devices: { ...live.devices, root: { type: "disk", path: "/", pool: "default" } } }),
       { project: null },
     );
+    if (this.opts.image === false) return;
     const tarball = path.join(TOOLS, "images", "busybox.tar.gz");
     if (!fs.existsSync(tarball)) throw new Error(`${tarball} is missing: run scripts/setup-image.sh`);
     this.incus("image", "import", tarball, "--alias", TEST_IMAGE_ALIAS);
@@ -104,7 +111,8 @@ export class FaultDaemon {
     if (this.child && alive(this.child.pid!)) throw new Error("the fault daemon is already running");
     const log = fs.openSync(this.logFile, "a");
     // Background fetches (instance types) go to a closed loopback port, as for the shared daemon.
-    const env = { ...process.env, INCUS_DIR: this.dir, https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9", no_proxy: "127.0.0.1,localhost,::1" };
+    const PATH = [...(this.opts.path ?? []), process.env.PATH ?? ""].join(":");
+    const env = { ...process.env, PATH, INCUS_DIR: this.dir, https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9", no_proxy: "127.0.0.1,localhost,::1" };
     this.child = spawn(INCUSD, ["--group", "root"], { env, detached: true, stdio: ["ignore", log, log] });
     fs.closeSync(log);
     fs.writeFileSync(this.pidFile, String(this.child.pid));

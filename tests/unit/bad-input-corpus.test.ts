@@ -58,6 +58,8 @@ const valid: Record<KindName, State> = {
   InstanceSnapshot: { name: "s1", instance: "c1" },
   StorageVolumeSnapshot: { name: "s1", pool: "default", volume: "vol" },
   ImageAlias: { name: "debian/12", target: "a".repeat(64) },
+  StorageBucket: { name: "data", pool: "default" },
+  StorageBucketKey: { name: "reader", pool: "default", bucket: "data" },
 };
 const pem = generateCertificate("corpus", 1);
 
@@ -310,6 +312,20 @@ const own: BadCase[] = [
   ["StorageVolume", "import file that does not exist", { importFile: "/nonexistent/backup.tar.gz" }, "importFile", /no such file/],
   ["StorageVolume", "copy source without a volume", { copyFrom: { snapshot: "s1" } }, "copyFrom.volume", /required/],
   ["StorageVolume", "import with a content type", { importFile: tarball, contentType: "block" }, "contentType", /an import takes the backup's content type/],
+  ["StorageBucket", "capitals in name", { name: "Data" }, "name", /an S3 bucket name/],
+  ["StorageBucket", "underscore in name", { name: "my_data" }, "name", /an S3 bucket name/],
+  ["StorageBucket", "name of 2 characters", { name: "ab" }, "name", /at least 3 characters/],
+  ["StorageBucket", "name starting with a hyphen", { name: "-data" }, "name", /starting with a letter or digit/],
+  ["StorageBucket", "no pool", { pool: undefined }, "pool", /required/],
+  ["StorageBucket", "object as config value", { config: { size: { mib: 1 } } }, "config.size", notAConfigValue],
+  ["StorageBucket", "misspelt description", { descripton: "x" }, "descripton", hint("description")],
+  ["StorageBucketKey", "role owner", { role: "owner" }, "role", oneOf("read-only", "admin")],
+  ["StorageBucketKey", "role readonly", { role: "readonly" }, "role", oneOf("read-only", "admin")],
+  ["StorageBucketKey", "no bucket", { bucket: undefined }, "bucket", /required/],
+  ["StorageBucketKey", "bucket name in capitals", { bucket: "Data" }, "bucket", /an S3 bucket name/],
+  ["StorageBucketKey", "secret key as a number", { secretKey: 12345678 }, "secretKey", wrongType("string")],
+  ["StorageBucketKey", "snake_case access key", { access_key: "x" }, "access_key", /StorageBucketKey has no such field/],
+  ["StorageBucketKey", "misspelt secretKey", { secretkey: "x" }, "secretkey", hint("secretKey")],
 ];
 
 const corpus: BadCase[] = [...shared, ...scoped, ...own];
@@ -364,6 +380,8 @@ const good: GoodCase[] = [
   ["StoragePool", "every driver name is accepted: lvmcluster", { name: "shared", driver: "lvmcluster" }, { name: "shared", driver: "lvmcluster" }],
   ["StorageVolume", "block volume with a numeric size", { name: "disk1", pool: "default", contentType: "block", config: { size: 1073741824 } }, { name: "disk1", pool: "default", contentType: "block", project: "default", config: { size: "1073741824" } }],
   ["StorageVolume", "iso volume in another project", { name: "boot", pool: "default", contentType: "iso", project: "lab" }, { name: "boot", pool: "default", contentType: "iso", project: "lab" }],
+  ["StorageBucket", "dotted name, numbers in config become strings", { name: "logs.2026", pool: "default", config: { "user.tier": 1 } }, { name: "logs.2026", pool: "default", project: "default", config: { "user.tier": "1" } }],
+  ["StorageBucketKey", "given keys and role", { name: "w", pool: "default", bucket: "logs", role: "admin", accessKey: "AK", secretKey: "SK" }, { name: "w", pool: "default", bucket: "logs", role: "admin", accessKey: "AK", secretKey: "SK", project: "default" }],
   ["Image", "split image", { name: "img", metadataFile: metadata, rootfsFile: rootfs }, { name: "img", metadataFile: metadata, rootfsFile: rootfs, project: "default", fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }],
   ["Image", "source by fingerprint gets the default protocol", { name: "img", source: { server: "https://images.example.org", fingerprint: "0123456789ab" } }, { name: "img", project: "default", source: { server: "https://images.example.org", fingerprint: "0123456789ab", protocol: "simplestreams" } }],
   ["Image", "source by alias over incus", { name: "img", source: { server: "https://127.0.0.1:8443", alias: "debian/12", protocol: "incus", project: "images" } }, { name: "img", project: "default", source: { server: "https://127.0.0.1:8443", alias: "debian/12", protocol: "incus", project: "images" } }],

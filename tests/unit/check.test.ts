@@ -45,6 +45,8 @@ const valid: Record<KindName, State> = {
   InstanceSnapshot: { name: "s1", instance: "c1" },
   StorageVolumeSnapshot: { name: "s1", pool: "default", volume: "vol" },
   ImageAlias: { name: "debian/12", target: "a".repeat(64) },
+  StorageBucket: { name: "data", pool: "default" },
+  StorageBucketKey: { name: "reader", pool: "default", bucket: "data" },
 };
 
 /** [kind, what is wrong, overrides (undefined deletes the field), the property the failure must name]. */
@@ -71,6 +73,12 @@ const bad: [KindName, string, State, string][] = [
   ["StoragePool", "object as config value", { config: { source: {} } }, "config.source"],
 
   ["StorageVolume", "no pool", { pool: undefined }, "pool"],
+  ["StorageBucket", "capitals in name", { name: "Data" }, "name"],
+  ["StorageBucket", "no pool", { pool: undefined }, "pool"],
+  ["StorageBucketKey", "unknown role", { role: "owner" }, "role"],
+  ["StorageBucketKey", "no bucket", { bucket: undefined }, "bucket"],
+  ["StorageBucket", "name of 2 characters", { name: "ab" }, "name"],
+  ["StorageBucketKey", "empty secret key as an object", { secretKey: { v: "x" } }, "secretKey"],
   ["StorageVolume", "unknown content type", { contentType: "disk" }, "contentType"],
   ["StorageVolume", "name with a dot first", { name: ".hidden" }, "name"],
 

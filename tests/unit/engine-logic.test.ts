@@ -228,3 +228,30 @@ describe("diff decisions made before reading the server", () => {
     expect(await diff("Profile", { name: "web", project: "p" }, { name: UNKNOWN })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
   });
 });
+
+describe("storage bucket keys", () => {
+  const liveKey = (over: State = {}): State => ({ name: "k", description: "", role: "read-only", "access-key": "AK1", "secret-key": "live-secret-1", ...over });
+
+  it("every PUT carries the live key pair (a PUT without it makes new keys)", () => {
+    expect(engine("StorageBucketKey").putBody({ name: "k", pool: "default", bucket: "b", role: "admin" }, liveKey())).toEqual({
+      description: "",
+      role: "admin",
+      "access-key": "AK1",
+      "secret-key": "live-secret-1",
+    });
+  });
+
+  it("a drifting secret key is named without its value, even when the program did not mark it secret", () => {
+    const news = { name: "k", pool: "default", bucket: "b", secretKey: "program-secret-2" };
+    const e = engine("StorageBucketKey");
+    expect(e.changedFields(news, liveKey())).toEqual({ update: ["secretKey"], replace: [] });
+    const lines = e.describeChanges(news, liveKey(), ["secretKey"]).join("\n");
+    expect(lines).toBe("secretKey: the server's value differs from the program's (secret, not shown)");
+  });
+
+  it("a dropped role goes back to read-only; dropped keys stay as they are", () => {
+    const olds = { name: "k", pool: "default", bucket: "b", role: "admin", accessKey: "AK1", secretKey: "live-secret-1" };
+    const body = engine("StorageBucketKey").putBody({ name: "k", pool: "default", bucket: "b" }, liveKey({ role: "admin" }), olds);
+    expect(body).toMatchObject({ role: "read-only", "access-key": "AK1", "secret-key": "live-secret-1" });
+  });
+});

@@ -1,0 +1,92 @@
+// StorageBucket and StorageBucketKey through the real Pulumi engine and CLI, against a private daemon whose PATH has
+// minio and mc (scripts/setup-minio.sh): deploy, a second up that writes nothing, an update, a secret-key check of
+// the state (made up by Incus or given in plain text: 0 plain-text occurrences in export, backend, output), destroy.
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { FaultDaemon } from "../faults/daemon";
+import { programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+
+jest.setTimeout(600_000);
+
+const prefix = `pbk${uniqueSuffix().slice(-8)}`;
+// What the program gives its writer key, in plain text.
+const WRITER_SECRET = `${prefix}-writer-secret-key`;
+const WRITER_ACCESS = `${prefix}-writer`;
+let daemon: FaultDaemon | undefined;
+let t: TestStack | undefined;
+const said: string[] = [];
+const collect = (text: string) => void said.push(text);
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"));
+}
+const count = (texts: string[], secret: string) => texts.reduce((n, text) => n + text.split(secret).length - 1, 0);
+const query = <T = any>(apiPath: string): T | null => daemon!.query<T>(apiPath);
+
+beforeAll(async () => {
+  const dir = execFileSync("bash", [path.join(REPO, "scripts", "setup-minio.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  daemon = new FaultDaemon("e2e-bucket", { path: [dir], image: false });
+  await daemon.create();
+  t = await programStack(path.join(REPO, "tests", "e2e", "programs", "bucket-kinds"), {
+    prefix,
+    "incus:socket": daemon.socket,
+  });
+}, 45 * 60_000);
+
+afterAll(async () => {
+  await t?.cleanup().catch(() => undefined);
+  await daemon?.destroy();
+}, 180_000);
+
+test("bucket and keys: up, no-op up, update, secret keys never in plain text, destroy", async () => {
+  const stack = t!;
+  const up = await stack.stack.up({ onOutput: collect });
+  expect(up.summary.resourceChanges).toMatchObject({ create: 5 }); // the stack, project, bucket, two keys
+  const bucketUrl = `/1.0/storage-pools/default/buckets/${prefix}-data?project=${prefix}`;
+  expect(query(bucketUrl)).toMatchObject({ description: "test bucket", config: { "user.tier": "1" } });
+  const reader = query(`/1.0/storage-pools/default/buckets/${prefix}-data/keys/reader?project=${prefix}`);
+  const writer = query(`/1.0/storage-pools/default/buckets/${prefix}-data/keys/writer?project=${prefix}`);
+  expect(reader).toMatchObject({ role: "read-only" });
+  expect(writer).toMatchObject({ role: "admin", "access-key": WRITER_ACCESS, "secret-key": WRITER_SECRET });
+  const readerSecret: string = reader["secret-key"];
+  expect(readerSecret.length).toBeGreaterThan(8);
+  // The program gets the real values, as Pulumi secrets.
+  expect(up.outputs.readerSecretKey).toEqual({ value: readerSecret, secret: true });
+  expect(up.outputs.writerSecretKey).toEqual({ value: WRITER_SECRET, secret: true });
+  expect(up.outputs.readerAccessKey).toEqual({ value: reader["access-key"], secret: false });
+
+  // A second up: nothing to change, nothing written.
+  stack.takeRequests();
+  const again = await stack.stack.up({ onOutput: collect });
+  expect(again.summary.resourceChanges).toEqual({ same: 5 });
+  expect(stack.writes(stack.takeRequests())).toEqual([]);
+
+  // A new description is one PUT on the bucket; the keys stay as they are.
+  await stack.stack.setConfig("description", { value: "changed" });
+  const changed = await stack.stack.up({ onOutput: collect });
+  expect(changed.summary.resourceChanges).toMatchObject({ update: 1, same: 4 });
+  expect(stack.writes(stack.takeRequests())).toEqual([`PUT /1.0/storage-pools/default/buckets/${prefix}-data?project=${prefix}`]);
+  expect(query(bucketUrl)?.description).toBe("changed");
+  expect(query(`/1.0/storage-pools/default/buckets/${prefix}-data/keys/reader?project=${prefix}`)?.["secret-key"]).toBe(readerSecret);
+
+  // `pulumi stack export` through the CLI, as a user runs it.
+  const exported = execFileSync("pulumi", ["stack", "export", "--stack", stack.stack.name, "--cwd", stack.workDir], {
+    encoding: "utf8",
+    env: { ...process.env, ...stack.env },
+  });
+  expect(exported).toContain("ciphertext");
+  const backend = filesUnder(stack.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
+  await stack.stack.destroy({ onOutput: collect });
+  const plain = (secret: string) => ({ export: count([exported], secret), backend: count(backend, secret), output: count(said, secret) });
+  expect({ reader: plain(readerSecret), writer: plain(WRITER_SECRET) }).toEqual({
+    reader: { export: 0, backend: 0, output: 0 },
+    writer: { export: 0, backend: 0, output: 0 },
+  });
+  expect(query(bucketUrl)).toBeNull();
+  expect(query(`/1.0/projects/${prefix}`)).toBeNull();
+});
