@@ -985,8 +985,7 @@ export class KindEngine<I extends CommonInputs> {
     if (/<\w+>/.test(collection)) throw new Error(`${fn}: ${this.spec.type} lives under a parent; no list lookup`);
     let objects: Live[];
     try {
-      const res = await ctx.client.get<Live[]>(collection, { ...this.reqOpts(ctx), query: { recursion: list.recursion ?? 1 } });
-      objects = res.value ?? [];
+      objects = await ctx.client.list<Live>(collection, { ...this.reqOpts(ctx), recursion: list.recursion ?? 1 });
     } catch (err) {
       throw new Error(`${fn}${this.spec.scoped ? ` in project "${ctx.project}"` : ""}: ${this.message(err)}`);
     }
