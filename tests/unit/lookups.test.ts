@@ -39,7 +39,7 @@ beforeEach(() => {
 });
 
 const requests = () => fake.requests.map((r) => `${r.method} ${r.path}`);
-const valueOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+const settled = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
 
 test("every kind has getXxx and getXxxOutput, taking the fields its path reads", () => {
   const sdk = incus as unknown as Record<string, unknown>;
@@ -113,7 +113,7 @@ test("arguments a kind does not take, or that are not strings, are named", async
 });
 
 test("the Output form takes other resources' outputs and gives an Output of the result", async () => {
-  const p = await valueOf(incus.getProfileOutput({ name: pulumi.output("web"), socket: pulumi.output(fake.socket) }));
+  const p = await settled(incus.getProfileOutput({ name: pulumi.output("web"), socket: pulumi.output(fake.socket) }));
   expect(p.description).toBe("Web");
   const secret = incus.getProfileOutput({ name: pulumi.secret("web"), socket: fake.socket });
   expect(await pulumi.isSecret(secret)).toBe(true);
@@ -176,6 +176,6 @@ test("getImages filters by alias and properties; getImagesOutput takes Outputs",
   expect((await incus.getImages({ socket: fake.socket })).length).toBe(2);
   expect((await incus.getImages({ socket: fake.socket, alias: "tiny" })).map((i) => i.fingerprint)).toEqual([FP]);
   expect((await incus.getImages({ socket: fake.socket, properties: { os: "debian" } })).map((i) => i.fingerprint)).toEqual(["cd".repeat(32)]);
-  expect(await valueOf(incus.getImagesOutput({ socket: fake.socket, properties: { os: pulumi.output("none") } }))).toEqual([]);
+  expect(await settled(incus.getImagesOutput({ socket: fake.socket, properties: { os: pulumi.output("none") } }))).toEqual([]);
   fake.remove(`/1.0/images/${"cd".repeat(32)}`);
 });
