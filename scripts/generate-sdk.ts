@@ -264,16 +264,18 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   const alternatives = Object.entries(spec.lookupBy ?? {});
   const or = alternatives.map(([k]) => `\`${k}\``).join(" or ");
   const fieldDoc = (key: string) => {
-    const d = unwrap(shape[key] ?? (() => { throw new Error(`generate-sdk: ${type}.path() reads ${key}, which the schema does not have`); })()).description;
+    const d = shape[key] ? unwrap(shape[key]).description : undefined;
     if (!d) throw new Error(`generate-sdk: ${type}.${key} has no description`);
     return d;
   };
-  const identityDoc = (key: string) => (key === "name" ? `The ${word}'s name in Incus.` : (docs.outputs[key] ?? fieldDoc(key)));
+  // An identity field the schema lacks (an output-only key) is a string, named by the kind's output docs.
+  const identityDoc = (key: string) => (key === "name" ? `The ${word}'s name in Incus.` : (docs.outputs[key] ?? (shape[key] ? fieldDoc(key) : `The ${word}'s ${words(key)}.`)));
+  const identityType = (key: string) => (shape[key] ? typeText(unwrap(shape[key]).inner, "output", "  ") : "string");
   const args: Member[] = [
     ...identity.map((key) => ({
       key,
       doc: identityDoc(key) + (alternatives.length ? ` Give this or ${or}.` : ""),
-      type: typeText(unwrap(shape[key]).inner, "output", "  "),
+      type: identityType(key),
       optional: alternatives.length > 0,
     })),
     ...alternatives.map(([key, alt]) => {
@@ -293,7 +295,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     result.push(m);
   };
   if (!spec.nameIsLabel) add({ key: "name", doc: `The ${word}'s name in Incus.`, type: "string", optional: false });
-  for (const key of identity) add({ key, doc: identityDoc(key), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
+  for (const key of identity) add({ key, doc: identityDoc(key), type: identityType(key), optional: false });
   if (spec.scoped) add({ key: "project", doc: "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).", type: "string", optional: false });
   for (const [key, fs] of Object.entries(spec.fields as Record<string, { mode: string; empty?: unknown }>)) {
     if (fs.mode === "create") continue;
@@ -303,8 +305,10 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   for (const key of Object.keys(spec.lookupFields ?? {})) add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
   for (const key of (spec.outputKeys ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k))) add({ key, doc: docs.outputs[key], type: docs.outputTypes?.[key] ?? outputType(sample[key], type, key), optional: false });
 
+  // A singleton (a path with no identity fields) is looked up with no arguments.
+  const required = args.some((m) => !m.optional) || alternatives.length > 0;
   const byWhat = [identity.map((k) => `\`${k}\``).join(" and "), ...alternatives.map(([k]) => `\`${k}\``)].join(" or ");
-  const what = `Looks up an existing ${word} by ${byWhat}, in the program's own process (during previews too), reaching Incus as resources do (stack config \`incus:*\`, else the incus CLI's config). Fails, naming the ${word} and the project, when there is none.`;
+  const what = `Looks up ${identity.length ? `an existing ${word} by ${byWhat}` : `the ${word}`}, in the program's own process (during previews too), reaching Incus as resources do (stack config \`incus:*\`, else the incus CLI's config). Fails, naming the ${word} and the project, when there is none.`;
   const out = [
     interfaceText(`The arguments of {@link get${type}}: which ${word}, and where to look.`, `Get${type}Args`, args),
     "",
@@ -313,12 +317,12 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     interfaceText(`An existing ${word} as {@link get${type}} finds it: every field as the server has it, and what the server reports.`, `Get${type}Result`, result, false, true),
     "",
     docComment(what, ""),
-    `export function get${type}(args: Get${type}Args): Promise<Get${type}Result> {`,
+    `export function get${type}(args: Get${type}Args${required ? "" : " = {}"}): Promise<Get${type}Result> {`,
     `  return lookup<Get${type}Result>(${JSON.stringify(type)}, args);`,
     "}",
     "",
     docComment(`{@link get${type}} for arguments that may be Outputs of other resources; the result is an Output.`, ""),
-    `export function get${type}Output(args: Get${type}OutputArgs): pulumi.Output<Get${type}Result> {`,
+    `export function get${type}Output(args: Get${type}OutputArgs${required ? "" : " = {}"}): pulumi.Output<Get${type}Result> {`,
     `  return lookupOutput<Get${type}Result>(${JSON.stringify(type)}, args);`,
     "}",
   ];

@@ -932,7 +932,9 @@ export class KindEngine<I extends CommonInputs> {
     const known = new Set([...fields, ...alternatives, "project", ...CONNECTION_KEYS]);
     const stray = Object.keys(args).filter((k) => !known.has(k));
     if (stray.length) throw new Error(`${fn}: no such argument ${stray.map((k) => `\`${k}\``).join(", ")} (it takes ${[...known].map((k) => `\`${k}\``).join(", ")})`);
-    for (const [k, v] of Object.entries(args)) if (typeof v !== "string" || v === "") throw new Error(`${fn}: \`${k}\` must be a non-empty string, not ${JSON.stringify(v)}`);
+    for (const [k, v] of Object.entries(args)) {
+      if ((typeof v !== "string" && typeof v !== "number") || v === "") throw new Error(`${fn}: \`${k}\` must be a non-empty string, not ${JSON.stringify(v)}`);
+    }
     const ctx = this.context(args);
     if (this.spec.scoped && !ctx.project) ctx.project = "default";
     let identity: State = Object.fromEntries(fields.filter((f) => args[f] !== undefined).map((f) => [f, args[f]]));
