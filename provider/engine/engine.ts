@@ -932,8 +932,13 @@ export class KindEngine<I extends CommonInputs> {
     const known = new Set([...fields, ...alternatives, "project", ...CONNECTION_KEYS]);
     const stray = Object.keys(args).filter((k) => !known.has(k));
     if (stray.length) throw new Error(`${fn}: no such argument ${stray.map((k) => `\`${k}\``).join(", ")} (it takes ${[...known].map((k) => `\`${k}\``).join(", ")})`);
+    // Each argument as the kind's schema has it (identity fields), else a non-empty string (where to look).
+    const shape = schemaShape(this.spec.schema);
     for (const [k, v] of Object.entries(args)) {
-      if ((typeof v !== "string" && typeof v !== "number") || v === "") throw new Error(`${fn}: \`${k}\` must be a non-empty string, not ${JSON.stringify(v)}`);
+      const rule = fields.includes(k) ? shape[k] : undefined;
+      const parsed = rule?.safeParse(v);
+      if (parsed && !parsed.success) throw new Error(`${fn}: \`${k}\`: ${issueMessage(parsed.error.issues[0])} (${JSON.stringify(v)})`);
+      if (!rule && (typeof v !== "string" || v === "")) throw new Error(`${fn}: \`${k}\` must be a non-empty string, not ${JSON.stringify(v)}`);
     }
     const ctx = this.context(args);
     if (this.spec.scoped && !ctx.project) ctx.project = "default";

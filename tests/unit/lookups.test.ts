@@ -2,7 +2,9 @@
 // fail, and that they find Incus through the stack's `incus:*` config as resources do.
 import * as pulumi from "@pulumi/pulumi";
 import * as incus from "pulumi-incus";
-import { closeAllPools, engineFor, type KindName, kinds } from "pulumi-incus/provider";
+import { closeAllPools, engineFor, type KindName, KindEngine, kinds } from "pulumi-incus/provider";
+import { z } from "zod";
+import { defineKind } from "../../provider/engine/kind";
 import { generateSdk } from "../../scripts/generate-sdk";
 import { FakeIncus } from "./fake-incus";
 
@@ -108,7 +110,8 @@ test("an image is found by fingerprint or by alias; its name is only a label, so
 
 test("arguments a kind does not take, or that are not strings, are named", async () => {
   await expect(incus.getProfile({ name: "web", socket: fake.socket, pool: "x" } as never)).rejects.toThrow(/^getProfile: no such argument `pool`/);
-  await expect(incus.getProfile({ name: 5, socket: fake.socket } as never)).rejects.toThrow("getProfile: `name` must be a non-empty string, not 5");
+  await expect(incus.getProfile({ name: 5, socket: fake.socket } as never)).rejects.toThrow(/^getProfile: `name`: .* \(5\)$/);
+  await expect(incus.getProfile({ name: "web", socket: 5 } as never)).rejects.toThrow("getProfile: `socket` must be a non-empty string, not 5");
   expect(fake.requests).toEqual([]);
 });
 
@@ -178,4 +181,46 @@ test("getImages filters by alias and properties; getImagesOutput takes Outputs",
   expect((await incus.getImages({ socket: fake.socket, properties: { os: "debian" } })).map((i) => i.fingerprint)).toEqual(["cd".repeat(32)]);
   expect(await settled(incus.getImagesOutput({ socket: fake.socket, properties: { os: pulumi.output("none") } }))).toEqual([]);
   fake.remove(`/1.0/images/${"cd".repeat(32)}`);
+});
+
+describe("kinds other helpers add get lookups from their declaration alone", () => {
+  const described = (s: z.ZodString) => s.optional().describe("x");
+  const snapshot = new KindEngine(
+    defineKind({
+      type: "InstanceSnapshot",
+      schema: z.strictObject({ name: z.string(), instance: z.string(), project: described(z.string()), socket: described(z.string()) }) as never,
+      scoped: true,
+      path: (i: { instance: string; name: string }) => `/1.0/instances/${encodeURIComponent(i.instance)}/snapshots/${encodeURIComponent(i.name)}`,
+      renamable: true,
+      fields: { stateful: { mode: "replace", empty: false } } as never,
+    }),
+  );
+  const singleton = new KindEngine(
+    defineKind({
+      type: "ServerConfig",
+      schema: z.strictObject({ name: z.string(), socket: described(z.string()) }) as never,
+      scoped: false,
+      nameIsLabel: true,
+      path: () => "/1.0",
+      renamable: false,
+      fields: { config: { mode: "update", empty: {} } } as never,
+    }),
+  );
+
+  it("a snapshot is found under its instance", async () => {
+    fake.set("/1.0/instances/c1/snapshots/snap0", { name: "snap0", stateful: false });
+    expect(snapshot.lookupIdentity()).toEqual(["instance", "name"]);
+    expect(await snapshot.lookup({ instance: "c1", name: "snap0", socket: fake.socket })).toEqual({ name: "snap0", instance: "c1", project: "default", stateful: false });
+    await expect(snapshot.lookup({ instance: "c1", name: "snap9", socket: fake.socket })).rejects.toThrow(
+      'getInstanceSnapshot: InstanceSnapshot "snap9" (instance "c1") in project "default" does not exist',
+    );
+    await expect(snapshot.lookup({ name: "snap0", socket: fake.socket })).rejects.toThrow("getInstanceSnapshot: give `instance`");
+  });
+
+  it("a singleton needs no identity", async () => {
+    fake.set("/1.0", { config: { "core.https_address": ":8443" } });
+    expect(singleton.lookupIdentity()).toEqual([]);
+    expect(await singleton.lookup({ socket: fake.socket })).toEqual({ config: { "core.https_address": ":8443" } });
+    fake.remove("/1.0");
+  });
 });
