@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as incus from "pulumi-incus";
 import { engineFor, type KindName, kinds } from "pulumi-incus/provider";
+import { schemaShape } from "../../provider/engine/inputs";
 import { BUSYBOX_ALIAS, closeConnections, dropIfPresent, dropProject, incus as cli, query, queryWrite, rand, requestLog } from "./kinds-harness";
 
 jest.setTimeout(120_000);
@@ -103,7 +104,10 @@ describe("a missing object fails naming the kind, its identity and the project",
   it("for every kind in `kinds` (made-up identity in the test project)", async () => {
     const sdk = incus as unknown as Record<string, (args: Record<string, string>) => Promise<unknown>>;
     for (const type of Object.keys(kinds) as KindName[]) {
-      const identity = Object.fromEntries(engineFor(type).lookupIdentity().map((f) => [f, f === "fingerprint" ? "0".repeat(64) : `nope-${s}`]));
+      // A value the field's rule accepts (a name, an address, a fingerprint) that no object has.
+      const shape = schemaShape(kinds[type].schema);
+      const madeUp = (f: string) => [`nope-${s}`, "0".repeat(64), "192.0.2.254", "65000"].find((v) => !shape[f] || shape[f].safeParse(v).success) ?? `nope-${s}`;
+      const identity = Object.fromEntries(engineFor(type).lookupIdentity().map((f) => [f, f === "fingerprint" ? "0".repeat(64) : madeUp(f)]));
       // A singleton (no identity fields) always exists: nothing to miss.
       if (Object.keys(identity).length === 0) continue;
       const args = { ...identity, ...(kinds[type].scoped ? { project } : {}) };
