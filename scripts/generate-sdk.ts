@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { z } from "zod";
+import { KindEngine } from "../provider/engine/engine";
 import type { KindSpec } from "../provider/engine/kind";
 import { configValue, schemaShape } from "../provider/engine/inputs";
 import { kinds } from "../provider/kinds";
@@ -212,11 +213,154 @@ function kindText(type: string, spec: KindSpec<any, any>): string {
   ].join("\n");
 }
 
+/** "StorageVolume" → "storage volume", for docs. */
+const words = (type: string) => type.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+
+/** Docs of the arguments every lookup takes to say where to look. */
+const WHERE_DOCS: Record<string, string> = {
+  project: "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).",
+  remote: "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.",
+  socket: "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.",
+  configDir: "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's.",
+};
+
+interface Member {
+  key: string;
+  doc: string;
+  type: string;
+  optional: boolean;
+  /** The type in the Output forms' arguments (nested values may be Inputs too); default: Input of `type`. */
+  inputType?: string;
+}
+
+/** A field's doc without its "Default: …" sentence (a lookup reports what the server has). */
+const withoutDefault = (doc: string) =>
+  doc
+    .split(/(?<=\.)\s+(?=[A-Z`])/)
+    .filter((sentence) => !sentence.startsWith("Default:"))
+    .join(" ");
+
+/** An interface; `input` makes every field a pulumi.Input of its type (the Output forms' arguments). */
+function interfaceText(doc: string, name: string, members: Member[], input = false, readonly = false): string {
+  const lines = members.map((m) => {
+    const t = input ? (m.inputType ?? `pulumi.Input<${m.type}>`) : m.type;
+    return `${docComment(m.doc, "  ")}\n  ${readonly ? "readonly " : ""}${propertyName(m.key)}${m.optional ? "?" : ""}: ${t};`;
+  });
+  return [docComment(doc, ""), `export interface ${name} {`, ...lines, "}"].join("\n");
+}
+
+function whereMembers(spec: KindSpec<any, any>): Member[] {
+  return Object.entries(WHERE_DOCS)
+    .filter(([k]) => k !== "project" || spec.scoped)
+    .map(([key, doc]) => ({ key, doc, type: "string", optional: true }));
+}
+
+/** getXxx / getXxxOutput (and getXxxs for kinds with a list lookup): arguments, result and functions. */
+function lookupText(type: string, spec: KindSpec<any, any>): string {
+  const docs = kindDocs(type);
+  const engine = new KindEngine(spec);
+  const shape = schemaShape(spec.schema);
+  const word = words(type);
+  const identity = engine.lookupIdentity();
+  const alternatives = Object.entries(spec.lookupBy ?? {});
+  const or = alternatives.map(([k]) => `\`${k}\``).join(" or ");
+  const fieldDoc = (key: string) => {
+    const d = shape[key] ? unwrap(shape[key]).description : undefined;
+    if (!d) throw new Error(`generate-sdk: ${type}.${key} has no description`);
+    return d;
+  };
+  // An identity field the schema lacks (an output-only key) is a string, named by the kind's output docs.
+  const identityDoc = (key: string) => (key === "name" ? `The ${word}'s name in Incus.` : (docs.outputs[key] ?? (shape[key] ? fieldDoc(key) : `The ${word}'s ${words(key)}.`)));
+  const identityType = (key: string) => (shape[key] ? typeText(unwrap(shape[key]).inner, "output", "  ") : "string");
+  const args: Member[] = [
+    ...identity.map((key) => ({
+      key,
+      doc: identityDoc(key) + (alternatives.length ? ` Give this or ${or}.` : ""),
+      type: identityType(key),
+      optional: alternatives.length > 0,
+    })),
+    ...alternatives.map(([key, alt]) => {
+      const f = unwrap(alt.schema);
+      if (!f.description) throw new Error(`generate-sdk: ${type}.lookupBy.${key} has no description`);
+      return { key, doc: f.description, type: typeText(f.inner, "output", "  "), optional: true };
+    }),
+    ...whereMembers(spec),
+  ];
+
+  const sample = (spec.outputs?.({}, {} as any) ?? {}) as Record<string, unknown>;
+  const result: Member[] = [];
+  const seen = new Set<string>();
+  const add = (m: Member) => {
+    if (seen.has(m.key)) return;
+    seen.add(m.key);
+    result.push(m);
+  };
+  if (!spec.nameIsLabel) add({ key: "name", doc: `The ${word}'s name in Incus.`, type: "string", optional: false });
+  for (const key of identity) add({ key, doc: identityDoc(key), type: identityType(key), optional: false });
+  if (spec.scoped) add({ key: "project", doc: "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).", type: "string", optional: false });
+  for (const [key, fs] of Object.entries(spec.fields as Record<string, { mode: string; empty?: unknown }>)) {
+    if (fs.mode === "create") continue;
+    const f = unwrap(shape[key]);
+    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(f.inner, "output", "  "), optional: fs.empty === undefined && f.optional });
+  }
+  for (const key of Object.keys(spec.lookupFields ?? {})) add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
+  for (const key of (spec.outputKeys ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k))) add({ key, doc: docs.outputs[key], type: docs.outputTypes?.[key] ?? outputType(sample[key], type, key), optional: false });
+
+  // A singleton (a path with no identity fields) is looked up with no arguments.
+  const required = args.some((m) => !m.optional) || alternatives.length > 0;
+  const byWhat = [identity.map((k) => `\`${k}\``).join(" and "), ...alternatives.map(([k]) => `\`${k}\``)].join(" or ");
+  const what = `Looks up ${identity.length ? `an existing ${word} by ${byWhat}` : `the ${word}`}, in the program's own process (during previews too), reaching Incus as resources do (stack config \`incus:*\`, else the incus CLI's config). Fails, naming the ${word} and the project, when there is none.`;
+  const out = [
+    interfaceText(`The arguments of {@link get${type}}: which ${word}, and where to look.`, `Get${type}Args`, args),
+    "",
+    interfaceText(`The arguments of {@link get${type}Output}: those of {@link get${type}}, each may be an Output of another resource.`, `Get${type}OutputArgs`, args, true),
+    "",
+    interfaceText(`An existing ${word} as {@link get${type}} finds it: every field as the server has it, and what the server reports.`, `Get${type}Result`, result, false, true),
+    "",
+    docComment(what, ""),
+    `export function get${type}(args: Get${type}Args${required ? "" : " = {}"}): Promise<Get${type}Result> {`,
+    `  return lookup<Get${type}Result>(${JSON.stringify(type)}, args);`,
+    "}",
+    "",
+    docComment(`{@link get${type}} for arguments that may be Outputs of other resources; the result is an Output.`, ""),
+    `export function get${type}Output(args: Get${type}OutputArgs${required ? "" : " = {}"}): pulumi.Output<Get${type}Result> {`,
+    `  return lookupOutput<Get${type}Result>(${JSON.stringify(type)}, args);`,
+    "}",
+  ];
+  if (spec.listLookup) {
+    const filters: Member[] = Object.entries(spec.listLookup.filters.shape as Record<string, z.ZodType>).map(([key, field]) => {
+      const f = unwrap(field);
+      if (!f.description) throw new Error(`generate-sdk: ${type}.listLookup.filters.${key} has no description`);
+      return { key, doc: f.description, type: typeText(f.inner, "output", "  "), inputType: `pulumi.Input<${typeText(f.inner, "input", "  ")}>`, optional: true };
+    });
+    const listArgs = [...filters, ...whereMembers(spec)];
+    const plural = `${type}s`;
+    out.push(
+      "",
+      interfaceText(`The arguments of {@link get${plural}}: filters (all must match) and where to look.`, `Get${plural}Args`, listArgs),
+      "",
+      interfaceText(`The arguments of {@link get${plural}Output}: those of {@link get${plural}}, each may be an Output.`, `Get${plural}OutputArgs`, listArgs, true),
+      "",
+      docComment(`Every ${word} in the project that matches all the filters given (one list request), each as {@link get${type}} reports it; an empty list when none does.`, ""),
+      `export function get${plural}(args: Get${plural}Args = {}): Promise<Get${type}Result[]> {`,
+      `  return lookupList<Get${type}Result>(${JSON.stringify(type)}, args);`,
+      "}",
+      "",
+      docComment(`{@link get${plural}} for arguments that may be Outputs of other resources; the result is an Output.`, ""),
+      `export function get${plural}Output(args: Get${plural}OutputArgs = {}): pulumi.Output<Get${type}Result[]> {`,
+      `  return lookupListOutput<Get${type}Result>(${JSON.stringify(type)}, args);`,
+      "}",
+    );
+  }
+  return out.join("\n");
+}
+
 export function generateSdk(): string {
-  const parts = Object.entries(kinds).map(([type, spec]) => kindText(type, spec as KindSpec<any, any>));
+  const parts = Object.entries(kinds).map(([type, spec]) => [kindText(type, spec as KindSpec<any, any>), lookupText(type, spec as KindSpec<any, any>)].join("\n\n"));
   return [
     "// GENERATED by scripts/generate-sdk.ts from provider/kinds/*.ts: do not edit; run `npm run generate`.",
     'import type * as pulumi from "@pulumi/pulumi";',
+    'import { lookup, lookupList, lookupListOutput, lookupOutput } from "./lookup";',
     'import { resourceClass } from "./resource";',
     "",
     parts.join("\n\n"),

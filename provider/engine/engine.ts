@@ -823,9 +823,10 @@ export class KindEngine<I extends CommonInputs> {
 
   /**
    * The kind's path as a pattern an id must match, and the identity fields it names (name, parents such as the
-   * pool or instance, a forward's listen address): each field the path reads becomes a capture group.
+   * pool or instance, a forward's listen address): each field the path reads becomes a capture group. Lookups
+   * (getXxx) take these fields as their arguments.
    */
-  private idPattern(): { pattern: RegExp; fields: string[]; example: string } {
+  idPattern(): { pattern: RegExp; fields: string[]; example: string } {
     const fields: string[] = [];
     // Only characters encodeURIComponent keeps, so a kind that encodes its path segments keeps the token whole.
     const token = (field: string) => `~~${field}~~`;
@@ -862,14 +863,126 @@ export class KindEngine<I extends CommonInputs> {
       if (isNotFound(err)) throw new Error(`${this.spec.type}.get: no ${this.spec.type.toLowerCase()} at "${id}" (Incus answered: ${this.message(err)})`);
       throw new Error(`${this.spec.type}.get("${id}"): ${this.message(err)}`);
     }
-    // A lookup manages nothing: every field is the live object's.
+    return { id, props: this.asFound(ctx, live, identity) };
+  }
+
+  /**
+   * A live object as `Kind.get` and the lookups report it: its identity, every field as the server has it (a lookup
+   * manages nothing, so none is the program's) and the kind's outputs.
+   */
+  private asFound(ctx: Context, live: Live, identity: State): State {
     const visible = (f: string, fs: FieldSpec) => {
       const v = this.liveValue(f, fs, live);
       return this.isMap(fs) && isPlainObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !fs.serverKeys?.(k))) : v;
     };
     const fields = Object.fromEntries(this.entries().filter(([, fs]) => fs.mode !== "create").map(([f, fs]) => [f, visible(f, fs)]));
-    const outs = this.outputs({ name: live.name, ...identity, ...fields, ...(this.spec.scoped ? { project } : {}) }, live, ctx);
-    return { id, props: outs };
+    const extra = Object.entries(this.spec.lookupFields ?? {}) as [string, (live: Live) => unknown][];
+    for (const [f, read] of extra) fields[f] = read(live);
+    const name = this.spec.nameIsLabel ? {} : { name: live.name };
+    return this.outputs({ ...name, ...identity, ...fields, ...(this.spec.scoped ? { project: ctx.project } : {}) }, live, ctx);
+  }
+
+  /** The fields a lookup names an object by: those its path reads (name, parents), without the connection. */
+  lookupIdentity(): string[] {
+    return this.idPattern().fields;
+  }
+
+  /** How a lookup names the object it looked for, e.g. `StorageVolume "data" (pool "default") in project "lab"`. */
+  private lookupTitle(identity: State, ctx: Context): string {
+    const parents = Object.entries(identity)
+      .filter(([k]) => k !== "name")
+      .map(([k, v]) => `${k} "${v}"`)
+      .join(", ");
+    const main = this.spec.title ? this.titleOf(identity) : identity.name !== undefined ? `"${identity.name}"` : "";
+    const where = this.spec.scoped ? ` in project "${ctx.project ?? "default"}"` : "";
+    const title = main ? `${main}${parents && !this.spec.title ? ` (${parents})` : ""}` : parents;
+    return `${this.spec.type} ${title}${where}`;
+  }
+
+  /**
+   * `getXxx(args)` in the program's process: the object the arguments name (its identity fields, or another way
+   * the kind offers such as an image's alias) in the given or the stack's project, as `asFound` reports it. Fails
+   * with a message naming the kind, the identity and the project when there is no such object.
+   */
+  async lookup(argsRaw: State): Promise<State> {
+    const fn = `get${this.spec.type}`;
+    const args = dropUnset(argsRaw);
+    const fields = this.lookupIdentity();
+    const alternatives = Object.keys(this.spec.lookupBy ?? {});
+    const known = new Set([...fields, ...alternatives, "project", ...CONNECTION_KEYS]);
+    const stray = Object.keys(args).filter((k) => !known.has(k));
+    if (stray.length) throw new Error(`${fn}: no such argument ${stray.map((k) => `\`${k}\``).join(", ")} (it takes ${[...known].map((k) => `\`${k}\``).join(", ")})`);
+    // Each argument as the kind's schema has it (identity fields), else a non-empty string (where to look).
+    const shape = schemaShape(this.spec.schema);
+    for (const [k, v] of Object.entries(args)) {
+      const rule = fields.includes(k) ? shape[k] : undefined;
+      const parsed = rule?.safeParse(v);
+      if (parsed && !parsed.success) throw new Error(`${fn}: \`${k}\`: ${issueMessage(parsed.error.issues[0])} (${JSON.stringify(v)})`);
+      if (!rule && (typeof v !== "string" || v === "")) throw new Error(`${fn}: \`${k}\` must be a non-empty string, not ${JSON.stringify(v)}`);
+    }
+    const ctx = this.context(args);
+    if (this.spec.scoped && !ctx.project) ctx.project = "default";
+    let identity: State = Object.fromEntries(fields.filter((f) => args[f] !== undefined).map((f) => [f, args[f]]));
+    const by = alternatives.find((a) => args[a] !== undefined);
+    if (by) {
+      const found = await this.spec.lookupBy![by].resolve(ctx, args[by]).catch((err) => {
+        throw new Error(`${fn}: ${this.message(err)}`);
+      });
+      const where = this.spec.scoped ? ` in project "${ctx.project}"` : "";
+      if (!found) throw new Error(`${fn}: no ${this.spec.type.toLowerCase()} with ${by} "${args[by]}"${where}`);
+      identity = { ...identity, ...found };
+    }
+    const missing = fields.filter((f) => identity[f] === undefined);
+    if (missing.length) {
+      const ways = [missing.map((f) => `\`${f}\``).join(" and "), ...alternatives.map((a) => `\`${a}\``)];
+      throw new Error(`${fn}: give ${ways.join(" or ")}`);
+    }
+    let live: Live;
+    try {
+      live = await this.withDetails(ctx, (await ctx.client.get<Live>(this.spec.path(identity as I), this.reqOpts(ctx))).value);
+    } catch (err) {
+      if (isNotFound(err)) throw new Error(`${fn}: ${this.lookupTitle(identity, ctx)} does not exist (Incus answered: ${this.message(err)})`);
+      throw new Error(`${fn}: ${this.lookupTitle(identity, ctx)}: ${this.message(err)}`);
+    }
+    // With the project's feature off (features.profiles, …) Incus answers with the default project's object: say so.
+    if (this.spec.scoped && typeof live.project === "string" && live.project !== "" && live.project !== ctx.project) ctx.project = live.project;
+    return this.withoutStackOutputs(this.asFound(ctx, live, identity));
+  }
+
+  private withoutStackOutputs(found: State): State {
+    for (const key of this.spec.stackOutputs ?? []) delete found[key];
+    return found;
+  }
+
+  /**
+   * `getXxxs(args)`: every object of the kind in the project (one list request) that matches the kind's filters, each
+   * as `lookup` reports it.
+   */
+  async lookupList(argsRaw: State): Promise<State[]> {
+    const list = this.spec.listLookup;
+    const fn = `get${this.spec.type}s`;
+    if (!list) throw new Error(`${fn}: ${this.spec.type} has no list lookup`);
+    const { project, remote, socket, configDir, ...rest } = dropUnset(argsRaw);
+    const parsed = list.filters.safeParse(rest);
+    if (!parsed.success) throw new Error(`${fn}: ${parsed.error.issues.map((i) => `${fieldName(i.path)}: ${issueMessage(i)}`).join("; ")}`);
+    const ctx = this.context({ project, remote, socket, configDir });
+    if (this.spec.scoped && !ctx.project) ctx.project = "default";
+    const { fields, example } = this.idPattern();
+    const collection = example.replace(/\/[^/]+$/, "");
+    if (/<\w+>/.test(collection)) throw new Error(`${fn}: ${this.spec.type} lives under a parent; no list lookup`);
+    let objects: Live[];
+    try {
+      objects = await ctx.client.list<Live>(collection, { ...this.reqOpts(ctx), recursion: list.recursion ?? 1 });
+    } catch (err) {
+      throw new Error(`${fn}${this.spec.scoped ? ` in project "${ctx.project}"` : ""}: ${this.message(err)}`);
+    }
+    const key = this.spec.listKey ?? { input: "name", api: "name" };
+    const out: State[] = [];
+    for (const live of objects.filter((o) => list.matches(o, parsed.data))) {
+      const identity = Object.fromEntries(fields.map((f) => [f, live[f === key.input ? key.api : this.api(f)]]));
+      out.push(this.withoutStackOutputs(this.asFound(ctx, await this.withDetails(ctx, live), identity)));
+    }
+    return out;
   }
 
   async update(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {

@@ -93,6 +93,23 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   title?(inputs: I): string;
   /** Body of the create POST (defaults to name plus every set field in API form). */
   createBody?(inputs: I): Record<string, unknown>;
+  /**
+   * Program fields that `fields` does not list but a lookup reports (an image's aliases, kept by hooks): how each
+   * reads from the live object.
+   */
+  lookupFields?: Partial<Record<keyof I & string, (live: Live) => unknown>>;
+  /**
+   * Other ways a lookup (`getXxx`) may name the object than its identity fields (an image by an alias): argument
+   * name → its schema (with `.describe()`, for the SDK's docs) and how it finds the identity fields (undefined:
+   * no such object).
+   */
+  lookupBy?: Record<string, { schema: z.ZodType; resolve(ctx: Context, value: any): Promise<Partial<I> | undefined> }>;
+  /**
+   * A list lookup (`getXxxs`, e.g. images by property, instances by status): its filter arguments (each with
+   * `.describe()`) and whether a listed live object matches them. `recursion` is the list's depth (2 brings an
+   * instance's state along).
+   */
+  listLookup?: { filters: z.ZodObject<any>; matches(live: Live, filters: any): boolean; recursion?: number };
   /** Values read from the live object that users want as outputs (status, fingerprint, …). */
   outputs?(live: Live, inputs: I): O;
   /** Output names that `outputs` sets, declared so the SDK class exposes them. */
@@ -143,6 +160,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    * A failure after a create keeps the object in state with the reason.
    */
   applyContent?(ctx: Context, inputs: I, live: Live, olds?: I): Promise<Live>;
+  /**
+   * Outputs that record what this stack did to the object (an instance's pushed files, commands run), not what the
+   * server has: lookups do not report them.
+   */
+  stackOutputs?: string[];
   /** Output keys whose values are kept secret in state (additionalSecretOutputs). */
   secretOutputs?: string[];
   /** Deletes the object. Default: DELETE path. */

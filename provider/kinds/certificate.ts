@@ -86,6 +86,8 @@ export const certificate = defineKind({
   putExtras: ["type"],
   outputKeys: ["fingerprint", "certificate", "privateKey", "expiresAt"],
   secretOutputs: ["privateKey"],
+  // Known only to the stack that generated it: a lookup never has it.
+  stackOutputs: ["privateKey"],
   outputs: (live, inputs) => ({
     fingerprint: liveString(live.fingerprint),
     certificate: liveString(live.certificate),

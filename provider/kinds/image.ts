@@ -10,7 +10,7 @@ import { FormData } from "undici";
 import { z } from "zod";
 import { isAlreadyExists, isNotFound } from "../client";
 import { configMap, isUnknown, objectName } from "../engine/inputs";
-import { type Context, defineKind, type Live } from "../engine/kind";
+import { type Context, defineKind, type Live, liveMap } from "../engine/kind";
 import { encode, scopedFields } from "./common";
 
 const fileSchema = z.string().min(1).refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
@@ -224,6 +224,25 @@ export const image = defineKind({
   },
   putExtras: ["expires_at"],
   ownerField: "properties",
+  lookupFields: { aliases: liveAliases },
+  lookupBy: {
+    alias: {
+      schema: aliasName.describe("An alias of the image in the project (instead of `fingerprint`)."),
+      resolve: async (ctx, alias: string) => {
+        const target = await aliasTarget(ctx, alias);
+        return target ? { fingerprint: target } : undefined;
+      },
+    },
+  },
+  listLookup: {
+    filters: z.strictObject({
+      alias: aliasName.optional().describe("Only the image that has this alias."),
+      properties: z.record(z.string(), z.string()).optional().describe("Only images with all these properties (e.g. `{ os: \"Debian\" }`), compared exactly."),
+    }),
+    matches: (live, f: { alias?: string; properties?: Record<string, string> }) =>
+      (f.alias === undefined || liveAliases(live).includes(f.alias)) &&
+      Object.entries(f.properties ?? {}).every(([k, v]) => liveMap(live.properties)[k] === v),
+  },
   outputKeys: ["fingerprint", "size", "architecture", "imageType", "createdAt"],
   outputs: (live) => ({
     fingerprint: String(live.fingerprint ?? ""),

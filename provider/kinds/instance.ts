@@ -134,11 +134,27 @@ export const instance = defineKind({
   // Writable fields the program does not manage: echoed from live so a PUT keeps them.
   putExtras: ["architecture", "stateful"],
   listable: true,
+  listLookup: {
+    filters: z.strictObject({
+      namePrefix: z.string().optional().describe("Only instances whose name starts with this."),
+      status: z.string().optional().describe("Only instances in this state, e.g. `Running` or `Stopped` (any case)."),
+      type: z.enum(["container", "virtual-machine"]).optional().describe("Only containers or only virtual machines."),
+      config: z.record(z.string(), z.string()).optional().describe("Only instances whose own config has all these keys with these values (e.g. `{ \"user.role\": \"web\" }`)."),
+    }),
+    // Their state (addresses) comes in the same request: no request per instance.
+    recursion: 2,
+    matches: (live, f: { namePrefix?: string; status?: string; type?: string; config?: Record<string, string> }) =>
+      String(live.name).startsWith(f.namePrefix ?? "") &&
+      (f.status === undefined || liveString(live.status).toLowerCase() === f.status.toLowerCase()) &&
+      (f.type === undefined || live.type === f.type) &&
+      Object.entries(f.config ?? {}).every(([k, v]) => liveMap(live.config)[k] === v),
+  },
   // Reading an instance's state costs Incus ~90 ms of work per instance here (its GET with recursion=1 the same),
   // against ~3 ms for the instance itself: diff never asks for it, and outputs ask only when there can be an
   // address to report, i.e. the instance runs and has a network interface.
   async details(ctx, live) {
-    if (!isRunning(live) || !hasInterfaces(live)) return live;
+    // A list with recursion=2 (getInstances) brings the state along.
+    if (!isRunning(live) || !hasInterfaces(live) || live.state) return live;
     try {
       const state = await ctx.client.get(`${instancePath({ name: String(live.name) } as InstanceInputs)}/state`, { project: ctx.project });
       return { ...live, state: state.value };
@@ -160,6 +176,7 @@ export const instance = defineKind({
   ],
   // Digests of the files' contents (which may be secret) are kept secret in state.
   secretOutputs: ["fileDigests"],
+  stackOutputs: ["fileDigests", "commandResults"],
   outputs: (live, inputs) => ({
     ...(contentOutputs(inputs) as { fileDigests: Record<string, FileRecord>; commandResults: Record<string, CommandResult> }),
     ...addresses(live),

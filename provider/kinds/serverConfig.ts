@@ -86,6 +86,8 @@ export const serverConfig = defineKind({
   },
   outputKeys: ["previousConfig", "claim"],
   secretOutputs: ["previousConfig"],
+  // What was there before this stack took the keys over: a lookup has no such thing.
+  stackOutputs: ["previousConfig"],
   outputs: (live, inputs) => ({
     // Keys declared now that were not recorded during the write had the value they have now.
     previousConfig: takeOver(inputs.previousConfig, inputs.config, liveMap(live.config)),

@@ -85,6 +85,17 @@ void wrong;
 
 export const instanceStatus = box.status;
 export const profileName = profile.name;
+
+// Lookups ship typed too, and run from the installed package in the program's process.
+const base = incus.getProfileOutput({ name: "default", project: "default" });
+// @ts-expect-error a profile's devices are objects, not a string
+const wrongDevices: pulumi.Output<string> = base.devices;
+void wrongDevices;
+// @ts-expect-error a volume is found under its pool
+const neverCalled = () => incus.getStorageVolume({ name: "x" });
+void neverCalled;
+export const defaultProfileDescription = base.description;
+export const busyboxAliases = incus.getImage({ alias: "pulumi-incus/busybox", project: "default" }).then((i) => i.aliases);
 `;
 
 beforeAll(() => {
@@ -169,6 +180,7 @@ test("a plain JavaScript program requires the installed package, which loads no 
   expect(fs.lstatSync(path.join(app, "node_modules", "pulumi-incus")).isSymbolicLink()).toBe(false);
   const out = JSON.parse(run("node", ["plain.js"], app));
   expect(out.classes).toEqual(expect.arrayContaining(["Project", "Profile", "Network", "StoragePool", "StorageVolume", "Image", "Instance"]));
+  expect(out.classes).toEqual(expect.arrayContaining(["getProfile", "getProfileOutput", "getImage", "getImages", "getInstancesOutput"]));
   expect(out.resolved).toBe(path.join(fs.realpathSync(app), "node_modules", "pulumi-incus", "dist", "sdk", "index.js"));
   expect(out.provider).toBe(path.join(fs.realpathSync(app), "node_modules", "pulumi-incus", "dist", "provider", "index.js"));
   expect(out.loaded).toEqual({ undici: false, ws: false, yaml: false, zod: false });
@@ -184,7 +196,12 @@ test("a TypeScript program type-checks against the shipped declarations and depl
   run("pulumi", ["up", "--yes", "--non-interactive", "--skip-preview"], app);
   expect(takeWrites().length).toBeGreaterThan(0);
   const outputs = JSON.parse(run("pulumi", ["stack", "output", "--json"], app));
-  expect(outputs).toEqual({ instanceStatus: "Running", profileName: "base" });
+  expect(outputs).toEqual({
+    instanceStatus: "Running",
+    profileName: "base",
+    defaultProfileDescription: incusJson<{ description: string }>("/1.0/profiles/default")!.description,
+    busyboxAliases: ["pulumi-incus/busybox"],
+  });
   expect(incusJson(`/1.0/instances/box?project=${projectName}`)).toMatchObject({ status: "Running", profiles: ["base"] });
   expect(incusJson(`/1.0/profiles/base?project=${projectName}`)).toMatchObject({ config: { "limits.processes": "200", "boot.autostart": "false" } });
 

@@ -85,8 +85,8 @@ export class FakeIncus {
     switch (rec.method) {
       case "GET":
         if (current) return ok(current.value, { etag: `"${current.etag}"` });
-        // A collection with recursion=1: every object right under it (no ETag, as Incus sends none for lists).
-        if (/[?&]recursion=1(&|$)/.test(rec.path)) {
+        // A collection with recursion=1 (or 2): every object right under it (no ETag, as Incus sends none for lists).
+        if (/[?&]recursion=[12](&|$)/.test(rec.path)) {
           const children = [...this.objects].filter(([p]) => p.startsWith(`${objectPath}/`) && !p.slice(objectPath.length + 1).includes("/"));
           return ok(children.map(([, o]) => o.value));
         }

@@ -1,0 +1,52 @@
+// Lookups (getXxx, getXxxOutput, getXxxs): reads of existing objects, in the program's own process. A dynamic
+// provider cannot serve invokes, so the program requires the provider's engine itself (by package name and only when
+// a lookup runs: a program that makes no lookup never loads it) and reaches Incus the way resources do, from the
+// stack's `incus:*` config and the incus CLI's config. Reads only, so they run in previews too.
+import * as pulumi from "@pulumi/pulumi";
+
+type State = Record<string, unknown>;
+
+/** The provider's engine, configured with this stack's `incus:*` settings (what `configure` gives the provider). */
+function engine(type: string): { lookup(args: State): Promise<State>; lookupList(args: State): Promise<State[]> } {
+  const provider = require("pulumi-incus/provider");
+  const config = new pulumi.Config("incus");
+  provider.configure({
+    remote: config.get("remote"),
+    project: config.get("project"),
+    socket: config.get("socket"),
+    configDir: config.get("configDir"),
+    timeout: config.get("timeout"),
+    reconnectTimeout: config.get("reconnectTimeout"),
+  });
+  return provider.engineFor(type);
+}
+
+/** `getXxx(args)`: one object, as its kind's `XxxResult`. */
+export function lookup<R>(type: string, args: object): Promise<R> {
+  return engine(type).lookup({ ...args }) as Promise<R>;
+}
+
+/** `getXxxOutput(args)`: the same, taking Inputs (other resources' outputs) and giving an Output. */
+export function lookupOutput<R>(type: string, args: object): pulumi.Output<R> {
+  return keepSecret(type, pulumi.output(args).apply((plain) => lookup<R>(type, plain as object)) as pulumi.Output<R>);
+}
+
+/**
+ * A kind with secret outputs (a bucket key's secret key) gives a secret Output, so nothing derived from it reaches
+ * state or the CLI in plain text. The Promise forms hand the values to the program, which must keep them secret.
+ */
+function keepSecret<T>(type: string, out: pulumi.Output<T>): pulumi.Output<T> {
+  const spec = require("pulumi-incus/provider").kinds[type] ?? {};
+  const reported = (spec.secretOutputs ?? []).filter((k: string) => !(spec.stackOutputs ?? []).includes(k));
+  return reported.length ? (pulumi.secret(out) as unknown as pulumi.Output<T>) : out;
+}
+
+/** `getXxxs(args)`: every object of the kind that matches the filters. */
+export function lookupList<R>(type: string, args: object = {}): Promise<R[]> {
+  return engine(type).lookupList({ ...args }) as Promise<R[]>;
+}
+
+/** `getXxxsOutput(args)`: the same, taking Inputs and giving an Output. */
+export function lookupListOutput<R>(type: string, args: object = {}): pulumi.Output<R[]> {
+  return keepSecret(type, pulumi.output(args).apply((plain) => lookupList<R>(type, plain as object)) as pulumi.Output<R[]>);
+}
