@@ -89,7 +89,10 @@ class Types {
     const required: string[] = [];
     for (const [key, field] of Object.entries(shape)) {
       const f = unwrap(field);
-      properties[key] = { ...this.spec(f.inner, mode, `${name}${pascal(key)}`), ...(f.description ? { description: withDefault(f.description, f.defaultValue) } : {}) };
+      properties[key] = {
+        ...this.spec(f.inner, mode, `${name}${pascal(key)}`),
+        ...(f.description ? { description: withDefault(f.description, f.defaultValue) } : {}),
+      };
       if (!f.optional) required.push(key);
     }
     return { type: "object", properties, ...(required.length ? { required } : {}) };

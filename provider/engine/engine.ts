@@ -609,7 +609,8 @@ export class KindEngine<I extends CommonInputs> {
     ];
     this.report(olds, ctx, [...this.describeWanted(w, found.live, [...changed.replace, ...changed.update]), ...extra]);
     // Differences only the kind's hooks see (files, commands, running state) have no property of their own to name.
-    const detailed = extra.length ? undefined : this.detail(w, found.live, changed, renamed, this.settingKeys().filter((k) => !k.startsWith("__") && !isDeepStrictEqual(news[k], olds[k])));
+    const settings = this.settingKeys().filter((k) => !k.startsWith("__") && !isDeepStrictEqual(news[k], olds[k]));
+    const detailed = extra.length ? undefined : this.detail(w, found.live, changed, renamed, settings);
     if (changed.replace.length) return { result: { changes: true, replaces: changed.replace, deleteBeforeReplace: !renamed }, detailed };
     return { result: { changes: renamed || changed.update.length > 0 || extra.length > 0 || settingsChanged }, detailed };
   }

@@ -17,7 +17,11 @@ describe("package schema", () => {
   const schema = generateSchema() as any;
 
   it("has one resource per kind, each input documented", () => {
-    expect(Object.keys(schema.resources).sort()).toEqual(Object.keys(kinds).map((k) => `incus:index:${k}`).sort());
+    expect(Object.keys(schema.resources).sort()).toEqual(
+      Object.keys(kinds)
+        .map((k) => `incus:index:${k}`)
+        .sort(),
+    );
     for (const [token, r] of Object.entries<any>(schema.resources)) {
       for (const [key, p] of Object.entries<any>(r.inputProperties)) expect(`${token}.${key}: ${p.description ?? ""}`).toMatch(/: \S/);
     }
@@ -55,7 +59,10 @@ describe("secrets between the protocol and the engine", () => {
   });
 
   it("conceal marks the values at those paths again, and only them", () => {
-    const out = conceal({ name: "p", config: { "user.token": "s3cret", "limits.cpu": "1" }, __secretPaths: [["config", "user.token"]] }, [["config", "user.token"], ["gone"]]);
+    const out = conceal({ name: "p", config: { "user.token": "s3cret", "limits.cpu": "1" }, __secretPaths: [["config", "user.token"]] }, [
+      ["config", "user.token"],
+      ["gone"],
+    ]);
     expect(out).toEqual({ name: "p", config: { "user.token": secret("s3cret"), "limits.cpu": "1" }, __secretPaths: [["config", "user.token"]] });
     expect(JSON.stringify(out)).not.toMatch(/"user\.token":"s3cret"/);
   });
