@@ -146,3 +146,158 @@ describe("schema type errors", () => {
     }
   });
 });
+
+/** A YAML program in a directory of its own; `packages:` points at the checkout's plugin unless told otherwise. */
+function yamlProgram(name: string, body: string[], packages = true): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pi-yaml-${name}-`));
+  const head = [`name: ${name}`, "runtime: yaml", ...(packages ? ["packages:", `  incus: ${path.join(REPO, "provider", "plugin", "incus")}`] : [])];
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), [...head, ...body, ""].join("\n"));
+  return dir;
+}
+
+describe("the plugin's contract through the CLI: secrets, lookups by id, partial failures", () => {
+  const project = `ys${uniqueSuffix().slice(-8)}`;
+  const q = `project=${project}`;
+  const SECRET = `s3cret-${uniqueSuffix()}`;
+
+  afterAll(() => {
+    if (incusJson(`/1.0/projects/${project}`)) {
+      for (const i of incusJson<any[]>(`/1.0/instances?recursion=1&${q}`) ?? []) {
+        try {
+          incus("delete", "--force", i.name, "--project", project);
+        } catch {
+          /* reported by the assertions already */
+        }
+      }
+      try {
+        incus("query", "-X", "DELETE", `/1.0/projects/${project}?force=true`);
+      } catch {
+        /* reported by the assertions already */
+      }
+    }
+  });
+
+  it("keeps secrets out of state and previews, reads by id, and keeps an instance whose command failed", async () => {
+    const dir = yamlProgram("yaml-contract", [
+      "resources:",
+      "  proj:",
+      "    type: incus:index:Project",
+      "    properties:",
+      `      name: ${project}`,
+      "      config: { features.images: false, features.profiles: true }",
+      "  prof:",
+      "    type: incus:index:Profile",
+      "    properties:",
+      "      project: ${proj.name}",
+      "      name: sec",
+      "      config:",
+      "        user.plain: visible",
+      "        user.token:",
+      "          fn::secret: " + SECRET,
+      "      devices:",
+      "        root: { type: disk, path: /, pool: default }",
+      "  looked:",
+      "    type: incus:index:Profile",
+      "    get:",
+      "      id: /1.0/profiles/default",
+      "  broken:",
+      "    type: incus:index:Instance",
+      "    properties:",
+      "      project: ${proj.name}",
+      "      name: broken",
+      "      image: pulumi-incus/busybox",
+      "      profiles: ['${prof.name}']",
+      "      commands:",
+      "        fail: { command: 'echo bad; exit 3' }",
+      "outputs:",
+      '  token: ${prof.config["user.token"]}',
+      "  defaultDescription: ${looked.description}",
+    ]);
+    const t = await programStack(dir);
+    try {
+      const err = await t.stack.up().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      // The instance was made, then its command failed: the step fails and the instance stays in state.
+      expect(String(err?.message)).toMatch(/Instance "broken" in project "[^"]+" was created but is not ready: .*exit.*3/);
+      expect(incusJson(`/1.0/instances/broken?${q}`)).not.toBeNull();
+      // The state on disk (the Automation API's export shows secrets decrypted, so read the backend's files).
+      const backend = t.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, "");
+      const files = (fs.readdirSync(backend, { recursive: true }) as string[]).map((f) => path.join(backend, f)).filter((f) => fs.statSync(f).isFile());
+      expect(files.some((f) => f.endsWith(".json"))).toBe(true);
+      for (const f of files) expect(fs.readFileSync(f).toString("latin1")).not.toContain(SECRET);
+      const resources = (await t.stack.exportStack()).deployment.resources as any[];
+      const broken = resources.find((r) => r.urn.endsWith("::broken"));
+      expect(broken.id).toBe(`/1.0/instances/broken?${q}`);
+      expect(broken.initErrors?.join("\n")).toMatch(/exit/);
+      const prof = resources.find((r) => r.urn.endsWith("::prof"));
+      expect(prof.outputs.config["user.token"]).toMatchObject({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" });
+      expect(prof.outputs.config["user.plain"]).toBe("visible");
+      const looked = resources.find((r) => r.urn.endsWith("::looked"));
+      expect(looked.outputs.name).toBe("default");
+      // The server has the secret; the outputs say it is one.
+      expect(incusJson(`/1.0/profiles/sec?${q}`).config["user.token"]).toBe(SECRET);
+      const outputs = await t.stack.outputs();
+      expect(outputs.token.secret).toBe(true);
+
+      // Drift of the secret key: the preview says it differs and never shows a value.
+      incus("profile", "set", "sec", "user.token=changed-by-hand", "--project", project);
+      const drift = await t.stack.preview({ diff: true });
+      expect(drift.stdout).toMatch(/~ user\.token *: \[secret\]/);
+      const lines = await t.stack.preview();
+      expect(lines.stdout).toContain(`config["user.token"]: the server's value differs from the program's (secret, not shown)`);
+      for (const out of [drift.stdout, lines.stdout]) {
+        expect(out).not.toContain(SECRET);
+        expect(out).not.toContain("changed-by-hand");
+      }
+
+      const destroy = await t.stack.destroy();
+      expect(destroy.summary.resourceChanges?.delete).toBe(4); // stack, project, profile, instance (not the lookup)
+      expect(incusJson(`/1.0/projects/${project}`)).toBeNull();
+      expect(incusJson("/1.0/profiles/default")).not.toBeNull();
+    } finally {
+      await t.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("plugin tarball", () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "pi-yaml-home-"));
+  const saved = process.env.PULUMI_HOME;
+  afterAll(() => {
+    if (saved === undefined) delete process.env.PULUMI_HOME;
+    else process.env.PULUMI_HOME = saved;
+    fs.rmSync(home, { recursive: true, force: true });
+    if (incusJson(`/1.0/profiles/${name}`)) incus("profile", "delete", name);
+  });
+  const name = `yt-${uniqueSuffix()}`;
+
+  it("`pulumi plugin install resource incus <version> -f <tarball>` serves a YAML program without `packages:`", async () => {
+    const version = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).version;
+    const out = execFileSync("bash", [path.join(REPO, "scripts", "build-plugin.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const tarball = out.trim().split("\n").pop()!;
+    process.env.PULUMI_HOME = home;
+    // Child processes get the env explicitly: Jest's sandboxed process.env is not the one child_process reads.
+    execFileSync("pulumi", ["plugin", "install", "resource", "incus", version, "-f", tarball], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+    expect(fs.existsSync(path.join(home, "plugins", `resource-incus-v${version}`, "pulumi-resource-incus"))).toBe(true);
+    const dir = yamlProgram(
+      "yaml-tarball",
+      ["resources:", "  p:", "    type: incus:index:Profile", "    properties:", `      name: ${name}`, "      config: { user.from: tarball }"],
+      false,
+    );
+    const t = await programStack(dir);
+    try {
+      const up = await t.stack.up();
+      expect(up.summary.resourceChanges).toEqual({ create: 2 });
+      expect(incusJson(`/1.0/profiles/${name}`).config).toEqual({ "user.from": "tarball" });
+      const destroy = await t.stack.destroy();
+      expect(destroy.summary.resourceChanges).toEqual({ delete: 2 });
+      expect(incusJson(`/1.0/profiles/${name}`)).toBeNull();
+    } finally {
+      await t.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
