@@ -178,43 +178,10 @@ describe("the plugin's contract through the CLI: secrets, lookups by id, partial
   });
 
   it("keeps secrets out of state and previews, reads by id, and keeps an instance whose command failed", async () => {
-    const dir = yamlProgram("yaml-contract", [
-      "resources:",
-      "  proj:",
-      "    type: incus:index:Project",
-      "    properties:",
-      `      name: ${project}`,
-      "      config: { features.images: false, features.profiles: true }",
-      "  prof:",
-      "    type: incus:index:Profile",
-      "    properties:",
-      "      project: ${proj.name}",
-      "      name: sec",
-      "      config:",
-      "        user.plain: visible",
-      "        user.token:",
-      "          fn::secret: " + SECRET,
-      "      devices:",
-      "        root: { type: disk, path: /, pool: default }",
-      "  looked:",
-      "    type: incus:index:Profile",
-      "    get:",
-      "      id: /1.0/profiles/default",
-      "  broken:",
-      "    type: incus:index:Instance",
-      "    properties:",
-      "      project: ${proj.name}",
-      "      name: broken",
-      "      image: pulumi-incus/busybox",
-      "      profiles: ['${prof.name}']",
-      "      commands:",
-      "        fail: { command: 'echo bad; exit 3' }",
-      "outputs:",
-      '  token: ${prof.config["user.token"]}',
-      "  defaultDescription: ${looked.description}",
-    ]);
-    const t = await programStack(dir);
+    const t = await programStack(path.join(REPO, "tests", "e2e", "programs", "yaml-contract"), { project });
     try {
+      // Stack config holds it encrypted; the program marks it secret again with fn::secret.
+      await t.stack.setConfig("token", { value: SECRET, secret: true });
       const err = await t.stack.up().then(
         () => undefined,
         (e: Error) => e,
@@ -258,7 +225,6 @@ describe("the plugin's contract through the CLI: secrets, lookups by id, partial
       expect(incusJson("/1.0/profiles/default")).not.toBeNull();
     } finally {
       await t.cleanup();
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
