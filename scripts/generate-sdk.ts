@@ -127,26 +127,28 @@ function docComment(text: string, indent: string): string {
 
 /** Whether changing a top-level field replaces the object (the engine's diff rules, from the kind's declaration). */
 export function replacesOnChange(spec: KindSpec<any, any>, field: string): boolean {
-  if (field === "name") return !spec.nameIsLabel && !spec.renamable;
+  if (field === "name") return !spec.nameIsLabel && !spec.renamable && (spec.fields as Record<string, { mode: string } | undefined>).name?.mode !== "update";
   if (field === "project" || field === "remote" || (spec.identity ?? []).includes(field)) return true;
   return (spec.fields as Record<string, { mode: string } | undefined>)[field]?.mode === "replace";
 }
 
 /** What changing a top-level field does, from the kind's declaration. */
 export function changeNote(spec: KindSpec<any, any>, field: string): string {
-  if (replacesOnChange(spec, field)) return "Changing it replaces the object.";
+  const replaces = "Changing it replaces the object.";
   if (field === "name") {
     if (spec.nameIsLabel) return "Only a label in Pulumi: changing it changes nothing in Incus.";
-    return "Changing it renames the object in place.";
+    return spec.renamable ? "Changing it renames the object in place." : replaces;
   }
+  if (field === "project" || field === "remote" || (spec.identity ?? []).includes(field)) return replaces;
   const mode = (spec.fields as Record<string, { mode: string } | undefined>)[field]?.mode;
+  if (mode === "replace") return replaces;
   if (mode === "update") return "Changed in place.";
   if (mode === "create") return "Used when the object is created; a later change is saved but not applied.";
   return "";
 }
 
 /** The longest name the kind's name rule accepts (the SDK cuts default names to it). */
-export function nameLimit(spec: KindSpec<any, any>): number {
+function nameLimit(spec: KindSpec<any, any>): number {
   const rule = schemaShape(spec.schema).name;
   let n = 1;
   while (n < 255 && rule.safeParse(`a${"b".repeat(n)}`).success) n++;
