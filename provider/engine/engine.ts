@@ -861,7 +861,9 @@ export class KindEngine<I extends CommonInputs> {
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
     if (!found) return {};
     const inputs = this.inputsFrom(props, found.live);
-    return { id, props: this.outputs({ ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] }, await this.withDetails(ctx, found.live), ctx), inputs };
+    // Outputs the kind keeps from run to run (an instance's command results) are carried over, as diff does.
+    const carried = { ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] };
+    return { id, props: this.outputs(carried, await this.withDetails(ctx, found.live), ctx), inputs };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */

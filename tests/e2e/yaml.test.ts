@@ -98,6 +98,13 @@ describe("examples/yaml-lab", () => {
       const revert = await t.stack.up();
       expect(revert.summary.resourceChanges).toEqual({ update: 1, same: 7 });
       expect(incusJson(`/1.0/profiles/lab-base?${q}`).config).toEqual({ "limits.cpu": "1", "limits.memory": "96MiB" });
+      expect(writesOnly(t)).toEqual([`PUT /1.0/profiles/lab-base?${q}`]);
+
+      // A refresh reads every object through the plugin (nothing is gone), and leaves nothing to do.
+      const refresh = await t.stack.refresh();
+      expect(refresh.summary.resourceChanges?.delete).toBeUndefined();
+      expect(writesOnly(t)).toEqual([]);
+      expect((await t.stack.preview()).changeSummary).toEqual({ same: 8 });
 
       const destroy = await t.stack.destroy();
       expect(destroy.summary.resourceChanges).toEqual({ delete: 8 });
