@@ -23,3 +23,11 @@ prepare_lab() {
   log "building"
   npx tsc -p tsconfig.json
 }
+
+# The Pulumi YAML language host on PATH, for YAML programs (examples/yaml-lab): built from Go modules the first
+# time (a few minutes), then cached in ~/.cache/pulumi-incus.
+prepare_yaml() {
+  local d
+  d="$(bash "$REPO_ROOT/scripts/setup-yaml.sh")"
+  export PATH="$d:$PATH"
+}

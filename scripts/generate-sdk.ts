@@ -23,11 +23,11 @@ export interface KindDocs {
 }
 
 type Def = { type: string; [k: string]: any };
-const defOf = (s: z.ZodType): Def => (s as any)._zod.def;
-const descriptionOf = (s: z.ZodType): string | undefined => (s as any).description;
+export const defOf = (s: z.ZodType): Def => (s as any)._zod.def;
+export const descriptionOf = (s: z.ZodType): string | undefined => (s as any).description;
 
 /** Wrappers that only make a field optional or give it a default. */
-function unwrap(s: z.ZodType): { inner: z.ZodType; optional: boolean; defaultValue?: unknown; description?: string } {
+export function unwrap(s: z.ZodType): { inner: z.ZodType; optional: boolean; defaultValue?: unknown; description?: string } {
   let optional = false;
   let defaultValue: unknown;
   let description = descriptionOf(s);
@@ -106,7 +106,7 @@ const inputOf = (t: string, optional: boolean) => `pulumi.Input<${t}${optional ?
 
 const propertyName = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key));
 
-function withDefault(text: string, defaultValue: unknown): string {
+export function withDefault(text: string, defaultValue: unknown): string {
   return defaultValue === undefined ? text : `${text} Default: \`${JSON.stringify(defaultValue)}\`.`;
 }
 
@@ -126,8 +126,15 @@ function docComment(text: string, indent: string): string {
   return [`${indent}/**`, ...lines.map((l) => `${indent} * ${l}`), `${indent} */`].join("\n");
 }
 
+/** Whether changing a top-level field replaces the object (the engine's diff rules, from the kind's declaration). */
+export function replacesOnChange(spec: KindSpec<any, any>, field: string): boolean {
+  if (field === "name") return !spec.nameIsLabel && !spec.renamable && (spec.fields as Record<string, { mode: string } | undefined>).name?.mode !== "update";
+  if (field === "project" || field === "remote" || (spec.identity ?? []).includes(field)) return true;
+  return (spec.fields as Record<string, { mode: string } | undefined>)[field]?.mode === "replace";
+}
+
 /** What changing a top-level field does, from the kind's declaration. */
-function changeNote(spec: KindSpec<any, any>, field: string): string {
+export function changeNote(spec: KindSpec<any, any>, field: string): string {
   const replaces = "Changing it replaces the object.";
   if (field === "name") {
     if (spec.fields.name?.mode === "update") return "Changed in place.";
@@ -151,7 +158,7 @@ function nameLimit(spec: KindSpec<any, any>): number {
 }
 
 /** The type of an output from the value the kind's `outputs` gives for an empty live object. */
-function outputType(value: unknown, kind: string, key: string): string {
+export function outputType(value: unknown, kind: string, key: string): string {
   if (typeof value === "string") return "string";
   if (typeof value === "number") return "number";
   if (typeof value === "boolean") return "boolean";
@@ -160,7 +167,7 @@ function outputType(value: unknown, kind: string, key: string): string {
   throw new Error(`generate-sdk: ${kind}.${key}: cannot tell the output's type from ${JSON.stringify(value)}`);
 }
 
-function kindDocs(type: string): KindDocs {
+export function kindDocs(type: string): KindDocs {
   const file = type[0].toLowerCase() + type.slice(1);
   const docs = require(`../provider/kinds/${file}`)[`${file}Docs`] as KindDocs | undefined;
   if (!docs) throw new Error(`generate-sdk: provider/kinds/${file}.ts exports no ${file}Docs`);

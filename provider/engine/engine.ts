@@ -19,6 +19,8 @@ export interface DiffResult {
   deleteBeforeReplace?: boolean;
 }
 type State = Record<string, unknown>;
+/** Property path (`config["limits.cpu"]`) → how it differs between the program and the live object. */
+export type DetailedDiff = Record<string, { kind: "add" | "delete" | "update"; replace: boolean }>;
 
 const PROVIDER_KEY = "__provider";
 /**
@@ -559,7 +561,15 @@ export class KindEngine<I extends CommonInputs> {
     return undefined;
   }
 
-  async diff(_id: string, oldsRaw: State, newsRaw: State): Promise<DiffResult> {
+  async diff(id: string, oldsRaw: State, newsRaw: State): Promise<DiffResult> {
+    return (await this.diffDetailed(id, oldsRaw, newsRaw)).result;
+  }
+
+  /**
+   * The diff and, where every difference is a field (or a key of a map field), what differs property by property:
+   * a resource provider plugin hands that to the engine as its detailed diff (a dynamic provider cannot).
+   */
+  async diffDetailed(_id: string, oldsRaw: State, newsRaw: State): Promise<{ result: DiffResult; detailed?: DetailedDiff }> {
     const unconfirmed = oldsRaw?.[UNCONFIRMED_KEY] === true;
     let news = withoutProvider(newsRaw);
     const olds = withoutProvider(oldsRaw);
@@ -570,7 +580,10 @@ export class KindEngine<I extends CommonInputs> {
     }
     const renamed = news.name !== olds.name && !this.spec.nameIsLabel;
     if (renamed && (!this.spec.renamable || isUnknown(news.name))) replaces.add("name");
-    if (replaces.size) return { changes: true, replaces: [...replaces], deleteBeforeReplace: !renamed };
+    if (replaces.size) {
+      const detailed: DetailedDiff = Object.fromEntries([...replaces].map((k) => [k, { kind: "update", replace: true }]));
+      return { result: { changes: true, replaces: [...replaces], deleteBeforeReplace: !renamed }, detailed };
+    }
     // A changed setting is saved by an update that sends nothing to Incus, so it applies next time (destroy, stop).
     const settingsChanged = this.settingKeys().some((k) => !isDeepStrictEqual(news[k], olds[k]));
 
@@ -581,12 +594,12 @@ export class KindEngine<I extends CommonInputs> {
     news = { ...this.carriedIdentity(olds), ...news };
     if (!found) {
       // Deleted behind our back: re-create it under the same name.
-      return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
+      return { result: { changes: true, replaces: ["name"], deleteBeforeReplace: true } };
     }
     if (unconfirmed) {
       // Made by a create whose end nobody saw (the daemon or the connection died): Incus may have kept it half-made.
       this.report(olds, ctx, ["its create was interrupted; it is made again"]);
-      return { changes: true, replaces: ["name"], deleteBeforeReplace: true };
+      return { result: { changes: true, replaces: ["name"], deleteBeforeReplace: true } };
     }
     this.guardLive(olds, ctx, found.live);
     try {
@@ -601,8 +614,31 @@ export class KindEngine<I extends CommonInputs> {
       ...((await this.spec.contentDiff?.(ctx, news as I, olds as I, found.live)) ?? []),
     ];
     this.report(olds, ctx, [...this.describeWanted(w, found.live, [...changed.replace, ...changed.update]), ...extra]);
-    if (changed.replace.length) return { changes: true, replaces: changed.replace, deleteBeforeReplace: !renamed };
-    return { changes: renamed || changed.update.length > 0 || extra.length > 0 || settingsChanged };
+    // Differences only the kind's hooks see (files, commands, running state) have no property of their own to name.
+    const settings = this.settingKeys().filter((k) => !k.startsWith("__") && !isDeepStrictEqual(news[k], olds[k]));
+    const detailed = extra.length ? undefined : this.detail(w, found.live, changed, renamed, settings);
+    if (changed.replace.length) return { result: { changes: true, replaces: changed.replace, deleteBeforeReplace: !renamed }, detailed };
+    return { result: { changes: renamed || changed.update.length > 0 || extra.length > 0 || settingsChanged }, detailed };
+  }
+
+  /** Per property: map fields key by key (`config["limits.cpu"]`), other fields whole. */
+  private detail(w: Wanted, live: Live, changed: { update: string[]; replace: string[] }, renamed: boolean, settings: string[]): DetailedDiff {
+    const out: DetailedDiff = {};
+    for (const field of [...changed.replace, ...changed.update]) {
+      const fs = this.spec.fields[field as keyof I & string]!;
+      const replace = changed.replace.includes(field);
+      const desired = w.values[field];
+      if (this.isMap(fs) && isPlainObject(desired) && !containsUnknown(desired)) {
+        const have = (this.liveValue(field, fs, live) ?? {}) as State;
+        for (const key of this.mapDiffs(field, fs, w, live)) {
+          const kind = have[key] === undefined ? "add" : desired[key] === undefined ? "delete" : "update";
+          out[`${field}[${JSON.stringify(key)}]`] = { kind, replace };
+        }
+      } else out[field] = { kind: "update", replace };
+    }
+    if (renamed) out.name = { kind: "update", replace: false };
+    for (const key of settings) out[key] = { kind: "update", replace: false };
+    return out;
   }
 
   async create(inputsRaw: State): Promise<{ id: string; outs: State }> {
@@ -803,9 +839,10 @@ export class KindEngine<I extends CommonInputs> {
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
     if (!found) return {};
     const inputs = this.inputsFrom(props, found.live);
-    // Outputs only the create knew (a generated key) are carried over; those read from the object are read again.
-    const outs = this.outputs({ ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] }, await this.withDetails(ctx, found.live), ctx);
-    return { id, props: outs, inputs };
+    // Outputs only the stack knows (a generated key, an instance's command results) are carried over, as diff does;
+    // those read from the object are read again.
+    const carried = { ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] };
+    return { id, props: this.outputs(carried, await this.withDetails(ctx, found.live), ctx), inputs };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */

@@ -101,7 +101,7 @@ export class Resource {
   ) {}
 
   private get engine() {
-    return engineFor(this.kind);
+    return process.env.PULUMI_INCUS_VIA === "plugin" ? viaPlugin(this.kind) : engineFor(this.kind);
   }
 
   async check(args: State = this.args): Promise<State> {
@@ -166,6 +166,31 @@ export class Resource {
   async delete(): Promise<void> {
     await this.engine.delete(this.id, this.state);
   }
+}
+
+/**
+ * The engine as the `incus` resource provider plugin serves it (PULUMI_INCUS_VIA=plugin): every call goes through the
+ * plugin's protocol layer (provider/plugin/provider.ts: URN, default name, owner, secret markers) and comes back in
+ * the engine's own shapes, so one suite checks both paths.
+ */
+function viaPlugin(kind: KindName) {
+  const { incusPlugin } = require("../../provider/plugin/provider") as typeof import("../../provider/plugin/provider");
+  const plugin = incusPlugin("0.0.0-test");
+  const urn = `urn:pulumi:test::lifecycle::incus:index:${kind}::r`;
+  return {
+    check: (olds: State, news: State) => plugin.check!(urn, olds, news),
+    diff: async (id: string, olds: State, news: State) => {
+      const { detailed: _detailed, ...result } = await plugin.diffDetailed(id, urn, olds, news);
+      return result as DiffResult;
+    },
+    create: (inputs: State) => plugin.create!(urn, inputs) as Promise<{ id: string; outs: State }>,
+    read: async (id: string, props: State): Promise<{ id?: string; props?: State; inputs?: State }> => {
+      const res = await plugin.read!(id, urn, props);
+      return res.id ? res : {};
+    },
+    update: (id: string, olds: State, news: State) => plugin.update!(id, urn, olds, news) as Promise<{ outs: State }>,
+    delete: (id: string, props: State) => plugin.delete!(id, urn, props),
+  };
 }
 
 /** The error a promise rejects with (fails the test when it resolves). */

@@ -1,0 +1,176 @@
+// The `incus` resource provider plugin: every kind of provider/kinds served over Pulumi's provider protocol (for
+// Pulumi YAML and other languages), by the same KindEngine the dynamic providers use. This file translates between
+// the protocol and the engine: secrets arrive as marked values (the plugin accepts secrets) and are handed to the
+// engine as plain values plus their paths (`__secretPaths`, exactly what the TypeScript SDK sends), and everything
+// returned is marked secret again at the same paths; the default name and the owner come from the URN.
+import type * as pulumi from "@pulumi/pulumi";
+import type * as provider from "@pulumi/pulumi/provider";
+import type { DetailedDiff, DiffResult } from "../engine/engine";
+import { OWNER_KEY } from "../engine/inputs";
+import { SECRETS_KEY, type SecretPath, secretPaths } from "../engine/secrets";
+import { engineFor, type KindName, kinds } from "../index";
+import { sanitizeName } from "../../sdk/names";
+import { schemaShape } from "../engine/inputs";
+import { packageSchema } from "./schema";
+
+/** Protocol markers (pulumi/sdk: runtime/rpc): a value wrapped as `{ [SIG_KEY]: SECRET_SIG, value }` is secret. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+
+type State = Record<string, unknown>;
+const isObject = (v: unknown): v is State => !!v && typeof v === "object" && !Array.isArray(v);
+
+/** A value with every secret marker removed, and the paths of the values that were marked. */
+export function reveal(value: unknown, path: SecretPath = [], found: SecretPath[] = []): { value: unknown; paths: SecretPath[] } {
+  const walk = (v: unknown, p: SecretPath): unknown => {
+    if (isObject(v) && v[SIG_KEY] === SECRET_SIG) {
+      found.push(p);
+      return walk(v.value, p);
+    }
+    if (isObject(v) && v[SIG_KEY] === OUTPUT_SIG) {
+      if (v.secret === true) found.push(p);
+      return walk(v.value, p);
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i]));
+    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...p, k])]));
+    return v;
+  };
+  return { value: walk(value, path), paths: found };
+}
+
+/** The value with the values at `paths` marked secret (a path that is not there is skipped). */
+export function conceal(value: unknown, paths: SecretPath[]): unknown {
+  const secretAt = (p: SecretPath) => paths.some((s) => s.length === p.length && s.every((seg, i) => String(seg) === String(p[i])));
+  const walk = (v: unknown, p: SecretPath): unknown => {
+    if (v === undefined) return v;
+    if (p.length && secretAt(p)) return { [SIG_KEY]: SECRET_SIG, value: v };
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...p, i]));
+    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...p, k])]));
+    return v;
+  };
+  return walk(value, []);
+}
+
+/** What the protocol's Struct can carry: no undefined values. */
+const plain = (v: unknown): State => JSON.parse(JSON.stringify(v ?? {}));
+
+/** `urn:pulumi:<stack>::<project>::<type>::<name>` → its parts (the type may carry a parent prefix `a$b`). */
+export function parseUrn(urn: string): { stack: string; project: string; kind: string; name: string } {
+  const [head, project, qualified, ...rest] = urn.split("::");
+  const type = qualified.split("$").pop()!;
+  return { stack: head.replace(/^urn:pulumi:/, ""), project, kind: type.split(":")[2], name: rest.join("::") };
+}
+
+const nameLimits = new Map<string, number>();
+/** The longest name the kind's rule accepts (the default name is cut to it, as the TypeScript SDK does). */
+function nameLimit(kind: KindName): number {
+  let n = nameLimits.get(kind);
+  if (n === undefined) {
+    const rule = schemaShape(kinds[kind].schema).name;
+    n = 1;
+    while (n < 255 && rule.safeParse(`a${"b".repeat(n)}`).success) n++;
+    nameLimits.set(kind, n);
+  }
+  return n;
+}
+
+function engineOf(urn: string) {
+  const { kind } = parseUrn(urn);
+  if (!(kind in kinds)) throw new Error(`incus: unknown resource type ${kind}`);
+  return { engine: engineFor(kind as KindName), kind: kind as KindName };
+}
+
+/** Output paths to keep secret: the inputs' secret paths and the kind's always-secret outputs. */
+function secretOutputPaths(kind: KindName, state: State): SecretPath[] {
+  return [...secretPaths(state), ...(kinds[kind].secretOutputs ?? []).map((k) => [k])];
+}
+
+/** An error that leaves the object in state (the engine's partial failure): its properties get their secrets back. */
+function partial(err: unknown, kind: KindName, inputs: State): unknown {
+  const e = err as { id?: string; properties?: State };
+  if (e && typeof e === "object" && e.id) {
+    const properties = e.properties ?? {};
+    e.properties = plain(conceal(properties, secretOutputPaths(kind, { ...properties, [SECRETS_KEY]: inputs[SECRETS_KEY] })));
+  }
+  return err;
+}
+
+export interface PluginDiff extends DiffResult {
+  detailed?: DetailedDiff;
+}
+
+export interface IncusPlugin extends provider.Provider {
+  diffDetailed(id: string, urn: string, olds: State, news: State): Promise<PluginDiff>;
+}
+
+export function incusPlugin(version: string): IncusPlugin {
+  const diffDetailed = async (id: string, urn: string, olds: State, news: State): Promise<PluginDiff> => {
+    const { engine } = engineOf(urn);
+    const { result, detailed } = await engine.diffDetailed(id, reveal(olds).value as State, reveal(news).value as State);
+    return { ...result, detailed };
+  };
+  return {
+    version,
+    schema: JSON.stringify({ ...packageSchema, version }),
+
+    async check(urn: pulumi.URN, olds: State, news: State) {
+      const { engine, kind } = engineOf(urn);
+      const { project, stack, name } = parseUrn(urn);
+      const revealed = reveal(news);
+      const inputs = { ...(revealed.value as State) };
+      delete inputs[SECRETS_KEY];
+      delete inputs[OWNER_KEY];
+      if (inputs.name === undefined || inputs.name === null || inputs.name === "") inputs.name = sanitizeName(name, nameLimit(kind));
+      if (revealed.paths.length) inputs[SECRETS_KEY] = revealed.paths;
+      // The stack that makes the object, as the TypeScript SDK names it (used only with incus:markOwner).
+      inputs[OWNER_KEY] = `organization/${project}/${stack}`;
+      const result = await engine.check(reveal(olds).value as State, inputs);
+      return result.inputs ? { ...result, inputs: plain(conceal(result.inputs, secretPaths(result.inputs))) } : result;
+    },
+
+    diff: (id, urn, olds, news) => diffDetailed(id, urn, olds, news),
+    diffDetailed,
+
+    async create(urn, inputsRaw) {
+      const { engine, kind } = engineOf(urn);
+      const inputs = reveal(inputsRaw).value as State;
+      try {
+        const { id, outs } = await engine.create(inputs);
+        return { id, outs: plain(conceal(outs, secretOutputPaths(kind, { ...outs, [SECRETS_KEY]: inputs[SECRETS_KEY] }))) };
+      } catch (err) {
+        throw partial(err, kind, inputs);
+      }
+    },
+
+    async read(id, urn, propsRaw) {
+      const { engine, kind } = engineOf(urn);
+      const props = reveal(propsRaw ?? {}).value as State;
+      const result = await engine.read(id, props);
+      // No id: the object is gone, and the engine drops it from the state.
+      if (!result.id) return { id: "", props: {} };
+      const paths = secretOutputPaths(kind, { ...(result.props ?? {}), [SECRETS_KEY]: props[SECRETS_KEY] });
+      return {
+        id: result.id,
+        props: plain(conceal(result.props, paths)),
+        ...(result.inputs ? { inputs: plain(conceal(result.inputs, secretPaths(result.inputs))) } : {}),
+      };
+    },
+
+    async update(id, urn, oldsRaw, newsRaw) {
+      const { engine, kind } = engineOf(urn);
+      const news = reveal(newsRaw).value as State;
+      try {
+        const { outs } = await engine.update(id, reveal(oldsRaw).value as State, news);
+        return { outs: plain(conceal(outs, secretOutputPaths(kind, { ...outs, [SECRETS_KEY]: news[SECRETS_KEY] }))) };
+      } catch (err) {
+        throw partial(err, kind, news);
+      }
+    },
+
+    async delete(id, urn, props) {
+      const { engine } = engineOf(urn);
+      await engine.delete(id, reveal(props).value as State);
+    },
+  };
+}
