@@ -283,7 +283,9 @@ export class KindEngine<I extends CommonInputs> {
         if (fs.serverKeys?.(k)) continue;
         // A secret value is never stored: a server-normalised secret shows as a change instead.
         if (!(k in sent)) keys[k] = null;
-        else if (!adopted && sent[k] !== v && !isSecretPath(secrets, [field, k])) keys[k] = String(sent[k]);
+        // Only a plain value the server answered with another one ("auto" → an address); a device (an object) the
+        // server changed is compared like any other.
+        else if (!adopted && typeof sent[k] !== "object" && sent[k] !== v && !isSecretPath(secrets, [field, k])) keys[k] = String(sent[k]);
       }
       if (Object.keys(keys).length) learnt[field] = keys;
     }

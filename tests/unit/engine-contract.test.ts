@@ -100,6 +100,13 @@ describe("keys the server fills in at create are the server's until the program 
   const NET = "/1.0/networks/br9";
   beforeEach(() => fake.remove(NET));
 
+  it("devices the program declared are not learnt as the server's (they are objects, compared whole)", async () => {
+    fake.remove(PATH);
+    const { outs } = await profiles.create(state({ devices: { eth0: { type: "nic", network: "br0" } }, config: { "limits.cpu": "2" } }));
+    expect(outs.__serverFilled).toEqual({});
+    fake.remove(PATH);
+  });
+
   it("learnt at create: no PUT after create, no diff later; an address Incus picked for `auto` stays", async () => {
     // The stand-in stores what it is sent; the server's additions are made by the hook, as incusd does.
     fake.beforeWrite = (req) => {
