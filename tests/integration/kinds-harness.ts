@@ -94,6 +94,8 @@ export class Resource {
   state: State = {};
   /** What the last diff printed for the preview. */
   printed: string[] = [];
+  /** What the last check printed (what adopting will change). */
+  checkPrinted: string[] = [];
 
   constructor(
     readonly kind: KindName,
@@ -105,7 +107,18 @@ export class Resource {
   }
 
   async check(args: State = this.args): Promise<State> {
-    const res = await this.engine.check(this.state, args);
+    // What check prints for the preview (an adopt's differences) is kept in `checkPrinted`, not written to the test
+    // log; a test that watches console.log itself still sees it.
+    const log = jest.isMockFunction(console.log) ? undefined : jest.spyOn(console, "log").mockImplementation(() => {});
+    let res: Awaited<ReturnType<typeof this.engine.check>>;
+    try {
+      res = await this.engine.check(this.state, args);
+    } finally {
+      if (log) {
+        this.checkPrinted = log.mock.calls.map((c) => String(c[0]));
+        log.mockRestore();
+      }
+    }
     if (res.failures) throw new Error(`check failed: ${JSON.stringify(res.failures)}`);
     return res.inputs!;
   }
