@@ -45,9 +45,12 @@ launch_daemon() {
   # The proxy settings point at a closed loopback port: incusd's own background fetches (instance types from
   # the public image server) then fail at once on loopback instead of sending DNS queries or traffic outside this
   # machine; loopback addresses (image servers and remotes on 127.0.0.1) are never proxied.
-  https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost,::1 \
-    setsid /usr/libexec/incus/incusd --group "$(getent group incus-admin >/dev/null && echo incus-admin || echo root)" \
-    >>"$logfile" 2>&1 < /dev/null &
+  # It runs from /: its working directory is inherited by the rsync it runs for snapshots and copies, which fails
+  # ("getcwd(): No such file or directory") once a checkout it was started from is removed.
+  local group
+  group="$(getent group incus-admin >/dev/null && echo incus-admin || echo root)"
+  (cd / && https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost,::1 \
+    exec setsid /usr/libexec/incus/incusd --group "$group") >>"$logfile" 2>&1 < /dev/null &
   echo $! > "$pidfile"
 }
 
