@@ -113,7 +113,7 @@ export class FaultDaemon {
     // Background fetches (instance types) go to a closed loopback port, as for the shared daemon.
     const PATH = [...(this.opts.path ?? []), process.env.PATH ?? ""].join(":");
     const env = { ...process.env, PATH, INCUS_DIR: this.dir, https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9", no_proxy: "127.0.0.1,localhost,::1" };
-    this.child = spawn(INCUSD, ["--group", "root"], { env, cwd: "/", detached: true, stdio: ["ignore", log, log] });
+    this.child = spawn(INCUSD, ["--group", "root"], { env, detached: true, stdio: ["ignore", log, log] });
     fs.closeSync(log);
     fs.writeFileSync(this.pidFile, String(this.child.pid));
     this.child.unref();
