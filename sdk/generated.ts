@@ -1041,8 +1041,9 @@ export interface ImageArgs {
     project?: pulumi.Input<string | null | undefined>;
   } | null | undefined>;
   /**
-   * Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is
-   * only taken over with `adopt: true`.
+   * Aliases of the image in its project: created, and removed once dropped from the list; aliases the program
+   * never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over
+   * with `adopt: true`.
    */
   aliases?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
   /**
@@ -1134,8 +1135,9 @@ export interface ImageOutputs {
     readonly project?: string;
   } | undefined>;
   /**
-   * Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is
-   * only taken over with `adopt: true`.
+   * Aliases of the image in its project: created, and removed once dropped from the list; aliases the program
+   * never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over
+   * with `adopt: true`.
    */
   readonly aliases: pulumi.Output<string[] | undefined>;
   /**
@@ -1254,8 +1256,9 @@ export interface GetImageResult {
   /** Profiles applied to instances made from this image. */
   readonly profiles: string[];
   /**
-   * Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is
-   * only taken over with `adopt: true`.
+   * Aliases of the image in its project: created, and removed once dropped from the list; aliases the program
+   * never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over
+   * with `adopt: true`.
    */
   readonly aliases: string[];
   /** Size of the image in bytes. */

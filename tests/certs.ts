@@ -1,10 +1,8 @@
 // Client certificates for the tests of HTTPS remotes: self-signed EC P-384 (like the one the incus CLI makes),
-// built with @peculiar/x509 over node's WebCrypto; fingerprints and the DER form Incus's trust store takes.
-import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from "node:crypto";
-import "reflect-metadata"; // tsyringe, which @peculiar/x509 uses, needs it loaded first
-import * as x509 from "@peculiar/x509";
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// made by the provider's generator (provider/kinds/certgen.ts); fingerprints and the DER form Incus's trust store takes.
+import { execFileSync } from "node:child_process";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { generateCertificate } from "../provider/kinds/certgen";
 
 export interface ClientCertificate {
   /** PEM certificate. */
@@ -13,30 +11,10 @@ export interface ClientCertificate {
   key: string;
 }
 
-/** A new self-signed client certificate (EC P-384, ECDSA-SHA384, clientAuth), valid for `validDays`. */
+/** A new self-signed client certificate (the provider's generator), valid for `validDays`, key in the CLI's form. */
 export async function generateClientCertificate(opts: { commonName?: string; validDays?: number } = {}): Promise<ClientCertificate> {
-  const algorithm = { name: "ECDSA", namedCurve: "P-384", hash: "SHA-384" };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
-  // A minute of slack so a server whose clock runs a little behind still accepts it.
-  const notBefore = new Date(Date.now() - 60_000);
-  const serial = randomBytes(16);
-  serial[0] &= 0x7f;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString("hex"),
-    name: `O=pulumi-incus, CN=${opts.commonName ?? "pulumi-incus-test"}`,
-    notBefore,
-    notAfter: new Date(notBefore.getTime() + (opts.validDays ?? 30) * 86_400_000),
-    signingAlgorithm: algorithm,
-    keys,
-    extensions: [
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-      new x509.BasicConstraintsExtension(false, undefined, true),
-    ],
-  });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
-  const key = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({ type: "sec1", format: "pem" }).toString();
-  return { cert: cert.toString("pem"), key };
+  const made = await generateCertificate(opts.commonName ?? "pulumi-incus-test", opts.validDays ?? 30);
+  return { cert: made.certificate, key: createPrivateKey(made.privateKey).export({ type: "sec1", format: "pem" }).toString() };
 }
 
 /** SHA-256 of the certificate's DER, lower-case hex: Incus's certificate fingerprint. */
@@ -47,4 +25,18 @@ export function certificateFingerprint(pem: string): string {
 /** Base64 DER, the only form `POST /1.0/certificates` accepts. */
 export function certificateBase64Der(pem: string): string {
   return new X509Certificate(pem).raw.toString("base64");
+}
+
+/**
+ * A self-signed EC P-384 certificate and its PKCS#8 key made by the `openssl` CLI, synchronously (for test tables
+ * built at load time); independent of the provider's own generator.
+ */
+export function opensslCertificate(commonName: string, validDays: number): { certificate: string; privateKey: string } {
+  const out = execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-subj", `/O=pulumi-incus/CN=${commonName}`, "-days", String(validDays), "-keyout", "-", "-out", "-"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const block = (label: string) => out.match(new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----\\n`))![0];
+  return { certificate: block("CERTIFICATE"), privateKey: block("PRIVATE KEY") };
 }

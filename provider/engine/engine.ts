@@ -826,7 +826,7 @@ export class KindEngine<I extends CommonInputs> {
       live = (await this.mustRead(ctx, state)).live;
     }
     if (this.spec.extraDiff?.(state, live, olds as Partial<I>).length && this.spec.applyExtra) {
-      await this.spec.applyExtra(ctx, state, live);
+      await this.spec.applyExtra(ctx, state, live, olds as Partial<I> | undefined);
       live = (await this.mustRead(ctx, state)).live;
     }
     if (this.spec.applyContent) live = await this.spec.applyContent(ctx, state, live, olds as I | undefined);

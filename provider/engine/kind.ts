@@ -148,7 +148,7 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    */
   resetOnDelete?(inputs: I, ctx: Context): Record<string, unknown> | undefined;
   /** Applies what extraDiff reported, after create and after the PUT of an update. */
-  applyExtra?(ctx: Context, inputs: I, live: Live): Promise<void>;
+  applyExtra?(ctx: Context, inputs: I, live: Live, olds?: Partial<I>): Promise<void>;
   /**
    * Differences inside the object that its GET does not show and that may need more reads (an instance's files)
    * or the stored state `olds` (commands already run); one line each. A non-empty list is a change.

@@ -97,7 +97,7 @@ export const certificate = defineKind({
   }),
 
   async create(ctx, inputs) {
-    const generated = inputs.certificate === undefined ? generateCertificate(inputs.name, inputs.validDays ?? 3650) : undefined;
+    const generated = inputs.certificate === undefined ? await generateCertificate(inputs.name, inputs.validDays ?? 3650) : undefined;
     const cert = new X509Certificate(generated?.certificate ?? inputs.certificate!);
     // POST takes only base64 DER (a PEM gets "illegal base64 data").
     await ctx.client.post(

@@ -1,7 +1,8 @@
 // Image: project-scoped (features.images), identified by its content fingerprint. It comes from a local tarball
 // (unified, or split into metadata + rootfs; streamed, never read whole into memory) or from an image server. New
 // content is a new image, so a changed file or source replaces it. Aliases are separate objects in Incus; the
-// program's list is kept exactly (created or removed). An alias that another image holds is only taken over with
+// aliases the program names are created, those it stops naming removed, and the image's other aliases (an
+// ImageAlias resource's, a hand-made one) left alone. An alias that another image holds is only taken over with
 // `adopt: true`, so two resources never fight over one alias.
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -74,7 +75,7 @@ export const imageSchema = z
       .array(aliasName)
       .refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" })
       .optional()
-      .describe("Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is only taken over with `adopt: true`."),
+      .describe("Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`."),
     properties: configMap.optional().describe("Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."),
     public: z.boolean().optional().describe("Whether clients that are not trusted may download the image. Default: `false`."),
     autoUpdate: z.boolean().optional().describe("Whether Incus refreshes the image from its source server. Default: `false`."),
@@ -189,6 +190,17 @@ async function publish(ctx: Context, inputs: ImageInputs): Promise<string> {
   return fp;
 }
 
+/**
+ * The aliases this resource manages (those its program names now or named before) as the program wants them and as
+ * the image has them, both sorted. Aliases the program never named (an `ImageAlias` resource's, a hand-made one) are
+ * left alone.
+ */
+function managedAliases(inputs: { aliases?: string[] | null }, live: Live, olds?: { aliases?: string[] | null }): { want: string[]; have: string[] } {
+  const want = [...(inputs.aliases ?? [])].sort();
+  const managed = new Set([...want, ...(olds?.aliases ?? [])]);
+  return { want, have: liveAliases(live).filter((name) => managed.has(name)) };
+}
+
 /** The fingerprint an alias points at, or undefined when there is no such alias. */
 async function aliasTarget(ctx: Context, name: string): Promise<string | undefined> {
   try {
@@ -268,16 +280,15 @@ export const image = defineKind({
     }
   },
 
-  extraDiff(inputs, live) {
-    if (!inputs.aliases) return [];
-    const want = [...inputs.aliases].sort();
-    const have = liveAliases(live);
+  extraDiff(inputs, live, olds) {
+    const { want, have } = managedAliases(inputs, live, olds);
     return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${JSON.stringify(have)}, program wants ${JSON.stringify(want)}`];
   },
 
-  async applyExtra(ctx, inputs, live) {
-    const want = new Set(inputs.aliases ?? []);
-    const have = new Set(liveAliases(live));
+  async applyExtra(ctx, inputs, live, olds) {
+    const managed = managedAliases(inputs, live, olds);
+    const want = new Set(managed.want);
+    const have = new Set(managed.have);
     const opts = { project: ctx.project };
     for (const name of have) if (!want.has(name)) await ctx.client.delete(`/1.0/images/aliases/${encode(name)}`, opts);
     for (const name of want) {

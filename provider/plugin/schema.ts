@@ -721,7 +721,7 @@ export const packageSchema: Record<string, unknown> = {
           "items": {
             "type": "string"
           },
-          "description": "Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is only taken over with `adopt: true`."
+          "description": "Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`."
         },
         "properties": {
           "type": "object",
@@ -829,7 +829,7 @@ export const packageSchema: Record<string, unknown> = {
           "items": {
             "type": "string"
           },
-          "description": "Aliases of the image in its project, kept exactly (created or removed). An alias another image holds is only taken over with `adopt: true`."
+          "description": "Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`."
         },
         "properties": {
           "type": "object",

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { engineFor } from "pulumi-incus/provider";
-import { generateCertificate } from "../../provider/kinds/certgen";
+import { opensslCertificate } from "../certs";
 import { closeConnections, incus, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
 
 const prefix = `pit-cert-${rand()}`;
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe("a certificate the program gives", () => {
-  const pem = generateCertificate("given", 30).certificate;
+  const pem = opensslCertificate("given", 30).certificate;
   const FP = fingerprintOf(pem);
   const c = new Resource("Certificate", { name: `${prefix}-given`, certificate: pem, description: "ci runner" });
 
@@ -102,7 +102,7 @@ describe("a certificate the program gives", () => {
   });
 
   it("another certificate replaces the entry under its new fingerprint", async () => {
-    const other = generateCertificate("other", 30).certificate;
+    const other = opensslCertificate("other", 30).certificate;
     const diff = await c.up({ ...c.args, certificate: other });
     expect(diff).toMatchObject({ changes: true, replaces: ["fingerprint"] });
     expect(entry(FP)).toBeUndefined();
@@ -128,6 +128,8 @@ describe("a certificate the provider generates", () => {
     expect(cert.checkPrivateKey(createPrivateKey(key))).toBe(true);
     expect(cert.verify(cert.publicKey)).toBe(true);
     expect(cert.subject).toContain(`CN=${prefix}-gen`);
+    expect(cert.keyUsage).toEqual(["1.3.6.1.5.5.7.3.2"]); // extended key usage: TLS client authentication
+    expect(cert.ca).toBe(false);
     expect(Date.parse(cert.validTo) - Date.now()).toBeGreaterThan(6 * 86_400_000);
     expect(c.id).toBe(`/1.0/certificates/${outs.fingerprint}`);
     expect(entry(outs.fingerprint as string)).toMatchObject({ name: `${prefix}-gen`, type: "client" });
@@ -169,7 +171,7 @@ describe("a certificate the provider generates", () => {
 
 describe("adopt", () => {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "pi-cert-"));
-  const pem = generateCertificate("adopt", 30).certificate;
+  const pem = opensslCertificate("adopt", 30).certificate;
   const FP = fingerprintOf(pem);
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 

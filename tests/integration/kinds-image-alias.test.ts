@@ -1,7 +1,8 @@
 // ImageAlias against the real daemon, in a project of its own (features.images on) holding two images the stack
 // does not upload: create, no-op, target and description changed in place, description reset, rename (the name may
 // hold a slash), drift shown and reverted, adopt, delete; an alias that already exists (held by an image, e.g. an
-// Image resource's `aliases`) is refused at check unless adopt; bad input named at check before any request.
+// Image resource's `aliases`) is refused at check unless adopt, while an Image's own other aliases and an ImageAlias
+// coexist; bad input named at check before any request.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -131,6 +132,20 @@ describe("ImageAlias", () => {
     img.args = { ...img.args, adopt: undefined, aliases: ["bb/stable"] };
     await expect(img.diff()).rejects.toThrow(/aliases: "bb\/stable" already points at image .*which this resource does not manage/);
     expect(query(alias("bb/stable"))).toMatchObject({ target: FP2 });
+  });
+
+  it("an Image resource's own aliases and an ImageAlias on the same image leave each other alone", async () => {
+    const img = new Resource("Image", { name: "img", project, file: BUSYBOX_TARBALL, aliases: undefined });
+    await img.create({ ...img.args, adopt: true });
+    expect(await img.up({ ...img.args, adopt: undefined, aliases: ["img-own"] })).toEqual({ changes: true });
+    const side = new Resource("ImageAlias", { name: "side", project, target: FP1 });
+    await side.create();
+    log.take();
+    expect(await img.diff()).toEqual({ changes: false });
+    expect(await side.diff()).toEqual({ changes: false });
+    expect(log.takeWrites()).toEqual([]);
+    await side.delete();
+    expect(query(alias("img-own"))).toMatchObject({ target: FP1 });
   });
 
   it("adopt: the preview says what changes; up takes the alias over with one PUT", async () => {

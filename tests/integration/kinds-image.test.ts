@@ -67,12 +67,17 @@ describe("life cycle", () => {
     expect(aliasesOf(FP)).toEqual(["bb-new", "bb-stable"]);
   });
 
-  it("removes an alias someone added by hand", async () => {
+  it("leaves an alias someone added by hand alone, and puts back one of its own that was deleted", async () => {
     incus("image", "alias", "create", "by-hand", FP, "--project", project);
+    log.take();
+    expect(await img.diff()).toEqual({ changes: false });
+    incus("image", "alias", "delete", "bb-new", "--project", project);
     expect(await img.diff()).toEqual({ changes: true });
-    expect(img.printed.join("\n")).toMatch(/aliases: server has \["bb-new","bb-stable","by-hand"\], program wants \["bb-new","bb-stable"\]/);
+    expect(img.printed.join("\n")).toMatch(/aliases: server has \["bb-stable"\], program wants \["bb-new","bb-stable"\]/);
     await img.up();
-    expect(aliasesOf(FP)).toEqual(["bb-new", "bb-stable"]);
+    expect(log.takeWrites()).toEqual([`POST /1.0/images/aliases${q}`]);
+    expect(aliasesOf(FP)).toEqual(["bb-new", "bb-stable", "by-hand"]);
+    incus("image", "alias", "delete", "by-hand", "--project", project);
   });
 
   it("a property changed or added by hand is put back; those from metadata.yaml (learnt at upload) stay", async () => {
@@ -137,14 +142,18 @@ describe("life cycle", () => {
 });
 
 describe("adopt", () => {
-  it("adopts an image with the same content, bringing its aliases to the program's list", async () => {
+  it("adopts an image with the same content, adding the program's aliases and leaving the image's others alone", async () => {
     incus("image", "import", BUSYBOX_TARBALL, "--alias", "old-alias", "--project", project);
     const adopted = new Resource("Image", { name: "busybox", project, file: BUSYBOX_TARBALL, aliases: ["adopted"], adopt: true });
     await adopted.create();
     expect(adopted.state.fingerprint).toBe(FP);
-    expect(aliasesOf(FP)).toEqual(["adopted"]);
+    expect(aliasesOf(FP)).toEqual(["adopted", "old-alias"]);
     log.take();
     expect(await adopted.diff()).toEqual({ changes: false });
+    // Dropping the field removes what the program named, and only that.
+    expect(await adopted.up({ ...adopted.args, aliases: undefined })).toEqual({ changes: true });
+    expect(log.takeWrites()).toEqual([`DELETE /1.0/images/aliases/adopted${q}`]);
+    expect(aliasesOf(FP)).toEqual(["old-alias"]);
     await adopted.delete();
     expect(query(`/1.0/images/${FP}${q}`)).toBeUndefined();
   });

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { KindEngine, type KindName, kinds } from "pulumi-incus/provider";
-import { generateCertificate } from "../../provider/kinds/certgen";
+import { opensslCertificate } from "../certs";
 
 type State = Record<string, unknown>;
 const engine = (kind: KindName) => new KindEngine(kinds[kind] as any);
@@ -61,7 +61,7 @@ const valid: Record<KindName, State> = {
   StorageBucket: { name: "data", pool: "default" },
   StorageBucketKey: { name: "reader", pool: "default", bucket: "data" },
 };
-const pem = generateCertificate("corpus", 1);
+const pem = opensslCertificate("corpus", 1);
 
 /** The requests sent since the last call ("METHOD path" lines; the client logs each one before sending it). */
 function takeRequests(): string[] {
