@@ -8,6 +8,7 @@ export { configure, providerSettings } from "./engine/connection";
 export { KindEngine } from "./engine/engine";
 export { UNKNOWN } from "./engine/inputs";
 export { kinds, type KindName } from "./kinds";
+export { deleteProjectAndContents } from "./kinds/project";
 
 const engines = new Map<string, KindEngine<any>>();
 

@@ -2,7 +2,7 @@
 // features.profiles, deletes the project's default profile), so those are server keys carried over from live.
 import { z } from "zod";
 import { configMap } from "../engine/inputs";
-import type { IncusClient } from "../client";
+import { type IncusClient, isNotFound } from "../client";
 import { defineKind, type Live, liveStrings } from "../engine/kind";
 import { globalFields, description, encode } from "./common";
 
@@ -39,6 +39,16 @@ async function emptyProject(client: IncusClient, name: string): Promise<void> {
   }
   for (const n of await own("/1.0/networks")) await client.delete(`/1.0/networks/${encode(String(n.name))}`, opts);
   for (const a of await own("/1.0/network-acls")) await client.delete(`/1.0/network-acls/${encode(String(a.name))}`, opts);
+}
+
+/** Deletes a project and what lives in it, object by object (never Incus's force delete); fine if it is gone. */
+export async function deleteProjectAndContents(client: IncusClient, name: string): Promise<void> {
+  try {
+    await emptyProject(client, name);
+    await client.delete(`/1.0/projects/${encode(name)}`, { project: null });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
 }
 
 export const project = defineKind({

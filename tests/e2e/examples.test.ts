@@ -1,7 +1,7 @@
 // The example programs users read first (examples/web-tier, examples/adopt), deployed for real through the
 // Automation API: what each `up` makes on the daemon, that a second `up` changes and writes nothing, and what
 // `destroy` leaves (nothing it managed; never an object it only looked up).
-import { incus, incusJson, type TestStack, exampleStack, uniqueSuffix } from "./harness";
+import { dropTestProject, incus, incusJson, type TestStack, exampleStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -11,14 +11,10 @@ describe("examples/web-tier", () => {
   const prefix = `pi-web-${uniqueSuffix()}`;
   const q = `project=${prefix}`;
 
-  afterAll(() => {
+  afterAll(async () => {
     // Only if something failed half-way: whatever is left of the test's project goes.
     if (incusJson(`/1.0/projects/${prefix}`)) {
-      try {
-        incus("query", "-X", "DELETE", `/1.0/projects/${prefix}?force=true`);
-      } catch {
-        /* reported by the assertions already */
-      }
+      await dropTestProject(prefix);
     }
   });
 
@@ -207,13 +203,10 @@ describe("examples/cloud-init", () => {
   const prefix = `pi-ci-${uniqueSuffix()}`;
   const q = `project=${prefix}`;
 
-  afterAll(() => {
+  afterAll(async () => {
+    // Only if something failed half-way: whatever is left of the test's project goes.
     if (incusJson(`/1.0/projects/${prefix}`)) {
-      try {
-        incus("query", "-X", "DELETE", `/1.0/projects/${prefix}?force=true`);
-      } catch {
-        /* reported by the assertions already */
-      }
+      await dropTestProject(prefix);
     }
   });
 

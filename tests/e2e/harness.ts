@@ -89,3 +89,18 @@ export function incusJson<T = any>(path: string): T | null {
     return null;
   }
 }
+
+/**
+ * After a test that failed half-way: its project and what is left in it go, object by object (Incus's force delete
+ * can reach the default project's objects when a feature is off). Closes the connections it opened.
+ */
+export async function dropTestProject(name: string): Promise<void> {
+  const { closeAllPools, deleteProjectAndContents, IncusClient } = await import("pulumi-incus/provider");
+  try {
+    await deleteProjectAndContents(new IncusClient(), name);
+  } catch {
+    /* reported by the test's assertions already */
+  } finally {
+    await closeAllPools();
+  }
+}

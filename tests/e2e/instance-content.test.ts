@@ -4,7 +4,7 @@
 // fails the step with its exit code and leaves state the next `up` repairs; a secret file content appears nowhere.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
 import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(300_000);
@@ -64,7 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.cleanup().catch(() => undefined);
-  await client.delete(`/1.0/projects/${P}`, { project: null, query: { force: true } }).catch(() => undefined);
+  await deleteProjectAndContents(client, P).catch(() => undefined);
   await closeAllPools();
 });
 

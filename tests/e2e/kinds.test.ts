@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
 import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
@@ -90,7 +90,7 @@ afterAll(async () => {
   await t?.cleanup().catch(() => undefined);
   // Whatever a failed phase left behind.
   for (const n of [names.net, renamed.net]) await client.delete(`/1.0/networks/${n}`, { project: null }).catch(() => undefined);
-  for (const n of [names.proj, renamed.proj, P]) await client.delete(`/1.0/projects/${n}`, { project: null, query: { force: true } }).catch(() => undefined);
+  for (const n of [names.proj, renamed.proj, P]) await deleteProjectAndContents(client, n).catch(() => undefined);
   for (const n of [names.pool, renamed.pool]) await client.delete(`/1.0/storage-pools/${n}`, { project: null }).catch(() => undefined);
   fs.rmSync(path.dirname(variantTarball), { recursive: true, force: true });
   await closeAllPools();

@@ -3,7 +3,7 @@
 // into resources. Lookups run in the program's process with the stack's incus:* settings, in previews too (reads
 // only), and fail the run with a message naming the missing object.
 import * as path from "node:path";
-import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
 import { incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.cleanup().catch(() => undefined);
-  await client.delete(`/1.0/projects/${P}`, { project: null, query: { force: true } }).catch(() => undefined);
+  await deleteProjectAndContents(client, P).catch(() => undefined);
   await closeAllPools();
 });
 

@@ -1,7 +1,7 @@
 // A failure half-way: the instance is created, then its start fails. State must record the instance that exists
 // (nothing leaked, no duplicate on the next run), and fixing the program must update it in place.
 import * as path from "node:path";
-import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
 import { incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(300_000);
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.cleanup().catch(() => undefined);
-  await client.delete(`/1.0/projects/${P}`, { project: null, query: { force: true } }).catch(() => undefined);
+  await deleteProjectAndContents(client, P).catch(() => undefined);
   await closeAllPools();
 });
 

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
 import { certificateBase64Der, certificateFingerprint, type ClientCertificate, generateClientCertificate } from "../certs";
 import { httpsListener, type HttpsListener } from "../https-listener";
 import { incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
@@ -41,7 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.cleanup().catch(() => undefined);
-  for (const p of [target, source]) await local.delete(`/1.0/projects/${p}`, { project: null, query: { force: true } }).catch(() => undefined);
+  for (const p of [target, source]) await deleteProjectAndContents(local, p).catch(() => undefined);
   await local.delete(`/1.0/certificates/${certificateFingerprint(cert.cert)}`, { project: null }).catch(() => undefined);
   await listener?.release();
   fs.rmSync(configDir, { recursive: true, force: true });

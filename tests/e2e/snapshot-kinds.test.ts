@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
 import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
@@ -42,7 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.cleanup().catch(() => undefined);
-  await client.delete(`/1.0/projects/${P}`, { project: null, query: { force: true } }).catch(() => undefined);
+  await deleteProjectAndContents(client, P).catch(() => undefined);
   fs.rmSync(scratch, { recursive: true, force: true });
   await closeAllPools();
 });

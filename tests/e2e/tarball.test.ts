@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { incusJson, REPO, uniqueSuffix } from "./harness";
+import { dropTestProject, incusJson, REPO, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -152,18 +152,14 @@ console.log(JSON.stringify({
   run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], app);
 });
 
-afterAll(() => {
+afterAll(async () => {
   console.log(timings.join("\n"));
   try {
     if (fs.existsSync(path.join(app, "node_modules"))) run("pulumi", ["destroy", "--yes", "--non-interactive", "--stack", "t"], app);
   } catch {
     // the test's own destroy already ran, or the stack was never created
   } finally {
-    try {
-      execFileSync("incus", ["project", "delete", projectName, "--force"], { stdio: "ignore" });
-    } catch {
-      // gone already
-    }
+    await dropTestProject(projectName);
     fs.rmSync(work, { recursive: true, force: true });
   }
 });

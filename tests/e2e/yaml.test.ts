@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { dropTestProject, incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -25,21 +25,10 @@ describe("examples/yaml-lab", () => {
   const prefix = `y${uniqueSuffix().slice(-8)}`;
   const q = `project=${prefix}`;
 
-  afterAll(() => {
+  afterAll(async () => {
     // Only if something failed half-way: what the test made goes.
     if (incusJson(`/1.0/projects/${prefix}`)) {
-      for (const i of incusJson<any[]>(`/1.0/instances?recursion=1&${q}`) ?? []) {
-        try {
-          incus("delete", "--force", i.name, "--project", prefix);
-        } catch {
-          /* reported by the assertions already */
-        }
-      }
-      try {
-        incus("query", "-X", "DELETE", `/1.0/projects/${prefix}?force=true`);
-      } catch {
-        /* reported by the assertions already */
-      }
+      await dropTestProject(prefix);
     }
     if (incusJson(`/1.0/networks/${prefix}-net`)) incus("network", "delete", `${prefix}-net`);
   });
@@ -167,20 +156,9 @@ describe("the plugin's contract through the CLI: secrets, lookups by id, partial
   const q = `project=${project}`;
   const SECRET = `s3cret-${uniqueSuffix()}`;
 
-  afterAll(() => {
+  afterAll(async () => {
     if (incusJson(`/1.0/projects/${project}`)) {
-      for (const i of incusJson<any[]>(`/1.0/instances?recursion=1&${q}`) ?? []) {
-        try {
-          incus("delete", "--force", i.name, "--project", project);
-        } catch {
-          /* reported by the assertions already */
-        }
-      }
-      try {
-        incus("query", "-X", "DELETE", `/1.0/projects/${project}?force=true`);
-      } catch {
-        /* reported by the assertions already */
-      }
+      await dropTestProject(project);
     }
   });
 

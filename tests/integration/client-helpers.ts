@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { IncusClient, isNotFound } from "../../provider/client";
+import type { IncusClient } from "../../provider/client";
+import { deleteProjectAndContents } from "../../provider/kinds/project";
 
 export const IMAGE_ALIAS = process.env.PULUMI_INCUS_TEST_IMAGE ?? "pulumi-incus/busybox";
 
@@ -20,13 +21,9 @@ export async function createProject(client: IncusClient, name: string, config: R
   await client.post("/1.0/projects", { name, config }, { project: null });
 }
 
-/** Deletes a project and everything in it; fine if it is already gone. */
+/** Deletes a project and everything in it, object by object (Incus's force delete can reach the default project's objects); fine if it is already gone. */
 export async function dropProject(client: IncusClient, name: string): Promise<void> {
-  try {
-    await client.delete(`/1.0/projects/${name}`, { project: null, query: { force: true } });
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  await deleteProjectAndContents(client, name);
 }
 
 /** Points PULUMI_INCUS_REQUEST_LOG at a fresh file; returns a reader of the lines logged since. */
