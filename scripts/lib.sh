@@ -34,3 +34,38 @@ apt_install() {
   log "apt-get install $*"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+# Removes the locks of this stack in a local file:// backend that were left by a `pulumi` process of this machine
+# that is gone (a killed CLI), so the next run does not stop at "the stack is currently locked … `pulumi cancel`".
+# A lock of a live process, or of another machine, is left alone.
+clear_stale_locks() {
+  local stack="$1" dir lock pid host
+  case "${PULUMI_BACKEND_URL:-}" in file://*) ;; *) return 0 ;; esac
+  dir="${PULUMI_BACKEND_URL#file://}/.pulumi/locks"
+  [ -d "$dir" ] || return 0
+  while IFS= read -r lock; do
+    pid="$(node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).pid ?? "") } catch { console.log("") }' "$lock")"
+    host="$(node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).hostname ?? "") } catch { console.log("") }' "$lock")"
+    if [ -n "$pid" ] && [ "$host" = "$(hostname)" ] && ! kill -0 "$pid" 2>/dev/null; then
+      log "removing the lock of pulumi process $pid, which is gone: $lock"
+      rm -f "$lock" "$lock.attrs"
+    fi
+  done < <(find "$dir" -path "*/$stack/*.json" -type f 2>/dev/null)
+}
+
+# The lab commands of scripts/lab.sh and scripts/yaml-lab.sh, in the current directory's project: `up` (default;
+# prints the outputs), `destroy`, `preview` (with the diff), or any other pulumi command.
+run_lab() {
+  local stack="$1"
+  shift
+  pulumi stack select --create "$stack" >/dev/null
+  clear_stale_locks "$stack"
+  case "${1:-up}" in
+    up)
+      pulumi up --yes --skip-preview
+      pulumi stack output --json ;;
+    destroy) pulumi destroy --yes ;;
+    preview) pulumi preview --diff ;;
+    *) pulumi "$@" ;;
+  esac
+}

@@ -7,14 +7,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 prepare_lab
 prepare_yaml
 cd "$REPO_ROOT/examples/yaml-lab"
-STACK="${LAB_STACK:-yaml-lab}"
-pulumi stack select --create "$STACK" >/dev/null
+pulumi stack select --create "${LAB_STACK:-yaml-lab}" >/dev/null
 pulumi config set imageFile "$TOOLS_DIR/images/debian-bookworm-v2.tar.gz" >/dev/null
-case "${1:-up}" in
-  up)
-    pulumi up --yes --skip-preview
-    pulumi stack output --json ;;
-  destroy) pulumi destroy --yes ;;
-  preview) pulumi preview --diff ;;
-  *) pulumi "$@" ;;
-esac
+run_lab "${LAB_STACK:-yaml-lab}" "$@"
