@@ -3,7 +3,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseDocument } from "yaml";
 import { z } from "zod";
 
 const RemoteSchema = z.looseObject({
@@ -53,6 +52,8 @@ function readConfigFile(file: string): z.infer<typeof ConfigFileSchema> | undefi
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+  // Loaded here, not at start: only a stack that uses a remote of the CLI reads the file.
+  const { parseDocument } = require("yaml") as typeof import("yaml");
   const doc = parseDocument(text);
   if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message}`);
   const parsed = ConfigFileSchema.safeParse(doc.toJS() ?? {});
