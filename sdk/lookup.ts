@@ -6,18 +6,24 @@ import * as pulumi from "@pulumi/pulumi";
 
 type State = Record<string, unknown>;
 
-/** The provider's engine, configured with this stack's `incus:*` settings (what `configure` gives the provider). */
+let configuredWith: string | undefined;
+
+/** The provider's engine, configured with this stack's `incus:*` settings (what `configure` gives the provider); again only when they change. */
 function engine(type: string): { lookup(args: State): Promise<State>; lookupList(args: State): Promise<State[]> } {
   const provider = require("pulumi-incus/provider");
   const config = new pulumi.Config("incus");
-  provider.configure({
+  const settings = {
     remote: config.get("remote"),
     project: config.get("project"),
     socket: config.get("socket"),
     configDir: config.get("configDir"),
     timeout: config.get("timeout"),
     reconnectTimeout: config.get("reconnectTimeout"),
-  });
+  };
+  if (JSON.stringify(settings) !== configuredWith) {
+    provider.configure(settings);
+    configuredWith = JSON.stringify(settings);
+  }
   return provider.engineFor(type);
 }
 
