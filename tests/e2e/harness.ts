@@ -89,3 +89,11 @@ export function incusJson<T = any>(path: string): T | null {
     return null;
   }
 }
+
+/** The config key that carries the owner mark on every object an SDK program makes (the stack instance, resource). */
+export const OWNER_MARK = "user.pulumi-incus.stack";
+
+/** `config` as an object the stack made has it: with its owner mark (`org/project/stack/<stack id>::Kind::name`). */
+export function marked(config: Record<string, string>): Record<string, unknown> {
+  return { ...config, [OWNER_MARK]: expect.stringMatching(/^organization\/[^/]+\/[^/]+\/[0-9a-f-]{36}::\w+::/) };
+}
