@@ -52,7 +52,7 @@ describe("minimal program through the pulumi CLI", () => {
       run("up", "--yes", "--skip-preview");
       expect(incusJson(`/1.0/profiles/${profileName}`)?.name).toBe(profileName);
       const second = run("preview", "--expect-no-changes");
-      expect(second).toMatch(/2 unchanged/);
+      expect(second).toMatch(/3 unchanged/); // the stack, its identity, the profile
       run("destroy", "--yes");
       expect(incusJson(`/1.0/profiles/${profileName}`)).toBeNull();
     } finally {
