@@ -741,7 +741,7 @@ export class KindEngine<I extends CommonInputs> {
 
   /** The inputs with the owner marker added to the kind's marker map (sent only in the create request). */
   private withOwnerMarker(inputs: I & State, owner: string | undefined): I & State {
-    if (!owner || !this.ownerField) return inputs;
+    if (!owner || !this.ownerField || this.spec.unmarked?.(inputs)) return inputs;
     const map = (inputs[this.ownerField] ?? {}) as State;
     return { ...inputs, [this.ownerField]: { ...map, [OWNER_MARKER]: owner } };
   }

@@ -61,3 +61,27 @@ test("same names, separate backends: the second stack is refused and the first's
   await a.stack.destroy();
   expect(profile()).toBeNull();
 });
+
+test("a stack made without the mark gets its identity on the next up; its resources do not change", async () => {
+  // As a stack from before the mark was on by default: no identity, objects without marks.
+  const plain = JSON.stringify([{ kind: "Profile", name: "plain", args: { project: P, name: "plain", config: { "user.x": "1" } } }]);
+  const c = await programStack(PROGRAM, { resources: plain, "incus:markOwner": "false" });
+  try {
+    expect((await c.stack.up()).summary.resourceChanges).toEqual({ create: 2 }); // the stack, the profile
+    expect(incusJson(`/1.0/profiles/plain?project=${P}`).config).toEqual({ "user.x": "1" });
+    await c.stack.removeConfig("incus:markOwner");
+    c.takeRequests();
+    const preview = await c.stack.preview({ diff: true });
+    expect(preview.changeSummary).toEqual({ create: 1, same: 2 });
+    expect(preview.stdout).toContain("pulumi-nodejs:dynamic/incus:StackIdentity: (create)");
+    const up = await c.stack.up();
+    expect(up.summary.resourceChanges).toEqual({ create: 1, same: 2 });
+    expect(c.writes(c.takeRequests())).toEqual([]);
+    expect(incusJson(`/1.0/profiles/plain?project=${P}`).config).toEqual({ "user.x": "1" });
+    expect((await c.stack.preview()).changeSummary).toEqual({ same: 3 });
+    expect((await c.stack.destroy()).summary.resourceChanges).toEqual({ delete: 3 });
+    expect(incusJson(`/1.0/profiles/plain?project=${P}`)).toBeNull();
+  } finally {
+    await c.cleanup();
+  }
+});

@@ -51,6 +51,18 @@ describe("provider", () => {
     expect((fake.get(PATH) as State).config).toEqual({ "limits.cpu": "1", [OWNER_MARKER]: OWNER });
   });
 
+  it("a volume copy without a config of the program's gets no mark (it would replace the copied config)", async () => {
+    const volumes = new KindEngine(kinds.StorageVolume as any);
+    const post = async (over: State) => {
+      fake.requests.length = 0;
+      fake.remove("/1.0/storage-pools/default/volumes/custom/copy");
+      await volumes.create({ name: "copy", project: "default", socket: fake.socket, pool: "default", copyFrom: { volume: "src" }, [OWNER_KEY]: OWNER, ...over });
+      return fake.requests.find((r) => r.method === "POST")?.body;
+    };
+    expect(await post({})).not.toHaveProperty("config");
+    expect((await post({ config: { size: "1GiB" } }))?.config).toEqual({ size: "1GiB", [OWNER_MARKER]: OWNER });
+  });
+
   it("check leaves out an owner that is still unknown, and keeps a known one", async () => {
     const preview = await profiles.check({}, inputs({ [OWNER_KEY]: UNKNOWN }));
     expect(preview.failures).toBeUndefined();
