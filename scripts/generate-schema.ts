@@ -165,7 +165,11 @@ export function generateSchema(): Spec {
         configDir: { type: "string", description: "The incus CLI's config directory." },
         timeout: { type: "string", description: "Seconds one Incus operation or request may take." },
         reconnectTimeout: { type: "string", description: "Seconds to keep trying while the daemon cannot be reached." },
-        markOwner: { type: "string", description: '"true": mark objects with their stack while their create is in flight.' },
+        markOwner: {
+          type: "string",
+          description:
+            '"true": mark each object with its stack (org/project/stack) in its create request, so the next run takes over one a killed run made. Off by default here: a YAML stack has no random stack id, and two state backends with the same stack names against one server would share marked objects.',
+        },
       },
     },
     provider: { description: "The incus provider: stack config `incus:*` says which Incus to use." },

@@ -4,6 +4,7 @@
 // the provider process that Pulumi starts.
 import * as pulumi from "@pulumi/pulumi";
 import { sanitizeName } from "./names";
+import { stackIdentity } from "./identity";
 import { providerFor } from "./provider";
 
 export interface ResourceClass<Args, Outs> {
@@ -53,9 +54,14 @@ export function resourceClass<Args extends object, Outs>(
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);
       if (!opts?.id) props.__secretPaths = secretPaths(given);
-      // Which stack and resource make the object (the provider's OWNER_KEY): written into it at create when
-      // incus:markOwner is on, so an object made by a run that died is known as this resource's own, and no other's.
-      if (!opts?.id) props.__owner = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}::${type}::${name}`;
+      // Which stack instance and resource make the object (the provider's OWNER_KEY): written into it at create
+      // (unless incus:markOwner is "false"), so an object made by a run that died is known as this resource's own,
+      // and no other's. The stack's random id makes it unique per state backend, and orders the id's create first.
+      const identity = opts?.id ? undefined : stackIdentity();
+      if (identity) {
+        const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+        props.__owner = identity.apply((uuid) => `${stack}/${uuid}::${type}::${name}`);
+      }
       const options = secretOutputs.length ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs] } : opts;
       // Pulumi's runtime formats a stack trace (mapped through source maps) for each promise it makes while it
       // registers a resource, one per property: ~20 for these classes, about 10 ms a resource, more than the rest

@@ -12,9 +12,9 @@ export interface ProviderSettings {
   /** Seconds to keep trying while the daemon cannot be reached, e.g. during a restart (`incus:reconnectTimeout`). */
   reconnectTimeout?: string;
   /**
-   * "true": mark each object the stack makes with its stack and resource (`incus:markOwner`, the config key
-   * `user.pulumi-incus.stack`), so the next run takes over an object a killed run made but could not record. The
-   * mark rides in the create request and stays on the object: no extra request.
+   * Unless "false": mark each object the stack makes with the owner its inputs carry (stack instance and resource;
+   * `incus:markOwner`, the config key `user.pulumi-incus.stack`), so the next run takes over an object a killed run
+   * made but could not record. The mark rides in the create request and stays on the object: no extra request.
    */
   markOwner?: string;
 }

@@ -503,9 +503,10 @@ export class KindEngine<I extends CommonInputs> {
     if (secrets !== undefined) inputs[SECRETS_KEY] = secrets;
     const failure = this.withDefaultProject(inputs);
     if (failure) return { failures: [failure] };
-    // The owner is not a field of the kind; it rides along in the inputs so create sees it.
-    const owner = news?.[OWNER_KEY] ?? olds?.[OWNER_KEY];
-    if (typeof owner === "string") inputs[OWNER_KEY] = owner;
+    // The owner is not a field of the kind; it rides along in the inputs so create sees it. In the first preview it
+    // is unknown (the stack's id is made by the same up): left out then, it is known again before any create.
+    const owner = [news?.[OWNER_KEY], olds?.[OWNER_KEY]].find((o) => typeof o === "string" && !isUnknown(o));
+    if (owner !== undefined) inputs[OWNER_KEY] = owner;
     // A new object: what Incus would really do with it is said now, in the preview, not at `up`.
     if (olds?.name === undefined && !containsUnknown([inputs.name, inputs.project, inputs.remote, inputs.socket, inputs.configDir])) {
       const problem = await this.previewNew(inputs).catch(() => undefined); // an unreachable Incus is for `up` to report
@@ -650,10 +651,11 @@ export class KindEngine<I extends CommonInputs> {
   private async createObject(inputsRaw: State): Promise<{ id: string; outs: State }> {
     // Partial state must let the dynamic provider run later (refresh, update, destroy): it carries __provider.
     const providerCode = inputsRaw[PROVIDER_KEY];
-    // The owner mark is opt-in (incus:markOwner): it is one more key on every object the stack makes. It is sent in
-    // the create request and stays, so whenever a run dies (before or after Pulumi recorded the object) the next run
-    // knows the object as this resource's own; it costs no request.
-    const owner = providerSettings().markOwner === "true" && typeof inputsRaw[OWNER_KEY] === "string" ? (inputsRaw[OWNER_KEY] as string) : undefined;
+    // The owner mark (on unless incus:markOwner is "false") is one more key on every object the stack makes. It is
+    // sent in the create request and stays, so whenever a run dies (before or after Pulumi recorded the object) the
+    // next run knows the object as this resource's own; it costs no request.
+    const given = inputsRaw[OWNER_KEY];
+    const owner = providerSettings().markOwner !== "false" && typeof given === "string" && !isUnknown(given) ? given : undefined;
     let inputs = withoutProvider(inputsRaw) as I & State;
     const ctx = this.context(inputs);
     const partial = (message: string, id: string, props: State, unconfirmed = false) =>
@@ -739,7 +741,7 @@ export class KindEngine<I extends CommonInputs> {
 
   /** The inputs with the owner marker added to the kind's marker map (sent only in the create request). */
   private withOwnerMarker(inputs: I & State, owner: string | undefined): I & State {
-    if (!owner || !this.ownerField) return inputs;
+    if (!owner || !this.ownerField || this.spec.unmarked?.(inputs)) return inputs;
     const map = (inputs[this.ownerField] ?? {}) as State;
     return { ...inputs, [this.ownerField]: { ...map, [OWNER_MARKER]: owner } };
   }

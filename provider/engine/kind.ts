@@ -171,6 +171,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   delete?(ctx: Context, inputs: I, live: Live): Promise<void>;
   /** The string-map field that carries the owner marker (default: `config` when the kind has one). */
   ownerField?: string;
+  /**
+   * True when this create must carry no owner marker: Incus would take a marker-only map as the program's and drop
+   * what it copies from a source otherwise (a volume copy whose program sets no config).
+   */
+  unmarked?(inputs: I): boolean;
   /** Body fields of the PUT that are not managed fields but must be echoed from live (e.g. a pool's source). */
   putExtras?: string[];
   /**

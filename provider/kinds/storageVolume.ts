@@ -65,6 +65,9 @@ export const storageVolume = defineKind({
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {}, serverKeys: volatileKey },
   },
+  // A copy's config is the source's unless the program sets one: a config holding only the owner marker would
+  // replace it (Incus does not merge a volume copy's config as it does an instance copy's).
+  unmarked: (i) => !!i.copyFrom && !i.config,
   createBody(i) {
     const body: Record<string, unknown> = { name: i.name, type: "custom" };
     if (i.contentType) body.content_type = i.contentType;

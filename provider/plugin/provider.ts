@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import type { DetailedDiff, DiffResult } from "../engine/engine";
+import { providerSettings } from "../engine/connection";
 import { OWNER_KEY } from "../engine/inputs";
 import { SECRETS_KEY, type SecretPath, secretPaths } from "../engine/secrets";
 import { engineFor, type KindName, kinds } from "../index";
@@ -123,8 +124,9 @@ export function incusPlugin(version: string): IncusPlugin {
       delete inputs[OWNER_KEY];
       if (inputs.name === undefined || inputs.name === null || inputs.name === "") inputs.name = sanitizeName(name, nameLimit(kind));
       if (revealed.paths.length) inputs[SECRETS_KEY] = revealed.paths;
-      // The stack that makes the object, as the TypeScript SDK names it (used only with incus:markOwner).
-      inputs[OWNER_KEY] = `organization/${project}/${stack}`;
+      // The stack that makes the object. A YAML program has no SDK to make the stack's random id, so this names only
+      // org/project/stack, which two state backends can share: marked only when the stack opts in (markOwner "true").
+      if (providerSettings().markOwner === "true") inputs[OWNER_KEY] = `organization/${project}/${stack}`;
       const result = await engine.check(reveal(olds).value as State, inputs);
       return result.inputs ? { ...result, inputs: plain(conceal(result.inputs, secretPaths(result.inputs))) } : result;
     },

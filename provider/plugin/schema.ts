@@ -33,7 +33,7 @@ export const packageSchema: Record<string, unknown> = {
       },
       "markOwner": {
         "type": "string",
-        "description": "\"true\": mark objects with their stack while their create is in flight."
+        "description": "\"true\": mark each object with its stack (org/project/stack) in its create request, so the next run takes over one a killed run made. Off by default here: a YAML stack has no random stack id, and two state backends with the same stack names against one server would share marked objects."
       }
     }
   },

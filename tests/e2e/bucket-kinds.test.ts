@@ -46,7 +46,7 @@ afterAll(async () => {
 test("bucket and keys: up, no-op up, update, secret keys never in plain text, destroy", async () => {
   const stack = t!;
   const up = await stack.stack.up({ onOutput: collect });
-  expect(up.summary.resourceChanges).toMatchObject({ create: 5 }); // the stack, project, bucket, two keys
+  expect(up.summary.resourceChanges).toMatchObject({ create: 6 }); // the stack, its identity, project, bucket, two keys
   const bucketUrl = `/1.0/storage-pools/default/buckets/${prefix}-data?project=${prefix}`;
   expect(query(bucketUrl)).toMatchObject({ description: "test bucket", config: { "user.tier": "1" } });
   const reader = query(`/1.0/storage-pools/default/buckets/${prefix}-data/keys/reader?project=${prefix}`);
@@ -63,13 +63,13 @@ test("bucket and keys: up, no-op up, update, secret keys never in plain text, de
   // A second up: nothing to change, nothing written.
   stack.takeRequests();
   const again = await stack.stack.up({ onOutput: collect });
-  expect(again.summary.resourceChanges).toEqual({ same: 5 });
+  expect(again.summary.resourceChanges).toEqual({ same: 6 });
   expect(stack.writes(stack.takeRequests())).toEqual([]);
 
   // A new description is one PUT on the bucket; the keys stay as they are.
   await stack.stack.setConfig("description", { value: "changed" });
   const changed = await stack.stack.up({ onOutput: collect });
-  expect(changed.summary.resourceChanges).toMatchObject({ update: 1, same: 4 });
+  expect(changed.summary.resourceChanges).toMatchObject({ update: 1, same: 5 });
   expect(stack.writes(stack.takeRequests())).toEqual([`PUT /1.0/storage-pools/default/buckets/${prefix}-data?project=${prefix}`]);
   expect(query(bucketUrl)?.description).toBe("changed");
   expect(query(`/1.0/storage-pools/default/buckets/${prefix}-data/keys/reader?project=${prefix}`)?.["secret-key"]).toBe(readerSecret);

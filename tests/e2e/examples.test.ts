@@ -1,7 +1,7 @@
 // The example programs users read first (examples/web-tier, examples/adopt), deployed for real through the
 // Automation API: what each `up` makes on the daemon, that a second `up` changes and writes nothing, and what
 // `destroy` leaves (nothing it managed; never an object it only looked up).
-import { dropTestProject, incus, incusJson, type TestStack, exampleStack, uniqueSuffix } from "./harness";
+import { dropTestProject, incus, incusJson, marked, type TestStack, exampleStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -22,11 +22,11 @@ describe("examples/web-tier", () => {
     const t = await exampleStack("web-tier", { prefix, instances: "3" });
     try {
       const preview = await t.stack.preview();
-      expect(preview.changeSummary).toEqual({ create: 7 }); // stack, project, profile, volume, 3 instances
+      expect(preview.changeSummary).toEqual({ create: 8 }); // stack, its identity, project, profile, volume, 3 instances
       expect(writesOnly(t)).toEqual([]);
 
       const up = await t.stack.up();
-      expect(up.summary.resourceChanges).toEqual({ create: 7 });
+      expect(up.summary.resourceChanges).toEqual({ create: 8 });
       const out = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
       expect(out.projectName).toBe(prefix);
       expect(out.profileName).toBe("web");
@@ -57,7 +57,7 @@ describe("examples/web-tier", () => {
         "features.storage.volumes": "true",
       });
       const profile = incusJson(`/1.0/profiles/web?${q}`);
-      expect(profile.config).toEqual({ "limits.cpu": "1", "limits.memory": "64MiB", "limits.processes": "200", "boot.autostart": "false" });
+      expect(profile.config).toEqual(marked({ "limits.cpu": "1", "limits.memory": "64MiB", "limits.processes": "200", "boot.autostart": "false" }));
       expect(profile.devices).toEqual({ root: { type: "disk", path: "/", pool: "default" } });
       const volume = incusJson(`/1.0/storage-pools/default/volumes/custom/content?${q}`);
       expect(volume.config["user.purpose"]).toBe("web content");
@@ -78,7 +78,7 @@ describe("examples/web-tier", () => {
 
       // A second up: nothing to do, and nothing but reads.
       const again = await t.stack.up();
-      expect(again.summary.resourceChanges).toEqual({ same: 7 });
+      expect(again.summary.resourceChanges).toEqual({ same: 8 });
       // At most one read per resource (a list may answer several instances at once), and no write.
       const reads = t.takeRequests().filter((r) => !r.startsWith("GET /1.0/events"));
       expect(reads.length).toBeGreaterThan(0);
@@ -90,14 +90,14 @@ describe("examples/web-tier", () => {
       await t.stack.setConfig("memory", { value: "96MiB" });
       incus("start", "web-3", "--project", prefix);
       const edit = await t.stack.up();
-      expect(edit.summary.resourceChanges).toEqual({ update: 2, same: 5 });
+      expect(edit.summary.resourceChanges).toEqual({ update: 2, same: 6 });
       expect(writesOnly(t).sort()).toEqual([`PUT /1.0/instances/web-3/state?${q}`, `PUT /1.0/profiles/web?${q}`]);
       expect(incusJson(`/1.0/profiles/web?${q}`).config["limits.memory"]).toBe("96MiB");
       expect(incusJson(`/1.0/instances/web-1?${q}`).expanded_config["limits.memory"]).toBe("96MiB");
       expect(incusJson(`/1.0/instances/web-3?${q}`).status).toBe("Stopped");
 
       const destroy = await t.stack.destroy();
-      expect(destroy.summary.resourceChanges).toEqual({ delete: 7 });
+      expect(destroy.summary.resourceChanges).toEqual({ delete: 8 });
       expect(incusJson(`/1.0/projects/${prefix}`)).toBeNull();
       const everywhere = incusJson<any[]>(`/1.0/instances?recursion=1&all-projects=true`)!;
       expect(everywhere.filter((i) => i.project === prefix)).toEqual([]);
@@ -153,9 +153,9 @@ describe("examples/adopt", () => {
     await t.stack.setConfig("adopt", { value: "true" });
     const up = await t.stack.up();
     // The failed up may or may not have got to the derived profile (it does not wait for the adoption): either
-    // way, now the adopted profile and the derived one are both in the stack.
+    // way, now the adopted profile and the derived one are both in the stack (with the stack and its identity).
     const changes = up.summary.resourceChanges!;
-    expect((changes.create ?? 0) + (changes.same ?? 0)).toBe(3);
+    expect((changes.create ?? 0) + (changes.same ?? 0)).toBe(4);
     expect(changes.create).toBeGreaterThanOrEqual(1);
     expect(up.outputs.adoptedName.value).toBe(existing);
     // Adoption writes to the existing object once: the POST answers "already exists", then one PUT.
@@ -177,12 +177,12 @@ describe("examples/adopt", () => {
     // The lookup's own fields are the live object's (DESIGN.md: read and `get` return the live object).
     expect(outputs.sharedProfile.value.description).toBe("team base");
     expect(outputs.sharedProfile.value.config).toEqual({ "limits.cpu": "2", "user.team": "blue" });
-    expect(incusJson(`/1.0/profiles/${derived}`).config).toEqual({ "limits.cpu": "2", "user.team": "blue", "user.derived-from": shared });
+    expect(incusJson(`/1.0/profiles/${derived}`).config).toEqual(marked({ "limits.cpu": "2", "user.team": "blue", "user.derived-from": shared }));
   });
 
   it("a second up changes nothing and writes nothing", async () => {
     const up = await t.stack.up();
-    expect(up.summary.resourceChanges).toEqual({ same: 3 }); // stack, adopted, derived (the read of `shared` is no change)
+    expect(up.summary.resourceChanges).toEqual({ same: 4 }); // stack, its identity, adopted, derived (the read of `shared` is no change)
     const requests = t.takeRequests();
     expect(requests).toEqual(expect.arrayContaining([`GET /1.0/profiles/${existing}`, `GET /1.0/profiles/${shared}`]));
     expect(t.writes(requests)).toEqual([]);
@@ -190,7 +190,7 @@ describe("examples/adopt", () => {
 
   it("destroy deletes the adopted profile (it is managed now) and never the looked-up one", async () => {
     const destroy = await t.stack.destroy();
-    expect(destroy.summary.resourceChanges?.delete).toBe(3); // stack, adopted, derived
+    expect(destroy.summary.resourceChanges?.delete).toBe(4); // stack, its identity, adopted, derived
     const writes = writesOnly(t);
     expect(writes.sort()).toEqual([`DELETE /1.0/profiles/${derived}`, `DELETE /1.0/profiles/${existing}`].sort());
     expect(incusJson(`/1.0/profiles/${existing}`)).toBeNull();
@@ -214,7 +214,7 @@ describe("examples/cloud-init", () => {
     const t = await exampleStack("cloud-init", { prefix, instances: "1" });
     try {
       const up = await t.stack.up();
-      expect(up.summary.resourceChanges).toEqual({ create: 4 }); // stack, project, profile, instance
+      expect(up.summary.resourceChanges).toEqual({ create: 5 }); // stack, its identity, project, profile, instance
       const profile = incusJson(`/1.0/profiles/cloud?${q}`);
       const userData: string = profile.config["cloud-init.user-data"];
       expect(userData.startsWith("#cloud-config\n")).toBe(true);
@@ -225,18 +225,18 @@ describe("examples/cloud-init", () => {
       t.takeRequests();
 
       const again = await t.stack.up();
-      expect(again.summary.resourceChanges).toEqual({ same: 4 });
+      expect(again.summary.resourceChanges).toEqual({ same: 5 });
       expect(writesOnly(t)).toEqual([]);
 
       // One more package: only the profile's user-data changes, in place.
       await t.stack.setConfig("packages", { value: "curl,jq" });
       const edit = await t.stack.up();
-      expect(edit.summary.resourceChanges).toEqual({ update: 1, same: 3 });
+      expect(edit.summary.resourceChanges).toEqual({ update: 1, same: 4 });
       expect(writesOnly(t)).toEqual([`PUT /1.0/profiles/cloud?${q}`]);
       expect(incusJson(`/1.0/profiles/cloud?${q}`).config["cloud-init.user-data"]).toContain("  - jq\n");
 
       const destroy = await t.stack.destroy();
-      expect(destroy.summary.resourceChanges).toEqual({ delete: 4 });
+      expect(destroy.summary.resourceChanges).toEqual({ delete: 5 });
       expect(incusJson(`/1.0/projects/${prefix}`)).toBeNull();
     } finally {
       await t.cleanup();

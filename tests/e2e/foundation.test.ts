@@ -12,12 +12,12 @@ describe("minimal program through the Automation API", () => {
     const t = await exampleStack("minimal", { profileName });
     try {
       const preview = await t.stack.preview();
-      expect(preview.changeSummary.create).toBe(2); // the stack and the profile
+      expect(preview.changeSummary.create).toBe(3); // the stack, its identity and the profile
       expect(t.writes(t.takeRequests())).toEqual([]);
       expect(incusJson(`/1.0/profiles/${profileName}`)).toBeNull();
 
       const up = await t.stack.up();
-      expect(up.summary.resourceChanges?.create).toBe(2);
+      expect(up.summary.resourceChanges?.create).toBe(3);
       expect(up.outputs.name.value).toBe(profileName);
       const live = incusJson(`/1.0/profiles/${profileName}`);
       expect(live.description).toBe("made by pulumi-incus");
@@ -25,7 +25,7 @@ describe("minimal program through the Automation API", () => {
       expect(t.writes(t.takeRequests())).toEqual([`POST /1.0/profiles`]);
 
       const again = await t.stack.up();
-      expect(again.summary.resourceChanges).toEqual({ same: 2 });
+      expect(again.summary.resourceChanges).toEqual({ same: 3 });
       const requests = t.takeRequests();
       expect(requests.length).toBeGreaterThan(0); // diff really read the live object
       expect(t.writes(requests)).toEqual([]);
@@ -52,7 +52,7 @@ describe("minimal program through the pulumi CLI", () => {
       run("up", "--yes", "--skip-preview");
       expect(incusJson(`/1.0/profiles/${profileName}`)?.name).toBe(profileName);
       const second = run("preview", "--expect-no-changes");
-      expect(second).toMatch(/2 unchanged/);
+      expect(second).toMatch(/3 unchanged/); // the stack, its identity, the profile
       run("destroy", "--yes");
       expect(incusJson(`/1.0/profiles/${profileName}`)).toBeNull();
     } finally {

@@ -34,8 +34,8 @@ export function exampleStack(example: string, config: Record<string, string> = {
   return programStack(path.join(REPO, "examples", example), config);
 }
 
-/** A fresh stack of the program in `workDir` with its own backend directory and request log. */
-export async function programStack(workDir: string, config: Record<string, string> = {}): Promise<TestStack> {
+/** A fresh stack of the program in `workDir` with its own backend directory and request log (and a random name). */
+export async function programStack(workDir: string, config: Record<string, string> = {}, stackName = `t${uniqueSuffix()}`): Promise<TestStack> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `pi-e2e-${path.basename(workDir)}-`));
   const requestLog = path.join(tmp, "requests.log");
   const env: Record<string, string> = {
@@ -50,7 +50,7 @@ export async function programStack(workDir: string, config: Record<string, strin
   const bin = pulumiBinary();
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
   const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName: `t${uniqueSuffix()}`, workDir },
+    { stackName, workDir },
     { pulumiCommand, envVars: env },
   );
   for (const [k, v] of Object.entries(config)) await stack.setConfig(k, { value: v });
@@ -103,4 +103,12 @@ export async function dropTestProject(name: string): Promise<void> {
   } finally {
     await closeAllPools();
   }
+}
+
+/** The config key that carries the owner mark on every object an SDK program makes (the stack instance, resource). */
+export const OWNER_MARK = "user.pulumi-incus.stack";
+
+/** `config` as an object the stack made has it: with its owner mark (`org/project/stack/<stack id>::Kind::name`). */
+export function marked(config: Record<string, string>): Record<string, unknown> {
+  return { ...config, [OWNER_MARK]: expect.stringMatching(/^organization\/[^/]+\/[^/]+\/[0-9a-f-]{36}::\w+::/) };
 }

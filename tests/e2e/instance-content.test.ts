@@ -71,7 +71,7 @@ afterAll(async () => {
 test("up returns with the guest Ready, its files in place and its command run", async () => {
   await t.stack.setConfig("resources", { value: program(files1, commands1) });
   const started = Date.now();
-  expect(await up()).toEqual({ create: 2 });
+  expect(await up()).toEqual({ create: 3 }); // the stack, its identity, the instance
   const seconds = (Date.now() - started) / 1000;
   console.log(`up of one Debian instance with files, a command and a Ready wait: ${seconds.toFixed(1)} s`);
   expect(live().status).toBe("Ready");
@@ -86,7 +86,7 @@ test("up returns with the guest Ready, its files in place and its command run", 
 
 test("a second up changes nothing and writes nothing", async () => {
   t.takeRequests();
-  expect(await up()).toEqual({ same: 2 });
+  expect(await up()).toEqual({ same: 3 });
   // Files are checked by their metadata (HEAD), nothing is downloaded or written.
   expect(t.writes(t.takeRequests()).filter((r) => !r.startsWith("HEAD "))).toEqual([]);
 });
@@ -94,7 +94,7 @@ test("a second up changes nothing and writes nothing", async () => {
 test("edits to a file and to the command update in place", async () => {
   const before = live().config["volatile.uuid"];
   await t.stack.setConfig("resources", { value: program({ ...files1, "/etc/app.conf": { content: "port=8080\n" } }, { setup: { command: "cp /etc/app.conf /root/applied.conf; echo reconfigured" } }) });
-  expect(await up()).toEqual({ same: 1, update: 1 });
+  expect(await up()).toEqual({ same: 2, update: 1 });
   expect(live().config["volatile.uuid"]).toBe(before); // the same instance
   expect(exec("cat", "/root/applied.conf")).toBe("port=8080\n");
 });
@@ -103,9 +103,9 @@ test("a file changed inside the instance shows as drift in the preview and up pu
   exec("sh", "-c", "echo changed-by-hand-with-more-bytes > /root/token");
   printed = "";
   const preview = await t.stack.preview({ onOutput: (o) => (printed += o) });
-  expect(preview.changeSummary).toEqual({ same: 1, update: 1 });
+  expect(preview.changeSummary).toEqual({ same: 2, update: 1 });
   expect(printed).toContain(`files["/root/token"]: content in the instance differs from the program`);
-  expect(await up()).toEqual({ same: 1, update: 1 });
+  expect(await up()).toEqual({ same: 2, update: 1 });
   expect(exec("cat", "/root/token")).toBe(SECRET);
   expect(printed).not.toContain(SECRET);
   expect(secretInStoredState()).toEqual([]);
@@ -131,11 +131,11 @@ test("a failing command fails the step with its exit code; state stays consisten
   expect(Object.keys(recorded[0].outputs.commandResults)).toEqual(["setup"]);
 
   await t.stack.setConfig("resources", { value: program(files1, { ...commands1, check: { command: "grep -q port= /etc/app.conf && echo ok" } }) });
-  expect(await up()).toEqual({ same: 1, update: 1 });
+  expect(await up()).toEqual({ same: 2, update: 1 });
   const after = await t.stack.exportStack();
   const inst = after.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/incus:Instance");
   expect(inst.outputs.commandResults.check).toEqual({ exitCode: 0, stdout: "ok\n", stderr: "" });
-  expect(await up()).toEqual({ same: 2 });
+  expect(await up()).toEqual({ same: 3 });
 });
 
 test("destroy removes the instance", async () => {

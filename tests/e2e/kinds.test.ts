@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
-import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { incus, incusJson, marked, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -98,21 +98,21 @@ afterAll(async () => {
 
 test("preview plans every kind and writes nothing", async () => {
   const preview = await t.stack.preview();
-  expect(preview.changeSummary.create).toBe(8);
+  expect(preview.changeSummary.create).toBe(9); // the stack, its identity, seven objects
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 
 test("up creates every kind on the daemon", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges?.create).toBe(8);
+  expect(up.summary.resourceChanges?.create).toBe(9);
   const img = q(inP(`/1.0/images/aliases/${names.alias}`));
   expect(img.target).toMatch(/^[0-9a-f]{64}$/);
   expect(q(`/1.0/projects/${names.proj}`).config["limits.instances"]).toBe("5");
   expect(q(`/1.0/projects/${names.proj}`).config["features.profiles"]).toBe("true"); // server default kept
-  expect(q(inP(`/1.0/profiles/${names.prof}`)).config).toEqual({ "limits.cpu": "1" });
-  expect(q(`/1.0/networks/${names.net}`).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none" });
+  expect(q(inP(`/1.0/profiles/${names.prof}`)).config).toEqual(marked({ "limits.cpu": "1" }));
+  expect(q(`/1.0/networks/${names.net}`).config).toEqual(marked({ "ipv4.address": "none", "ipv6.address": "none" }));
   expect(q(`/1.0/storage-pools/${names.pool}`).config.source).toContain(names.pool);
-  expect(q(inP(`/1.0/storage-pools/default/volumes/custom/${names.vol}`)).config).toEqual({ "user.x": "1" });
+  expect(q(inP(`/1.0/storage-pools/default/volumes/custom/${names.vol}`)).config).toEqual(marked({ "user.x": "1" }));
   const inst = q(inP(`/1.0/instances/${names.inst}`));
   expect(inst.status).toBe("Running");
   expect(inst.profiles).toEqual([names.prof]);
@@ -122,7 +122,7 @@ test("up creates every kind on the daemon", async () => {
 
 test("a second up changes nothing and sends no write", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 8 });
+  expect(up.summary.resourceChanges).toEqual({ same: 9 });
   const requests = t.takeRequests();
   expect(requests.filter((r) => r.startsWith("GET ")).length).toBeGreaterThanOrEqual(7); // diff read each live object
   expect(t.writes(requests)).toEqual([]);
@@ -141,7 +141,7 @@ test("in-place updates change every kind without replacing anything", async () =
     }),
   );
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 1, update: 7 });
+  expect(up.summary.resourceChanges).toEqual({ same: 2, update: 7 });
   const writes = t.writes(t.takeRequests());
   expect(writes.some((w) => w.startsWith("PATCH"))).toBe(false);
   const img = q(inP(`/1.0/images/aliases/${names.alias}`));
@@ -167,7 +167,7 @@ test("in-place updates change every kind without replacing anything", async () =
 test("renames happen in place; a storage pool, which Incus cannot rename, is replaced", async () => {
   await setResources(declared({ ...names, ...renamed }));
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 2, update: 5, replace: 1 }); // image name is a label
+  expect(up.summary.resourceChanges).toEqual({ same: 3, update: 5, replace: 1 }); // image name is a label
   expect(q(`/1.0/projects/${names.proj}`)).toBeNull();
   expect(q(`/1.0/projects/${renamed.proj}`)).not.toBeNull();
   expect(q(inP(`/1.0/profiles/${renamed.prof}`))).not.toBeNull();
@@ -181,7 +181,7 @@ test("renames happen in place; a storage pool, which Incus cannot rename, is rep
   expect(q(inP(`/1.0/instances/${names.inst}`))).toBeNull();
   t.takeRequests();
   const again = await t.stack.up();
-  expect(again.summary.resourceChanges).toEqual({ same: 8 });
+  expect(again.summary.resourceChanges).toEqual({ same: 9 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 
@@ -218,7 +218,7 @@ test("drift: hand edits show in preview and up puts the program back; server-com
 
   const up = await t.stack.up();
   expect(up.summary.resourceChanges?.update).toBe(5);
-  expect(q(inP(`/1.0/profiles/${renamed.prof}`)).config).toEqual({ "limits.cpu": "1" });
+  expect(q(inP(`/1.0/profiles/${renamed.prof}`)).config).toEqual(marked({ "limits.cpu": "1" }));
   const proj = q(`/1.0/projects/${renamed.proj}`);
   expect(proj.config["user.note"]).toBe("a");
   expect(Object.keys(proj.config).filter((k) => k.startsWith("features."))).toHaveLength(4);

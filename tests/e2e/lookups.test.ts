@@ -38,7 +38,7 @@ afterAll(async () => {
 
 test("preview runs the lookups (reads only) and plans the resources built on them", async () => {
   const preview = await t.stack.preview();
-  expect(preview.changeSummary).toEqual({ create: 3 });
+  expect(preview.changeSummary).toEqual({ create: 4 }); // the stack, its identity, profile, instance (lookups are no resources)
   const requests = t.takeRequests();
   expect(t.writes(requests)).toEqual([]);
   // The program's own reads: the alias, then the image; the default profile of the default project.
@@ -47,7 +47,7 @@ test("preview runs the lookups (reads only) and plans the resources built on the
 
 test("up feeds what the lookups found into resources; the list lookup finds the instance once it exists", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ create: 3 });
+  expect(up.summary.resourceChanges).toEqual({ create: 4 });
   const outputs = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
   const base = incusJson<{ devices: { root: { pool: string } } }>("/1.0/profiles/default")!;
   expect(outputs).toEqual({
@@ -69,7 +69,7 @@ test("up feeds what the lookups found into resources; the list lookup finds the 
 
 test("a second up reads again, changes nothing and writes nothing", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 3 });
+  expect(up.summary.resourceChanges).toEqual({ same: 4 });
   const requests = t.takeRequests();
   expect(requests).toEqual(expect.arrayContaining([`GET /1.0/images/${busybox}`, "GET /1.0/profiles/default"]));
   expect(t.writes(requests)).toEqual([]);
@@ -95,5 +95,5 @@ test("lookups use the stack's incus:socket, as resources do", async () => {
     await t.stack.setConfig("incus:socket", { value: SOCKET });
   }
   const preview = await t.stack.preview();
-  expect(preview.changeSummary).toEqual({ same: 3 });
+  expect(preview.changeSummary).toEqual({ same: 4 });
 });

@@ -28,7 +28,7 @@ afterAll(async () => {
 
 test("up, a second up with no writes, an edit in place, destroy", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ create: 6 }); // the stack and five objects
+  expect(up.summary.resourceChanges).toEqual({ create: 7 }); // the stack, its identity and five objects
   expect(incusJson(paths.bridge)?.config).toMatchObject({ "security.acls": `${prefix}-acl`, "dns.zone.forward": zone, "ipv4.address": `${subnet}.1/24` });
   expect(incusJson(paths.acl)).toMatchObject({ ingress: [{ action: "allow", state: "enabled", protocol: "tcp", destination_port: "22" }] });
   expect(incusJson(paths.record)?.entries).toEqual([{ type: "A", value: `${subnet}.5` }]);
@@ -38,12 +38,12 @@ test("up, a second up with no writes, an edit in place, destroy", async () => {
   t.takeRequests();
 
   const again = await t.stack.up();
-  expect(again.summary.resourceChanges).toEqual({ same: 6 });
+  expect(again.summary.resourceChanges).toEqual({ same: 7 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 
   await t.stack.setConfig("edited", { value: "true" });
   const edit = await t.stack.up();
-  expect(edit.summary.resourceChanges).toEqual({ same: 2, update: 4 });
+  expect(edit.summary.resourceChanges).toEqual({ same: 3, update: 4 });
   expect(t.writes(t.takeRequests()).sort()).toEqual([`PUT ${paths.acl}`, `PUT ${paths.forward}`, `PUT ${paths.record}`, `PUT ${paths.zone}`].sort());
   expect(incusJson(paths.acl)?.ingress).toEqual([
     { action: "allow", state: "enabled", protocol: "tcp", destination_port: "22,443" },
@@ -54,7 +54,7 @@ test("up, a second up with no writes, an edit in place, destroy", async () => {
   expect(incusJson(paths.zone)?.description).toBe("lab zone, edited");
 
   const unchanged = await t.stack.up();
-  expect(unchanged.summary.resourceChanges).toEqual({ same: 6 });
+  expect(unchanged.summary.resourceChanges).toEqual({ same: 7 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 
   await t.stack.destroy();

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
 import { certificateBase64Der, certificateFingerprint, type ClientCertificate, generateClientCertificate } from "../certs";
 import { httpsListener, type HttpsListener } from "../https-listener";
-import { incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { incusJson, marked, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(300_000);
 
@@ -71,11 +71,11 @@ test("resources reach Incus over HTTPS with the CLI's remote, and an image is co
   await unsubscribe.ready;
   const up = await t.stack.up();
   unsubscribe();
-  expect(up.summary.resourceChanges?.create).toBe(3);
+  expect(up.summary.resourceChanges?.create).toBe(4); // the stack, its identity, profile, image
   const created = events.find((e) => e.metadata?.action === "profile-created");
   expect(created?.metadata?.requestor).toMatchObject({ protocol: "tls", username: certificateFingerprint(cert.cert) });
   const profile = incusJson(`/1.0/profiles/prof-${s}?project=${target}`);
-  expect(profile.config).toEqual({ "user.via": "https" });
+  expect(profile.config).toEqual(marked({ "user.via": "https" }));
   const copied = incusJson(`/1.0/images/aliases/copied?project=${target}`);
   expect(copied.target).toBe(served);
   const exported = await t.stack.exportStack();
@@ -84,7 +84,7 @@ test("resources reach Incus over HTTPS with the CLI's remote, and an image is co
   t.takeRequests();
 
   const again = await t.stack.up();
-  expect(again.summary.resourceChanges).toEqual({ same: 3 });
+  expect(again.summary.resourceChanges).toEqual({ same: 4 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 
   await t.stack.destroy();

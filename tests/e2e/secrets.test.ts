@@ -33,7 +33,7 @@ afterAll(async () => {
 
 test("a secret stays secret through up, drift, refresh, a failure and destroy", async () => {
   const up = await t.stack.up({ onOutput: collect });
-  expect(up.summary.resourceChanges).toMatchObject({ create: 4 });
+  expect(up.summary.resourceChanges).toMatchObject({ create: 5 }); // the stack, its identity, project, profile, instance
   // The server really got the value: the secret is hidden, not lost.
   expect(incusJson(`/1.0/profiles/with-secret?project=${prefix}`)?.config["user.token"]).toBe(SECRET);
   expect(incusJson(`/1.0/instances/holder?project=${prefix}`)?.config["user.api-key"]).toBe(SECRET);

@@ -49,7 +49,7 @@ afterAll(async () => {
 
 test("up creates the snapshots, the copy, the import and the alias", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges?.create).toBe(10); // nine resources and the stack
+  expect(up.summary.resourceChanges?.create).toBe(11); // nine resources, the stack and its identity
   expect(q(`/1.0/instances/inst-${s}/snapshots/before-upgrade`)).toMatchObject({ expires_at: T1, stateful: false });
   expect(q(`${vol(`data-${s}`)}/snapshots/nightly`)).toMatchObject({ description: "first", expires_at: T1 });
   expect(q(vol(`restored-${s}`))).toMatchObject({ description: "first", config: { size: "16MiB" } });
@@ -68,7 +68,7 @@ test("up creates the snapshots, the copy, the import and the alias", async () =>
 
 test("a second up changes nothing and sends no write", async () => {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 10 });
+  expect(up.summary.resourceChanges).toEqual({ same: 11 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 
@@ -77,7 +77,7 @@ test("an edit of expiry and description updates in place; the copy's source is u
   await t.stack.setConfig("note", { value: "second" });
   const restoredBefore = q(vol(`restored-${s}`)).created_at;
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ same: 5, update: 5 });
+  expect(up.summary.resourceChanges).toEqual({ same: 6, update: 5 });
   expect(q(`/1.0/instances/inst-${s}/snapshots/before-upgrade`)).toMatchObject({ expires_at: T2 });
   expect(q(`${vol(`data-${s}`)}/snapshots/nightly`)).toMatchObject({ description: "second", expires_at: T2 });
   expect(q(vol(`restored-${s}`))).toMatchObject({ description: "second", created_at: restoredBefore });
@@ -85,7 +85,7 @@ test("an edit of expiry and description updates in place; the copy's source is u
   expect(q(`/1.0/images/aliases/golden%2F${s}`)).toBeTruthy();
   t.takeRequests();
   const again = await t.stack.up();
-  expect(again.summary.resourceChanges).toEqual({ same: 10 });
+  expect(again.summary.resourceChanges).toEqual({ same: 11 });
   expect(t.writes(t.takeRequests())).toEqual([]);
 });
 

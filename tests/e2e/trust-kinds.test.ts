@@ -36,7 +36,7 @@ afterAll(async () => {
 
 test("generated certificate and server config: up, unchanged up, edit, destroy; the key never in plain text", async () => {
   const up = await t.stack.up({ onOutput: collect });
-  expect(up.summary.resourceChanges).toEqual({ create: 3 });
+  expect(up.summary.resourceChanges).toEqual({ create: 4 }); // the stack, its identity, certificate, server config
   const { fingerprint, certificate, privateKey, previousConfig } = up.outputs;
   expect(privateKey.secret).toBe(true);
   expect(previousConfig.secret).toBe(true);
@@ -50,7 +50,7 @@ test("generated certificate and server config: up, unchanged up, edit, destroy; 
   // Unchanged: nothing to do and nothing written.
   t.takeRequests();
   const again = await t.stack.up({ onOutput: collect });
-  expect(again.summary.resourceChanges).toEqual({ same: 3 });
+  expect(again.summary.resourceChanges).toEqual({ same: 4 });
   expect(t.writes(t.takeRequests())).toEqual([]);
   expect(again.outputs.privateKey.value).toBe(key);
 
@@ -58,7 +58,7 @@ test("generated certificate and server config: up, unchanged up, edit, destroy; 
   await t.stack.setConfig("description", { value: "ci runner 2" });
   await t.stack.setConfig("team", { value: "dev" });
   const edit = await t.stack.up({ onOutput: collect });
-  expect(edit.summary.resourceChanges).toEqual({ same: 1, update: 2 });
+  expect(edit.summary.resourceChanges).toEqual({ same: 2, update: 2 });
   expect(t.writes(t.takeRequests()).sort()).toEqual(["PUT /1.0", `PUT /1.0/certificates/${fingerprint.value}`]);
   expect(edit.outputs.privateKey.value).toBe(key);
   expect(daemon.query(`/1.0/certificates/${fingerprint.value}`)).toMatchObject({ description: "ci runner 2" });

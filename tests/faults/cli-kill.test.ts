@@ -1,9 +1,9 @@
-// With incus:markOwner: the `pulumi` CLI interrupted in the middle of `up` (SIGINT then SIGKILL, or SIGKILL of its whole process group):
+// With the default config (the owner mark on): the `pulumi` CLI interrupted in the middle of `up` (SIGINT then SIGKILL, or SIGKILL of its whole process group):
 // Pulumi leaves pending CREATE operations in state and, in a non-interactive `up`, drops them with a warning. The
 // objects those creates made carry this stack's owner marker, so the next `up` takes over exactly those, and an
 // object someone else made under a declared name is still refused. Runs against a dedicated daemon (daemon.ts).
 import { FaultDaemon, TEST_IMAGE_ALIAS, RUN } from "./daemon";
-import { type Declared, FaultStack, incusResources, signalGroup } from "./stack";
+import { type Declared, FaultStack, incusResources, signalGroup, stackIdentities } from "./stack";
 
 jest.setTimeout(600_000);
 
@@ -27,6 +27,15 @@ function declared(prefix: string): Declared[] {
 
 function names(kind: "instances" | "profiles"): string[] {
   return (daemon.query<{ name: string }[]>(`/1.0/${kind}?recursion=1&project=${P}`) ?? []).map((o) => o.name).filter((n) => n !== "default").sort();
+}
+
+/** The owner marks on the project's instances and profiles, without their `::Kind::name` part. */
+function marks(): string[] {
+  return (["instances", "profiles"] as const).flatMap((kind) =>
+    (daemon.query<{ name: string; config: Record<string, string> }[]>(`/1.0/${kind}?recursion=1&project=${P}`) ?? [])
+      .filter((o) => o.name !== "default")
+      .map((o) => (o.config["user.pulumi-incus.stack"] ?? "").split("::")[0]),
+  );
 }
 
 function expectedNames(prefixes: string[], kind: "i" | "p"): string[] {
@@ -55,6 +64,11 @@ async function expectConverged(s: FaultStack, resources: number) {
   }
   expect(state.pending).toEqual([]);
   expect(recorded.filter((r) => typeof r.outputs?.__provider !== "string").map((r) => r.urn)).toEqual([]);
+  // One stack identity, the one every object's mark names.
+  const [identity, ...more] = stackIdentities(state);
+  expect(more).toEqual([]);
+  expect(identity?.outputs?.uuid).toBe(identity?.id);
+  expect(marks()).toEqual(recorded.map(() => `organization/pulumi-incus-e2e-declared/${s.name}/${identity!.id}`));
   s.clearRequests();
   const noop = await s.mustRun("up");
   expect(s.writes()).toEqual([]);
@@ -78,7 +92,7 @@ beforeAll(async () => {
   await daemon.create();
   daemon.incus("project", "create", P, "-c", "features.images=false", "-c", "features.profiles=true");
   daemon.incus("profile", "device", "add", "default", "root", "disk", "path=/", "pool=default", "--project", P);
-  s = await FaultStack.create(daemon.socket, { "incus:markOwner": "true" });
+  s = await FaultStack.create(daemon.socket); // the default config: the owner mark is on
 });
 
 afterAll(async () => {

@@ -161,7 +161,14 @@ export function signalGroup(running: Running, signal: NodeJS.Signals): void {
   }
 }
 
-/** Resources of the declared program's kinds in state (not the stack or providers). */
+const IDENTITY_TYPE = "pulumi-nodejs:dynamic/incus:StackIdentity";
+
+/** Resources of the declared program's kinds in state (not the stack, providers, or the SDK's stack identity). */
 export function incusResources(state: { resources: StateResource[] }): StateResource[] {
-  return state.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/incus:"));
+  return state.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/incus:") && r.type !== IDENTITY_TYPE);
+}
+
+/** The SDK's stack identity resources in state (one once the stack has made anything). */
+export function stackIdentities(state: { resources: StateResource[] }): StateResource[] {
+  return state.resources.filter((r) => r.type === IDENTITY_TYPE);
 }
