@@ -53,6 +53,17 @@ clear_stale_locks() {
   done < <(find "$dir" -path "*/$stack/*.json" -type f 2>/dev/null)
 }
 
+# After a successful `up`, the creates a killed CLI left pending are settled (the owner mark let this run take over
+# what they made): Pulumi would warn about them on every run until an interactive refresh, so they are cleared.
+clear_settled_pending_creates() {
+  local pending
+  pending="$(pulumi stack export | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log((JSON.parse(s).deployment?.pending_operations ?? []).length))')"
+  if [ "$pending" != 0 ]; then
+    log "clearing $pending pending operation(s) of an interrupted run, now settled"
+    pulumi refresh --yes --skip-preview --clear-pending-creates >/dev/null
+  fi
+}
+
 # The lab commands of scripts/lab.sh and scripts/yaml-lab.sh, in the current directory's project: `up` (default;
 # prints the outputs), `destroy`, `preview` (with the diff), or any other pulumi command.
 run_lab() {
@@ -63,6 +74,7 @@ run_lab() {
   case "${1:-up}" in
     up)
       pulumi up --yes --skip-preview
+      clear_settled_pending_creates
       pulumi stack output --json ;;
     destroy) pulumi destroy --yes ;;
     preview) pulumi preview --diff ;;
