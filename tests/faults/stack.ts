@@ -138,6 +138,7 @@ export class FaultStack {
   }
 
   async remove(): Promise<void> {
+    stopLeftovers();
     await this.stack.workspace.removeStack(this.name, { force: true }).catch(() => undefined);
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
@@ -152,13 +153,70 @@ export interface StateResource {
   initErrors?: string[];
 }
 
-/** Sends `signal` to the whole process group of a run (the CLI, its language host and provider processes). */
+/** A process by PID and start time (field 22 of /proc/<pid>/stat), so a reused PID is never taken for it. */
+interface ProcessId {
+  pid: number;
+  start: string;
+}
+
+function procStat(pid: number): { ppid: number; start: string } | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    return { ppid: Number(fields[1]), start: fields[19] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process below `root`: a run's plugins (language host, providers) live in process groups of their own. */
+function descendants(root: number): ProcessId[] {
+  const children = new Map<number, ProcessId[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    const pid = Number(entry);
+    const stat = Number.isInteger(pid) ? procStat(pid) : undefined;
+    if (stat) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), { pid, start: stat.start }]);
+  }
+  const found: ProcessId[] = [];
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      walk(child.pid);
+    }
+  };
+  walk(root);
+  return found;
+}
+
+/** Processes of interrupted runs, recorded when they were signalled: stopped by stopLeftovers(). */
+const interrupted: ProcessId[] = [];
+
+/**
+ * Sends `signal` to the whole process group of a run (the CLI and what shares its group). The run's plugins have
+ * groups of their own and outlive a killed CLI, as they would for a user: they are recorded here and stopped by
+ * stopLeftovers() when the test ends.
+ */
 export function signalGroup(running: Running, signal: NodeJS.Signals): void {
+  if (running.child.pid) interrupted.push(...descendants(running.child.pid));
   try {
     process.kill(-running.child.pid!, signal);
   } catch {
     // already gone
   }
+}
+
+/** Kills what interrupted runs left running (by the PIDs recorded, and only while each is the same process). */
+export function stopLeftovers(): number {
+  let stopped = 0;
+  for (const p of interrupted.splice(0)) {
+    if (procStat(p.pid)?.start !== p.start) continue;
+    try {
+      process.kill(p.pid, "SIGKILL");
+      stopped++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return stopped;
 }
 
 const IDENTITY_TYPE = "pulumi-nodejs:dynamic/incus:StackIdentity";
