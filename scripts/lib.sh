@@ -44,8 +44,8 @@ clear_stale_locks() {
   dir="${PULUMI_BACKEND_URL#file://}/.pulumi/locks"
   [ -d "$dir" ] || return 0
   while IFS= read -r lock; do
-    pid="$(node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).pid ?? "") } catch { console.log("") }' "$lock")"
-    host="$(node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).hostname ?? "") } catch { console.log("") }' "$lock")"
+    # The lock's JSON names the pulumi process and its machine: "<pid> <hostname>" (empty when unreadable).
+    read -r pid host < <(node -e 'try { const l = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${l.pid ?? ""} ${l.hostname ?? ""}`) } catch { console.log("") }' "$lock") || true
     if [ -n "$pid" ] && [ "$host" = "$(hostname)" ] && ! kill -0 "$pid" 2>/dev/null; then
       log "removing the lock of pulumi process $pid, which is gone: $lock"
       rm -f "$lock" "$lock.attrs"

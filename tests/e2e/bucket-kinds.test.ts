@@ -2,10 +2,9 @@
 // minio and mc (scripts/setup-minio.sh): deploy, a second up that writes nothing, an update, a secret-key check of
 // the state (made up by Incus or given in plain text: 0 plain-text occurrences in export, backend, output), destroy.
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { FaultDaemon } from "../faults/daemon";
-import { programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { filesUnder, occurrences, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -18,14 +17,7 @@ let t: TestStack | undefined;
 const said: string[] = [];
 const collect = (text: string) => void said.push(text);
 
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"));
-}
-const count = (texts: string[], secret: string) => texts.reduce((n, text) => n + text.split(secret).length - 1, 0);
+const count = occurrences;
 const query = <T = any>(apiPath: string): T | null => daemon!.query<T>(apiPath);
 
 beforeAll(async () => {

@@ -112,3 +112,17 @@ export const OWNER_MARK = "user.pulumi-incus.stack";
 export function marked(config: Record<string, string>): Record<string, unknown> {
   return { ...config, [OWNER_MARK]: expect.stringMatching(/^organization\/[^/]+\/[^/]+\/[0-9a-f-]{36}::\w+::/) };
 }
+
+/** Every file under a directory, as text (a stack's file backend, to count what it holds). */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"));
+}
+
+/** How many times `needle` appears in the texts (a secret's plain-text occurrences). */
+export function occurrences(texts: string[], needle: string): number {
+  return texts.reduce((n, text) => n + text.split(needle).length - 1, 0);
+}

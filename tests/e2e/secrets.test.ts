@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { filesUnder, incus, incusJson, occurrences, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -15,13 +15,7 @@ const said: string[] = [];
 const collect = (text: string) => void said.push(text);
 
 /** Every file under a directory, as text. */
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"));
-}
-const occurrences = (texts: string[]) => texts.reduce((n, text) => n + text.split(SECRET).length - 1, 0);
+const occurrencesOfSecret = (texts: string[]) => occurrences(texts, SECRET);
 
 beforeAll(async () => {
   t = await programStack(path.join(REPO, "tests", "e2e", "programs", "secrets"), { prefix });
@@ -69,7 +63,7 @@ test("a secret stays secret through up, drift, refresh, a failure and destroy", 
   const requestLog = fs.existsSync(t.env.PULUMI_INCUS_REQUEST_LOG) ? [fs.readFileSync(t.env.PULUMI_INCUS_REQUEST_LOG, "utf8")] : [];
   await t.stack.destroy({ onOutput: collect });
 
-  expect({ export: occurrences([exported]), backend: occurrences(backend), output: occurrences(said), error: occurrences([failure]), requestLog: occurrences(requestLog) }).toEqual({
+  expect({ export: occurrencesOfSecret([exported]), backend: occurrencesOfSecret(backend), output: occurrencesOfSecret(said), error: occurrencesOfSecret([failure]), requestLog: occurrencesOfSecret(requestLog) }).toEqual({
     export: 0,
     backend: 0,
     output: 0,

@@ -6,7 +6,7 @@ import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FaultDaemon } from "../faults/daemon";
-import { programStack, REPO, type TestStack } from "./harness";
+import { filesUnder, programStack, REPO, type TestStack } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -16,13 +16,6 @@ const said: string[] = [];
 const collect = (text: string) => void said.push(text);
 const config = (): Record<string, string> => daemon.query("/1.0")?.config ?? {};
 
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), "utf8"));
-}
 
 beforeAll(async () => {
   await daemon.create({ bare: true });
