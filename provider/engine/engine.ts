@@ -1073,7 +1073,17 @@ export class KindEngine<I extends CommonInputs> {
         const found = await this.readLive(ctx, props);
         if (found) await this.spec.delete(ctx, props, found.live);
       } else {
-        await ctx.client.delete(this.spec.path(props), this.reqOpts(ctx)); // a 404 means it is gone already
+        // A 404 means it is gone already. Incus 6.0.4 lists a bridge's child interfaces before deleting it and fails
+        // (HTTP 500) when one of them (an instance's veth) vanishes meanwhile: that answer is transient, retried.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await ctx.client.delete(this.spec.path(props), this.reqOpts(ctx));
+            break;
+          } catch (err) {
+            if (attempt >= 5 || !/Failed to delete bridge children interfaces/.test(this.message(err))) throw err;
+            await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+          }
+        }
       }
     } catch (err) {
       if (isNotFound(err)) return;
