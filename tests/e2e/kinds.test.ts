@@ -255,10 +255,20 @@ test("a concurrent writer during an update keeps its change to what the program 
   stop = true;
   await writer;
   expect(up.summary.resourceChanges?.update).toBe(1);
-  const proj = q(`/1.0/projects/${renamed.proj}`);
-  expect(proj.config["limits.instances"]).toBe("9");
+  let proj = q(`/1.0/projects/${renamed.proj}`);
   expect(last).not.toBe("");
-  expect(proj.description).toBe(last);
+  // Incus 6.0.4 checks If-Match apart from the write, so two PUTs that land at the same instant can both pass and
+  // one of them is lost (README, "Concurrent writers"). This test races on purpose and sometimes meets it:
+  // then the change the program made was lost, and the next up must see that and put it back.
+  if (proj.config["limits.instances"] !== "9") {
+    const repair = await t.stack.up();
+    expect(repair.summary.resourceChanges?.update).toBe(1);
+    proj = q(`/1.0/projects/${renamed.proj}`);
+  }
+  expect(proj.config["limits.instances"]).toBe("9");
+  // The writer's change stays: its last value, or the one before when its own last PUT was the one Incus lost.
+  const lastIndex = Number(last.slice("writer-".length));
+  expect([last, `writer-${lastIndex - 1}`]).toContain(proj.description);
   t.takeRequests();
 });
 
