@@ -5,7 +5,8 @@
 //                 needs: create+start of N busybox containers, force-stop+delete of them);
 //   empty         `pulumi up` / `destroy` of a program with no resources (examples/bench-empty): the engine's fixed cost;
 //   trivial       N dynamic resources whose methods do nothing (examples/bench-trivial): what Pulumi costs per resource;
-//   pulumi-incus  N containers (examples/bench-instances) or N profiles (examples/bench-profiles).
+//   pulumi-incus  N containers (examples/bench-instances) or N profiles (examples/bench-profiles), run against the
+//                 package as users install it (npm pack, then npm install in a directory outside the repository).
 // Cases: up of N containers (N = 10, 30, 100), no-change up and preview, refresh (with the requests sent to Incus,
 // PULUMI_INCUS_REQUEST_LOG) and destroy; the same for a stack of 100 profiles and for a mixed stack of 200
 // resources (profiles, volumes, containers using them: BENCH_MIXED); peak memory of every process.
@@ -126,9 +127,41 @@ const pulumiEnv = {
   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
 };
 
+// What users run: the package as `npm pack` ships it, installed into a program directory outside the repository.
+// (Linked from the checkout instead, Pulumi would record each resource's provider as the text of its methods, not
+// as a `require` of the installed package: see sdk/provider.ts.) The benchmark programs that use pulumi-incus run
+// from there; the empty and trivial programs need only @pulumi/pulumi and run from examples/.
+let installed;
+function installedApp() {
+  if (installed) return installed;
+  installed = path.join(TMP, "app");
+  fs.mkdirSync(installed);
+  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", TMP, "--loglevel=error"], { cwd: REPO, encoding: "utf8" }));
+  const version = (pkg) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version;
+  const dependencies = { "pulumi-incus": `file:${path.join(TMP, packed.filename)}`, "@pulumi/pulumi": version("@pulumi/pulumi") };
+  fs.writeFileSync(path.join(installed, "package.json"), JSON.stringify({ name: "pulumi-incus-bench", private: true, dependencies }));
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: installed, stdio: "inherit" });
+  return installed;
+}
+
+/** The example's program directory: examples/<example>, or its copy beside the installed package. */
+function programDir(example) {
+  const source = path.join(REPO, "examples", example);
+  const compiled = path.join(REPO, "dist", "examples", example, "index.js");
+  if (!fs.readFileSync(compiled, "utf8").includes('require("pulumi-incus")')) return source;
+  const dir = path.join(installedApp(), example);
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(dir);
+    fs.copyFileSync(compiled, path.join(dir, "index.js"));
+    const project = fs.readFileSync(path.join(source, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, "main: index.js");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), project);
+  }
+  return dir;
+}
+
 class Stack {
   constructor(example, name) {
-    this.dir = path.join(REPO, "examples", example);
+    this.dir = programDir(example);
     this.name = name;
     this.configFile = path.join(TMP, `Pulumi.${name}.yaml`);
   }

@@ -1,6 +1,13 @@
 // The dynamic provider object Pulumi serialises into state as code. It must stay tiny and capture nothing but
 // the kind's name: every method requires the real implementation by package name when it runs, in the provider
 // process (so clients, sockets and pools are never serialised, and state does not grow with our code).
+//
+// Each kind's provider object is also the whole export of a module of its own, sdk/dynamic/<Kind>.ts (generated),
+// and resources take it from there (providerModule). When the package is installed (in node_modules), Pulumi's
+// closure serialiser then records the provider as `require("pulumi-incus/dynamic/<Kind>")` (the package's
+// `./dynamic/*` export) instead of the text of its 7 methods: ~0.3 KB in place of 3.3 KB, twice per resource in
+// state (inputs and outputs) and in every message between the engine and the provider process, and in every
+// checkpoint the engine writes. A package linked from a checkout outside node_modules is serialised by value.
 import type * as pulumi from "@pulumi/pulumi";
 
 const cache = new Map<string, pulumi.dynamic.ResourceProvider>();
@@ -43,4 +50,9 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
     cache.set(type, provider);
   }
   return provider;
+}
+
+/** The kind's provider object, taken from its own module (see the top of this file). */
+export function providerModule(type: string): pulumi.dynamic.ResourceProvider {
+  return require(`./dynamic/${type}`) as pulumi.dynamic.ResourceProvider;
 }

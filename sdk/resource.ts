@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { sanitizeName } from "./names";
 import { stackIdentity } from "./identity";
-import { providerFor } from "./provider";
+import { providerModule } from "./provider";
 
 export interface ResourceClass<Args, Outs> {
   new (name: string, args: Args, opts?: pulumi.CustomResourceOptions): pulumi.dynamic.Resource & Outs;
@@ -71,7 +71,7 @@ export function resourceClass<Args extends object, Outs>(
       const limit = Error.stackTraceLimit;
       if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
       try {
-        super(providerFor(type), name, props, options, "incus", type);
+        super(providerModule(type), name, props, options, "incus", type);
       } finally {
         Error.stackTraceLimit = limit;
       }
