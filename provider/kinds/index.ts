@@ -1,43 +1,42 @@
-// Every kind, by its Pulumi type name.
+// Every kind, by its Pulumi type name. Each kind's module is loaded when its entry is first read: the provider
+// process of a stack loads only the kinds the stack uses (a kind's module builds its zod schemas as it loads), and
+// tools that walk `kinds` load them all.
 import type { KindSpec } from "../engine/kind";
-import { certificate } from "./certificate";
-import { image } from "./image";
-import { imageAlias } from "./imageAlias";
-import { instance } from "./instance";
-import { instanceSnapshot } from "./instanceSnapshot";
-import { network } from "./network";
-import { networkAcl } from "./networkAcl";
-import { networkForward } from "./networkForward";
-import { networkZone } from "./networkZone";
-import { networkZoneRecord } from "./networkZoneRecord";
-import { profile } from "./profile";
-import { project } from "./project";
-import { serverConfig } from "./serverConfig";
-import { storagePool } from "./storagePool";
-import { storageBucket } from "./storageBucket";
-import { storageBucketKey } from "./storageBucketKey";
-import { storageVolume } from "./storageVolume";
-import { storageVolumeSnapshot } from "./storageVolumeSnapshot";
 
-export const kinds = {
-  Project: project,
-  Profile: profile,
-  Network: network,
-  StoragePool: storagePool,
-  StorageVolume: storageVolume,
-  Image: image,
-  Instance: instance,
-  NetworkAcl: networkAcl,
-  NetworkForward: networkForward,
-  NetworkZone: networkZone,
-  NetworkZoneRecord: networkZoneRecord,
-  Certificate: certificate,
-  ServerConfig: serverConfig,
-  InstanceSnapshot: instanceSnapshot,
-  StorageVolumeSnapshot: storageVolumeSnapshot,
-  ImageAlias: imageAlias,
-  StorageBucket: storageBucket,
-  StorageBucketKey: storageBucketKey,
-} satisfies Record<string, KindSpec<any, any>>;
+const loaders = {
+  Project: () => (require("./project") as typeof import("./project")).project,
+  Profile: () => (require("./profile") as typeof import("./profile")).profile,
+  Network: () => (require("./network") as typeof import("./network")).network,
+  StoragePool: () => (require("./storagePool") as typeof import("./storagePool")).storagePool,
+  StorageVolume: () => (require("./storageVolume") as typeof import("./storageVolume")).storageVolume,
+  Image: () => (require("./image") as typeof import("./image")).image,
+  Instance: () => (require("./instance") as typeof import("./instance")).instance,
+  NetworkAcl: () => (require("./networkAcl") as typeof import("./networkAcl")).networkAcl,
+  NetworkForward: () => (require("./networkForward") as typeof import("./networkForward")).networkForward,
+  NetworkZone: () => (require("./networkZone") as typeof import("./networkZone")).networkZone,
+  NetworkZoneRecord: () => (require("./networkZoneRecord") as typeof import("./networkZoneRecord")).networkZoneRecord,
+  Certificate: () => (require("./certificate") as typeof import("./certificate")).certificate,
+  ServerConfig: () => (require("./serverConfig") as typeof import("./serverConfig")).serverConfig,
+  InstanceSnapshot: () => (require("./instanceSnapshot") as typeof import("./instanceSnapshot")).instanceSnapshot,
+  StorageVolumeSnapshot: () => (require("./storageVolumeSnapshot") as typeof import("./storageVolumeSnapshot")).storageVolumeSnapshot,
+  ImageAlias: () => (require("./imageAlias") as typeof import("./imageAlias")).imageAlias,
+  StorageBucket: () => (require("./storageBucket") as typeof import("./storageBucket")).storageBucket,
+  StorageBucketKey: () => (require("./storageBucketKey") as typeof import("./storageBucketKey")).storageBucketKey,
+} satisfies Record<string, () => KindSpec<any, any>>;
 
-export type KindName = keyof typeof kinds;
+type Kinds = { readonly [K in keyof typeof loaders]: ReturnType<(typeof loaders)[K]> };
+
+export const kinds = {} as Kinds;
+for (const [type, load] of Object.entries(loaders)) {
+  Object.defineProperty(kinds, type, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const spec = load();
+      Object.defineProperty(kinds, type, { value: spec, enumerable: true });
+      return spec;
+    },
+  });
+}
+
+export type KindName = keyof typeof loaders;
