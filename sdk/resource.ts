@@ -17,7 +17,7 @@ export interface ResourceClass<Args, Outs> {
  * Paths of the inputs the program marked secret (`pulumi.secret(...)`, at any depth). The provider receives every
  * input unwrapped, so this is how it knows which values never to print or copy into derived outputs.
  */
-function secretPaths(args: Record<string, unknown>): pulumi.Output<(string | number)[][] | undefined> {
+function secretPaths(args: Record<string, unknown>): pulumi.Output<(string | number)[][] | undefined> | undefined {
   const found: Promise<(string | number)[] | undefined>[] = [];
   const walk = (value: unknown, path: (string | number)[]): void => {
     if (pulumi.Output.isInstance(value)) found.push(pulumi.isSecret(value).then((secret) => (secret ? path : undefined)));
@@ -25,6 +25,9 @@ function secretPaths(args: Record<string, unknown>): pulumi.Output<(string | num
     else if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(args, []);
+  // Only an Output can be a secret: with none among the inputs there is nothing to wait for (and one Output, one
+  // promise and one stack trace fewer for Pulumi to make per resource).
+  if (!found.length) return undefined;
   return pulumi.output(Promise.all(found).then((paths) => {
     const secret = paths.filter((p): p is (string | number)[] => p !== undefined);
     return secret.length ? secret : undefined;
