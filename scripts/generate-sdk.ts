@@ -1,9 +1,10 @@
-// Writes sdk/generated.ts and sdk/dynamic/<Kind>.ts from the kind declarations: per kind a documented `XxxArgs` interface (every field a
+// Writes sdk/generated.ts from the kind declarations: per kind a documented `XxxArgs` interface (every field a
 // pulumi.Input of its own type), an `XxxOutputs` interface, and the resource class. Field docs come from the zod
 // schemas (`.describe()`), what a change does from the kind's field modes, class and output docs from the kind's
-// `xxxDocs`. Run `npm run generate` after changing a kind; a unit test fails while the committed file is stale.
-//   npx tsx scripts/generate-sdk.ts          writes the file
-//   npx tsx scripts/generate-sdk.ts --check  exits 1 when it is stale
+// `xxxDocs`. Also sdk/dynamic/<Kind>.ts, one module per kind exporting its dynamic provider. Run `npm run generate`
+// after changing a kind; unit tests fail while the committed files are stale.
+//   npx tsx scripts/generate-sdk.ts          writes the files
+//   npx tsx scripts/generate-sdk.ts --check  exits 1 when one is stale
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { z } from "zod";

@@ -5,7 +5,7 @@
 // Each kind's provider object is also the whole export of a module of its own, sdk/dynamic/<Kind>.ts (generated),
 // and resources take it from there (providerModule). When the package is installed (in node_modules), Pulumi's
 // closure serialiser then records the provider as `require("pulumi-incus/dynamic/<Kind>")` (the package's
-// `./dynamic/*` export) instead of the text of its 7 methods: ~0.3 KB in place of 3.3 KB, twice per resource in
+// `./dynamic/*` export) instead of the text of its 7 methods: ~0.2 KB in place of 3.3 KB, twice per resource in
 // state (inputs and outputs) and in every message between the engine and the provider process, and in every
 // checkpoint the engine writes. A package linked from a checkout outside node_modules is serialised by value.
 import type * as pulumi from "@pulumi/pulumi";
