@@ -289,6 +289,8 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   const word = words(type);
   const identity = engine.lookupIdentity();
   const alternatives = Object.entries(spec.lookupBy ?? {});
+  // A kind whose results report a secret output (a bucket key's secret key) gives secret Outputs.
+  const secretResult = (spec.secretOutputs ?? []).some((k) => !(spec.stackOutputs ?? []).includes(k));
   const or = alternatives.map(([k]) => `\`${k}\``).join(" or ");
   const fieldDoc = (key: string) => {
     const d = shape[key] ? unwrap(shape[key]).description : undefined;
@@ -350,7 +352,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     "",
     docComment(`{@link get${type}} for arguments that may be Outputs of other resources; the result is an Output.`, ""),
     `export function get${type}Output(args: Get${type}OutputArgs${required ? "" : " = {}"}): pulumi.Output<Get${type}Result> {`,
-    `  return lookupOutput<Get${type}Result>(${JSON.stringify(type)}, args);`,
+    `  return lookupOutput<Get${type}Result>(${JSON.stringify(type)}, args${secretResult ? ", true" : ""});`,
     "}",
   ];
   if (spec.listLookup) {
@@ -374,7 +376,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
       "",
       docComment(`{@link get${plural}} for arguments that may be Outputs of other resources; the result is an Output.`, ""),
       `export function get${plural}Output(args: Get${plural}OutputArgs = {}): pulumi.Output<Get${type}Result[]> {`,
-      `  return lookupListOutput<Get${type}Result>(${JSON.stringify(type)}, args);`,
+      `  return lookupListOutput<Get${type}Result>(${JSON.stringify(type)}, args${secretResult ? ", true" : ""});`,
       "}",
     );
   }

@@ -4108,5 +4108,5 @@ export function getStorageBucketKey(args: GetStorageBucketKeyArgs): Promise<GetS
  * {@link getStorageBucketKey} for arguments that may be Outputs of other resources; the result is an Output.
  */
 export function getStorageBucketKeyOutput(args: GetStorageBucketKeyOutputArgs): pulumi.Output<GetStorageBucketKeyResult> {
-  return lookupOutput<GetStorageBucketKeyResult>("StorageBucketKey", args);
+  return lookupOutput<GetStorageBucketKeyResult>("StorageBucketKey", args, true);
 }

@@ -32,19 +32,15 @@ export function lookup<R>(type: string, args: object): Promise<R> {
   return engine(type).lookup({ ...args }) as Promise<R>;
 }
 
-/** `getXxxOutput(args)`: the same, taking Inputs (other resources' outputs) and giving an Output. */
-export function lookupOutput<R>(type: string, args: object): pulumi.Output<R> {
-  return keepSecret(type, pulumi.output(args).apply((plain) => lookup<R>(type, plain as object)) as pulumi.Output<R>);
-}
-
 /**
- * A kind with secret outputs (a bucket key's secret key) gives a secret Output, so nothing derived from it reaches
- * state or the CLI in plain text. The Promise forms hand the values to the program, which must keep them secret.
+ * `getXxxOutput(args)`: the same, taking Inputs (other resources' outputs) and giving an Output. `secret` (set by the
+ * generated code for a kind with secret outputs, a bucket key's secret key) makes it a secret Output, so nothing
+ * derived from it reaches state or the CLI in plain text. The Promise forms hand the values to the program, which
+ * must keep them secret.
  */
-function keepSecret<T>(type: string, out: pulumi.Output<T>): pulumi.Output<T> {
-  const spec = require("pulumi-incus/provider").kinds[type] ?? {};
-  const reported = (spec.secretOutputs ?? []).filter((k: string) => !(spec.stackOutputs ?? []).includes(k));
-  return reported.length ? (pulumi.secret(out) as unknown as pulumi.Output<T>) : out;
+export function lookupOutput<R>(type: string, args: object, secret = false): pulumi.Output<R> {
+  const out = pulumi.output(args).apply((plain) => lookup<R>(type, plain as object)) as pulumi.Output<R>;
+  return secret ? (pulumi.secret(out) as unknown as pulumi.Output<R>) : out;
 }
 
 /** `getXxxs(args)`: every object of the kind that matches the filters. */
@@ -52,7 +48,8 @@ export function lookupList<R>(type: string, args: object = {}): Promise<R[]> {
   return engine(type).lookupList({ ...args }) as Promise<R[]>;
 }
 
-/** `getXxxsOutput(args)`: the same, taking Inputs and giving an Output. */
-export function lookupListOutput<R>(type: string, args: object = {}): pulumi.Output<R[]> {
-  return keepSecret(type, pulumi.output(args).apply((plain) => lookupList<R>(type, plain as object)) as pulumi.Output<R[]>);
+/** `getXxxsOutput(args)`: the same, taking Inputs and giving an Output (secret when `secret`, as above). */
+export function lookupListOutput<R>(type: string, args: object = {}, secret = false): pulumi.Output<R[]> {
+  const out = pulumi.output(args).apply((plain) => lookupList<R>(type, plain as object)) as pulumi.Output<R[]>;
+  return secret ? (pulumi.secret(out) as unknown as pulumi.Output<R[]>) : out;
 }
