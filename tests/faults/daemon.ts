@@ -202,7 +202,9 @@ export class FaultDaemon {
         // not mounted any more
       }
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    // A MinIO server incusd started for a bucket can outlive the daemon for a moment and still write under the
+    // directory (ENOTEMPTY while it is removed): node retries those errors, with pauses growing to 1 s.
+    fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     fs.rmSync(this.pidFile, { force: true });
   }
 }
