@@ -53,6 +53,19 @@ clear_stale_locks() {
   done < <(find "$dir" -path "*/$stack/*.json" -type f 2>/dev/null)
 }
 
+# A `pulumi` killed while it saved a checkpoint can leave the file backend's metadata sidecar (`<file>.attrs`) empty:
+# gocloud's fileblob renames the new file into place but truncates and rewrites its sidecar, and every later command
+# then fails with "failed to load checkpoint: EOF". A missing sidecar reads as default metadata, so empty ones go.
+repair_torn_sidecars() {
+  local f
+  case "${PULUMI_BACKEND_URL:-}" in file://*) ;; *) return 0 ;; esac
+  [ -d "${PULUMI_BACKEND_URL#file://}/.pulumi" ] || return 0
+  while IFS= read -r f; do
+    log "removing the empty metadata file a killed pulumi left: $f"
+    rm -f "$f"
+  done < <(find "${PULUMI_BACKEND_URL#file://}/.pulumi" -name '*.attrs' -type f -empty 2>/dev/null)
+}
+
 # After a successful `up`, the creates a killed CLI left pending are settled (the owner mark let this run take over
 # what they made): Pulumi would warn about them on every run until an interactive refresh, so they are cleared.
 clear_settled_pending_creates() {
@@ -69,6 +82,7 @@ clear_settled_pending_creates() {
 run_lab() {
   local stack="$1"
   shift
+  repair_torn_sidecars
   pulumi stack select --create "$stack" >/dev/null
   clear_stale_locks "$stack"
   case "${1:-up}" in

@@ -131,6 +131,11 @@ export class FaultStack {
     throw new Error(`no ${count} requests matched ${pattern} within ${timeoutMs} ms`);
   }
 
+  /** What scripts/lab.sh does first after a killed CLI: scripts/lib.sh's repair_torn_sidecars on this stack's backend. */
+  repairTornSidecars(): void {
+    execFileSync("bash", ["-c", "source scripts/lib.sh && repair_torn_sidecars"], { cwd: REPO, env: { ...process.env, ...this.env }, stdio: ["ignore", "ignore", "inherit"] });
+  }
+
   /** The checkpoint as the backend stores it. */
   async state(): Promise<{ resources: StateResource[]; pending: unknown[] }> {
     const d = (await this.stack.exportStack()).deployment;

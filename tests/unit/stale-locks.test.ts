@@ -1,5 +1,6 @@
 // scripts/lib.sh clear_stale_locks: of a stack's locks in a file:// backend, only those of a pulumi process of this
 // machine that is gone are removed (with their .attrs sidecar); a live process's lock and another machine's stay.
+// repair_torn_sidecars: an empty .attrs sidecar (a CLI killed while it saved) goes; every other file stays.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -26,6 +27,27 @@ test("removes the locks of dead local processes only", () => {
       stdio: ["ignore", "ignore", "pipe"],
     });
     expect(fs.readdirSync(dir).sort()).toEqual(["elsewhere.json", "elsewhere.json.attrs", "live.json", "live.json.attrs"]);
+  } finally {
+    fs.rmSync(backend, { recursive: true, force: true });
+  }
+});
+
+test("removes the empty .attrs sidecars a killed CLI left, and nothing else", () => {
+  const backend = fs.mkdtempSync(path.join(os.tmpdir(), "pi-attrs-"));
+  try {
+    const dir = path.join(backend, ".pulumi", "stacks", "proj");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "lab.json"), "{}");
+    fs.writeFileSync(path.join(dir, "lab.json.attrs"), "");
+    fs.writeFileSync(path.join(dir, "lab.json.bak"), "{}");
+    fs.writeFileSync(path.join(dir, "lab.json.bak.attrs"), '{"user.cache-control":""}');
+    fs.writeFileSync(path.join(dir, "empty.json"), "");
+    execFileSync("bash", ["-c", "source scripts/lib.sh && repair_torn_sidecars"], {
+      cwd: REPO,
+      env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    expect(fs.readdirSync(dir).sort()).toEqual(["empty.json", "lab.json", "lab.json.bak", "lab.json.bak.attrs"]);
   } finally {
     fs.rmSync(backend, { recursive: true, force: true });
   }
