@@ -8,6 +8,15 @@ import * as path from "node:path";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
+/** Runs a scripts/lib.sh function against the file backend in `backend`. */
+function runLib(command: string, backend: string): void {
+  execFileSync("bash", ["-c", `source scripts/lib.sh && ${command}`], {
+    cwd: REPO,
+    env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+}
+
 test("removes the locks of dead local processes only", () => {
   const backend = fs.mkdtempSync(path.join(os.tmpdir(), "pi-locks-"));
   try {
@@ -21,11 +30,7 @@ test("removes the locks of dead local processes only", () => {
     lock("dead.json", Number(dead.stdout.trim()), os.hostname());
     lock("live.json", process.pid, os.hostname());
     lock("elsewhere.json", Number(dead.stdout.trim()), `not-${os.hostname()}`);
-    execFileSync("bash", ["-c", `source scripts/lib.sh && clear_stale_locks lab`], {
-      cwd: REPO,
-      env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    runLib("clear_stale_locks lab", backend);
     expect(fs.readdirSync(dir).sort()).toEqual(["elsewhere.json", "elsewhere.json.attrs", "live.json", "live.json.attrs"]);
   } finally {
     fs.rmSync(backend, { recursive: true, force: true });
@@ -42,11 +47,7 @@ test("removes the empty .attrs sidecars a killed CLI left, and nothing else", ()
     fs.writeFileSync(path.join(dir, "lab.json.bak"), "{}");
     fs.writeFileSync(path.join(dir, "lab.json.bak.attrs"), '{"user.cache-control":""}');
     fs.writeFileSync(path.join(dir, "empty.json"), "");
-    execFileSync("bash", ["-c", "source scripts/lib.sh && repair_torn_sidecars"], {
-      cwd: REPO,
-      env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    runLib("repair_torn_sidecars", backend);
     expect(fs.readdirSync(dir).sort()).toEqual(["empty.json", "lab.json", "lab.json.bak", "lab.json.bak.attrs"]);
   } finally {
     fs.rmSync(backend, { recursive: true, force: true });
