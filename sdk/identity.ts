@@ -30,9 +30,14 @@ class StackIdentity extends pulumi.dynamic.Resource {
 }
 
 // One per program run: keyed by the run's stack resource, since an Automation API inline program runs in the same
-// process for every stack and update.
-const made = new WeakMap<object, pulumi.Output<string> | null>();
-const NO_STACK = {};
+// process for every stack and update. The map lives on the process's global object, under a registered symbol: a
+// program that loads two copies of this package (a component library with its own copy, a linked package) must make
+// one stack identity, not one per copy (Pulumi would refuse the second as a duplicate URN).
+const REGISTRY = Symbol.for("pulumi-incus.stack-identity");
+const global = globalThis as { [REGISTRY]?: { made: WeakMap<object, pulumi.Output<string> | null>; noStack: object } };
+const registry = (global[REGISTRY] ??= { made: new WeakMap(), noStack: {} });
+const made = registry.made;
+const NO_STACK = registry.noStack;
 
 /** The stack's id (made on first use), or undefined when `incus:markOwner` is "false". */
 export function stackIdentity(): pulumi.Output<string> | undefined {

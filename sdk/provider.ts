@@ -52,7 +52,25 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
   return provider;
 }
 
-/** The kind's provider object, taken from its own module (see the top of this file). */
+const modules = new Map<string, string>();
+
+/**
+ * The kind's provider object, taken from its own module (see the top of this file): the copy of the package that the
+ * program's own directory resolves by name, when there is one. Pulumi records a module by its path below the first
+ * `node_modules`, so a copy nested in another package (`lib/node_modules/pulumi-incus/…`) would be recorded by a path
+ * that breaks once npm hoists the package; the copy the program resolves is recorded as `pulumi-incus/dynamic/<Kind>`
+ * in every layout, and two copies in one program then share one provider.
+ */
 export function providerModule(type: string): pulumi.dynamic.ResourceProvider {
-  return require(`./dynamic/${type}`) as pulumi.dynamic.ResourceProvider;
+  let path = modules.get(type);
+  if (path === undefined) {
+    try {
+      path = require.resolve(`pulumi-incus/dynamic/${type}`, { paths: [process.cwd()] });
+    } catch {
+      // No copy the program resolves by name (or one too old to have this kind): this copy's own module.
+      path = require.resolve(`./dynamic/${type}`);
+    }
+    modules.set(type, path);
+  }
+  return require(path) as pulumi.dynamic.ResourceProvider;
 }

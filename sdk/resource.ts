@@ -35,6 +35,21 @@ function secretPaths(args: Record<string, unknown>): pulumi.Output<(string | num
 }
 
 /**
+ * The URN Pulumi gives a resource (as `pulumi.createUrn` computes it), as a plain promise: an Output of the parent's
+ * URN would make the resource depend on its parent component, and so on every sibling.
+ */
+function urnOf(name: string, type: string, parent: pulumi.Resource | undefined): Promise<string> {
+  const top = `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::`;
+  if (!parent) return Promise.resolve(`${top}${type}::${name}`);
+  return new Promise<string>((resolve) =>
+    parent.urn.apply((parentUrn) => {
+      const prefix = `${parentUrn.substring(0, parentUrn.lastIndexOf("::"))}$`;
+      resolve(`${prefix.endsWith("::pulumi:pulumi:Stack$") ? top : prefix}${type}::${name}`);
+    }),
+  );
+}
+
+/**
  * The class of one kind. `inputKeys` and `outputKeys` list every property so each is exposed as an Output on the
  * object; a default name is cut to `nameLimit` characters.
  */
@@ -60,12 +75,19 @@ export function resourceClass<Args extends object, Outs>(
       // Which stack instance and resource make the object (the provider's OWNER_KEY): written into it at create
       // (unless incus:markOwner is "false"), so an object made by a run that died is known as this resource's own,
       // and no other's. The stack's random id makes it unique per state backend, and orders the id's create first.
+      // The mark names the resource by its URN: two resources of one stack (two components' children of the same
+      // name) and a resource moved under another parent are different owners, so neither takes the other's object.
       const identity = opts?.id ? undefined : stackIdentity();
       if (identity) {
         const stack = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
-        props.__owner = identity.apply((uuid) => `${stack}/${uuid}::${type}::${name}`);
+        const urn = urnOf(name, `pulumi-nodejs:dynamic/incus:${type}`, opts?.parent);
+        props.__owner = identity.apply(async (uuid) => `${stack}/${uuid}::${await urn}`);
       }
-      const options = secretOutputs.length ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs] } : opts;
+      // A replacement deletes the old object first unless the program says otherwise: Incus names are unique, so a
+      // new object of the same name cannot exist beside the old one. The provider's diff says so for replacements it
+      // finds itself, but Pulumi does not ask it for `pulumi up --replace`, a tainted resource or `replaceWith`.
+      const options: pulumi.CustomResourceOptions = { ...opts, deleteBeforeReplace: opts?.deleteBeforeReplace ?? true };
+      if (secretOutputs.length) options.additionalSecretOutputs = [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs];
       // Pulumi's runtime formats a stack trace (mapped through source maps) for each promise it makes while it
       // registers a resource, one per property: ~20 for these classes, about 10 ms a resource, more than the rest
       // of the program and the provider's own work together. Without them a 100-resource no-change `up` is ~1 s

@@ -6,6 +6,7 @@ import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../clie
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import { CLAIM_KEY, markValue, newClaim, ownerParts, parseMark, resourceOf } from "./ownership";
 import { readCache } from "./readcache";
 import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
 
@@ -367,9 +368,21 @@ export class KindEngine<I extends CommonInputs> {
    * by `read` is handed to that diff once, if it is at most this old, instead of being fetched a second time.
    */
   private static readonly HANDOVER_MS = 2000;
+
+  /**
+   * Where the objects live that resources of the stack record, as far as this run has seen (each one diffed). A
+   * create at such a place must not take the object there over even when it carries the creating resource's own
+   * mark: it is the old half of that resource's replacement, deleted only after the create.
+   */
+  private readonly recorded = new Set<string>();
   private readonly handover = new Map<string, { found: { live: Live; etag?: string } | null; at: number }>();
 
   private handoverKey(ctx: Context, state: State): string {
+    return this.place(ctx, state);
+  }
+
+  /** Where an object lives: the server, the project and its API path. */
+  private place(ctx: Context, state: State): string {
     return JSON.stringify([ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url, ctx.project, this.spec.path(state as I)]);
   }
 
@@ -583,6 +596,9 @@ export class KindEngine<I extends CommonInputs> {
     }
     const renamed = news.name !== olds.name && !this.spec.nameIsLabel;
     if (renamed && (!this.spec.renamable || isUnknown(news.name))) replaces.add("name");
+    // Wherever the new object would live where the old one does, a replacement must delete first: the engine also
+    // uses this for replacements it decides itself (replaceOnChanges).
+    const samePlace = !renamed && replaces.size === 0;
     if (replaces.size) {
       const detailed: DetailedDiff = Object.fromEntries([...replaces].map((k) => [k, { kind: "update", replace: true }]));
       return { result: { changes: true, replaces: [...replaces], deleteBeforeReplace: !renamed }, detailed };
@@ -605,6 +621,8 @@ export class KindEngine<I extends CommonInputs> {
       return { result: { changes: true, replaces: ["name"], deleteBeforeReplace: true } };
     }
     this.guardLive(olds, ctx, found.live);
+    // A resource of the stack records this object: no create of this run may take it over (see ownership.ts).
+    this.recorded.add(this.place(ctx, olds));
     try {
       await this.spec.verify?.(ctx, news as I, olds as Partial<I>);
     } catch (err) {
@@ -621,7 +639,8 @@ export class KindEngine<I extends CommonInputs> {
     const settings = this.settingKeys().filter((k) => !k.startsWith("__") && !isDeepStrictEqual(news[k], olds[k]));
     const detailed = extra.length ? undefined : this.detail(w, found.live, changed, renamed, settings);
     if (changed.replace.length) return { result: { changes: true, replaces: changed.replace, deleteBeforeReplace: !renamed }, detailed };
-    return { result: { changes: renamed || changed.update.length > 0 || extra.length > 0 || settingsChanged }, detailed };
+    const changes = renamed || changed.update.length > 0 || extra.length > 0 || settingsChanged;
+    return { result: changes && samePlace ? { changes, deleteBeforeReplace: true } : { changes }, detailed };
   }
 
   /** Per property: map fields key by key (`config["limits.cpu"]`), other fields whole. */
@@ -660,7 +679,7 @@ export class KindEngine<I extends CommonInputs> {
     const ctx = this.context(inputs);
     const partial = (message: string, id: string, props: State, unconfirmed = false) =>
       new PartialFailure(ctx.redact(message), id, { ...props, [PROVIDER_KEY]: providerCode, ...(unconfirmed ? { [UNCONFIRMED_KEY]: true } : {}) });
-    const located = () => ({ ...inputs, ...(this.spec.scoped ? { project: ctx.project } : {}) }) as State;
+    const located = () => ({ ...inputs, ...claimed, ...(this.spec.scoped ? { project: ctx.project } : {}) }) as State;
     // Adopting looks first, so an object that is already there gets no create request (an image no upload).
     let existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
     if (existing) this.guardLive(inputs, ctx, existing.live);
@@ -672,9 +691,12 @@ export class KindEngine<I extends CommonInputs> {
     }
     let own = false;
     let failedAfterAccepted: unknown;
+    // The claim of this create (ownership.ts): in the mark it writes, and in the resource's state.
+    const claim = newClaim();
+    const claimed: State = owner && this.marks(inputs) ? { [CLAIM_KEY]: claim } : {};
     if (!existing) {
       try {
-        const marked = this.withOwnerMarker(inputs, owner);
+        const marked = this.withOwnerMarker(inputs, owner, claim);
         if (this.spec.create) inputs = { ...inputs, ...((await this.spec.create(ctx, marked)) ?? {}) };
         else {
           const collection = this.spec.collection?.(inputs) ?? this.spec.path(inputs).replace(/\/[^/]+$/, "");
@@ -684,7 +706,7 @@ export class KindEngine<I extends CommonInputs> {
         if (isAlreadyExists(err)) {
           if (!inputs.adopt) {
             // Made by an earlier run of this same stack that was killed before it could record it: take it over.
-            existing = owner ? await this.ownObject(ctx, inputs, owner) : null;
+            existing = owner ? await this.ownObject(ctx, inputs, owner, claim) : null;
             if (!existing) this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
             own = true;
           }
@@ -720,7 +742,8 @@ export class KindEngine<I extends CommonInputs> {
       const current = existing ?? (await this.mustRead(ctx, inputs));
       // What the object had before the program took it over is learnt: the server's, or the user's from before adopt
       // (an object this stack made in an interrupted run is its own, not adopted).
-      state = { ...inputs, [LEARNT_KEY]: this.learn(inputs, current.live, !!existing && !own) } as unknown as I & State;
+      // An adopted object gets no claim: the stack did not make it, and its mark (if any) is someone else's.
+      state = { ...inputs, ...(existing && !own ? {} : claimed), [LEARNT_KEY]: this.learn(inputs, current.live, !!existing && !own) } as unknown as I & State;
       const live = await this.converge(ctx, state, undefined, current);
       return { id, outs: this.outputs(state, await this.withDetails(ctx, live), ctx) };
     } catch (err) {
@@ -739,25 +762,71 @@ export class KindEngine<I extends CommonInputs> {
     }
   }
 
+  /** Whether a create of these inputs writes the owner mark. */
+  private marks(inputs: I & State): boolean {
+    return !!this.ownerField && !this.spec.unmarked?.(inputs);
+  }
+
   /** The inputs with the owner marker added to the kind's marker map (sent only in the create request). */
-  private withOwnerMarker(inputs: I & State, owner: string | undefined): I & State {
-    if (!owner || !this.ownerField || this.spec.unmarked?.(inputs)) return inputs;
-    const map = (inputs[this.ownerField] ?? {}) as State;
-    return { ...inputs, [this.ownerField]: { ...map, [OWNER_MARKER]: owner } };
+  private withOwnerMarker(inputs: I & State, owner: string | undefined, claim: string): I & State {
+    if (!owner || !this.marks(inputs)) return inputs;
+    const map = (inputs[this.ownerField!] ?? {}) as State;
+    return { ...inputs, [this.ownerField!]: { ...map, [OWNER_MARKER]: markValue(owner, claim) } };
+  }
+
+  private markOf(found: { live: Live } | null): ReturnType<typeof parseMark> {
+    return this.ownerField ? parseMark(((found?.live[this.api(this.ownerField)] ?? {}) as State)[OWNER_MARKER]) : undefined;
   }
 
   /**
-   * The existing object when it carries this stack's owner marker (made by an interrupted run of this stack), after
-   * any operation still running on it has ended; null when someone else made it.
+   * The existing object when it carries this resource's own mark (made by an interrupted run of this stack), after any
+   * operation still running on it has ended and with this create's claim written into its mark; null when someone
+   * else made it. Fails, naming the holder, when another resource of the stack holds it (ownership.ts).
    */
-  private async ownObject(ctx: Context, inputs: I & State, owner: string): Promise<{ live: Live; etag?: string } | null> {
+  private async ownObject(ctx: Context, inputs: I & State, owner: string, claim: string): Promise<{ live: Live; etag?: string } | null> {
     if (!this.ownerField) return null;
     let found = await this.readLiveIfAddressable(ctx, inputs);
-    const marker = () => ((found?.live[this.api(this.ownerField!)] ?? {}) as State)[OWNER_MARKER];
-    if (!found || marker() !== owner) return null;
+    const mark = this.markOf(found);
+    if (!found || !mark) return null;
+    if (mark.owner !== owner) {
+      const theirs = ownerParts(mark.owner);
+      if (theirs.stack !== ownerParts(owner).stack || !theirs.resource) return null;
+      this.fail(
+        inputs,
+        ctx,
+        `it already exists and belongs to another resource of this stack, ${resourceOf(mark.owner)}: two resources cannot manage one object. ` +
+          "Give one of them another `name`; if this resource was moved (a new parent or logical name), add `aliases` naming its old URN so Pulumi keeps it as the same resource",
+      );
+    }
+    if (this.recorded.has(this.place(ctx, inputs))) {
+      this.fail(
+        inputs,
+        ctx,
+        "it already exists and this stack still records it as this resource's current object, which a replacement deletes only after its create. " +
+          "A replacement that keeps the name must delete first: remove `deleteBeforeReplace: false` from the resource's options",
+      );
+    }
     this.report(inputs, ctx, ["made by an interrupted run of this stack; taking it over"]);
     if (await this.waitForOperationsOn(ctx, this.spec.path(inputs))) found = await this.readLive(ctx, inputs);
-    return found && marker() === owner ? found : null;
+    if (!found || this.markOf(found)?.owner !== owner) return null;
+    // From now on the object is this create's: an older resource of the stack that recorded it (the old half of a
+    // replacement Pulumi ran create-first without asking our diff) no longer deletes it.
+    await this.writeClaim(ctx, inputs, owner, claim);
+    return this.readLive(ctx, inputs);
+  }
+
+  /** Writes this create's claim into the object's mark (ETag-guarded, every other value as it is). */
+  private async writeClaim(ctx: Context, inputs: I & State, owner: string, claim: string): Promise<void> {
+    const field = this.api(this.ownerField!);
+    const w = this.want(inputs);
+    await ctx.client.update<Live>(
+      this.spec.path(inputs),
+      (current) => {
+        const body = this.body({ ...w, values: {} }, current);
+        return { ...body, [field]: { ...((current[field] ?? {}) as State), [OWNER_MARKER]: markValue(owner, claim) } };
+      },
+      this.writeOpts(ctx),
+    );
   }
 
   /** Waits for running operations that touch `path` (a create still unpacking); true when there were any. */
@@ -790,6 +859,11 @@ export class KindEngine<I extends CommonInputs> {
       return null;
     }
     return this.readLive(ctx, state);
+  }
+
+  /** The claim a resource recorded, to carry into its next outputs. */
+  private claimOf(state: State): State {
+    return typeof state[CLAIM_KEY] === "string" ? { [CLAIM_KEY]: state[CLAIM_KEY] } : {};
   }
 
   /** Output-only identity that later calls need to find the object (declared by the kind as outputs). */
@@ -845,13 +919,13 @@ export class KindEngine<I extends CommonInputs> {
     const inputs = this.inputsFrom(props, found.live);
     // Outputs only the stack knows (a generated key, an instance's command results) are carried over, as diff does;
     // those read from the object are read again.
-    const carried = { ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY] };
+    const carried = { ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY], ...this.claimOf(props) };
     return { id, props: this.outputs(carried, await this.withDetails(ctx, found.live), ctx), inputs };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */
   private inputsFrom(props: State, live: Live): State {
-    const outputOnly = new Set([...(this.spec.outputKeys ?? []), LEARNT_KEY]);
+    const outputOnly = new Set([...(this.spec.outputKeys ?? []), LEARNT_KEY, CLAIM_KEY]);
     const inputs: State = Object.fromEntries(Object.entries(props).filter(([k, v]) => !outputOnly.has(k) && v !== undefined && v !== null));
     const w = this.want(props, props);
     for (const [field, fs] of this.entries()) {
@@ -1037,7 +1111,7 @@ export class KindEngine<I extends CommonInputs> {
     try {
       await this.spec.verify?.(ctx, news, olds as Partial<I>);
       // The server's keys stay the server's until the program names them.
-      const state = { ...news, [LEARNT_KEY]: this.want(news, olds).learnt } as unknown as I & State;
+      const state = { ...news, [LEARNT_KEY]: this.want(news, olds).learnt, ...this.claimOf(olds) } as unknown as I & State;
       if (news.name !== olds.name && !this.spec.nameIsLabel) await this.rename(ctx, olds, news);
       const live = await this.converge(ctx, state, olds);
       return { outs: this.outputs(state, await this.withDetails(ctx, live), ctx) };
@@ -1056,6 +1130,19 @@ export class KindEngine<I extends CommonInputs> {
     }
   }
 
+  /**
+   * Whether the object still carries the claim this resource recorded (ownership.ts); when a newer create of the stack
+   * took it over, says so and the delete leaves it. Objects without a claim (adopted, made before claims) are ours.
+   */
+  private stillOurs(ctx: Context, props: State, found: { live: Live } | null): boolean {
+    if (!found) return true;
+    const mine = props[CLAIM_KEY];
+    const claim = this.markOf(found)?.claim;
+    if (typeof mine !== "string" || claim === undefined || claim === mine) return true;
+    this.report(props, ctx, ["not deleted: a newer create of this stack took the object over (it is that resource's now)"]);
+    return false;
+  }
+
   async delete(_id: string, propsRaw: State): Promise<void> {
     return readCache.writing(() => this.deleteObject(propsRaw));
   }
@@ -1071,7 +1158,9 @@ export class KindEngine<I extends CommonInputs> {
       } else if (this.spec.delete) {
         // A kind with its own delete needs the live object (an instance is stopped first).
         const found = await this.readLive(ctx, props);
-        if (found) await this.spec.delete(ctx, props, found.live);
+        if (found && this.stillOurs(ctx, props, found)) await this.spec.delete(ctx, props, found.live);
+      } else if (typeof props[CLAIM_KEY] === "string" && !this.stillOurs(ctx, props, await this.readLive(ctx, props))) {
+        // Another create took it over: left where it is.
       } else {
         // A 404 means it is gone already. Incus 6.0.4 lists a bridge's child interfaces before deleting it and fails
         // (HTTP 500) when one of them (an instance's veth) vanishes meanwhile: that answer is transient, retried.

@@ -124,9 +124,10 @@ export function incusPlugin(version: string): IncusPlugin {
       delete inputs[OWNER_KEY];
       if (inputs.name === undefined || inputs.name === null || inputs.name === "") inputs.name = sanitizeName(name, nameLimit(kind));
       if (revealed.paths.length) inputs[SECRETS_KEY] = revealed.paths;
-      // The stack that makes the object. A YAML program has no SDK to make the stack's random id, so this names only
-      // org/project/stack, which two state backends can share: marked only when the stack opts in (markOwner "true").
-      if (providerSettings().markOwner === "true") inputs[OWNER_KEY] = `organization/${project}/${stack}`;
+      // The stack and the resource that make the object. A YAML program has no SDK to make the stack's random id, so
+      // this names only org/project/stack and the URN, which two state backends can share: marked only when the stack
+      // opts in (markOwner "true").
+      if (providerSettings().markOwner === "true") inputs[OWNER_KEY] = `organization/${project}/${stack}::${urn}`;
       const result = await engine.check(reveal(olds).value as State, inputs);
       return result.inputs ? { ...result, inputs: plain(conceal(result.inputs, secretPaths(result.inputs))) } : result;
     },

@@ -3,12 +3,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { configure, KindEngine, kinds } from "pulumi-incus/provider";
 import { OWNER_KEY, OWNER_MARKER, UNKNOWN } from "../../provider/engine/inputs";
+import { CLAIM_KEY } from "../../provider/engine/ownership";
 import { FakeIncus, fakeIncusForFile } from "./fake-incus";
 
 type State = Record<string, unknown>;
 const profiles = new KindEngine(kinds.Profile as any);
 const PATH = "/1.0/profiles/web";
-const OWNER = "organization/app/dev/5f0c3a8e-0000-4000-8000-000000000001::Profile::web";
+const OWNER = "organization/app/dev/5f0c3a8e-0000-4000-8000-000000000001::urn:pulumi:dev::app::pulumi-nodejs:dynamic/incus:Profile::web";
+/** The mark of OWNER with a claim (`<owner> #<12 hex>`). */
+const MARKED = expect.stringMatching(new RegExp(`^${OWNER.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} #[0-9a-f]{12}$`));
+const claimIn = (config: unknown) => /#([0-9a-f]{12})$/.exec(String((config as State)[OWNER_MARKER]))?.[1];
 
 const daemon = fakeIncusForFile();
 let fake: FakeIncus;
@@ -29,11 +33,14 @@ const quietly = <T>(fn: () => Promise<T>): Promise<T> => {
 };
 
 describe("provider", () => {
-  it("writes the mark in the create request by default", async () => {
-    await profiles.create(inputs({ [OWNER_KEY]: OWNER }));
+  it("writes the mark (owner and this create's claim) in the create request by default, and keeps the claim in state", async () => {
+    const { outs } = await profiles.create(inputs({ [OWNER_KEY]: OWNER }));
     const post = fake.requests.find((r) => r.method === "POST");
-    expect(post?.body?.config).toEqual({ "limits.cpu": "1", [OWNER_MARKER]: OWNER });
-    expect((fake.get(PATH) as State).config).toEqual({ "limits.cpu": "1", [OWNER_MARKER]: OWNER });
+    expect(post?.body?.config).toEqual({ "limits.cpu": "1", [OWNER_MARKER]: MARKED });
+    const config = (fake.get(PATH) as State).config;
+    expect(config).toEqual({ "limits.cpu": "1", [OWNER_MARKER]: MARKED });
+    expect(outs[CLAIM_KEY]).toBe(claimIn(config));
+    expect(fake.requests.filter((r) => r.method === "PUT")).toEqual([]);
   });
 
   it('writes no mark with incus:markOwner "false"', async () => {
@@ -42,13 +49,56 @@ describe("provider", () => {
     expect((fake.get(PATH) as State).config).toEqual({ "limits.cpu": "1" });
   });
 
-  it("takes over an object with its own mark, refuses one with another stack's", async () => {
+  it("takes over an object with its own mark (writing a new claim), refuses one with another stack's", async () => {
     fake.set(PATH, { name: "web", description: "", config: { [OWNER_MARKER]: OWNER.replace("0001", "0002") }, devices: {}, used_by: [] });
     await expect(quietly(() => profiles.create(inputs({ [OWNER_KEY]: OWNER })))).rejects.toThrow(/already exists; set `adopt: true`/);
-    fake.set(PATH, { name: "web", description: "", config: { [OWNER_MARKER]: OWNER }, devices: {}, used_by: [] });
-    const { outs } = await quietly(() => profiles.create(inputs({ [OWNER_KEY]: OWNER })));
-    expect(outs[OWNER_KEY]).toBeUndefined();
-    expect((fake.get(PATH) as State).config).toEqual({ "limits.cpu": "1", [OWNER_MARKER]: OWNER });
+    for (const mark of [OWNER, `${OWNER} #0123456789ab`]) {
+      fake.set(PATH, { name: "web", description: "", config: { [OWNER_MARKER]: mark }, devices: {}, used_by: [] });
+      const { outs } = await quietly(() => profiles.create(inputs({ [OWNER_KEY]: OWNER })));
+      expect(outs[OWNER_KEY]).toBeUndefined();
+      const config = (fake.get(PATH) as State).config;
+      expect(config).toEqual({ "limits.cpu": "1", [OWNER_MARKER]: MARKED });
+      expect(claimIn(config)).not.toBe("0123456789ab");
+      expect(outs[CLAIM_KEY]).toBe(claimIn(config));
+    }
+  });
+
+  it("refuses an object that another resource of the same stack holds, naming it", async () => {
+    const other = OWNER.replace("incus:Profile::web", "incus:Profile::shared").replace("::urn:pulumi:dev::app::", "::urn:pulumi:dev::app::my:Lib$");
+    fake.set(PATH, { name: "web", description: "", config: { [OWNER_MARKER]: `${other} #0123456789ab` }, devices: {}, used_by: [] });
+    const failure = quietly(() => profiles.create(inputs({ [OWNER_KEY]: OWNER })));
+    await expect(failure).rejects.toThrow(/belongs to another resource of this stack, urn:pulumi:dev::app::my:Lib\$pulumi-nodejs:dynamic\/incus:Profile::shared/);
+    await expect(failure).rejects.toThrow(/add `aliases`/);
+    expect((fake.get(PATH) as State).config).toEqual({ [OWNER_MARKER]: `${other} #0123456789ab` });
+    expect(fake.requests.filter((r) => r.method === "PUT")).toEqual([]);
+  });
+
+  it("never takes over the object a diff of this run saw recorded (the old half of a create-first replacement)", async () => {
+    const engine = new KindEngine(kinds.Profile as any);
+    const { outs } = await engine.create(inputs({ [OWNER_KEY]: OWNER }));
+    const { result } = await quietly(() => engine.diffDetailed(PATH, outs, inputs({ [OWNER_KEY]: OWNER, config: { "limits.cpu": "2" } })));
+    expect(result.deleteBeforeReplace).toBe(true);
+    fake.requests.length = 0;
+    await expect(quietly(() => engine.create(inputs({ [OWNER_KEY]: OWNER })))).rejects.toThrow(/still records it as this resource's current object/);
+    expect(fake.requests.filter((r) => r.method === "PUT" || r.method === "DELETE")).toEqual([]);
+  });
+
+  it("deletes only while the object carries the resource's claim: a newer create's takeover keeps it", async () => {
+    const first = await profiles.create(inputs({ [OWNER_KEY]: OWNER }));
+    // A create-first replacement the provider's diff never saw (`pulumi up --replace` in YAML) takes it over...
+    const second = await quietly(() => new KindEngine(kinds.Profile as any).create(inputs({ [OWNER_KEY]: OWNER })));
+    expect(second.outs[CLAIM_KEY]).not.toBe(first.outs[CLAIM_KEY]);
+    // ...and the old half's delete leaves it to the new one.
+    const log = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      await profiles.delete(PATH, first.outs);
+      expect(log.mock.calls.flat().join("\n")).toMatch(/not deleted: a newer create of this stack took the object over/);
+    } finally {
+      log.mockRestore();
+    }
+    expect(fake.get(PATH)).toBeDefined();
+    await profiles.delete(PATH, second.outs);
+    expect(fake.get(PATH)).toBeUndefined();
   });
 
   it("a volume copy without a config of the program's gets no mark (it would replace the copied config)", async () => {
@@ -60,7 +110,7 @@ describe("provider", () => {
       return fake.requests.find((r) => r.method === "POST")?.body;
     };
     expect(await post({})).not.toHaveProperty("config");
-    expect((await post({ config: { size: "1GiB" } }))?.config).toEqual({ size: "1GiB", [OWNER_MARKER]: OWNER });
+    expect((await post({ config: { size: "1GiB" } }))?.config).toEqual({ size: "1GiB", [OWNER_MARKER]: MARKED });
   });
 
   it("check leaves out an owner that is still unknown, and keeps a known one", async () => {
@@ -113,14 +163,51 @@ describe("SDK", () => {
     expect(identities().map((r) => r.name)).toEqual(["pulumi-incus-stack-identity"]);
     const owners = registered.filter((r) => !r.type.endsWith(":StackIdentity") && r.name !== "seen").map((r) => r.inputs.__owner);
     expect(owners).toEqual([
-      "organization/app/dev/0b7d2a4c-1111-4222-8333-444455556666::Profile::a",
-      "organization/app/dev/0b7d2a4c-1111-4222-8333-444455556666::Network::b",
+      "organization/app/dev/0b7d2a4c-1111-4222-8333-444455556666::urn:pulumi:dev::app::pulumi-nodejs:dynamic/incus:Profile::a",
+      "organization/app/dev/0b7d2a4c-1111-4222-8333-444455556666::urn:pulumi:dev::app::pulumi-nodejs:dynamic/incus:Network::b",
     ]);
     expect(await resolve(a.urn)).toContain("Profile::a");
   });
 
+  it("owners name the resource's URN: two components' children of one logical name are two owners", async () => {
+    const incus = await import("pulumi-incus");
+    const lib = (type: string) =>
+      class extends pulumi.ComponentResource {
+        constructor(name: string) {
+          super(type, name);
+          new incus.Profile("shared", { name: "shared" }, { parent: this });
+        }
+      };
+    const before = registered.length;
+    new (lib("my:index:Web"))("web");
+    new (lib("my:index:Db"))("db");
+    await new Promise((r) => setTimeout(r, 100));
+    const owners = registered.slice(before).filter((r) => r.type.endsWith(":Profile")).map((r) => r.inputs.__owner);
+    const stack = "organization/app/dev/0b7d2a4c-1111-4222-8333-444455556666";
+    expect(owners).toEqual([
+      `${stack}::urn:pulumi:dev::app::my:index:Web$pulumi-nodejs:dynamic/incus:Profile::shared`,
+      `${stack}::urn:pulumi:dev::app::my:index:Db$pulumi-nodejs:dynamic/incus:Profile::shared`,
+    ]);
+  });
+
+  it("two copies of the package in one program make one stack identity", async () => {
+    let copy!: typeof import("pulumi-incus");
+    jest.isolateModules(() => {
+      copy = require("pulumi-incus");
+    });
+    const incus = await import("pulumi-incus");
+    expect(copy.Profile).not.toBe(incus.Profile);
+    new incus.Profile("from-main", {});
+    new copy.Profile("from-copy", {});
+    await new Promise((r) => setTimeout(r, 50));
+    expect(identities()).toHaveLength(1);
+    expect(registered.find((r) => r.name === "from-copy")?.inputs.__owner).toMatch(/^organization\/app\/dev\/0b7d2a4c-1111-4222-8333-444455556666::urn:/);
+  });
+
   it('incus:markOwner "false": no identity and no owner', async () => {
     pulumi.runtime.setConfig("incus:markOwner", "false");
+    // The identity is one per program run across copies of the package: forget the one the tests above made.
+    delete (globalThis as Record<symbol, unknown>)[Symbol.for("pulumi-incus.stack-identity")];
     try {
       let fresh!: typeof import("pulumi-incus");
       jest.isolateModules(() => {

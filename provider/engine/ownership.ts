@@ -1,0 +1,47 @@
+// Whose object is it? The owner mark (OWNER_MARKER) that a create writes into the object names the stack instance and
+// the resource (its URN), plus a claim: a random token of the create that made (or took over) the object, which the
+// resource also keeps in its state. The engine uses them for two rules:
+// - take over an existing object only when it carries this very resource's owner (a create of it was interrupted before
+//   Pulumi recorded it), never one another resource of the stack holds (a duplicate name, a resource moved without
+//   `aliases`), nor the old half of this resource's own replacement while that is in progress;
+// - delete an object only while it still carries the claim the resource recorded: once a newer create of the same
+//   resource took it over (a replacement Pulumi runs create-first), the old half's delete leaves it alone.
+import { randomBytes } from "node:crypto";
+
+/** Output key (stored in state, never an input) of the claim token this resource wrote into its object. */
+export const CLAIM_KEY = "__claim";
+
+/** The mark's value: `<owner> #<claim>`; marks written before claims existed are the owner alone. */
+export function markValue(owner: string, claim: string): string {
+  return `${owner} #${claim}`;
+}
+
+export function newClaim(): string {
+  return randomBytes(6).toString("hex");
+}
+
+export interface Mark {
+  owner: string;
+  claim?: string;
+}
+
+export function parseMark(value: unknown): Mark | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const m = / #([0-9a-f]{12})$/.exec(value);
+  return m ? { owner: value.slice(0, m.index), claim: m[1] } : { owner: value };
+}
+
+/**
+ * The two parts of an owner: the stack instance (`org/project/stack/<stack id>`) and the resource (its URN, or in marks
+ * written by earlier releases `<kind>::<logical name>`).
+ */
+export function ownerParts(owner: string): { stack: string; resource: string } {
+  const at = owner.indexOf("::");
+  return at < 0 ? { stack: owner, resource: "" } : { stack: owner.slice(0, at), resource: owner.slice(at + 2) };
+}
+
+/** How a message names the resource an owner names: its URN, or the kind and name of an older mark. */
+export function resourceOf(owner: string): string {
+  const { resource } = ownerParts(owner);
+  return resource.startsWith("urn:") ? resource : resource.replace("::", " ");
+}
