@@ -8,6 +8,8 @@
 // `./dynamic/*` export) instead of the text of its 7 methods: ~0.2 KB in place of 3.3 KB, twice per resource in
 // state (inputs and outputs) and in every message between the engine and the provider process, and in every
 // checkpoint the engine writes. A package linked from a checkout outside node_modules is serialised by value.
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 
 const cache = new Map<string, pulumi.dynamic.ResourceProvider>();
@@ -65,7 +67,9 @@ export function providerModule(type: string): pulumi.dynamic.ResourceProvider {
   let path = modules.get(type);
   if (path === undefined) {
     try {
-      path = require.resolve(`pulumi-incus/dynamic/${type}`, { paths: [process.cwd()] });
+      // Resolved as the program's own code would (`require.resolve` with `paths` would let this copy resolve its own
+      // name to itself first).
+      path = createRequire(join(process.cwd(), "index.js")).resolve(`pulumi-incus/dynamic/${type}`);
     } catch {
       // No copy the program resolves by name (or one too old to have this kind): this copy's own module.
       path = require.resolve(`./dynamic/${type}`);

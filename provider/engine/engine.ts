@@ -806,7 +806,7 @@ export class KindEngine<I extends CommonInputs> {
           "A replacement that keeps the name must delete first: remove `deleteBeforeReplace: false` from the resource's options",
       );
     }
-    this.report(inputs, ctx, ["made by an interrupted run of this stack; taking it over"]);
+    this.report(inputs, ctx, ["carries this resource's own mark (made by an interrupted run of this stack, or the object of a replacement run create-first); taking it over"]);
     if (await this.waitForOperationsOn(ctx, this.spec.path(inputs))) found = await this.readLive(ctx, inputs);
     if (!found || this.markOf(found)?.owner !== owner) return null;
     // From now on the object is this create's: an older resource of the stack that recorded it (the old half of a

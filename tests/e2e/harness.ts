@@ -108,9 +108,9 @@ export async function dropTestProject(name: string): Promise<void> {
 /** The config key that carries the owner mark on every object an SDK program makes (the stack instance, resource). */
 export const OWNER_MARK = "user.pulumi-incus.stack";
 
-/** `config` as an object the stack made has it: with its owner mark (`org/project/stack/<stack id>::Kind::name`). */
+/** `config` as an object the stack made has it: with its owner mark (`org/project/stack/<stack id>::<URN> #<claim>`). */
 export function marked(config: Record<string, string>): Record<string, unknown> {
-  return { ...config, [OWNER_MARK]: expect.stringMatching(/^organization\/[^/]+\/[^/]+\/[0-9a-f-]{36}::\w+::/) };
+  return { ...config, [OWNER_MARK]: expect.stringMatching(/^organization\/[^/]+\/[^/]+\/[0-9a-f-]{36}::urn:pulumi:\S+::\S+ #[0-9a-f]{12}$/) };
 }
 
 /** Every file under a directory, as text (a stack's file backend, to count what it holds). */
@@ -125,4 +125,24 @@ export function filesUnder(dir: string): string[] {
 /** How many times `needle` appears in the texts (a secret's plain-text occurrences). */
 export function occurrences(texts: string[], needle: string): number {
   return texts.reduce((n, text) => n + text.split(needle).length - 1, 0);
+}
+
+/**
+ * Packs the checkout as users get it: `npm pack` of a copy of the files git tracks (and new ones it does not ignore),
+ * so the prepack build writes its own dist/ and suites running beside this one keep theirs. Returns npm's record.
+ */
+export function packCheckout(
+  work: string,
+  run: (cmd: string, args: string[], cwd: string) => string,
+): { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] } {
+  const src = path.join(work, "src");
+  const files = run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO).split("\0").filter(Boolean);
+  for (const f of files) {
+    const from = path.join(REPO, f);
+    if (!fs.existsSync(from) || fs.statSync(from).isDirectory()) continue;
+    fs.mkdirSync(path.dirname(path.join(src, f)), { recursive: true });
+    fs.copyFileSync(from, path.join(src, f));
+  }
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(src, "node_modules"));
+  return JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], src))[0];
 }

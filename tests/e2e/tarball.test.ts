@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dropTestProject, incusJson, REPO, uniqueSuffix } from "./harness";
+import { dropTestProject, incusJson, packCheckout, REPO, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -100,18 +100,7 @@ export const busyboxAliases = incus.getImage({ alias: "pulumi-incus/busybox", pr
 
 beforeAll(() => {
   fs.mkdirSync(path.join(work, "state"));
-  // Pack a copy of the checkout's files (what git tracks, plus new files not ignored), so the prepack build writes
-  // its own dist/ and the suites running beside this one keep theirs.
-  const src = path.join(work, "src");
-  const files = run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], REPO).split("\0").filter(Boolean);
-  for (const f of files) {
-    const from = path.join(REPO, f);
-    if (!fs.existsSync(from) || fs.statSync(from).isDirectory()) continue;
-    fs.mkdirSync(path.dirname(path.join(src, f)), { recursive: true });
-    fs.copyFileSync(from, path.join(src, f));
-  }
-  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(src, "node_modules"));
-  [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], src));
+  packed = packCheckout(work, run);
 
   fs.mkdirSync(app);
   fs.writeFileSync(
