@@ -6,7 +6,7 @@ import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../clie
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
-import { CLAIM_KEY, markValue, newClaim, ownerParts, parseMark, resourceOf } from "./ownership";
+import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, pendingKey, readPending, resourceOf, writePending } from "./ownership";
 import { readCache } from "./readcache";
 import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
 
@@ -383,7 +383,11 @@ export class KindEngine<I extends CommonInputs> {
 
   /** Where an object lives: the server, the project and its API path. */
   private place(ctx: Context, state: State): string {
-    return JSON.stringify([ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url, ctx.project, this.spec.path(state as I)]);
+    return this.placeOf(ctx, this.spec.path(state as I));
+  }
+
+  private placeOf(ctx: Context, path: string): string {
+    return JSON.stringify([ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url, ctx.project, path]);
   }
 
   private takeHandover(ctx: Context, state: State): { live: Live; etag?: string } | null | undefined {
@@ -675,13 +679,10 @@ export class KindEngine<I extends CommonInputs> {
     // next run knows the object as this resource's own; it costs no request.
     const given = inputsRaw[OWNER_KEY];
     const owner = providerSettings().markOwner !== "false" && typeof given === "string" && !isUnknown(given) ? given : undefined;
-    let inputs = withoutProvider(inputsRaw) as I & State;
-    const ctx = this.context(inputs);
-    const partial = (message: string, id: string, props: State, unconfirmed = false) =>
-      new PartialFailure(ctx.redact(message), id, { ...props, [PROVIDER_KEY]: providerCode, ...(unconfirmed ? { [UNCONFIRMED_KEY]: true } : {}) });
-    const located = () => ({ ...inputs, ...claimed, ...(this.spec.scoped ? { project: ctx.project } : {}) }) as State;
+    const inputs = withoutProvider(inputsRaw) as I & State;
+    const ctx: Context = { ...this.context(inputs), owner, isRecorded: (path) => this.recorded.has(this.placeOf(ctx, path)) };
     // Adopting looks first, so an object that is already there gets no create request (an image no upload).
-    let existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
+    const existing = inputs.adopt ? await this.readLiveIfAddressable(ctx, inputs) : null;
     if (existing) this.guardLive(inputs, ctx, existing.live);
     else if (await this.featureOff(ctx).catch((err) => this.fail(inputs, ctx, err))) this.fail(inputs, ctx, this.redirectMessage(inputs, ctx, "would use"));
     try {
@@ -689,10 +690,34 @@ export class KindEngine<I extends CommonInputs> {
     } catch (err) {
       this.fail(inputs, ctx, err);
     }
-    let own = false;
-    let failedAfterAccepted: unknown;
     // The claim of this create (ownership.ts): in the mark it writes, and in the resource's state.
     const claim = newClaim();
+    // A kind with no map of its own for the mark records the create under way in the server's config (ownership.ts).
+    const pending = owner && !existing && !this.marks(inputs) && this.addressable(inputs) ? pendingKey(ctx.project, this.spec.path(inputs)) : undefined;
+    const interrupted = pending ? await readPending(ctx.client, pending) : undefined;
+    if (pending) await writePending(ctx.client, pending, markValue(owner!, claim)).catch((err) => this.fail(inputs, ctx, err));
+    try {
+      return await this.makeOrTakeOver(ctx, inputs, existing, { owner, claim, interrupted, providerCode });
+    } finally {
+      if (pending) await writePending(ctx.client, pending, "").catch(() => undefined);
+    }
+  }
+
+  /** The create itself, after the checks: makes the object, or takes over (adopt, or this resource's own), then settles it. */
+  private async makeOrTakeOver(
+    ctx: Context,
+    given: I & State,
+    adopted: { live: Live; etag?: string } | null,
+    run: { owner?: string; claim: string; interrupted?: Mark; providerCode: unknown },
+  ): Promise<{ id: string; outs: State }> {
+    const { owner, claim } = run;
+    let inputs = given;
+    let existing = adopted;
+    const partial = (message: string, id: string, props: State, unconfirmed = false) =>
+      new PartialFailure(ctx.redact(message), id, { ...props, [PROVIDER_KEY]: run.providerCode, ...(unconfirmed ? { [UNCONFIRMED_KEY]: true } : {}) });
+    const located = () => ({ ...inputs, ...claimed, ...(this.spec.scoped ? { project: ctx.project } : {}) }) as State;
+    let own = false;
+    let failedAfterAccepted: unknown;
     const claimed: State = owner && this.marks(inputs) ? { [CLAIM_KEY]: claim } : {};
     if (!existing) {
       try {
@@ -706,7 +731,7 @@ export class KindEngine<I extends CommonInputs> {
         if (isAlreadyExists(err)) {
           if (!inputs.adopt) {
             // Made by an earlier run of this same stack that was killed before it could record it: take it over.
-            existing = owner ? await this.ownObject(ctx, inputs, owner, claim) : null;
+            existing = owner ? await this.ownObject(ctx, inputs, owner, claim, run.interrupted) : null;
             if (!existing) this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
             own = true;
           }
@@ -783,10 +808,12 @@ export class KindEngine<I extends CommonInputs> {
    * operation still running on it has ended and with this create's claim written into its mark; null when someone
    * else made it. Fails, naming the holder, when another resource of the stack holds it (ownership.ts).
    */
-  private async ownObject(ctx: Context, inputs: I & State, owner: string, claim: string): Promise<{ live: Live; etag?: string } | null> {
-    if (!this.ownerField) return null;
+  private async ownObject(ctx: Context, inputs: I & State, owner: string, claim: string, interrupted?: Mark): Promise<{ live: Live; etag?: string } | null> {
+    // Objects without a mark of their own: what the server's config recorded of an interrupted create (ownership.ts).
+    const marked = this.marks(inputs);
+    if (!marked && !interrupted) return null;
     let found = await this.readLiveIfAddressable(ctx, inputs);
-    const mark = this.markOf(found);
+    const mark = marked ? this.markOf(found) : interrupted;
     if (!found || !mark) return null;
     if (mark.owner !== owner) {
       const theirs = ownerParts(mark.owner);
@@ -808,6 +835,7 @@ export class KindEngine<I extends CommonInputs> {
     }
     this.report(inputs, ctx, ["carries this resource's own mark (made by an interrupted run of this stack, or the object of a replacement run create-first); taking it over"]);
     if (await this.waitForOperationsOn(ctx, this.spec.path(inputs))) found = await this.readLive(ctx, inputs);
+    if (!marked) return found;
     if (!found || this.markOf(found)?.owner !== owner) return null;
     // From now on the object is this create's: an older resource of the stack that recorded it (the old half of a
     // replacement Pulumi ran create-first without asking our diff) no longer deletes it.

@@ -51,6 +51,10 @@ export interface Context {
   type: string;
   /** Replaces the values of the program's secret inputs in a text (messages, command output) by "[secret]". */
   redact(text: string): string;
+  /** In a create: the creating resource's owner (stack and URN), when the stack marks its objects. */
+  owner?: string;
+  /** Whether a resource of the stack records the object at this API path, as far as this run has seen (ownership.ts). */
+  isRecorded?(path: string): boolean;
 }
 
 export type Live = Record<string, unknown>;

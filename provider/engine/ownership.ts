@@ -6,7 +6,8 @@
 //   `aliases`), nor the old half of this resource's own replacement while that is in progress;
 // - delete an object only while it still carries the claim the resource recorded: once a newer create of the same
 //   resource took it over (a replacement Pulumi runs create-first), the old half's delete leaves it alone.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { IncusError, type IncusClient } from "../client";
 
 /** Output key (stored in state, never an input) of the claim token this resource wrote into its object. */
 export const CLAIM_KEY = "__claim";
@@ -44,4 +45,43 @@ export function ownerParts(owner: string): { stack: string; resource: string } {
 export function resourceOf(owner: string): string {
   const { resource } = ownerParts(owner);
   return resource.startsWith("urn:") ? resource : resource.replace("::", " ");
+}
+
+// ---- kinds with no map of their own to carry the mark (aliases, snapshots, certificates, bucket keys, plain copies) --
+//
+// While such an object is being created, a server config key `user.pulumi-incus.pending.<hash of where it lives>`
+// holds the creating resource's mark; the create removes it once it has finished (made, taken over or failed). A run
+// killed in between leaves the key, and the next create of the same resource finds it and takes the object over.
+// A single-key `PATCH /1.0` merges into the server's config (verified on 6.0.4: other keys stay, "" unsets), so
+// parallel creates never race on the config's ETag. A client that may not write the server's config (a restricted
+// certificate) gets no such record, as before.
+
+const PENDING_PREFIX = "user.pulumi-incus.pending.";
+
+/** The server config key that records a create under way at a place (project and API path; not the endpoint). */
+export function pendingKey(project: string | undefined, path: string): string {
+  return PENDING_PREFIX + createHash("sha256").update(JSON.stringify([project ?? "", path])).digest("hex").slice(0, 16);
+}
+
+export function isPendingKey(key: string): boolean {
+  return key.startsWith(PENDING_PREFIX);
+}
+
+/** The mark a create under way (or interrupted) recorded at this key; undefined when there is none or it cannot be read. */
+export async function readPending(client: IncusClient, key: string): Promise<Mark | undefined> {
+  try {
+    const config = (await client.get<{ config?: Record<string, string> }>("/1.0", { project: null })).value.config ?? {};
+    return parseMark(config[key]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records (value) or clears ("") a create under way. A refusal (no right to the server's config) is no error. */
+export async function writePending(client: IncusClient, key: string, value: string): Promise<void> {
+  try {
+    await client.request("PATCH", "/1.0", { project: null, body: { config: { [key]: value } } });
+  } catch (err) {
+    if (!(err instanceof IncusError && err.isForbidden)) throw err;
+  }
 }

@@ -5,8 +5,9 @@
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
 import { isUnknown, objectName } from "../engine/inputs";
-import { defineKind, liveString } from "../engine/kind";
-import { generateCertificate } from "./certgen";
+import { isNotFound } from "../client";
+import { type Context, defineKind, type Live, liveString } from "../engine/kind";
+import { generateCertificate, ownerUnit } from "./certgen";
 import { description, encode, globalFields } from "./common";
 
 /** The one certificate of a PEM text, or a message saying why it is not usable. */
@@ -97,7 +98,9 @@ export const certificate = defineKind({
   }),
 
   async create(ctx, inputs) {
-    const generated = inputs.certificate === undefined ? await generateCertificate(inputs.name, inputs.validDays ?? 3650) : undefined;
+    const unit = ctx.owner ? ownerUnit(ctx.owner) : undefined;
+    if (inputs.certificate === undefined && unit) await dropLeftovers(ctx, unit);
+    const generated = inputs.certificate === undefined ? await generateCertificate(inputs.name, inputs.validDays ?? 3650, unit) : undefined;
     const cert = new X509Certificate(generated?.certificate ?? inputs.certificate!);
     // POST takes only base64 DER (a PEM gets "illegal base64 data").
     await ctx.client.post(
@@ -115,6 +118,29 @@ export const certificate = defineKind({
     return { fingerprint: fingerprintOf(cert), ...(generated ? { privateKey: generated.privateKey } : {}) };
   },
 });
+
+/**
+ * Trust entries that an earlier create of this same resource generated and no resource of the stack records: the run
+ * that made one was killed before it could, and took the private key with it. They are deleted, so a generated
+ * certificate is never trusted twice. (An entry the stack records, such as the old half of this resource's
+ * replacement, is left to its own delete.)
+ */
+async function dropLeftovers(ctx: Context, unit: string): Promise<void> {
+  for (const entry of await ctx.client.list<Live>("/1.0/certificates", { project: null })) {
+    const path = `/1.0/certificates/${encode(liveString(entry.fingerprint))}`;
+    let subject = "";
+    try {
+      subject = new X509Certificate(liveString(entry.certificate)).subject;
+    } catch {
+      continue;
+    }
+    if (!subject.split("\n").includes(`OU=${unit}`) || ctx.isRecorded?.(path)) continue;
+    console.log(`${ctx.type} "${liveString(entry.name)}": deleting the trust entry ${liveString(entry.fingerprint).slice(0, 12)} that an interrupted run of this resource generated (its key was lost)`);
+    await ctx.client.delete(path, { project: null }).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}
 
 function expiry(pem: string): string {
   try {

@@ -103,6 +103,14 @@ export class FakeIncus {
         this.set(target, rec.body ?? {});
         return ok(null);
       }
+      case "PATCH": {
+        // As the server's config (`PATCH /1.0`): config keys merge, "" unsets one.
+        if (!current) return error(404, "not found");
+        const config = { ...((current.value.config ?? {}) as State), ...((rec.body?.config ?? {}) as State) };
+        for (const [k, v] of Object.entries(config)) if (v === "") delete config[k];
+        this.set(objectPath, { ...current.value, ...rec.body, config });
+        return ok({});
+      }
       case "DELETE":
         if (!current) return error(404, "not found");
         this.objects.delete(objectPath);

@@ -101,6 +101,77 @@ describe("provider", () => {
     expect(fake.get(PATH)).toBeUndefined();
   });
 
+  describe("kinds with no map for the mark: the create under way is recorded in the server's config", () => {
+    const aliases = () => new KindEngine(kinds.ImageAlias as any);
+    const ALIAS = "/1.0/images/aliases/web";
+    const alias = (over: State = {}): State => ({ name: "web", project: "default", socket: fake.socket, target: "a".repeat(64), [OWNER_KEY]: OWNER, ...over });
+    const serverConfig = () => (fake.get("/1.0") as State).config as State;
+    beforeEach(() => {
+      fake.remove(ALIAS);
+      fake.set("/1.0", { config: { "core.https_address": "127.0.0.1:8443" } });
+    });
+
+    it("records the create while it runs and removes the record after (other keys kept)", async () => {
+      await aliases().create(alias());
+      const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => r.body?.config as State);
+      expect(patches).toHaveLength(2);
+      const [key] = Object.keys(patches[0]);
+      expect(key).toMatch(/^user\.pulumi-incus\.pending\.[0-9a-f]{16}$/);
+      expect(patches[0][key]).toEqual(MARKED);
+      expect(patches[1]).toEqual({ [key]: "" });
+      expect(fake.requests.findIndex((r) => r.method === "PATCH")).toBeLessThan(fake.requests.findIndex((r) => r.method === "POST"));
+      expect(serverConfig()).toEqual({ "core.https_address": "127.0.0.1:8443" });
+    });
+
+    it("takes over the object of an interrupted create of the same resource; refuses one without a record or of another owner", async () => {
+      await aliases().create(alias());
+      const key = Object.keys(fake.requests.find((r) => r.method === "PATCH")?.body?.config as State)[0];
+      // No record: someone else's alias of the same name.
+      await expect(quietly(() => aliases().create(alias()))).rejects.toThrow(/already exists; set `adopt: true`/);
+      // Another stack's interrupted create.
+      fake.set("/1.0", { config: { [key]: `${OWNER.replace("0001", "0002")} #0123456789ab` } });
+      await expect(quietly(() => aliases().create(alias()))).rejects.toThrow(/already exists; set `adopt: true`/);
+      // This resource's own interrupted create (killed before Pulumi recorded it): taken over, the record removed.
+      fake.set("/1.0", { config: { [key]: `${OWNER} #0123456789ab` } });
+      const { outs } = await quietly(() => aliases().create(alias({ description: "mine" })));
+      expect(outs.name).toBe("web");
+      expect((fake.get(ALIAS) as State).description).toBe("mine");
+      expect(serverConfig()).toEqual({});
+    });
+
+    it("a generated certificate's interrupted create leaves no trust entry behind: the next create deletes it", async () => {
+      const { generateCertificate, ownerUnit } = await import("../../provider/kinds/certgen");
+      const { X509Certificate } = await import("node:crypto");
+      const left = await generateCertificate("ci", 1, ownerUnit(OWNER));
+      const fp = new X509Certificate(left.certificate).fingerprint256.replace(/:/g, "").toLowerCase();
+      const other = await generateCertificate("ci", 1, ownerUnit(OWNER.replace("0001", "0002")));
+      const otherFp = new X509Certificate(other.certificate).fingerprint256.replace(/:/g, "").toLowerCase();
+      fake.set(`/1.0/certificates/${fp}`, { name: "ci", fingerprint: fp, certificate: left.certificate, type: "client" });
+      fake.set(`/1.0/certificates/${otherFp}`, { name: "ci", fingerprint: otherFp, certificate: other.certificate, type: "client" });
+      const certs = new KindEngine(kinds.Certificate as any);
+      // Incus files a certificate under its fingerprint.
+      fake.beforeWrite = (req) => {
+        if (req.method !== "POST" || req.path !== "/1.0/certificates") return;
+        const made = new X509Certificate(Buffer.from(String(req.body?.certificate), "base64"));
+        const madeFp = made.fingerprint256.replace(/:/g, "").toLowerCase();
+        fake.set(`/1.0/certificates/${madeFp}`, { ...req.body, fingerprint: madeFp, certificate: made.toString() });
+        return "handled";
+      };
+      try {
+        await quietly(() => certs.create({ name: "ci", socket: fake.socket, [OWNER_KEY]: OWNER }));
+      } finally {
+        fake.beforeWrite = undefined;
+      }
+      expect(fake.get(`/1.0/certificates/${fp}`)).toBeUndefined();
+      expect(fake.get(`/1.0/certificates/${otherFp}`)).toBeDefined();
+      const made = fake.requests.find((r) => r.method === "POST" && r.path.startsWith("/1.0/certificates"))?.body;
+      const cert = new X509Certificate(Buffer.from(String(made?.certificate), "base64"));
+      expect(cert.subject.split("\n")).toContain(`OU=${ownerUnit(OWNER)}`);
+      fake.remove(`/1.0/certificates/${otherFp}`);
+      fake.remove(`/1.0/certificates/${new X509Certificate(cert.raw).fingerprint256.replace(/:/g, "").toLowerCase()}`);
+    });
+  });
+
   it("a volume copy without a config of the program's gets no mark (it would replace the copied config)", async () => {
     const volumes = new KindEngine(kinds.StorageVolume as any);
     const post = async (over: State) => {
