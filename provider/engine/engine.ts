@@ -6,7 +6,7 @@ import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../clie
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
-import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, pendingKey, readPending, resourceOf, writePending } from "./ownership";
+import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, readRecord, recordKey, resourceOf, writeRecord } from "./ownership";
 import { readCache } from "./readcache";
 import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
 
@@ -692,15 +692,24 @@ export class KindEngine<I extends CommonInputs> {
     }
     // The claim of this create (ownership.ts): in the mark it writes, and in the resource's state.
     const claim = newClaim();
-    // A kind with no map of its own for the mark records the create under way in the server's config (ownership.ts).
-    const pending = owner && !existing && !this.marks(inputs) && this.addressable(inputs) ? pendingKey(ctx.project, this.spec.path(inputs)) : undefined;
-    const interrupted = pending ? await readPending(ctx.client, pending) : undefined;
-    if (pending) await writePending(ctx.client, pending, markValue(owner!, claim)).catch((err) => this.fail(inputs, ctx, err));
+    // A kind with no map of its own for the mark keeps it in the server's config, written before the create request
+    // (ownership.ts); what was recorded there before is what an earlier create of the object left.
+    const record = owner && !existing && !this.marks(inputs) ? this.recordOf(ctx, inputs) : undefined;
+    const before = record ? await readRecord(ctx.client, record) : undefined;
+    if (record) await writeRecord(ctx.client, record, markValue(owner!, claim)).catch((err) => this.fail(inputs, ctx, err));
     try {
-      return await this.makeOrTakeOver(ctx, inputs, existing, { owner, claim, interrupted, providerCode });
-    } finally {
-      if (pending) await writePending(ctx.client, pending, "").catch(() => undefined);
+      return await this.makeOrTakeOver(ctx, inputs, existing, { owner, claim, recorded: before ? parseMark(before) : undefined, providerCode });
+    } catch (err) {
+      // Nothing of ours exists (a refused create): the record goes back to what it was. An object that exists is
+      // recorded in the stack (a partial failure) and keeps its record.
+      if (record && !(err instanceof PartialFailure)) await writeRecord(ctx.client, record, before ?? "").catch(() => undefined);
+      throw err;
     }
+  }
+
+  /** Where the server's config keeps the mark of an object of a kind without a map for it; undefined for other kinds. */
+  private recordOf(ctx: Context, state: State): string | undefined {
+    return !this.marks(state as I & State) && this.addressable(state) ? recordKey(ctx.project, this.spec.path(state as I)) : undefined;
   }
 
   /** The create itself, after the checks: makes the object, or takes over (adopt, or this resource's own), then settles it. */
@@ -708,7 +717,7 @@ export class KindEngine<I extends CommonInputs> {
     ctx: Context,
     given: I & State,
     adopted: { live: Live; etag?: string } | null,
-    run: { owner?: string; claim: string; interrupted?: Mark; providerCode: unknown },
+    run: { owner?: string; claim: string; recorded?: Mark; providerCode: unknown },
   ): Promise<{ id: string; outs: State }> {
     const { owner, claim } = run;
     let inputs = given;
@@ -718,7 +727,7 @@ export class KindEngine<I extends CommonInputs> {
     const located = () => ({ ...inputs, ...claimed, ...(this.spec.scoped ? { project: ctx.project } : {}) }) as State;
     let own = false;
     let failedAfterAccepted: unknown;
-    const claimed: State = owner && this.marks(inputs) ? { [CLAIM_KEY]: claim } : {};
+    const claimed: State = owner && (this.marks(inputs) || this.addressable(inputs)) ? { [CLAIM_KEY]: claim } : {};
     if (!existing) {
       try {
         const marked = this.withOwnerMarker(inputs, owner, claim);
@@ -731,7 +740,7 @@ export class KindEngine<I extends CommonInputs> {
         if (isAlreadyExists(err)) {
           if (!inputs.adopt) {
             // Made by an earlier run of this same stack that was killed before it could record it: take it over.
-            existing = owner ? await this.ownObject(ctx, inputs, owner, claim, run.interrupted) : null;
+            existing = owner ? await this.ownObject(ctx, inputs, owner, claim, run.recorded) : null;
             if (!existing) this.fail(inputs, ctx, `it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
             own = true;
           }
@@ -808,12 +817,12 @@ export class KindEngine<I extends CommonInputs> {
    * operation still running on it has ended and with this create's claim written into its mark; null when someone
    * else made it. Fails, naming the holder, when another resource of the stack holds it (ownership.ts).
    */
-  private async ownObject(ctx: Context, inputs: I & State, owner: string, claim: string, interrupted?: Mark): Promise<{ live: Live; etag?: string } | null> {
-    // Objects without a mark of their own: what the server's config recorded of an interrupted create (ownership.ts).
+  private async ownObject(ctx: Context, inputs: I & State, owner: string, claim: string, recorded?: Mark): Promise<{ live: Live; etag?: string } | null> {
+    // Objects without a mark of their own: what the server's config recorded for them (ownership.ts).
     const marked = this.marks(inputs);
-    if (!marked && !interrupted) return null;
+    if (!marked && !recorded) return null;
     let found = await this.readLiveIfAddressable(ctx, inputs);
-    const mark = marked ? this.markOf(found) : interrupted;
+    const mark = marked ? this.markOf(found) : recorded;
     if (!found || !mark) return null;
     if (mark.owner !== owner) {
       const theirs = ownerParts(mark.owner);
@@ -1156,17 +1165,26 @@ export class KindEngine<I extends CommonInputs> {
     } finally {
       if (undo) await undo();
     }
+    // A mark kept in the server's config moves with the object.
+    const record = typeof olds[CLAIM_KEY] === "string" ? this.recordOf(ctx, olds) : undefined;
+    const value = record ? await readRecord(ctx.client, record) : undefined;
+    if (record && value && parseMark(value)?.claim === olds[CLAIM_KEY]) {
+      await writeRecord(ctx.client, this.recordOf(ctx, news)!, value);
+      await writeRecord(ctx.client, record, "");
+    }
   }
 
   /**
-   * Whether the object still carries the claim this resource recorded (ownership.ts); when a newer create of the stack
-   * took it over, says so and the delete leaves it. Objects without a claim (adopted, made before claims) are ours.
+   * Whether the object still carries the claim this resource recorded (ownership.ts), in its mark or, for a kind
+   * without a map for it, in the server's config; when a newer create of the stack took it over, says so and the
+   * delete leaves it. Objects without a claim (adopted, made before claims) are ours.
    */
-  private stillOurs(ctx: Context, props: State, found: { live: Live } | null): boolean {
-    if (!found) return true;
+  private async stillOurs(ctx: Context, props: State, found: { live: Live } | null): Promise<boolean> {
     const mine = props[CLAIM_KEY];
-    const claim = this.markOf(found)?.claim;
-    if (typeof mine !== "string" || claim === undefined || claim === mine) return true;
+    if (!found || typeof mine !== "string") return true;
+    const record = this.recordOf(ctx, props);
+    const claim = record ? parseMark(await readRecord(ctx.client, record))?.claim : this.markOf(found)?.claim;
+    if (claim === undefined || claim === mine) return true;
     this.report(props, ctx, ["not deleted: a newer create of this stack took the object over (it is that resource's now)"]);
     return false;
   }
@@ -1186,9 +1204,11 @@ export class KindEngine<I extends CommonInputs> {
       } else if (this.spec.delete) {
         // A kind with its own delete needs the live object (an instance is stopped first).
         const found = await this.readLive(ctx, props);
-        if (found && this.stillOurs(ctx, props, found)) await this.spec.delete(ctx, props, found.live);
-      } else if (typeof props[CLAIM_KEY] === "string" && !this.stillOurs(ctx, props, await this.readLive(ctx, props))) {
-        // Another create took it over: left where it is.
+        if (found && (await this.stillOurs(ctx, props, found))) await this.spec.delete(ctx, props, found.live);
+        else if (found) return;
+      } else if (typeof props[CLAIM_KEY] === "string" && !(await this.stillOurs(ctx, props, await this.readLive(ctx, props)))) {
+        // Another create took it over: left where it is, with its record.
+        return;
       } else {
         // A 404 means it is gone already. Incus 6.0.4 lists a bridge's child interfaces before deleting it and fails
         // (HTTP 500) when one of them (an instance's veth) vanishes meanwhile: that answer is transient, retried.
@@ -1203,8 +1223,10 @@ export class KindEngine<I extends CommonInputs> {
         }
       }
     } catch (err) {
-      if (isNotFound(err)) return;
-      this.fail(props, ctx, err);
+      if (!isNotFound(err)) this.fail(props, ctx, err);
     }
+    // The object is gone: so is the record of its mark, when it holds this resource's claim.
+    const record = typeof props[CLAIM_KEY] === "string" ? this.recordOf(ctx, props) : undefined;
+    if (record && parseMark(await readRecord(ctx.client, record))?.claim === props[CLAIM_KEY]) await writeRecord(ctx.client, record, "").catch(() => undefined);
   }
 }

@@ -49,36 +49,37 @@ export function resourceOf(owner: string): string {
 
 // ---- kinds with no map of their own to carry the mark (aliases, snapshots, certificates, bucket keys, plain copies) --
 //
-// While such an object is being created, a server config key `user.pulumi-incus.pending.<hash of where it lives>`
-// holds the creating resource's mark; the create removes it once it has finished (made, taken over or failed). A run
-// killed in between leaves the key, and the next create of the same resource finds it and takes the object over.
-// A single-key `PATCH /1.0` merges into the server's config (verified on 6.0.4: other keys stay, "" unsets), so
-// parallel creates never race on the config's ETag. A client that may not write the server's config (a restricted
-// certificate) gets no such record, as before.
+// Their mark is kept in the server's config instead, under `user.pulumi-incus.mark.<hash of where the object lives>`,
+// for as long as the object exists: written just before the create request (a run killed at any later point, even with
+// its provider plugin still finishing the create, leaves it), removed by the resource's delete, or put back as it was
+// when the create made nothing. The same takeover and delete rules then hold as for marked objects. A single-key
+// `PATCH /1.0` merges into the server's config (verified on 6.0.4: other keys stay, "" unsets), so parallel creates
+// never race on the config's ETag. A client that may not write the server's config (a restricted certificate) keeps
+// no such record, as before.
 
-const PENDING_PREFIX = "user.pulumi-incus.pending.";
+const RECORD_PREFIX = "user.pulumi-incus.mark.";
 
-/** The server config key that records a create under way at a place (project and API path; not the endpoint). */
-export function pendingKey(project: string | undefined, path: string): string {
-  return PENDING_PREFIX + createHash("sha256").update(JSON.stringify([project ?? "", path])).digest("hex").slice(0, 16);
+/** The server config key that holds the mark of the object at a place (project and API path; not the endpoint). */
+export function recordKey(project: string | undefined, path: string): string {
+  return RECORD_PREFIX + createHash("sha256").update(JSON.stringify([project ?? "", path])).digest("hex").slice(0, 16);
 }
 
-export function isPendingKey(key: string): boolean {
-  return key.startsWith(PENDING_PREFIX);
+export function isRecordKey(key: string): boolean {
+  return key.startsWith(RECORD_PREFIX);
 }
 
-/** The mark a create under way (or interrupted) recorded at this key; undefined when there is none or it cannot be read. */
-export async function readPending(client: IncusClient, key: string): Promise<Mark | undefined> {
+/** The value recorded at a key ("" when none); undefined when the server's config cannot be read. */
+export async function readRecord(client: IncusClient, key: string): Promise<string | undefined> {
   try {
     const config = (await client.get<{ config?: Record<string, string> }>("/1.0", { project: null })).value.config ?? {};
-    return parseMark(config[key]);
+    return config[key] ?? "";
   } catch {
     return undefined;
   }
 }
 
-/** Records (value) or clears ("") a create under way. A refusal (no right to the server's config) is no error. */
-export async function writePending(client: IncusClient, key: string, value: string): Promise<void> {
+/** Records a mark (or clears the record with ""). A refusal (no right to the server's config) is no error. */
+export async function writeRecord(client: IncusClient, key: string, value: string): Promise<void> {
   try {
     await client.request("PATCH", "/1.0", { project: null, body: { config: { [key]: value } } });
   } catch (err) {

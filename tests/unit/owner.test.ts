@@ -111,32 +111,55 @@ describe("provider", () => {
       fake.set("/1.0", { config: { "core.https_address": "127.0.0.1:8443" } });
     });
 
-    it("records the create while it runs and removes the record after (other keys kept)", async () => {
-      await aliases().create(alias());
+    it("keeps the mark in the server's config from just before the create request until the delete (other keys kept)", async () => {
+      const engine = aliases();
+      const { outs } = await engine.create(alias());
       const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => r.body?.config as State);
-      expect(patches).toHaveLength(2);
+      expect(patches).toHaveLength(1);
       const [key] = Object.keys(patches[0]);
-      expect(key).toMatch(/^user\.pulumi-incus\.pending\.[0-9a-f]{16}$/);
+      expect(key).toMatch(/^user\.pulumi-incus\.mark\.[0-9a-f]{16}$/);
       expect(patches[0][key]).toEqual(MARKED);
-      expect(patches[1]).toEqual({ [key]: "" });
       expect(fake.requests.findIndex((r) => r.method === "PATCH")).toBeLessThan(fake.requests.findIndex((r) => r.method === "POST"));
+      expect(serverConfig()).toEqual({ "core.https_address": "127.0.0.1:8443", [key]: MARKED });
+      expect(outs[CLAIM_KEY]).toBe(claimIn({ [OWNER_MARKER]: serverConfig()[key] }));
+      // A rename moves the record with the object; the delete removes it.
+      fake.beforeWrite = (req) => {
+        if (req.method !== "POST" || req.path.split("?")[0] !== ALIAS) return;
+        fake.set("/1.0/images/aliases/web2", { ...(fake.get(ALIAS) as State), name: "web2" });
+        fake.remove(ALIAS);
+        return "handled";
+      };
+      const { outs: renamed } = await engine.update(ALIAS, outs, alias({ name: "web2" })).finally(() => (fake.beforeWrite = undefined));
+      const moved = Object.keys(serverConfig()).filter((k) => k.startsWith("user.pulumi-incus.mark."));
+      expect(moved).toHaveLength(1);
+      expect(moved[0]).not.toBe(key);
+      await engine.delete("/1.0/images/aliases/web2", renamed);
       expect(serverConfig()).toEqual({ "core.https_address": "127.0.0.1:8443" });
     });
 
     it("takes over the object of an interrupted create of the same resource; refuses one without a record or of another owner", async () => {
-      await aliases().create(alias());
+      const first = await aliases().create(alias());
       const key = Object.keys(fake.requests.find((r) => r.method === "PATCH")?.body?.config as State)[0];
-      // No record: someone else's alias of the same name.
+      const recordOf = () => serverConfig()[key];
+      // No record: someone else's alias of the same name. The record goes back to what it was (none).
+      fake.set("/1.0", { config: {} });
       await expect(quietly(() => aliases().create(alias()))).rejects.toThrow(/already exists; set `adopt: true`/);
-      // Another stack's interrupted create.
+      expect(recordOf()).toBeUndefined();
+      // Another stack's object.
       fake.set("/1.0", { config: { [key]: `${OWNER.replace("0001", "0002")} #0123456789ab` } });
       await expect(quietly(() => aliases().create(alias()))).rejects.toThrow(/already exists; set `adopt: true`/);
-      // This resource's own interrupted create (killed before Pulumi recorded it): taken over, the record removed.
+      expect(recordOf()).toBe(`${OWNER.replace("0001", "0002")} #0123456789ab`);
+      // This resource's own (its create was interrupted before Pulumi recorded it): taken over, with a new claim.
       fake.set("/1.0", { config: { [key]: `${OWNER} #0123456789ab` } });
       const { outs } = await quietly(() => aliases().create(alias({ description: "mine" })));
-      expect(outs.name).toBe("web");
       expect((fake.get(ALIAS) as State).description).toBe("mine");
-      expect(serverConfig()).toEqual({});
+      expect(recordOf()).toBe(`${OWNER} #${outs[CLAIM_KEY]}`);
+      // The older resource state (first create's claim) no longer deletes it.
+      await quietly(() => aliases().delete(ALIAS, first.outs));
+      expect(fake.get(ALIAS)).toBeDefined();
+      await aliases().delete(ALIAS, outs);
+      expect(fake.get(ALIAS)).toBeUndefined();
+      expect(recordOf()).toBeUndefined();
     });
 
     it("a generated certificate's interrupted create leaves no trust entry behind: the next create deletes it", async () => {
