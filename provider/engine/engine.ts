@@ -567,7 +567,8 @@ export class KindEngine<I extends CommonInputs> {
   private async previewNew(inputs: State): Promise<CheckFailure | undefined> {
     const ctx = this.context(inputs);
     if (await this.featureOff(ctx)) return { property: "project", reason: `project: ${this.redirectMessage(inputs, ctx, "would use")}` };
-    if (!inputs.adopt && this.spec.conflictAtCheck && !containsUnknown(inputs)) {
+    // Run even when some other field is unknown (a profile made by the same up): the kind skips what it cannot know.
+    if (!inputs.adopt && this.spec.conflictAtCheck) {
       const conflict = await this.spec.conflictAtCheck(ctx, inputs as I);
       if (conflict) return { property: conflict.property, reason: ctx.redact(`${conflict.property}: ${conflict.reason}`) };
     }

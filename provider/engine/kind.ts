@@ -143,7 +143,8 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   /**
    * For an object the stack does not have yet (and does not adopt): a conflict with what the server holds, said at
    * check so the preview fails (an alias another image holds). Returns the field at fault and why; Incus unreachable
-   * is for `up` to report.
+   * is for `up` to report. Fields still unknown in a preview (another resource's output) hold Pulumi's unknown
+   * value: the kind skips those.
    */
   conflictAtCheck?(ctx: Context, inputs: I): Promise<{ property: string; reason: string } | undefined>;
   /**

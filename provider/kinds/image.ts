@@ -211,6 +211,20 @@ async function aliasTarget(ctx: Context, name: string): Promise<string | undefin
   }
 }
 
+/**
+ * The first alias the program names that another image holds (not one this resource held before). Aliases still
+ * unknown in a preview are skipped; `up` checks them again.
+ */
+async function takenAlias(ctx: Context, inputs: ImageInputs, olds?: Partial<ImageInputs>): Promise<{ name: string; target: string } | undefined> {
+  const held = new Set(olds?.aliases ?? []);
+  for (const name of Array.isArray(inputs.aliases) ? inputs.aliases : []) {
+    if (held.has(name) || isUnknown(name)) continue;
+    const target = await aliasTarget(ctx, name);
+    if (target !== undefined && target !== inputs.fingerprint) return { name, target };
+  }
+  return undefined;
+}
+
 const aliasTaken = (name: string, target: string) =>
   `aliases: "${name}" already points at image ${target.slice(0, 12)}, which this resource does not manage; ` +
   "remove it from `aliases`, or set `adopt: true` to take the alias over";
@@ -271,13 +285,15 @@ export const image = defineKind({
   },
 
   async verify(ctx, inputs, olds) {
-    if (inputs.adopt || !inputs.aliases) return;
-    const held = new Set(olds?.aliases ?? []);
-    for (const name of inputs.aliases) {
-      if (held.has(name)) continue;
-      const target = await aliasTarget(ctx, name);
-      if (target !== undefined && target !== inputs.fingerprint) throw new Error(aliasTaken(name, target));
-    }
+    if (inputs.adopt) return;
+    const taken = await takenAlias(ctx, inputs, olds);
+    if (taken) throw new Error(aliasTaken(taken.name, taken.target));
+  },
+
+  // A new image has no diff, so verify would first run at `up`, after the preview said "create": say it at check.
+  async conflictAtCheck(ctx, inputs) {
+    const taken = await takenAlias(ctx, inputs);
+    return taken && { property: "aliases", reason: aliasTaken(taken.name, taken.target).replace(/^aliases: /, "") };
   },
 
   extraDiff(inputs, live, olds) {
