@@ -38,9 +38,9 @@ export interface ProjectArgs {
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
   /**
-   * On destroy, also delete everything inside the project (instances, images, profiles, volumes, networks,
-   * ACLs), object by object and only what belongs to this project. Default: `false` (destroy fails while the
-   * project holds objects). A change is saved and sends nothing to Incus.
+   * On destroy, also delete everything inside the project (instances, images, profiles, volumes, buckets,
+   * networks, ACLs, zones), object by object and only what belongs to this project. Default: `false` (destroy
+   * fails while the project holds objects). A change is saved and sends nothing to Incus.
    */
   deleteContents?: pulumi.Input<boolean | null | undefined>;
 }
@@ -77,9 +77,9 @@ export interface ProjectOutputs {
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
   /**
-   * On destroy, also delete everything inside the project (instances, images, profiles, volumes, networks,
-   * ACLs), object by object and only what belongs to this project. Default: `false` (destroy fails while the
-   * project holds objects). A change is saved and sends nothing to Incus.
+   * On destroy, also delete everything inside the project (instances, images, profiles, volumes, buckets,
+   * networks, ACLs, zones), object by object and only what belongs to this project. Default: `false` (destroy
+   * fails while the project holds objects). A change is saved and sends nothing to Incus.
    */
   readonly deleteContents: pulumi.Output<boolean | undefined>;
   /** API paths of the objects inside the project. */

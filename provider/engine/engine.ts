@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { z } from "zod";
 import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
+import { rethrowForUser, UserError } from "./errors";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
 import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, readRecord, recordKey, resourceOf, writeRecord } from "./ownership";
@@ -352,10 +353,9 @@ export class KindEngine<I extends CommonInputs> {
     return err instanceof IncusError ? err.message : err instanceof Error ? err.message : String(err);
   }
 
+  /** Fails naming the object; the message says what to fix, no stack frames of the provider (engine/errors.ts). */
   private fail(state: State, ctx: Context, err: unknown, renamingFrom?: unknown): never {
-    const e = new Error(ctx.redact(`${this.describe(state, ctx, renamingFrom)}: ${this.message(err)}`));
-    if (err instanceof Error && err.stack) e.stack = e.message + "\n" + ctx.redact(err.stack.split("\n").slice(1).join("\n"));
-    throw e;
+    throw new UserError(ctx.redact(`${this.describe(state, ctx, renamingFrom)}: ${this.message(err)}`));
   }
 
   /** Lines the engine shows under the resource: the only way a dynamic provider can say what differs. */
@@ -487,7 +487,12 @@ export class KindEngine<I extends CommonInputs> {
 
   // ---- the ResourceProvider methods -------------------------------------------------------------------------
 
+  // check, diff, read, delete and the lookups fail with the message only (engine/errors.ts says why).
   async check(olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
+    return this.checkInputs(olds, news).catch(rethrowForUser);
+  }
+
+  private async checkInputs(olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
     const { [SECRETS_KEY]: secrets, ...raw } = dropUnset(withoutProvider(news));
     const unknown = unknownPaths(raw).map((p) => p.join("\u0000"));
     const underUnknown = (path: PropertyKey[]) => {
@@ -583,7 +588,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async diff(id: string, oldsRaw: State, newsRaw: State): Promise<DiffResult> {
-    return (await this.diffDetailed(id, oldsRaw, newsRaw)).result;
+    return (await this.diffDetailed(id, oldsRaw, newsRaw).catch(rethrowForUser)).result;
   }
 
   /**
@@ -948,6 +953,10 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async read(id: string, propsRaw: State): Promise<{ id?: string; props?: State; inputs?: State }> {
+    return this.readObject(id, propsRaw).catch(rethrowForUser);
+  }
+
+  private async readObject(id: string, propsRaw: State): Promise<{ id?: string; props?: State; inputs?: State }> {
     const props = withoutProvider(propsRaw);
     if (props.name === undefined) return this.readById(id, props);
     const ctx = this.context(props);
@@ -1058,6 +1067,10 @@ export class KindEngine<I extends CommonInputs> {
    * with a message naming the kind, the identity and the project when there is no such object.
    */
   async lookup(argsRaw: State): Promise<State> {
+    return this.lookupObject(argsRaw).catch(rethrowForUser);
+  }
+
+  private async lookupObject(argsRaw: State): Promise<State> {
     const fn = `get${this.spec.type}`;
     const args = dropUnset(argsRaw);
     const fields = this.lookupIdentity();
@@ -1112,6 +1125,10 @@ export class KindEngine<I extends CommonInputs> {
    * as `lookup` reports it.
    */
   async lookupList(argsRaw: State): Promise<State[]> {
+    return this.lookupObjects(argsRaw).catch(rethrowForUser);
+  }
+
+  private async lookupObjects(argsRaw: State): Promise<State[]> {
     const list = this.spec.listLookup;
     const fn = `get${this.spec.type}s`;
     if (!list) throw new Error(`${fn}: ${this.spec.type} has no list lookup`);
@@ -1191,7 +1208,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async delete(_id: string, propsRaw: State): Promise<void> {
-    return readCache.writing(() => this.deleteObject(propsRaw));
+    return readCache.writing(() => this.deleteObject(propsRaw)).catch(rethrowForUser);
   }
 
   private async deleteObject(propsRaw: State): Promise<void> {

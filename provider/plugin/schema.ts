@@ -77,7 +77,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "deleteContents": {
           "type": "boolean",
-          "description": "On destroy, also delete everything inside the project (instances, images, profiles, volumes, networks, ACLs), object by object and only what belongs to this project. Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."
+          "description": "On destroy, also delete everything inside the project (instances, images, profiles, volumes, buckets, networks, ACLs, zones), object by object and only what belongs to this project. Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."
         },
         "usedBy": {
           "type": "array",
@@ -137,7 +137,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "deleteContents": {
           "type": "boolean",
-          "description": "On destroy, also delete everything inside the project (instances, images, profiles, volumes, networks, ACLs), object by object and only what belongs to this project. Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."
+          "description": "On destroy, also delete everything inside the project (instances, images, profiles, volumes, buckets, networks, ACLs, zones), object by object and only what belongs to this project. Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."
         }
       },
       "requiredInputs": []

@@ -230,11 +230,14 @@ export function dropProject(project: string): void {
     queryWrite("DELETE", `/1.0/instances/${name}${q}`);
   }
   for (const fp of owned("/1.0/images", project)) queryWrite("DELETE", `/1.0/images/${fp}${q}`);
+  // Profiles before volumes: a profile's disk device holds its volume.
+  for (const name of owned("/1.0/profiles", project)) if (name !== "default") queryWrite("DELETE", `/1.0/profiles/${name}${q}`);
   // The list names snapshots too ("vol/snap"); they go with their volume.
   for (const name of owned("/1.0/storage-pools/default/volumes/custom", project)) {
     if (!name.includes("/")) queryWrite("DELETE", `/1.0/storage-pools/default/volumes/custom/${name}${q}`);
   }
-  for (const name of owned("/1.0/profiles", project)) if (name !== "default") queryWrite("DELETE", `/1.0/profiles/${name}${q}`);
+  for (const name of owned("/1.0/network-acls", project)) queryWrite("DELETE", `/1.0/network-acls/${name}${q}`);
+  for (const name of owned("/1.0/network-zones", project)) queryWrite("DELETE", `/1.0/network-zones/${name}${q}`);
   queryWrite("DELETE", `/1.0/projects/${project}`);
 }
 

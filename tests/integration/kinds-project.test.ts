@@ -11,7 +11,7 @@ const FEATURES = { "features.images": "true", "features.profiles": "true", "feat
 afterAll(async () => {
   log.restore();
   await closeConnections();
-  for (const name of [base, renamed, `${base}-adopt`, `${base}-full`]) dropProject(name);
+  for (const name of [base, renamed, `${base}-adopt`, `${base}-full`, `${base}-all`]) dropProject(name);
 });
 
 describe("life cycle", () => {
@@ -99,12 +99,37 @@ describe("delete", () => {
     await p.create();
     incus("profile", "create", "inside", "--project", full);
     const err = await rejection(p.delete());
-    expect(err.message).toMatch(new RegExp(`^Project "${full}": .*[Oo]nly empty projects can be removed`));
+    // What is left and the way out; no stack frames of the provider.
+    expect(err.message).toBe(`Project "${full}": it still holds objects (profiles/inside); delete them first, or set \`deleteContents: true\` to delete them with the project`);
+    expect(err.stack).toBe(err.message);
     expect(query(`/1.0/projects/${full}`)).toBeDefined();
 
     await p.update({ name: full, deleteContents: true });
     await p.delete();
     expect(query(`/1.0/projects/${full}`)).toBeUndefined();
+  });
+});
+
+describe("deleteContents empties every project-scoped kind", () => {
+  const all = `${base}-all`;
+
+  it("network zones with records, ACLs, volumes with snapshots, profiles and instances go, in dependency order", async () => {
+    const p = new Resource("Project", { name: all, config: { "features.networks": true, "features.networks.zones": true, "features.images": false }, deleteContents: true });
+    await p.create();
+    const zone = `${all}.example.org`;
+    incus("network", "zone", "create", zone, "--project", all);
+    incus("network", "zone", "record", "create", zone, "www", "--project", all);
+    incus("network", "acl", "create", "web", "--project", all);
+    incus("storage", "volume", "create", "default", "v1", "--project", all);
+    incus("storage", "volume", "snapshot", "create", "default", "v1", "s0", "--project", all);
+    // A profile that uses the volume: it must go before the volume.
+    incus("profile", "create", "inside", "--project", all);
+    incus("profile", "device", "add", "inside", "data", "disk", "pool=default", "source=v1", "path=/data", "--project", all);
+    incus("profile", "device", "add", "inside", "root", "disk", "pool=default", "path=/", "--project", all);
+    incus("create", BUSYBOX_ALIAS, "c1", "--project", all, "--profile", "default", "--profile", "inside");
+    await p.delete();
+    expect(query(`/1.0/projects/${all}`)).toBeUndefined();
+    expect(query(`/1.0/network-zones/${zone}?project=${all}`)).toBeUndefined();
   });
 });
 
