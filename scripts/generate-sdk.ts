@@ -193,6 +193,14 @@ export function kindDocs(type: string): KindDocs {
   return docs;
 }
 
+/** The last arguments of resourceClass: the kind's secret outputs and the credential keys of its maps, when it has any. */
+function classSecrets(spec: KindSpec<any, any>): string {
+  const list = (keys: string[]) => `[${keys.map((k) => JSON.stringify(k)).join(", ")}]`;
+  const keys = Object.entries(spec.fields).flatMap(([f, fs]) => (fs?.secretKeys?.length ? [`${f}: ${list(fs.secretKeys)}`] : []));
+  if (keys.length) return `, ${list(spec.secretOutputs ?? [])}, { ${keys.join(", ")} }`;
+  return spec.secretOutputs?.length ? `, ${list(spec.secretOutputs)}` : "";
+}
+
 function kindText(type: string, spec: KindSpec<any, any>): string {
   const docs = kindDocs(type);
   const shape = schemaShape(spec.schema);
@@ -234,7 +242,7 @@ function kindText(type: string, spec: KindSpec<any, any>): string {
     "}",
     "",
     docComment(docs.summary, ""),
-    `export const ${type} = resourceClass<${type}Args, ${type}Outputs>(${JSON.stringify(type)}, ${inputKeys}, ${outputKeys}, ${nameLimit(spec)}${spec.secretOutputs?.length ? `, ${list(spec.secretOutputs)}` : ""});`,
+    `export const ${type} = resourceClass<${type}Args, ${type}Outputs>(${JSON.stringify(type)}, ${inputKeys}, ${outputKeys}, ${nameLimit(spec)}${classSecrets(spec)});`,
     `export type ${type} = InstanceType<typeof ${type}>;`,
   ].join("\n");
 }

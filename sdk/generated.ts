@@ -2997,8 +2997,10 @@ export interface ServerConfigArgs {
   configDir?: pulumi.Input<string | null | undefined>;
   /**
    * Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans
-   * are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts
-   * back what each key had before. Changed in place.
+   * are sent as strings. Keys not named here are left alone; a key dropped from here, and on destroy every
+   * key, goes back to what it had before the stack took it over (unset if it had nothing). Credential keys
+   * (`loki.auth.password`, `oidc.*`, `network.ovn.client_key`, `openfga.api.token`, …) are secret even when
+   * given as plain text. Changed in place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
 }
@@ -3024,13 +3026,15 @@ export interface ServerConfigOutputs {
   readonly configDir: pulumi.Output<string | undefined>;
   /**
    * Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans
-   * are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts
-   * back what each key had before.
+   * are sent as strings. Keys not named here are left alone; a key dropped from here, and on destroy every
+   * key, goes back to what it had before the stack took it over (unset if it had nothing). Credential keys
+   * (`loki.auth.password`, `oidc.*`, `network.ovn.client_key`, `openfga.api.token`, …) are secret even when
+   * given as plain text.
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
   /**
-   * Each managed key with the value it had before the stack took it over (null: unset); what destroy puts
-   * back. Secret.
+   * Each managed key with the value it had before the stack took it over (null: unset); what a dropped key
+   * and destroy put back. Secret.
    */
   readonly previousConfig: pulumi.Output<Record<string, string | null>>;
   /** The value of `user.pulumi-incus.server-config` by which this resource claims the server's config. */
@@ -3041,7 +3045,7 @@ export interface ServerConfigOutputs {
  * The server's own config (`/1.0`), one per server: the program's keys are applied and the others left alone;
  * destroy puts back what each key had before the stack took it over.
  */
-export const ServerConfig = resourceClass<ServerConfigArgs, ServerConfigOutputs>("ServerConfig", ["name", "remote", "socket", "configDir", "config"], ["previousConfig", "claim"], 255, ["previousConfig"]);
+export const ServerConfig = resourceClass<ServerConfigArgs, ServerConfigOutputs>("ServerConfig", ["name", "remote", "socket", "configDir", "config"], ["previousConfig", "claim"], 255, ["previousConfig"], { config: ["acme.provider.environment", "core.proxy_http", "core.proxy_https", "loki.auth.username", "loki.auth.password", "network.ovn.client_key", "oidc.audience", "oidc.claim", "oidc.client.id", "oidc.issuer", "oidc.scopes", "openfga.api.token"] });
 export type ServerConfig = InstanceType<typeof ServerConfig>;
 
 /** The arguments of {@link getServerConfig}: which server config, and where to look. */
@@ -3092,8 +3096,10 @@ export interface GetServerConfigOutputArgs {
 export interface GetServerConfigResult {
   /**
    * Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans
-   * are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts
-   * back what each key had before.
+   * are sent as strings. Keys not named here are left alone; a key dropped from here, and on destroy every
+   * key, goes back to what it had before the stack took it over (unset if it had nothing). Credential keys
+   * (`loki.auth.password`, `oidc.*`, `network.ovn.client_key`, `openfga.api.token`, …) are secret even when
+   * given as plain text.
    */
   readonly config: Record<string, string>;
   /** The value of `user.pulumi-incus.server-config` by which this resource claims the server's config. */

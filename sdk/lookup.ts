@@ -5,11 +5,12 @@
 import * as pulumi from "@pulumi/pulumi";
 
 type State = Record<string, unknown>;
+type Engine = { lookup(args: State): Promise<State>; lookupList(args: State): Promise<State[]>; secretKeysIn(found: State): (string | number)[][] };
 
 let configuredWith: string | undefined;
 
 /** The provider's engine, configured with this stack's `incus:*` settings (what `configure` gives the provider); again only when they change. */
-function engine(type: string): { lookup(args: State): Promise<State>; lookupList(args: State): Promise<State[]> } {
+function engine(type: string): Engine {
   const provider = require("pulumi-incus/provider");
   const config = new pulumi.Config("incus");
   const settings = {
@@ -27,19 +28,28 @@ function engine(type: string): { lookup(args: State): Promise<State>; lookupList
   return provider.engineFor(type);
 }
 
-/** `getXxx(args)`: one object, as its kind's `XxxResult`. */
-export function lookup<R>(type: string, args: object): Promise<R> {
-  return engine(type).lookup({ ...args }) as Promise<R>;
+/**
+ * `getXxx(args)`: one object, as its kind's `XxxResult`. Credential keys of its maps (the server's
+ * `loki.auth.password`) are left out: a Promise hands plain values to the program, and those must never be plain.
+ */
+export async function lookup<R>(type: string, args: object): Promise<R> {
+  const found = await engine(type).lookup({ ...args });
+  for (const [field, key] of engine(type).secretKeysIn(found)) delete (found[field] as State)[key];
+  return found as R;
 }
 
 /**
  * `getXxxOutput(args)`: the same, taking Inputs (other resources' outputs) and giving an Output. `secret` (set by the
  * generated code for a kind with secret outputs, a bucket key's secret key) makes it a secret Output, so nothing
- * derived from it reaches state or the CLI in plain text. The Promise forms hand the values to the program, which
- * must keep them secret.
+ * derived from it reaches state or the CLI in plain text; so does a credential key in the result (the Output holds
+ * those, the Promise form does not). The Promise forms hand the other values to the program, which must keep a
+ * kind's secret outputs secret.
  */
 export function lookupOutput<R>(type: string, args: object, secret = false): pulumi.Output<R> {
-  const out = pulumi.output(args).apply((plain) => lookup<R>(type, plain as object)) as pulumi.Output<R>;
+  const out = pulumi.output(args).apply(async (plain) => {
+    const found = await engine(type).lookup({ ...(plain as object) });
+    return engine(type).secretKeysIn(found).length ? pulumi.secret(found) : found;
+  }) as unknown as pulumi.Output<R>;
   return secret ? (pulumi.secret(out) as unknown as pulumi.Output<R>) : out;
 }
 

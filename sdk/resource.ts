@@ -50,6 +50,19 @@ function urnOf(name: string, type: string, parent: pulumi.Resource | undefined):
 }
 
 /**
+ * A map input with the values of its credential keys made secret. A map that is itself an Output (or a Promise) is
+ * secret as a whole when it holds one.
+ */
+function withSecretKeys(map: unknown, keys: string[]): unknown {
+  const holds = (m: unknown) => !!m && typeof m === "object" && keys.some((k) => (m as Record<string, unknown>)[k] !== undefined && (m as Record<string, unknown>)[k] !== null);
+  if (pulumi.Output.isInstance(map) || map instanceof Promise) return pulumi.output(map).apply((m) => (holds(m) ? pulumi.secret(m) : m));
+  if (!holds(map)) return map;
+  const out: Record<string, unknown> = { ...(map as Record<string, unknown>) };
+  for (const k of keys) if (out[k] !== undefined && out[k] !== null) out[k] = pulumi.secret(out[k]);
+  return out;
+}
+
+/**
  * The class of one kind. `inputKeys` and `outputKeys` list every property so each is exposed as an Output on the
  * object; a default name is cut to `nameLimit` characters.
  */
@@ -60,6 +73,8 @@ export function resourceClass<Args extends object, Outs>(
   nameLimit: number,
   /** Outputs the kind always keeps secret (e.g. digests of file contents). */
   secretOutputs: string[] = [],
+  /** Map fields whose listed keys hold credentials (the server's `loki.auth.password`): those values are secret. */
+  secretKeys: Record<string, string[]> = {},
 ): ResourceClass<Args, Outs> {
   class IncusResource extends pulumi.dynamic.Resource {
     constructor(name: string, args: Args, opts?: pulumi.CustomResourceOptions) {
@@ -68,6 +83,7 @@ export function resourceClass<Args extends object, Outs>(
       // An input the kind always keeps secret (a bucket key's secret key) is a secret even when given as plain text.
       const given: Record<string, unknown> = { ...(args as Record<string, unknown>) };
       for (const key of secretOutputs) if (inputKeys.includes(key) && given[key] !== undefined && given[key] !== null) given[key] = pulumi.secret(given[key]);
+      for (const [field, keys] of Object.entries(secretKeys)) if (given[field] !== undefined && given[field] !== null) given[field] = withSecretKeys(given[field], keys);
       Object.assign(props, given);
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);
@@ -87,7 +103,9 @@ export function resourceClass<Args extends object, Outs>(
       // new object of the same name cannot exist beside the old one. The provider's diff says so for replacements it
       // finds itself, but Pulumi does not ask it for `pulumi up --replace`, a tainted resource or `replaceWith`.
       const options: pulumi.CustomResourceOptions = { ...opts, deleteBeforeReplace: opts?.deleteBeforeReplace ?? true };
-      if (secretOutputs.length) options.additionalSecretOutputs = [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs];
+      // A lookup by id reads credential keys too: the whole map is secret then (an output is secret as a whole).
+      const secret = [...secretOutputs, ...(opts?.id ? Object.keys(secretKeys) : [])];
+      if (secret.length) options.additionalSecretOutputs = [...(opts?.additionalSecretOutputs ?? []), ...secret];
       // Pulumi's runtime formats a stack trace (mapped through source maps) for each promise it makes while it
       // registers a resource, one per property: ~20 for these classes, about 10 ms a resource, more than the rest
       // of the program and the provider's own work together. Without them a 100-resource no-change `up` is ~1 s

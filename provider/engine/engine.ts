@@ -97,6 +97,8 @@ interface Wanted {
   /** Map fields: keys the server filled in at create that are still the server's. */
   learnt: Learnt;
   secrets: SecretPath[];
+  /** Map fields: keys the program dropped that go back to their earlier value (restoreDropped). */
+  restored: Record<string, string[]>;
 }
 
 const isPlainObject = (v: unknown): v is State => !!v && typeof v === "object" && !Array.isArray(v);
@@ -143,24 +145,44 @@ export class KindEngine<I extends CommonInputs> {
   want(news: State, olds?: State): Wanted {
     const values: State = {};
     const previous: Record<string, State> = {};
+    const restored: Record<string, string[]> = {};
     for (const [field, fs] of this.entries()) {
       if (fs.mode === "create") continue;
       if (news[field] !== undefined) values[field] = news[field];
       else if (olds?.[field] !== undefined && olds[field] !== null && fs.empty !== undefined) values[field] = fs.empty;
       if (this.isMap(fs) && isPlainObject(olds?.[field])) previous[field] = olds![field] as State;
+      // A dropped key of a map shared with others goes back to what it was before the stack took it over.
+      const earlier = olds && previous[field] && isPlainObject(values[field]) ? fs.restoreDropped?.(olds) : undefined;
+      const back = Object.keys(previous[field] ?? {}).filter((k) => !(k in (values[field] as State)) && typeof earlier?.[k] === "string");
+      if (back.length) {
+        values[field] = { ...(values[field] as State), ...Object.fromEntries(back.map((k) => [k, earlier![k]])) };
+        restored[field] = back;
+      }
     }
     return {
       values,
       previous,
       learnt: this.keptLearnt((news[LEARNT_KEY] ?? olds?.[LEARNT_KEY]) as Learnt | undefined, values),
       secrets: secretPaths(this.withKindSecrets(news)),
+      restored,
     };
   }
 
-  /** The state with the kind's own secret fields (a bucket key's secret key) added to the paths the program marked secret. */
+  /**
+   * The state with the kind's own secret fields (a bucket key's secret key) and credential keys of its maps (the
+   * server's `loki.auth.password`) added to the paths the program marked secret.
+   */
   private withKindSecrets(state: State): State {
-    const own = (this.spec.secretOutputs ?? []).filter((k) => state?.[k] !== undefined).map((k) => [k]);
+    const own: SecretPath[] = (this.spec.secretOutputs ?? []).filter((k) => state?.[k] !== undefined).map((k) => [k]);
+    for (const [field, fs] of this.entries()) for (const key of fs.secretKeys ?? []) own.push([field, key]);
     return own.length ? { ...state, [SECRETS_KEY]: [...secretPaths(state), ...own] } : state;
+  }
+
+  /** Paths of the credential keys (FieldSpec.secretKeys) that hold a value in a found object (a lookup's result). */
+  secretKeysIn(found: State): SecretPath[] {
+    return this.entries().flatMap(([field, fs]) =>
+      (fs.secretKeys ?? []).filter((k) => isPlainObject(found[field]) && typeof (found[field] as State)[k] === "string").map((k) => [field, k]),
+    );
   }
 
   /** Learnt keys minus those the program now names with a value of its own (from then on they are the program's). */
@@ -221,12 +243,16 @@ export class KindEngine<I extends CommonInputs> {
   private describeWanted(w: Wanted, live: Live, fields: string[]): string[] {
     const lines: string[] = [];
     const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
-    const line = (path: SecretPath, label: string, have: unknown, want: unknown) =>
+    const line = (path: SecretPath, label: string, have: unknown, want: unknown) => {
+      const back = w.restored[path[0]]?.includes(String(path[1]));
       lines.push(
         isSecretPath(w.secrets, path)
-          ? `${label}: the server's value differs from the program's (secret, not shown)`
-          : `${label}: server has ${show(have)}, program wants ${show(want)}`,
+          ? `${label}: the server's value differs from the program's (secret, not shown)${back ? "; dropped from the program, it goes back to its earlier value" : ""}`
+          : back
+            ? `${label}: dropped from the program; goes back to its earlier value ${show(want)} (server has ${show(have)})`
+            : `${label}: server has ${show(have)}, program wants ${show(want)}`,
       );
+    };
     for (const field of fields) {
       const fs = this.spec.fields[field as keyof I & string]!;
       const desired = w.values[field];
@@ -275,7 +301,7 @@ export class KindEngine<I extends CommonInputs> {
    */
   private learn(news: State, live: Live, adopted = false): Learnt {
     const learnt: Learnt = {};
-    const secrets = secretPaths(news);
+    const secrets = secretPaths(this.withKindSecrets(news));
     for (const [field, fs] of this.entries()) {
       if (!this.isMap(fs) || fs.mode !== "update") continue;
       const sent = (isPlainObject(news[field]) ? news[field] : {}) as State;

@@ -23,6 +23,16 @@ export interface FieldSpec {
    * it dropped is unset), are compared and written; any other key, whenever it appeared, is left as it is.
    */
   onlyDeclared?: boolean;
+  /**
+   * For string maps others share (the server's config): the value a key the program drops goes back to (what it had
+   * before the stack took it over, from the stored state `olds`); a key it does not list, or lists as null, is unset.
+   */
+  restoreDropped?: (olds: Record<string, unknown>) => Record<string, string | null> | undefined;
+  /**
+   * For string maps: keys whose values are credentials (the server's `loki.auth.password`). They are secret in state,
+   * outputs, lookups, preview lines and messages even when the program gives them as plain text.
+   */
+  secretKeys?: string[];
   /** For string maps whose PUT keeps a key it leaves out (the server's `user.*` keys): the value that unsets one (""). */
   unsetAs?: string;
   /** What the server reports when the field was never set ("" for description, {} for maps). */

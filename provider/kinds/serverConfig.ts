@@ -1,6 +1,6 @@
 // ServerConfig: the server's own config (`/1.0`), one per server. It is never created or deleted: the program's keys
-// are applied, keys it does not name stay as they are, a key it drops is unset, and destroy puts back what each key
-// it still manages had before the stack took it over (kept in state, secret: server keys hold passwords and keys).
+// are applied, keys it does not name stay as they are, and a key it drops (or destroy, for every key it manages) goes
+// back to what it had before the stack took it over (kept in state, secret: server keys hold passwords and keys).
 // A claim key in the server config (`user.pulumi-incus.server-config`) makes a second ServerConfig for the same
 // server, in this stack or another, fail at create instead of silently fighting over the keys.
 import { randomUUID } from "node:crypto";
@@ -29,6 +29,22 @@ const SERVER_KEYS = new Set(
   ].flatMap((l) => l.split(" ")),
 );
 
+/**
+ * Server keys whose values are credentials, or may hold some: passwords, private keys, tokens, an OIDC client's
+ * settings, the ACME DNS provider's environment (its API keys) and proxy URLs (`http://user:password@proxy`). They
+ * are secret wherever they appear: state, outputs, `ServerConfig.get`, the lookups, preview lines and messages.
+ */
+export const CREDENTIAL_KEYS = [
+  "acme.provider.environment",
+  "core.proxy_http",
+  "core.proxy_https",
+  "loki.auth.username",
+  "loki.auth.password",
+  "network.ovn.client_key",
+  ...[...SERVER_KEYS].filter((k) => k.startsWith("oidc.")),
+  "openfga.api.token",
+];
+
 /** The key the provider claims the server's config with (never the program's). */
 export const CLAIM_KEY = "user.pulumi-incus.server-config";
 
@@ -48,7 +64,7 @@ export const serverConfigSchema = z.strictObject({
     .transform((m) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null && v !== "")) as Record<string, string>)
     .optional()
     .describe(
-      "Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts back what each key had before.",
+      "Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans are sent as strings. Keys not named here are left alone; a key dropped from here, and on destroy every key, goes back to what it had before the stack took it over (unset if it had nothing). Credential keys (`loki.auth.password`, `oidc.*`, `network.ovn.client_key`, `openfga.api.token`, …) are secret even when given as plain text.",
     ),
 });
 export type ServerConfigInputs = z.output<typeof serverConfigSchema> & { previousConfig?: Record<string, string | null>; claim?: string };
@@ -82,7 +98,15 @@ export const serverConfig = defineKind({
   ownerField: "",
   fields: {
     // PUT /1.0 resets a left-out key only if Incus knows it; a `user.*` key stays until it is sent as "".
-    config: { mode: "update", empty: {}, onlyDeclared: true, unsetAs: "", serverKeys: (k) => k === CLAIM_KEY },
+    config: {
+      mode: "update",
+      empty: {},
+      onlyDeclared: true,
+      unsetAs: "",
+      serverKeys: (k) => k === CLAIM_KEY,
+      restoreDropped: (olds) => olds.previousConfig as Record<string, string | null> | undefined,
+      secretKeys: CREDENTIAL_KEYS,
+    },
   },
   outputKeys: ["previousConfig", "claim"],
   secretOutputs: ["previousConfig"],
@@ -111,8 +135,8 @@ export const serverConfig = defineKind({
     return { previousConfig, claim };
   },
 
-  // Before a PUT that takes over more keys, their current values are what destroy puts back. `before` is the state
-  // the engine stores after the write, so the record lands there.
+  // Before a PUT that takes over more keys, their current values are what destroy puts back; a dropped key's record
+  // goes (it gets its earlier value back in this PUT). `before` is the state the engine stores after the write.
   async aroundUpdate(ctx, before, _after, live) {
     claimedBy(ctx, live, before.claim);
     before.previousConfig = takeOver(before.previousConfig, before.config, liveMap(live.config));
@@ -140,7 +164,7 @@ export const serverConfigDocs = {
   summary:
     "The server's own config (`/1.0`), one per server: the program's keys are applied and the others left alone; destroy puts back what each key had before the stack took it over.",
   outputs: {
-    previousConfig: "Each managed key with the value it had before the stack took it over (null: unset); what destroy puts back. Secret.",
+    previousConfig: "Each managed key with the value it had before the stack took it over (null: unset); what a dropped key and destroy put back. Secret.",
     claim: `The value of \`${CLAIM_KEY}\` by which this resource claims the server's config.`,
   },
   outputTypes: { previousConfig: "Record<string, string | null>", claim: "string" },

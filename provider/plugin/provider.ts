@@ -82,9 +82,9 @@ function engineOf(urn: string) {
   return { engine: engineFor(kind as KindName), kind: kind as KindName };
 }
 
-/** Output paths to keep secret: the inputs' secret paths and the kind's always-secret outputs. */
+/** Output paths to keep secret: the inputs' secret paths, the kind's always-secret outputs and credential keys. */
 function secretOutputPaths(kind: KindName, state: State): SecretPath[] {
-  return [...secretPaths(state), ...(kinds[kind].secretOutputs ?? []).map((k) => [k])];
+  return [...secretPaths(state), ...(kinds[kind].secretOutputs ?? []).map((k) => [k]), ...engineFor(kind).secretKeysIn(state)];
 }
 
 /** An error that leaves the object in state (the engine's partial failure): its properties get their secrets back. */
@@ -129,7 +129,7 @@ export function incusPlugin(version: string): IncusPlugin {
       // opts in (markOwner "true").
       if (providerSettings().markOwner === "true") inputs[OWNER_KEY] = `organization/${project}/${stack}::${urn}`;
       const result = await engine.check(reveal(olds).value as State, inputs);
-      return result.inputs ? { ...result, inputs: plain(conceal(result.inputs, secretPaths(result.inputs))) } : result;
+      return result.inputs ? { ...result, inputs: plain(conceal(result.inputs, [...secretPaths(result.inputs), ...engine.secretKeysIn(result.inputs)])) } : result;
     },
 
     diff: (id, urn, olds, news) => diffDetailed(id, urn, olds, news),

@@ -1824,14 +1824,14 @@ export const packageSchema: Record<string, unknown> = {
           "additionalProperties": {
             "type": "string"
           },
-          "description": "Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts back what each key had before."
+          "description": "Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans are sent as strings. Keys not named here are left alone; a key dropped from here, and on destroy every key, goes back to what it had before the stack took it over (unset if it had nothing). Credential keys (`loki.auth.password`, `oidc.*`, `network.ovn.client_key`, `openfga.api.token`, …) are secret even when given as plain text."
         },
         "previousConfig": {
           "type": "object",
           "additionalProperties": {
             "$ref": "pulumi.json#/Any"
           },
-          "description": "Each managed key with the value it had before the stack took it over (null: unset); what destroy puts back. Secret.",
+          "description": "Each managed key with the value it had before the stack took it over (null: unset); what a dropped key and destroy put back. Secret.",
           "secret": true
         },
         "claim": {
@@ -1878,7 +1878,7 @@ export const packageSchema: Record<string, unknown> = {
               }
             ]
           },
-          "description": "Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans are sent as strings. Keys not named here are left alone; a key dropped from here is unset; destroy puts back what each key had before. Changed in place."
+          "description": "Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans are sent as strings. Keys not named here are left alone; a key dropped from here, and on destroy every key, goes back to what it had before the stack took it over (unset if it had nothing). Credential keys (`loki.auth.password`, `oidc.*`, `network.ovn.client_key`, `openfga.api.token`, …) are secret even when given as plain text. Changed in place."
         }
       },
       "requiredInputs": []

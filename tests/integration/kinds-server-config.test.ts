@@ -53,16 +53,6 @@ describe("life cycle", () => {
     expect(await s.diff()).toEqual({ changes: false });
   });
 
-  it("a key the program drops is unset, and is no longer the stack's to restore", async () => {
-    log.take();
-    const d = await s.up({ ...s.args, config: { "images.auto_update_interval": 0, "core.remote_token_expiry": "1H" } });
-    expect(d).toEqual({ changes: true });
-    expect(log.takeWrites()).toEqual(["PUT /1.0"]);
-    expect(config()["user.team"]).toBeUndefined();
-    expect(s.state.previousConfig).toEqual({ "images.auto_update_interval": "12", "core.remote_token_expiry": null });
-    expect(config()).toMatchObject({ "user.other": "keep", "user.late": "hand" });
-  });
-
   it("drift on a managed key shows in diff (others' keys do not) and up reverts it", async () => {
     daemon.incus("config", "set", "images.auto_update_interval=5", "user.late=changed");
     expect(await s.diff()).toEqual({ changes: true });
@@ -73,8 +63,27 @@ describe("life cycle", () => {
 
   it("refresh keeps the record of the previous values", async () => {
     const res = await s.read();
-    expect(res.props).toMatchObject({ previousConfig: { "images.auto_update_interval": "12", "core.remote_token_expiry": null } });
-    expect(res.inputs?.config).toEqual({ "images.auto_update_interval": "0", "core.remote_token_expiry": "1H" });
+    expect(res.props).toMatchObject({ previousConfig: { "images.auto_update_interval": "12", "user.team": null, "core.remote_token_expiry": null } });
+    expect(res.inputs?.config).toEqual({ "images.auto_update_interval": "0", "user.team": "dev", "core.remote_token_expiry": "1H" });
+  });
+
+  it("a key the program drops goes back to what it had before the stack took it over (unset if nothing)", async () => {
+    expect(await s.diff({ ...s.args, config: { "core.remote_token_expiry": "1H" } })).toEqual({ changes: true });
+    expect(s.printed.sort()).toEqual([
+      'ServerConfig "server": config["images.auto_update_interval"]: dropped from the program; goes back to its earlier value "12" (server has "0")',
+      'ServerConfig "server": config["user.team"]: server has "dev", program wants unset',
+    ]);
+    log.take();
+    expect(await s.up({ ...s.args, config: { "core.remote_token_expiry": "1H" } })).toEqual({ changes: true });
+    expect(log.takeWrites()).toEqual(["PUT /1.0"]);
+    expect(config()["images.auto_update_interval"]).toBe("12");
+    expect(config()["user.team"]).toBeUndefined();
+    // Given back: no longer the stack's, so neither a later up nor destroy touches them.
+    expect(s.state.previousConfig).toEqual({ "core.remote_token_expiry": null });
+    expect(config()).toMatchObject({ "user.other": "keep", "user.late": "changed" });
+    expect(await s.diff()).toEqual({ changes: false });
+    expect(await s.up()).toEqual({ changes: false });
+    expect(log.takeWrites()).toEqual([]);
   });
 
   it("a second ServerConfig for the same server fails clearly and changes nothing", async () => {
