@@ -235,3 +235,16 @@ describe("StorageBucketKey", () => {
     incus("storage", "bucket", "key", "delete", "default", "pit-keys", "looked", "--project", project);
   });
 });
+
+describe("Project.deleteContents", () => {
+  it("deletes the project's buckets (their keys go with them) and then the project", async () => {
+    const other = `${project}-all`;
+    const p = new Resource("Project", { name: other, socket, config: { "features.storage.buckets": true }, deleteContents: true });
+    await p.create();
+    incus("storage", "bucket", "create", "default", "pit-inside", "--project", other);
+    incus("storage", "bucket", "key", "create", "default", "pit-inside", "k1", "--project", other);
+    await p.delete();
+    expect(query(`/1.0/projects/${other}`)).toBeUndefined();
+    expect(query(`${bucketPath("pit-inside")}?project=${other}`)).toBeUndefined();
+  });
+});
