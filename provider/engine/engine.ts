@@ -614,7 +614,10 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async diff(id: string, oldsRaw: State, newsRaw: State): Promise<DiffResult> {
-    return (await this.diffDetailed(id, oldsRaw, newsRaw).catch(rethrowForUser)).result;
+    const { result } = await this.diffDetailed(id, oldsRaw, newsRaw).catch(rethrowForUser);
+    // A dynamic provider's update needs no delete-first flag: the TypeScript classes ask for it on every replacement
+    // Pulumi decides by itself (replaceOnChanges); the plugin's callers get it from diffDetailed.
+    return result.replaces?.length ? result : { changes: result.changes };
   }
 
   /**

@@ -43,7 +43,7 @@ describe("what the program stops declaring goes", () => {
 
   it("diff sees fields and keys the stored inputs had and the program dropped", async () => {
     const { result, lines } = await printed(() => profiles.diff(PATH, before(), state()));
-    expect(result).toEqual({ changes: true, deleteBeforeReplace: true });
+    expect(result).toEqual({ changes: true });
     expect(lines.map((l) => l.replace(/^Profile "web" in project "default": /, "")).sort()).toEqual([
       'config["limits.cpu"]: server has "2", program wants unset',
       'description: server has "web", program wants ""',
@@ -139,7 +139,7 @@ describe("settings that only steer the provider", () => {
     const P = "/1.0/projects/px";
     fake.set(P, { name: "px", description: "", config: { "features.images": "true" }, used_by: [] });
     const olds = { name: "px", socket: fake.socket };
-    expect(await projects.diff(P, olds, { ...olds, deleteContents: true })).toEqual({ changes: true, deleteBeforeReplace: true });
+    expect(await projects.diff(P, olds, { ...olds, deleteContents: true })).toEqual({ changes: true });
     fake.requests.length = 0;
     const { outs } = await projects.update(P, olds, { ...olds, deleteContents: true });
     expect(outs.deleteContents).toBe(true);

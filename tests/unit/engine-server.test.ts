@@ -38,7 +38,7 @@ describe("diff", () => {
     fake.set(PATH, live({ config: { "limits.cpu": "4", "user.hand": "x" } }));
     const log = jest.spyOn(console, "log").mockImplementation(() => {});
     try {
-      expect(await profiles.diff(PATH, state(), state())).toEqual({ changes: true, deleteBeforeReplace: true });
+      expect(await profiles.diff(PATH, state(), state())).toEqual({ changes: true });
       const printed = log.mock.calls.map((c) => String(c[0]));
       expect(printed).toEqual([
         `Profile "web" in project "default": config["limits.cpu"]: server has "4", program wants "2"`,
