@@ -59,9 +59,27 @@ export function resourceOf(owner: string): string {
 
 const RECORD_PREFIX = "user.pulumi-incus.mark.";
 
-/** The server config key that holds the mark of the object at a place (project and API path; not the endpoint). */
+const hash = (value: unknown, length: number) => createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, length);
+
+/**
+ * The server config key that holds the mark of the object at a place (project and API path; not the endpoint):
+ * `user.pulumi-incus.mark.<project hash>.<place hash>`, so a project's records can be found without its objects.
+ */
 export function recordKey(project: string | undefined, path: string): string {
-  return RECORD_PREFIX + createHash("sha256").update(JSON.stringify([project ?? "", path])).digest("hex").slice(0, 16);
+  return `${RECORD_PREFIX}${hash(project ?? "", 8)}.${hash([project ?? "", path], 16)}`;
+}
+
+/** Removes the records of every object of a project (its contents were deleted with it). */
+export async function dropProjectRecords(client: IncusClient, project: string): Promise<void> {
+  const prefix = `${RECORD_PREFIX}${hash(project, 8)}.`;
+  const config = (await client.get<{ config?: Record<string, string> }>("/1.0", { project: null })).value.config ?? {};
+  const keys = Object.keys(config).filter((k) => k.startsWith(prefix));
+  if (!keys.length) return;
+  try {
+    await client.request("PATCH", "/1.0", { project: null, body: { config: Object.fromEntries(keys.map((k) => [k, ""])) } });
+  } catch (err) {
+    if (!(err instanceof IncusError && err.isForbidden)) throw err;
+  }
 }
 
 export function isRecordKey(key: string): boolean {

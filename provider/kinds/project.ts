@@ -4,6 +4,7 @@ import { z } from "zod";
 import { configMap } from "../engine/inputs";
 import { type IncusClient, isNotFound } from "../client";
 import { defineKind, type Live, liveMap, liveStrings } from "../engine/kind";
+import { dropProjectRecords } from "../engine/ownership";
 import { globalFields, description, encode } from "./common";
 
 export const projectSchema = z.strictObject({
@@ -47,6 +48,8 @@ async function emptyProject(client: IncusClient, name: string): Promise<void> {
   for (const n of await own("/1.0/networks")) await del("/1.0/networks", n);
   for (const a of await own("/1.0/network-acls")) await del("/1.0/network-acls", a);
   for (const z of await own("/1.0/network-zones", "features.networks.zones")) await del("/1.0/network-zones", z);
+  // The marks the server's config kept for objects without a map of their own (engine/ownership.ts) go with them.
+  await dropProjectRecords(client, name);
 }
 
 /** Deletes a project and what lives in it, object by object (never Incus's force delete); fine if it is gone. */

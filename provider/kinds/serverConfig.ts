@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { configValue } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap } from "../engine/kind";
+import { markValue, newClaim, parseMark, resourceOf } from "../engine/ownership";
 import { globalFields } from "./common";
 
 /** Server config keys of Incus 6.0 (GET /1.0/metadata/configuration), plus free-form `user.*` keys. */
@@ -76,11 +77,22 @@ function takeOver(previous: Record<string, string | null> | undefined, declared:
   return out;
 }
 
+/**
+ * Whether the claim on the server's config is this resource's own from a create that was interrupted before Pulumi
+ * recorded it (the claim names the same owner, and no resource of the stack records the config yet).
+ */
+function ownInterruptedClaim(ctx: Context, live: Live): boolean {
+  const holder = parseMark(liveMap(live.config)[CLAIM_KEY]);
+  return !!ctx.owner && holder?.owner === ctx.owner && !ctx.isRecorded?.("/1.0");
+}
+
 function claimedBy(ctx: Context, live: Live, claim: string | undefined): void {
   const holder = liveMap(live.config)[CLAIM_KEY];
   if (holder && holder !== claim) {
+    const mark = parseMark(holder);
+    const who = mark && mark.owner.includes("::") ? resourceOf(mark.owner) : `ServerConfig "${holder.split("/")[0]}"`;
     throw new Error(
-      `the server's config is already managed by ServerConfig "${holder.split("/")[0]}" (claim ${CLAIM_KEY}=${holder}); ` +
+      `the server's config is already managed by ${who} (claim ${CLAIM_KEY}=${holder}); ` +
         "declare one ServerConfig per server (put all keys in it). If that resource no longer exists, remove the claim: " +
         `incus config unset ${CLAIM_KEY}`,
     );
@@ -119,19 +131,31 @@ export const serverConfig = defineKind({
   }),
 
   // "Create" takes the keys over: one guarded read-modify-write that also records what they were and claims the config.
+  // The claim is the resource's owner mark when the stack marks its objects, so that after a run killed in the middle
+  // the next create of the same resource knows the claim as its own; otherwise a random one.
   async create(ctx, inputs) {
-    const claim = `${inputs.name}/${randomUUID()}`;
+    const claim = ctx.owner ? markValue(ctx.owner, newClaim()) : `${inputs.name}/${randomUUID()}`;
     let previousConfig: Record<string, string | null> = {};
+    let resumed = false;
     await ctx.client.update<Live>(
       "/1.0",
       (live) => {
-        claimedBy(ctx, live, undefined);
+        resumed = ownInterruptedClaim(ctx, live);
+        if (!resumed) claimedBy(ctx, live, undefined);
         const have = liveMap(live.config);
+        // After an interrupted create the keys may hold the program's values already and what they had before is
+        // gone with that run: their current values are what destroy leaves (it changes nothing it cannot justify).
         previousConfig = takeOver(undefined, inputs.config, have);
         return { config: { ...have, ...inputs.config, [CLAIM_KEY]: claim } };
       },
       { project: null },
     );
+    if (resumed) {
+      console.log(
+        `${ctx.type} "${inputs.name}": the claim on the server's config is this resource's own, left by an interrupted run; taking it over ` +
+          "(the values its keys had before that run are not known: destroy leaves them as they are now)",
+      );
+    }
     return { previousConfig, claim };
   },
 

@@ -117,7 +117,7 @@ describe("provider", () => {
       const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => r.body?.config as State);
       expect(patches).toHaveLength(1);
       const [key] = Object.keys(patches[0]);
-      expect(key).toMatch(/^user\.pulumi-incus\.mark\.[0-9a-f]{16}$/);
+      expect(key).toMatch(/^user\.pulumi-incus\.mark\.[0-9a-f]{8}\.[0-9a-f]{16}$/);
       expect(patches[0][key]).toEqual(MARKED);
       expect(fake.requests.findIndex((r) => r.method === "PATCH")).toBeLessThan(fake.requests.findIndex((r) => r.method === "POST"));
       expect(serverConfig()).toEqual({ "core.https_address": "127.0.0.1:8443", [key]: MARKED });
@@ -160,6 +160,25 @@ describe("provider", () => {
       await aliases().delete(ALIAS, outs);
       expect(fake.get(ALIAS)).toBeUndefined();
       expect(recordOf()).toBeUndefined();
+    });
+
+    it("ServerConfig: its own claim left by an interrupted create is taken over; another resource's is refused, naming it", async () => {
+      const configs = () => new KindEngine(kinds.ServerConfig as any);
+      const CLAIM = "user.pulumi-incus.server-config";
+      const owner = OWNER.replace("incus:Profile::web", "incus:ServerConfig::server");
+      fake.set("/1.0", { config: { "images.auto_update_interval": "6", [CLAIM]: `${owner} #0123456789ab` } });
+      const inputs = { name: "server", socket: fake.socket, config: { "images.auto_update_interval": "12" }, [OWNER_KEY]: owner };
+      const other = OWNER.replace("incus:Profile::web", "incus:ServerConfig::other");
+      await expect(quietly(() => configs().create({ ...inputs, [OWNER_KEY]: other }))).rejects.toThrow(
+        /already managed by urn:pulumi:dev::app::pulumi-nodejs:dynamic\/incus:ServerConfig::server/,
+      );
+      const { outs } = await quietly(() => configs().create(inputs));
+      expect(serverConfig()["images.auto_update_interval"]).toBe("12");
+      expect(serverConfig()[CLAIM]).toMatch(new RegExp(`^${owner.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} #[0-9a-f]{12}$`));
+      expect(serverConfig()[CLAIM]).not.toContain("0123456789ab");
+      expect(outs.claim).toBe(serverConfig()[CLAIM]);
+      // What the keys had before the interrupted run is gone with it: what they hold at the takeover is what destroy puts back.
+      expect(outs.previousConfig).toEqual({ "images.auto_update_interval": "6" });
     });
 
     it("a generated certificate's interrupted create leaves no trust entry behind: the next create deletes it", async () => {
