@@ -6,6 +6,7 @@ import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../clie
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import { closestField, fieldsAt } from "./hints";
 import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, readRecord, recordKey, resourceOf, writeRecord } from "./ownership";
 import { readCache } from "./readcache";
 import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
@@ -62,29 +63,6 @@ class PartialFailure extends Error {
 /** A map key that breaks its rule: zod says only "Invalid key in record"; the key schema's own message says why. */
 function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
-}
-
-/** The known field nearest to a misspelt one (edit distance at most 2, or the same ignoring case). */
-function closestField(key: string, known: string[]): string | undefined {
-  const distance = (a: string, b: string) => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length];
-  };
-  let best: [string, number] | undefined;
-  for (const k of known) {
-    const d = k.toLowerCase() === key.toLowerCase() ? 0 : distance(key, k);
-    if (d <= 2 && (!best || d < best[1])) best = [k, d];
-  }
-  return best?.[0];
 }
 
 /** What the program wants of one object, field by field, worked out from its inputs and what it declared last time. */
@@ -495,21 +473,26 @@ export class KindEngine<I extends CommonInputs> {
       return unknown.some((u) => key === u || key.startsWith(u + "\u0000"));
     };
     const parsed = this.spec.schema.safeParse(raw, {
-      error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined),
+      // A missing field is "required", also where the field takes one of several forms (a port: string or number).
+      error: (issue) => ((issue.code === "invalid_type" || issue.code === "invalid_union") && issue.input === undefined ? "required" : undefined),
     });
     let inputs: State;
     if (!parsed.success) {
+      const meant = new Set<string>();
       const failures = parsed.error.issues
         .filter((i) => !underUnknown(i.path))
         .flatMap((i): CheckFailure[] => {
           if (i.code !== "unrecognized_keys") return [{ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${issueMessage(i)}` }];
-          // A misspelt field must not be silently ignored: name it, and the field that was probably meant.
+          // A misspelt field must not be silently ignored: name it, and the field that was probably meant (at its depth).
           return i.keys.map((key) => {
             const field = fieldName([...i.path, key]);
-            const hint = closestField(key, this.knownFields());
+            const hint = closestField(key, fieldsAt(this.spec.schema, i.path));
+            if (hint) meant.add(fieldName([...i.path, hint]));
             return { property: field, reason: `${field}: ${this.spec.type} has no such field${hint ? ` (did you mean \`${hint}\`?)` : ""}` };
           });
-        });
+        })
+        // `listenPort` given for `listen_port`: one mistake, said once (by the hint), not also as "required".
+        .filter((f) => !(meant.has(f.property) && f.reason === `${f.property}: required`));
       if (failures.length) return { failures };
       // Values still unknown in a preview are checked again when they are known; the known fields are
       // normalised one by one, so the preview compares what will really be sent.
