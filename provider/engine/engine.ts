@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { z } from "zod";
 import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
-import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
+import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, shown, UNKNOWN, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
 import { closestField, fieldsAt } from "./hints";
 import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, readRecord, recordKey, resourceOf, writeRecord } from "./ownership";
@@ -197,17 +197,17 @@ export class KindEngine<I extends CommonInputs> {
 
   private describeWanted(w: Wanted, live: Live, fields: string[]): string[] {
     const lines: string[] = [];
-    const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
     const line = (path: SecretPath, label: string, have: unknown, want: unknown) =>
       lines.push(
         isSecretPath(w.secrets, path)
           ? `${label}: the server's value differs from the program's (secret, not shown)`
-          : `${label}: server has ${show(have)}, program wants ${show(want)}`,
+          : `${label}: server has ${shown(have)}, program wants ${shown(want)}`,
       );
     for (const field of fields) {
       const fs = this.spec.fields[field as keyof I & string]!;
       const desired = w.values[field];
-      if (this.isMap(fs) && isPlainObject(desired) && !containsUnknown(desired)) {
+      // Key by key, also when some values are known only after apply (those keys say so).
+      if (this.isMap(fs) && isPlainObject(desired)) {
         const have = (this.liveValue(field, fs, live) ?? {}) as State;
         for (const key of this.mapDiffs(field, fs, w, live)) line([field, key], `${field}[${JSON.stringify(key)}]`, have[key], desired[key]);
       } else {
@@ -554,7 +554,8 @@ export class KindEngine<I extends CommonInputs> {
       const conflict = await this.spec.conflictAtCheck(ctx, inputs as I);
       if (conflict) return { property: conflict.property, reason: ctx.redact(`${conflict.property}: ${conflict.reason}`) };
     }
-    if (!inputs.adopt || containsUnknown(inputs)) return undefined;
+    // Values known only after apply are said so; the object must be known to be looked at.
+    if (!inputs.adopt || !this.addressable(inputs) || this.spec.path(inputs as I).includes(UNKNOWN)) return undefined;
     const found = await this.readLiveIfAddressable(ctx, inputs);
     if (!found) return undefined;
     const w = this.want({ ...inputs, [LEARNT_KEY]: this.learn(inputs, found.live, true) });
