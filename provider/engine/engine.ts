@@ -40,6 +40,10 @@ const CONNECTION_KEYS = ["name", "project", "remote", "socket", "configDir"];
  * does not trust such an object and makes it again (Incus keeps half-made instances after a crash).
  */
 const UNCONFIRMED_KEY = "__createUnconfirmed";
+/** Output flag of an object read by `Kind.get(name, id)` (a YAML `get:`): a refresh reads it by its id again. */
+const LOOKUP_KEY = "__readById";
+/** What a read hands back to Pulumi, whose Struct cannot carry undefined values. */
+const defined = (o: State): State => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 function withoutProvider(o: State): State {
   const { [PROVIDER_KEY]: _provider, [OWNER_KEY]: _owner, [UNCONFIRMED_KEY]: _unconfirmed, ...rest } = o ?? {};
@@ -932,7 +936,8 @@ export class KindEngine<I extends CommonInputs> {
 
   async read(id: string, propsRaw: State): Promise<{ id?: string; props?: State; inputs?: State }> {
     const props = withoutProvider(propsRaw);
-    if (props.name === undefined) return this.readById(id, props);
+    // A lookup manages nothing: first read and refresh alike report what its id names.
+    if (props.name === undefined || props[LOOKUP_KEY] === true) return this.readById(id, props, props[LOOKUP_KEY] === true);
     const ctx = this.context(props);
     const found = await this.readForDiff(ctx, props);
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
@@ -941,7 +946,7 @@ export class KindEngine<I extends CommonInputs> {
     // Outputs only the stack knows (a generated key, an instance's command results) are carried over, as diff does;
     // those read from the object are read again.
     const carried = { ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY], ...this.claimOf(props) };
-    return { id, props: this.outputs(carried, await this.withDetails(ctx, found.live), ctx), inputs };
+    return { id, props: defined(this.outputs(carried, await this.withDetails(ctx, found.live), ctx)), inputs: defined(inputs) };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */
@@ -980,8 +985,8 @@ export class KindEngine<I extends CommonInputs> {
     return { pattern: new RegExp(`^${source}$`), fields, example };
   }
 
-  /** `Kind.get(name, id)`: the id is the object's API path (with `?project=`). */
-  private async readById(id: string, props: State) {
+  /** `Kind.get(name, id)`: the id is the object's API path (with `?project=`). In a refresh, a 404 means gone. */
+  private async readById(id: string, props: State, refreshing = false) {
     const [path, query] = id.split("?", 2);
     const { pattern, fields: idFields, example } = this.idPattern();
     const match = pattern.exec(path);
@@ -996,10 +1001,11 @@ export class KindEngine<I extends CommonInputs> {
     try {
       live = await this.withDetails(ctx, (await ctx.client.get<Live>(path, this.reqOpts(ctx))).value);
     } catch (err) {
+      if (isNotFound(err) && refreshing) return {};
       if (isNotFound(err)) throw new Error(`${this.spec.type}.get: no ${this.spec.type.toLowerCase()} at "${id}" (Incus answered: ${this.message(err)})`);
       throw new Error(`${this.spec.type}.get("${id}"): ${this.message(err)}`);
     }
-    return { id, props: this.asFound(ctx, live, identity) };
+    return { id, props: defined({ ...this.asFound(ctx, live, identity), [LOOKUP_KEY]: true }) };
   }
 
   /**

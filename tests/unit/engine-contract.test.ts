@@ -255,6 +255,35 @@ describe("lookups (Kind.get)", () => {
     fake.remove(V);
   });
 
+  // Pulumi hands a read's result to google-protobuf's Struct, which throws on undefined ("Unexpected struct type.").
+  const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+
+  it("a refresh reads it again by its id; what it hands back can go to Pulumi", async () => {
+    fake.set(PATH, live({ description: "first" }));
+    const got = await profiles.read(PATH, { socket: fake.socket });
+    expect(got.props).toMatchObject({ name: "web", description: "first" });
+    expect(() => Struct.fromJavaScript(got.props)).not.toThrow();
+    fake.set(PATH, live({ description: "changed by hand" }));
+    // A refresh sends the stored outputs (with the serialised provider) back; the socket stands for the stack's.
+    const refreshed = await profiles.read(PATH, { ...got.props, socket: fake.socket, __provider: "code" });
+    expect(refreshed.props).toMatchObject({ name: "web", description: "changed by hand" });
+    expect(refreshed.inputs).toBeUndefined();
+    expect(() => Struct.fromJavaScript(refreshed.props)).not.toThrow();
+    expect(writes()).toEqual([]);
+    // Gone since: the refresh drops it from the state (the next up's get says it is missing).
+    fake.remove(PATH);
+    expect(await profiles.read(PATH, { ...got.props, socket: fake.socket, __provider: "code" })).toEqual({});
+  });
+
+  it("state a lookup left before it was marked as one refreshes too", async () => {
+    fake.set(PATH, live({ description: "d" }));
+    const { __readById: _marker, ...older } = (await profiles.read(PATH, { socket: fake.socket })).props as State;
+    const refreshed = await profiles.read(PATH, { ...older, socket: fake.socket });
+    expect(refreshed.props).toMatchObject({ name: "web", description: "d" });
+    expect(() => Struct.fromJavaScript(refreshed.props)).not.toThrow();
+    expect(() => Struct.fromJavaScript(refreshed.inputs)).not.toThrow();
+  });
+
   it("a missing object is an error naming the id", async () => {
     await expect(profiles.read("/1.0/profiles/nope", { socket: fake.socket })).rejects.toThrow('Profile.get: no profile at "/1.0/profiles/nope"');
   });
