@@ -76,7 +76,7 @@ test("check conceals a kind's always-secret input given in plain text", async ()
   process.env.INCUS_SOCKET = "/nonexistent/pi-plugin-unit.socket";
   try {
     const urn = "urn:pulumi:dev::lab::incus:index:StorageBucketKey::writer";
-    const res = await incusPlugin("0.0.0").check(urn as any, {}, { pool: "default", bucket: "data", secretKey: "plain-secret-key", accessKey: "ak" });
+    const res = await incusPlugin("0.0.0").check!(urn as any, {}, { pool: "default", bucket: "data", secretKey: "plain-secret-key", accessKey: "ak" });
     expect(res.failures ?? []).toEqual([]);
     expect(res.inputs?.secretKey).toEqual(secret("plain-secret-key"));
     expect(res.inputs?.accessKey).toBe("ak");
