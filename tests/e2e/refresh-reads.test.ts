@@ -63,6 +63,13 @@ test("TypeScript: Kind.get reads (a profile, a volume) survive refresh; the next
   expect(again.outputs.webDescription.value).toBe("built on base");
   const volume = ((await t.stack.exportStack()).deployment.resources as any[]).find((r) => r.urn.endsWith("::data"));
   expect(volume.outputs).toMatchObject({ name: "data", pool: "default", project: P });
+
+  // A value another resource computes is unknown in a preview: the line says so, never Pulumi's sentinel.
+  await t.stack.setConfig("withNote", { value: "true" });
+  const preview = await t.stack.preview();
+  expect(preview.stdout).toContain(`Profile "web" in project "${P}": config["user.note"]: server has unset, program wants a value known after apply`);
+  expect(preview.stdout).not.toContain("04da6b54");
+  await t.stack.removeConfig("withNote");
   await t.stack.destroy();
   // A read is never deleted: only the profile the stack made goes.
   expect(incusJson(`/1.0/profiles/base?project=${P}`)).not.toBeNull();
