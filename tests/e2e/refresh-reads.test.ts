@@ -11,12 +11,11 @@ const P = `pie-rr-${uniqueSuffix().slice(-8)}`;
 const stacks: TestStack[] = [];
 
 beforeAll(() => {
-  useYamlHost();
   incus("project", "create", P, "-c", "features.images=false");
   incus("profile", "create", "base", "--project", P);
   incus("profile", "set", "base", "limits.cpu=1", "--project", P);
   incus("storage", "volume", "create", "default", "data", "--project", P);
-}, 900_000);
+});
 
 afterAll(async () => {
   for (const t of stacks) await t.cleanup().catch(() => undefined);
@@ -78,6 +77,7 @@ test("TypeScript: Kind.get reads (a profile, a volume) survive refresh; the next
 });
 
 test("YAML: a `get:` read survives refresh; the next up writes nothing", async () => {
+  useYamlHost();
   const t = await programStack(path.join(REPO, "tests", "e2e", "programs", "yaml-refresh-reads"), { project: P });
   stacks.push(t);
   const again = await upRefreshUp(t, "base");
