@@ -5,8 +5,9 @@ import type { z } from "zod";
 import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../client";
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { rethrowForUser, UserError } from "./errors";
-import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, unknownPaths } from "./inputs";
+import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, shown, UNKNOWN, unknownPaths } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import { closestField, fieldsAt } from "./hints";
 import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, readRecord, recordKey, resourceOf, writeRecord } from "./ownership";
 import { readCache } from "./readcache";
 import { isSecretPath, redactDeep, redactor, SECRETS_KEY, type SecretPath, secretPaths } from "./secrets";
@@ -40,6 +41,10 @@ const CONNECTION_KEYS = ["name", "project", "remote", "socket", "configDir"];
  * does not trust such an object and makes it again (Incus keeps half-made instances after a crash).
  */
 const UNCONFIRMED_KEY = "__createUnconfirmed";
+/** Output flag of an object read by `Kind.get(name, id)` (a YAML `get:`): a refresh reads it by its id again. */
+const LOOKUP_KEY = "__readById";
+/** What a read hands back to Pulumi, whose Struct cannot carry undefined values. */
+const defined = (o: State): State => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 function withoutProvider(o: State): State {
   const { [PROVIDER_KEY]: _provider, [OWNER_KEY]: _owner, [UNCONFIRMED_KEY]: _unconfirmed, ...rest } = o ?? {};
@@ -63,29 +68,6 @@ class PartialFailure extends Error {
 /** A map key that breaks its rule: zod says only "Invalid key in record"; the key schema's own message says why. */
 function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
-}
-
-/** The known field nearest to a misspelt one (edit distance at most 2, or the same ignoring case). */
-function closestField(key: string, known: string[]): string | undefined {
-  const distance = (a: string, b: string) => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return row[b.length];
-  };
-  let best: [string, number] | undefined;
-  for (const k of known) {
-    const d = k.toLowerCase() === key.toLowerCase() ? 0 : distance(key, k);
-    if (d <= 2 && (!best || d < best[1])) best = [k, d];
-  }
-  return best?.[0];
 }
 
 /** What the program wants of one object, field by field, worked out from its inputs and what it declared last time. */
@@ -153,7 +135,7 @@ export class KindEngine<I extends CommonInputs> {
       if (this.isMap(fs) && isPlainObject(olds?.[field])) previous[field] = olds![field] as State;
       // A dropped key of a map shared with others goes back to what it was before the stack took it over.
       const earlier = olds && previous[field] && isPlainObject(values[field]) ? fs.restoreDropped?.(olds) : undefined;
-      const back = Object.keys(previous[field] ?? {}).filter((k) => !(k in (values[field] as State)) && typeof earlier?.[k] === "string");
+      const back = earlier ? Object.keys(previous[field] ?? {}).filter((k) => !(k in (values[field] as State)) && typeof earlier[k] === "string") : [];
       if (back.length) {
         values[field] = { ...(values[field] as State), ...Object.fromEntries(back.map((k) => [k, earlier![k]])) };
         restored[field] = back;
@@ -242,21 +224,21 @@ export class KindEngine<I extends CommonInputs> {
 
   private describeWanted(w: Wanted, live: Live, fields: string[]): string[] {
     const lines: string[] = [];
-    const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
     const line = (path: SecretPath, label: string, have: unknown, want: unknown) => {
       const back = w.restored[path[0]]?.includes(String(path[1]));
       lines.push(
         isSecretPath(w.secrets, path)
           ? `${label}: the server's value differs from the program's (secret, not shown)${back ? "; dropped from the program, it goes back to its earlier value" : ""}`
           : back
-            ? `${label}: dropped from the program; goes back to its earlier value ${show(want)} (server has ${show(have)})`
-            : `${label}: server has ${show(have)}, program wants ${show(want)}`,
+            ? `${label}: dropped from the program; goes back to its earlier value ${shown(want)} (server has ${shown(have)})`
+            : `${label}: server has ${shown(have)}, program wants ${shown(want)}`,
       );
     };
     for (const field of fields) {
       const fs = this.spec.fields[field as keyof I & string]!;
       const desired = w.values[field];
-      if (this.isMap(fs) && isPlainObject(desired) && !containsUnknown(desired)) {
+      // Key by key, also when some values are known only after apply (those keys say so).
+      if (this.isMap(fs) && isPlainObject(desired)) {
         const have = (this.liveValue(field, fs, live) ?? {}) as State;
         for (const key of this.mapDiffs(field, fs, w, live)) line([field, key], `${field}[${JSON.stringify(key)}]`, have[key], desired[key]);
       } else {
@@ -526,21 +508,26 @@ export class KindEngine<I extends CommonInputs> {
       return unknown.some((u) => key === u || key.startsWith(u + "\u0000"));
     };
     const parsed = this.spec.schema.safeParse(raw, {
-      error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined),
+      // A missing field is "required", also where the field takes one of several forms (a port: string or number).
+      error: (issue) => ((issue.code === "invalid_type" || issue.code === "invalid_union") && issue.input === undefined ? "required" : undefined),
     });
     let inputs: State;
     if (!parsed.success) {
+      const meant = new Set<string>();
       const failures = parsed.error.issues
         .filter((i) => !underUnknown(i.path))
         .flatMap((i): CheckFailure[] => {
           if (i.code !== "unrecognized_keys") return [{ property: fieldName(i.path), reason: `${fieldName(i.path)}: ${issueMessage(i)}` }];
-          // A misspelt field must not be silently ignored: name it, and the field that was probably meant.
+          // A misspelt field must not be silently ignored: name it, and the field that was probably meant (at its depth).
           return i.keys.map((key) => {
             const field = fieldName([...i.path, key]);
-            const hint = closestField(key, this.knownFields());
+            const hint = closestField(key, fieldsAt(this.spec.schema, i.path));
+            if (hint) meant.add(fieldName([...i.path, hint]));
             return { property: field, reason: `${field}: ${this.spec.type} has no such field${hint ? ` (did you mean \`${hint}\`?)` : ""}` };
           });
-        });
+        })
+        // `listenPort` given for `listen_port`: one mistake, said once (by the hint), not also as "required".
+        .filter((f) => !(meant.has(f.property) && f.reason === `${f.property}: required`));
       if (failures.length) return { failures };
       // Values still unknown in a preview are checked again when they are known; the known fields are
       // normalised one by one, so the preview compares what will really be sent.
@@ -603,7 +590,8 @@ export class KindEngine<I extends CommonInputs> {
       const conflict = await this.spec.conflictAtCheck(ctx, inputs as I);
       if (conflict) return { property: conflict.property, reason: ctx.redact(`${conflict.property}: ${conflict.reason}`) };
     }
-    if (!inputs.adopt || containsUnknown(inputs)) return undefined;
+    // Values known only after apply are said so; the object must be known to be looked at.
+    if (!inputs.adopt || !this.addressable(inputs) || this.spec.path(inputs as I).includes(UNKNOWN)) return undefined;
     const found = await this.readLiveIfAddressable(ctx, inputs);
     if (!found) return undefined;
     const w = this.want({ ...inputs, [LEARNT_KEY]: this.learn(inputs, found.live, true) });
@@ -987,7 +975,8 @@ export class KindEngine<I extends CommonInputs> {
 
   private async readObject(id: string, propsRaw: State): Promise<{ id?: string; props?: State; inputs?: State }> {
     const props = withoutProvider(propsRaw);
-    if (props.name === undefined) return this.readById(id, props);
+    // A lookup manages nothing: first read and refresh alike report what its id names.
+    if (props.name === undefined || props[LOOKUP_KEY] === true) return this.readById(id, props, props[LOOKUP_KEY] === true);
     const ctx = this.context(props);
     const found = await this.readForDiff(ctx, props);
     this.handover.set(this.handoverKey(ctx, props), { found, at: Date.now() });
@@ -996,7 +985,7 @@ export class KindEngine<I extends CommonInputs> {
     // Outputs only the stack knows (a generated key, an instance's command results) are carried over, as diff does;
     // those read from the object are read again.
     const carried = { ...this.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY], ...this.claimOf(props) };
-    return { id, props: this.outputs(carried, await this.withDetails(ctx, found.live), ctx), inputs };
+    return { id, props: defined(this.outputs(carried, await this.withDetails(ctx, found.live), ctx)), inputs: defined(inputs) };
   }
 
   /** Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs). */
@@ -1035,8 +1024,8 @@ export class KindEngine<I extends CommonInputs> {
     return { pattern: new RegExp(`^${source}$`), fields, example };
   }
 
-  /** `Kind.get(name, id)`: the id is the object's API path (with `?project=`). */
-  private async readById(id: string, props: State) {
+  /** `Kind.get(name, id)`: the id is the object's API path (with `?project=`). In a refresh, a 404 means gone. */
+  private async readById(id: string, props: State, refreshing = false) {
     const [path, query] = id.split("?", 2);
     const { pattern, fields: idFields, example } = this.idPattern();
     const match = pattern.exec(path);
@@ -1051,10 +1040,11 @@ export class KindEngine<I extends CommonInputs> {
     try {
       live = await this.withDetails(ctx, (await ctx.client.get<Live>(path, this.reqOpts(ctx))).value);
     } catch (err) {
+      if (isNotFound(err) && refreshing) return {};
       if (isNotFound(err)) throw new Error(`${this.spec.type}.get: no ${this.spec.type.toLowerCase()} at "${id}" (Incus answered: ${this.message(err)})`);
       throw new Error(`${this.spec.type}.get("${id}"): ${this.message(err)}`);
     }
-    return { id, props: this.asFound(ctx, live, identity) };
+    return { id, props: defined({ ...this.asFound(ctx, live, identity), [LOOKUP_KEY]: true }) };
   }
 
   /**

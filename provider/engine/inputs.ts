@@ -31,6 +31,16 @@ export function containsUnknown(value: unknown): boolean {
   return unknownPaths(value).length > 0;
 }
 
+/** How a preview line names a value the program wants that the engine does not know yet. */
+export const KNOWN_AFTER_APPLY = "a value known after apply";
+
+/** A value as preview lines show it: JSON, "unset" for none, and never the unknown sentinel itself. */
+export function shown(value: unknown): string {
+  if (value === undefined) return "unset";
+  if (isUnknown(value)) return KNOWN_AFTER_APPLY;
+  return JSON.stringify(value).split(JSON.stringify(UNKNOWN)).join(`(${KNOWN_AFTER_APPLY})`);
+}
+
 /** Incus stores every config value as a string; numbers and booleans are accepted and turned into strings. */
 export const configValue = z
   .union([z.string(), z.number(), z.boolean()], { error: "must be a string, number or boolean (Incus stores config values as strings)" })

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { FormData } from "undici";
 import { z } from "zod";
 import { isAlreadyExists, isNotFound } from "../client";
-import { configMap, isUnknown, objectName } from "../engine/inputs";
+import { configMap, isUnknown, objectName, shown } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap } from "../engine/kind";
 import { encode, scopedFields } from "./common";
 
@@ -297,8 +297,10 @@ export const image = defineKind({
   },
 
   extraDiff(inputs, live, olds) {
+    // A list still unknown in a preview is said so (not spread into its characters).
+    if (isUnknown(inputs.aliases)) return [`aliases: server has ${shown(managedAliases({}, live, olds).have)}, program wants ${shown(inputs.aliases)}`];
     const { want, have } = managedAliases(inputs, live, olds);
-    return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${JSON.stringify(have)}, program wants ${JSON.stringify(want)}`];
+    return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${shown(have)}, program wants ${shown(want)}`];
   },
 
   async applyExtra(ctx, inputs, live, olds) {

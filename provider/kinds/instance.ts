@@ -4,7 +4,7 @@
 // only take effect at start need the instance stopped: it is stopped, changed, and started again.
 import { z } from "zod";
 import { isNotFound } from "../client";
-import { configMap, deviceMap, hostName, objectName } from "../engine/inputs";
+import { configMap, deviceMap, hostName, objectName, shown } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap, liveString } from "../engine/kind";
 import { encode, scopedFields } from "./common";
 import {
@@ -217,7 +217,7 @@ export const instance = defineKind({
 
   extraDiff(inputs, live) {
     const want = inputs.running ?? true;
-    return want === isRunning(live) ? [] : [`running: server has ${isRunning(live)} (${live.status}), program wants ${want}`];
+    return want === isRunning(live) ? [] : [`running: server has ${isRunning(live)} (${live.status}), program wants ${shown(want)}`];
   },
 
   async applyExtra(ctx, inputs) {

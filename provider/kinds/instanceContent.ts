@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { z } from "zod";
 import { deleteFile, execInstance, type FileInfo, hashFile, IncusError, pushFile, statFile } from "../client";
+import { isUnknown, KNOWN_AFTER_APPLY } from "../engine/inputs";
 import type { Context, Live } from "../engine/kind";
 import { encode } from "./common";
 
@@ -159,9 +160,10 @@ function fileDrift(f: FileSpec, want: string, have: LiveFile): string | undefine
   if (have.info.type !== "file") return `a ${have.info.type} in the instance, not a file`;
   if (have.sha256 !== want) return "content in the instance differs from the program";
   const mode = have.info.mode.toString(8).padStart(4, "0");
-  if (f.mode !== undefined && f.mode !== mode) return `mode ${mode} in the instance, program wants ${f.mode}`;
-  if (f.uid !== undefined && f.uid !== have.info.uid) return `owner uid ${have.info.uid} in the instance, program wants ${f.uid}`;
-  if (f.gid !== undefined && f.gid !== have.info.gid) return `group gid ${have.info.gid} in the instance, program wants ${f.gid}`;
+  const wants = (v: unknown) => (isUnknown(v) ? KNOWN_AFTER_APPLY : v);
+  if (f.mode !== undefined && f.mode !== mode) return `mode ${mode} in the instance, program wants ${wants(f.mode)}`;
+  if (f.uid !== undefined && f.uid !== have.info.uid) return `owner uid ${have.info.uid} in the instance, program wants ${wants(f.uid)}`;
+  if (f.gid !== undefined && f.gid !== have.info.gid) return `group gid ${have.info.gid} in the instance, program wants ${wants(f.gid)}`;
   return undefined;
 }
 

@@ -87,6 +87,15 @@ function secretOutputPaths(kind: KindName, state: State): SecretPath[] {
   return [...secretPaths(state), ...(kinds[kind].secretOutputs ?? []).map((k) => [k]), ...engineFor(kind).secretKeysIn(state)];
 }
 
+/**
+ * Secret paths of a kind's inputs: those the program marked, and the fields the kind always keeps secret (a bucket
+ * key's secretKey) where given, even in plain text, as the TypeScript SDK marks them.
+ */
+function secretInputPaths(kind: KindName, inputs: State, marked: SecretPath[]): SecretPath[] {
+  const own = (kinds[kind].secretOutputs ?? []).filter((k) => inputs[k] !== undefined && inputs[k] !== null && !marked.some((p) => p.length === 1 && p[0] === k));
+  return [...marked, ...own.map((k) => [k])];
+}
+
 /** An error that leaves the object in state (the engine's partial failure): its properties get their secrets back. */
 function partial(err: unknown, kind: KindName, inputs: State): unknown {
   const e = err as { id?: string; properties?: State };
@@ -123,7 +132,8 @@ export function incusPlugin(version: string): IncusPlugin {
       delete inputs[SECRETS_KEY];
       delete inputs[OWNER_KEY];
       if (inputs.name === undefined || inputs.name === null || inputs.name === "") inputs.name = sanitizeName(name, nameLimit(kind));
-      if (revealed.paths.length) inputs[SECRETS_KEY] = revealed.paths;
+      const secrets = secretInputPaths(kind, inputs, revealed.paths);
+      if (secrets.length) inputs[SECRETS_KEY] = secrets;
       // The stack and the resource that make the object. A YAML program has no SDK to make the stack's random id, so
       // this names only org/project/stack and the URN, which two state backends can share: marked only when the stack
       // opts in (markOwner "true").
@@ -156,7 +166,7 @@ export function incusPlugin(version: string): IncusPlugin {
       return {
         id: result.id,
         props: plain(conceal(result.props, paths)),
-        ...(result.inputs ? { inputs: plain(conceal(result.inputs, secretPaths(result.inputs))) } : {}),
+        ...(result.inputs ? { inputs: plain(conceal(result.inputs, secretInputPaths(kind, result.inputs, secretPaths(result.inputs)))) } : {}),
       };
     },
 

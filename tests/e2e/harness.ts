@@ -77,6 +77,12 @@ export async function programStack(workDir: string, config: Record<string, strin
   };
 }
 
+/** Puts the Pulumi YAML language host on PATH (the CLI looks for it there); a clean machine builds it, once. */
+export function useYamlHost(): void {
+  const dir = execFileSync("bash", [path.join(REPO, "scripts", "setup-yaml.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  process.env.PATH = `${dir}:${process.env.PATH}`;
+}
+
 /** Runs the `incus` CLI (for out-of-band edits and checks the way a user would make them). */
 export function incus(...args: string[]): string {
   return execFileSync("incus", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

@@ -6,17 +6,13 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dropTestProject, incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { dropTestProject, incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix, useYamlHost } from "./harness";
 
 jest.setTimeout(600_000);
 
 const IMAGE_FILE = path.join(os.homedir(), ".cache", "pulumi-incus", "images", "debian-bookworm-v2.tar.gz");
 
-beforeAll(() => {
-  // The YAML language host on PATH (the CLI looks for it there); a clean machine builds it here, once.
-  const dir = execFileSync("bash", [path.join(REPO, "scripts", "setup-yaml.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-  process.env.PATH = `${dir}:${process.env.PATH}`;
-}, 900_000);
+beforeAll(useYamlHost, 900_000);
 
 /** Requests that change something (HEAD only looks at a file). */
 const writesOnly = (t: TestStack) => t.takeRequests().filter((w) => !/^(GET|HEAD) /.test(w));

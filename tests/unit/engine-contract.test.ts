@@ -1,7 +1,7 @@
 // The declarative contract, against the scripted stand-in daemon: what the program stops declaring goes, what it
 // never declared stays, "" and null mean "not set", keys the server filled in at create stay the server's,
 // provider-only settings are saved, secrets never appear in what the provider prints, default objects are reset.
-import { KindEngine, kinds } from "pulumi-incus/provider";
+import { KindEngine, kinds, UNKNOWN } from "pulumi-incus/provider";
 import { FakeIncus, fakeIncusForFile } from "./fake-incus";
 
 type State = Record<string, unknown>;
@@ -182,6 +182,46 @@ describe("secrets", () => {
   });
 });
 
+// In a preview, a value computed by another resource is Pulumi's unknown sentinel: lines say so, never show it.
+describe("values known only after apply", () => {
+  const strip = (lines: string[]) => lines.map((l) => l.replace(/^Profile "web" in project "default": /, "").replace(/^exists and will be adopted: /, ""));
+
+  it("drift lines name each key; an unknown value is 'a value known after apply'", async () => {
+    fake.set(PATH, live({ description: "old", config: { "limits.cpu": "1", "user.a": "x" } }));
+    const news = state({ description: UNKNOWN, config: { "limits.cpu": "2", "user.a": UNKNOWN }, devices: { eth0: { type: "nic", network: UNKNOWN } } });
+    const { lines } = await printed(() => profiles.diff(PATH, state({ description: "old", config: { "limits.cpu": "1", "user.a": "x" } }), news));
+    expect(lines.join("\n")).not.toContain(UNKNOWN);
+    expect(strip(lines).sort()).toEqual([
+      'config["limits.cpu"]: server has "1", program wants "2"',
+      'config["user.a"]: server has "x", program wants a value known after apply',
+      'description: server has "old", program wants a value known after apply',
+      'devices["eth0"]: server has unset, program wants {"type":"nic","network":(a value known after apply)}',
+    ]);
+  });
+
+  it("a whole map that is unknown is one line", async () => {
+    fake.set(PATH, live({ config: { "limits.cpu": "1" } }));
+    const { lines } = await printed(() => profiles.diff(PATH, state({ config: { "limits.cpu": "1" } }), state({ config: UNKNOWN })));
+    expect(strip(lines)).toEqual(['config: server has {"limits.cpu":"1"}, program wants a value known after apply']);
+  });
+
+  it("the adopt preview shows what adopting changes, values known after apply included", async () => {
+    fake.set(PATH, live({ config: { "user.a": "x" } }));
+    const { result, lines } = await printed(() => profiles.check({}, state({ adopt: true, config: { "user.a": UNKNOWN, "user.b": "1" } })));
+    expect(result.failures).toBeUndefined();
+    expect(lines.join("\n")).not.toContain(UNKNOWN);
+    expect(strip(lines).sort()).toEqual(['config["user.a"]: server has "x", program wants a value known after apply', 'config["user.b"]: server has unset, program wants "1"']);
+    expect(writes()).toEqual([]);
+  });
+
+  it("kinds' own lines too: an instance's running state, an image's aliases", () => {
+    const running = kinds.Instance.extraDiff!({ running: UNKNOWN } as any, { status: "Stopped" } as any);
+    expect(running).toEqual(["running: server has false (Stopped), program wants a value known after apply"]);
+    const aliases = kinds.Image.extraDiff!({ aliases: UNKNOWN } as any, { aliases: [{ name: "a" }] } as any, { aliases: ["a"] } as any);
+    expect(aliases).toEqual(['aliases: server has ["a"], program wants a value known after apply']);
+  });
+});
+
 describe("default objects Incus will not delete", () => {
   it("destroying an adopted default profile resets it to what a new project's default profile has", async () => {
     const D = "/1.0/profiles/default";
@@ -213,6 +253,35 @@ describe("lookups (Kind.get)", () => {
     const res = await engine("StorageVolume").read(`${V}?project=lab`, { socket: fake.socket });
     expect(res.props).toMatchObject({ name: "v1", pool: "p 1", project: "lab", description: "d" });
     fake.remove(V);
+  });
+
+  // Pulumi hands a read's result to google-protobuf's Struct, which throws on undefined ("Unexpected struct type.").
+  const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+
+  it("a refresh reads it again by its id; what it hands back can go to Pulumi", async () => {
+    fake.set(PATH, live({ description: "first" }));
+    const got = await profiles.read(PATH, { socket: fake.socket });
+    expect(got.props).toMatchObject({ name: "web", description: "first" });
+    expect(() => Struct.fromJavaScript(got.props)).not.toThrow();
+    fake.set(PATH, live({ description: "changed by hand" }));
+    // A refresh sends the stored outputs (with the serialised provider) back; the socket stands for the stack's.
+    const refreshed = await profiles.read(PATH, { ...got.props, socket: fake.socket, __provider: "code" });
+    expect(refreshed.props).toMatchObject({ name: "web", description: "changed by hand" });
+    expect(refreshed.inputs).toBeUndefined();
+    expect(() => Struct.fromJavaScript(refreshed.props)).not.toThrow();
+    expect(writes()).toEqual([]);
+    // Gone since: the refresh drops it from the state (the next up's get says it is missing).
+    fake.remove(PATH);
+    expect(await profiles.read(PATH, { ...got.props, socket: fake.socket, __provider: "code" })).toEqual({});
+  });
+
+  it("state a lookup left before it was marked as one refreshes too", async () => {
+    fake.set(PATH, live({ description: "d" }));
+    const { __readById: _marker, ...older } = (await profiles.read(PATH, { socket: fake.socket })).props as State;
+    const refreshed = await profiles.read(PATH, { ...older, socket: fake.socket });
+    expect(refreshed.props).toMatchObject({ name: "web", description: "d" });
+    expect(() => Struct.fromJavaScript(refreshed.props)).not.toThrow();
+    expect(() => Struct.fromJavaScript(refreshed.inputs)).not.toThrow();
   });
 
   it("a missing object is an error naming the id", async () => {

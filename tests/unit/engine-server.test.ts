@@ -163,12 +163,12 @@ describe("read and delete", () => {
     expect(res.props).toMatchObject({ config: { "limits.cpu": "4", "user.hand": "x" }, usedBy: [] });
   });
 
-  it("a lookup by id (Kind.get) returns every field as the server has it", async () => {
+  it("a lookup by id (Kind.get) returns every field as the server has it (flagged, so a refresh reads it by id)", async () => {
     fake.set(PATH, live({ description: "by hand", config: { "limits.cpu": "4", "volatile.y": "1" }, devices: { d: { type: "none" } } }));
     const res = await profiles.read(PATH, { socket: fake.socket });
     expect(res).toEqual({
       id: PATH,
-      props: { name: "web", project: "default", description: "by hand", config: { "limits.cpu": "4" }, devices: { d: { type: "none" } }, usedBy: [] },
+      props: { name: "web", project: "default", description: "by hand", config: { "limits.cpu": "4" }, devices: { d: { type: "none" } }, usedBy: [], __readById: true },
     });
   });
 

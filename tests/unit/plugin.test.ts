@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import { generateSchema, SCHEMA_FILE, schemaModule } from "../../scripts/generate-schema";
 import { kinds } from "../../provider/kinds";
-import { conceal, parseUrn, reveal } from "../../provider/plugin/provider";
+import { conceal, incusPlugin, parseUrn, reveal } from "../../provider/plugin/provider";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = "1b47061264138c4ac30d75fd1eb44270";
@@ -49,8 +49,9 @@ describe("package schema", () => {
   });
 });
 
+const secret = (value: unknown) => ({ [SIG]: SECRET, value });
+
 describe("secrets between the protocol and the engine", () => {
-  const secret = (value: unknown) => ({ [SIG]: SECRET, value });
 
   it("reveal gives plain values and the paths that were secret", () => {
     const { value, paths } = reveal({ name: "p", config: { "user.token": secret("s3cret"), "limits.cpu": "1" }, files: secret({ "/a": { content: "x" } }) });
@@ -66,6 +67,25 @@ describe("secrets between the protocol and the engine", () => {
     expect(out).toEqual({ name: "p", config: { "user.token": secret("s3cret"), "limits.cpu": "1" }, __secretPaths: [["config", "user.token"]] });
     expect(JSON.stringify(out)).not.toMatch(/"user\.token":"s3cret"/);
   });
+});
+
+// A YAML program gives a bucket key's secretKey in plain text: check hands it back secret, as the TypeScript SDK makes
+// it (the inputs Pulumi stores are check's). No daemon: the socket does not exist, so check's reads of a new object fail.
+test("check conceals a kind's always-secret input given in plain text", async () => {
+  const saved = process.env.INCUS_SOCKET;
+  process.env.INCUS_SOCKET = "/nonexistent/pi-plugin-unit.socket";
+  try {
+    const urn = "urn:pulumi:dev::lab::incus:index:StorageBucketKey::writer";
+    const res = await incusPlugin("0.0.0").check!(urn as any, {}, { pool: "default", bucket: "data", secretKey: "plain-secret-key", accessKey: "ak" });
+    expect(res.failures ?? []).toEqual([]);
+    expect(res.inputs?.secretKey).toEqual(secret("plain-secret-key"));
+    expect(res.inputs?.accessKey).toBe("ak");
+    expect(res.inputs?.__secretPaths).toEqual([["secretKey"]]);
+    expect(JSON.stringify(res.inputs)).not.toContain('"secretKey":"plain-secret-key"');
+  } finally {
+    if (saved === undefined) delete process.env.INCUS_SOCKET;
+    else process.env.INCUS_SOCKET = saved;
+  }
 });
 
 test("parseUrn reads stack, project, kind and name (also under a parent)", () => {
