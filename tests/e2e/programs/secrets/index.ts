@@ -28,11 +28,13 @@ const instance = new incus.Instance("holder", {
   config: failOnPurpose ? { "user.api-key": token, "limits.memory": token } : { "user.api-key": token },
 });
 
+// A secret the program derives (not a stack config value: the Pulumi CLI itself masks those in what it prints).
+const dbPassword = token.apply((t) => t.toUpperCase());
 const reader = new incus.Instance("reader", {
   project: project.name,
   image: "pulumi-incus/busybox",
   profiles: [profile.name],
-  files: { "/etc/app.conf": { content: pulumi.interpolate`user=app\npassword=${token}\n`, mode: "0600" } },
+  files: { "/etc/app.conf": { content: pulumi.interpolate`user=app\npassword=${dbPassword}\n`, mode: "0600" } },
   commands: { show: { command: failCommand ? "grep password /etc/app.conf; exit 3" : "grep password /etc/app.conf" } },
 });
 
