@@ -69,7 +69,7 @@ describe("files, commands and the Ready wait", () => {
 
   it("a file changed or deleted inside the instance is drift, named without its content, and put back", async () => {
     exec("app", "sh", "-c", "echo tampered-longer-content > /root/token; rm /etc/app.conf");
-    expect(await c.diff()).toMatchObject({ changes: true });
+    expect(await c.diff()).toEqual({ changes: true });
     expect(c.printed).toEqual([
       `Instance "app" in project "${project}": files["/etc/app.conf"]: missing in the instance`,
       `Instance "app" in project "${project}": files["/root/token"]: content in the instance differs from the program`,
@@ -86,7 +86,7 @@ describe("files, commands and the Ready wait", () => {
     const before = query(`/1.0/instances/app/state${q}`).pid;
     const files = { ...args.files, "/etc/app.conf": { source: src, mode: "0644" } } as Record<string, unknown>;
     delete files["/root/token"];
-    expect(await c.up({ ...args, files })).toMatchObject({ changes: true });
+    expect(await c.up({ ...args, files })).toEqual({ changes: true });
     expect(c.printed.sort()).toEqual([
       `Instance "app" in project "${project}": files["/etc/app.conf"]: content in the instance differs from the program`,
       `Instance "app" in project "${project}": files["/root/token"]: no longer in the program, will be deleted from the instance`,
@@ -102,7 +102,7 @@ describe("files, commands and the Ready wait", () => {
   it("an edited command runs again in place; a failing one fails with its exit code (output withheld: secret inputs) and is recorded as failed", async () => {
     const commands = { setup: { command: "cat /etc/app.conf > /root/setup.out && echo again" } };
     const next = { ...c.args, commands };
-    expect(await c.up(next)).toMatchObject({ changes: true });
+    expect(await c.up(next)).toEqual({ changes: true });
     expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.setup: changed`]);
     expect(c.state.commandResults).toMatchObject({ setup: { exitCode: 0, stdout: "again\n", stderr: "" } });
     expect(exec("app", "cat", "/root/setup.out")).toBe("port=8080\n");
@@ -126,7 +126,7 @@ describe("files, commands and the Ready wait", () => {
       commandResults: { setup: { exitCode: 0, stdout: "again\n" }, broken: { exitCode: 3, stdout: "about to fail\n", stderr: "bad thing\n" } },
     });
     c.state = err.properties!;
-    expect(await c.diff(failing)).toMatchObject({ changes: true });
+    expect(await c.diff(failing)).toEqual({ changes: true });
     expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.broken: failed last time (exit code 3), will run again`]);
   });
 
@@ -137,7 +137,7 @@ describe("files, commands and the Ready wait", () => {
     };
     await c.up({ ...c.args, commands });
     expect(exec("app", "wc", "-l", "/root/count", "/root/every").trim().split(/\s+/).slice(0, 3)).toEqual(["1", "/root/count", "1"]);
-    expect(await c.up({ ...c.args, commands })).toMatchObject({ changes: true }); // always: a change on every up
+    expect(await c.up({ ...c.args, commands })).toEqual({ changes: true }); // always: a change on every up
     expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.every: runs on every up`]);
     expect(exec("app", "cat", "/root/count")).toBe("x\nx\n"); // an update happened, so the update command ran
     expect((c.state.commandResults as Record<string, { stdout: string }>).count.stdout).toBe("2\n");
@@ -148,7 +148,7 @@ describe("files, commands and the Ready wait", () => {
     await c.up({ ...c.args, commands });
     expect(await c.diff({ ...c.args, commands })).toEqual({ changes: false });
     const bumped = { stamp: { ...commands.stamp, triggers: ["1.1", 1] } };
-    expect(await c.up({ ...c.args, commands: bumped })).toMatchObject({ changes: true });
+    expect(await c.up({ ...c.args, commands: bumped })).toEqual({ changes: true });
     expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.stamp: triggers changed, will run again`]);
     expect(exec("app", "cat", "/root/stamp")).toBe("run\nrun\n");
     expect(await c.diff()).toEqual({ changes: false });
@@ -170,7 +170,7 @@ describe("a failing create command or a timed-out wait keeps the instance in sta
     expect(err.properties).toMatchObject({ name: "bad", status: "Running", commandResults: { init: { exitCode: 7, stdout: "", stderr: "init broke\n" } } });
     c.id = err.id!;
     c.state = err.properties!;
-    expect(await c.diff()).toMatchObject({ changes: true });
+    expect(await c.diff()).toEqual({ changes: true });
     expect(c.printed).toEqual([`Instance "bad" in project "${project}": commands.init: failed last time (exit code 7), will run again`]);
     await c.delete();
   });
@@ -185,7 +185,7 @@ describe("a failing create command or a timed-out wait keeps the instance in sta
     c.state = err.properties!;
     expect(live("slow").status).toBe("Running");
     // The guest reports Ready later: the next up finds the wait met and changes nothing.
-    expect(await c.diff()).toMatchObject({ changes: true });
+    expect(await c.diff()).toEqual({ changes: true });
     exec("slow", "/usr/local/bin/incus-ready");
     expect(await c.diff()).toEqual({ changes: false });
     await c.delete();
