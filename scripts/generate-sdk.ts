@@ -88,8 +88,11 @@ function typeText(s: z.ZodType, mode: Mode, indent: string): string {
     case "nullable":
       // null means "not set": the provider drops it, so outputs never hold it.
       return mode === "input" ? `${typeText(d.innerType, mode, indent)} | null` : typeText(d.innerType, mode, indent);
-    case "array":
-      return `${wrap(typeText(d.element, mode, indent))}[]`;
+    case "array": {
+      const element = wrap(typeText(d.element, mode, indent));
+      // A union of outputs needs parentheses: `(string | number)[]`, not `string | number[]`.
+      return mode === "output" && ["union", "enum"].includes(defOf(d.element).type) ? `(${element})[]` : `${element}[]`;
+    }
     case "record":
       return `Record<string, ${wrap(typeText(d.valueType, mode, indent))}>`;
     case "union":

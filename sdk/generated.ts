@@ -1469,12 +1469,14 @@ export interface InstanceArgs {
   }>> | null | undefined>;
   /**
    * Commands run in the instance after its files and waits, by name: at create (and when changed or after a
-   * failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit
-   * code and the end of the output; results are in the `commandResults` output.
+   * failure), after every update, or on every `up` (`when`). A change of one of its `triggers` runs it again.
+   * A non-zero exit fails the step with the exit code and the end of the output (withheld when the instance
+   * has secret inputs); results, failed ones included, are in the secret `commandResults` output.
    */
   commands?: pulumi.Input<Record<string, pulumi.Input<{
     command: pulumi.Input<string | pulumi.Input<string>[]>;
     when?: pulumi.Input<"create" | "update" | "always" | null | undefined>;
+    triggers?: pulumi.Input<pulumi.Input<string | number | boolean>[] | null | undefined>;
     environment?: pulumi.Input<Record<string, pulumi.Input<string>> | null | undefined>;
     cwd?: pulumi.Input<string | null | undefined>;
     user?: pulumi.Input<number | null | undefined>;
@@ -1592,12 +1594,14 @@ export interface InstanceOutputs {
   }> | undefined>;
   /**
    * Commands run in the instance after its files and waits, by name: at create (and when changed or after a
-   * failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit
-   * code and the end of the output; results are in the `commandResults` output.
+   * failure), after every update, or on every `up` (`when`). A change of one of its `triggers` runs it again.
+   * A non-zero exit fails the step with the exit code and the end of the output (withheld when the instance
+   * has secret inputs); results, failed ones included, are in the secret `commandResults` output.
    */
   readonly commands: pulumi.Output<Record<string, {
     readonly command: string | string[];
     readonly when?: "create" | "update" | "always";
+    readonly triggers?: (string | number | boolean)[];
     readonly environment?: Record<string, string>;
     readonly cwd?: string;
     readonly user?: number;
@@ -1624,17 +1628,18 @@ export interface InstanceOutputs {
    */
   readonly fileDigests: pulumi.Output<Record<string, { sha256: string; modified?: string; size?: number }>>;
   /**
-   * For each command of `commands`: its exit code and the end of its output (secret values replaced by
-   * `[secret]`).
+   * For each command of `commands`: its exit code, the end of its output (the program's secret values
+   * replaced by `[secret]`) and a digest of the command as it ran; a failed run stays until the command runs
+   * again. Always a secret output: output may hold parts of secrets.
    */
-  readonly commandResults: pulumi.Output<Record<string, { exitCode: number; stdout: string; stderr: string }>>;
+  readonly commandResults: pulumi.Output<Record<string, { exitCode: number; stdout: string; stderr: string; digest?: string }>>;
 }
 
 /**
  * An Incus instance (container or virtual machine), created from an image and kept running (or stopped) as
  * the program says. Lives in a project.
  */
-export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "copyFrom", "imageServer", "imageProtocol", "type", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout", "waitFor", "files", "commands"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"], 63, ["fileDigests"]);
+export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "copyFrom", "imageServer", "imageProtocol", "type", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout", "waitFor", "files", "commands"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"], 63, ["fileDigests", "commandResults"]);
 export type Instance = InstanceType<typeof Instance>;
 
 /** The arguments of {@link getInstance}: which instance, and where to look. */

@@ -6,7 +6,7 @@ import { IncusError, isAlreadyExists, isNotFound, outcomeUnknown } from "../clie
 import { checkEndpoint, clientFor, defaultProject, providerSettings } from "./connection";
 import { rethrowForUser, UserError } from "./errors";
 import { containsUnknown, dropUnset, fieldName, isUnknown, OWNER_KEY, OWNER_MARKER, schemaShape, shown, UNKNOWN, unknownPaths } from "./inputs";
-import type { CommonInputs, Context, FieldSpec, KindSpec, Live } from "./kind";
+import { type CommonInputs, ContentStepFailed, type Context, type FieldSpec, type KindSpec, type Live } from "./kind";
 import { closestField, fieldsAt } from "./hints";
 import { CLAIM_KEY, type Mark, markValue, newClaim, ownerParts, parseMark, readRecord, recordKey, resourceOf, writeRecord } from "./ownership";
 import { readCache } from "./readcache";
@@ -155,7 +155,8 @@ export class KindEngine<I extends CommonInputs> {
    * server's `loki.auth.password`) added to the paths the program marked secret.
    */
   private withKindSecrets(state: State): State {
-    const own: SecretPath[] = (this.spec.secretOutputs ?? []).filter((k) => state?.[k] !== undefined).map((k) => [k]);
+    const derived = new Set(this.spec.derivedSecretOutputs ?? []);
+    const own: SecretPath[] = (this.spec.secretOutputs ?? []).filter((k) => state?.[k] !== undefined && !derived.has(k)).map((k) => [k]);
     for (const [field, fs] of this.entries()) for (const key of fs.secretKeys ?? []) own.push([field, key]);
     return own.length ? { ...state, [SECRETS_KEY]: [...secretPaths(state), ...own] } : state;
   }
@@ -1175,21 +1176,29 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async update(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
-    return readCache.writing(() => this.updateObject(oldsRaw, newsRaw));
+    return readCache.writing(() => this.updateObject(id, oldsRaw, newsRaw));
   }
 
-  private async updateObject(oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
+  private async updateObject(id: string, oldsRaw: State, newsRaw: State): Promise<{ outs: State }> {
     const olds = withoutProvider(oldsRaw);
     const news = { ...this.carriedIdentity(olds), ...withoutProvider(newsRaw) } as I & State;
     const ctx = this.context(news, olds);
+    // The server's keys stay the server's until the program names them.
+    const state = { ...news, [LEARNT_KEY]: this.want(news, olds).learnt, ...this.claimOf(olds) } as unknown as I & State;
     try {
       await this.spec.verify?.(ctx, news, olds as Partial<I>);
-      // The server's keys stay the server's until the program names them.
-      const state = { ...news, [LEARNT_KEY]: this.want(news, olds).learnt, ...this.claimOf(olds) } as unknown as I & State;
       if (news.name !== olds.name && !this.spec.nameIsLabel) await this.rename(ctx, olds, news);
       const live = await this.converge(ctx, state, olds);
       return { outs: this.outputs(state, await this.withDetails(ctx, live), ctx) };
     } catch (err) {
+      // Everything but a step inside the object (a command) was applied: the new inputs are true of it, and the
+      // step's failed result is kept, so the next preview says it failed (not that it never ran).
+      const found = err instanceof ContentStepFailed ? await this.readLive(ctx, news).catch(() => null) : null;
+      if (found) {
+        const live = await this.withDetails(ctx, found.live).catch(() => found.live);
+        const props = { ...this.outputs(state, live, ctx), [PROVIDER_KEY]: newsRaw[PROVIDER_KEY] ?? oldsRaw[PROVIDER_KEY] };
+        throw new PartialFailure(ctx.redact(`${this.describe(news, ctx)}: ${this.message(err)}`), id, props);
+      }
       this.fail(news, ctx, err, this.spec.nameIsLabel ? undefined : olds.name);
     }
   }

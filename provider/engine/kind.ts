@@ -182,6 +182,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   stackOutputs?: string[];
   /** Output keys whose values are kept secret in state (additionalSecretOutputs). */
   secretOutputs?: string[];
+  /**
+   * Of `secretOutputs`: those kept secret because they may hold parts of secrets (command output, digests of secret
+   * contents), not secrets in themselves: messages do not hide their values (an exit code, a size) as secrets.
+   */
+  derivedSecretOutputs?: string[];
   /** Deletes the object. Default: DELETE path. */
   delete?(ctx: Context, inputs: I, live: Live): Promise<void>;
   /** The string-map field that carries the owner marker (default: `config` when the kind has one). */
@@ -199,6 +204,13 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    */
   putIgnoresIfMatch?: boolean;
 }
+
+/**
+ * Thrown by applyContent when the object already has the program's fields and only a step inside it failed (a
+ * command exited non-zero): the engine then records the new inputs and the outputs (the failed step's result
+ * included) with the error, where a failed update otherwise keeps the state of the last successful one.
+ */
+export class ContentStepFailed extends Error {}
 
 /** Declares a kind with its input and output types inferred from the schema and the outputs function. */
 export function defineKind<I extends CommonInputs, O extends Record<string, unknown> = Record<string, never>>(spec: KindSpec<I, O>): KindSpec<I, O> {

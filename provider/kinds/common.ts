@@ -49,7 +49,7 @@ export function normaliseTime(v: unknown): string {
   return Number.isNaN(d.getTime()) ? v : d.toISOString().replace(/\.000Z$/, "Z");
 }
 
-/** An RFC 3339 time with a zone (`2030-01-01T00:00:00Z`), normalised to UTC. */
+/** A snapshot's expiry: an RFC 3339 time with a zone (`2030-01-01T00:00:00Z`), normalised to UTC, in the future. */
 const RFC3339 = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 export const expiresAt = z
   .string()
@@ -63,4 +63,10 @@ export const expiresAt = z
     },
     { message: "an RFC 3339 time with a zone, e.g. 2030-01-01T00:00:00Z" },
   )
-  .transform(normaliseTime);
+  .transform(normaliseTime)
+  // Incus deletes a snapshot once its expiry has passed: one declared with a past expiry would be taken again on every
+  // `up` and deleted again soon after. Said at check, so the preview fails.
+  .refine((t) => Date.parse(t) > Date.now(), {
+    error: (issue) =>
+      `${String(issue.input)} is in the past: Incus deletes a snapshot once it expires, so it would be taken again on every \`up\`; give a later time or leave \`expiresAt\` out`,
+  });

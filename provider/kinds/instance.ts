@@ -67,7 +67,7 @@ export const instanceSchema = z
       .describe("Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist."),
     commands: commandsSchema
       .optional()
-      .describe("Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit code and the end of the output; results are in the `commandResults` output."),
+      .describe("Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A change of one of its `triggers` runs it again. A non-zero exit fails the step with the exit code and the end of the output (withheld when the instance has secret inputs); results, failed ones included, are in the secret `commandResults` output."),
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
@@ -174,8 +174,12 @@ export const instance = defineKind({
     "fileDigests",
     "commandResults",
   ],
-  // Digests of the files' contents (which may be secret) are kept secret in state.
-  secretOutputs: ["fileDigests"],
+  // Digests of the files' contents (which may be secret) are kept secret in state. So is what commands print, always:
+  // it may hold part of a secret (a line of a secret file), or one the program never marked (a generated password,
+  // a file from the image), which hiding whole known values cannot catch; and "always" is a rule the SDK (fixed
+  // additionalSecretOutputs) and the YAML plugin apply alike, before any input's secretness is known.
+  secretOutputs: ["fileDigests", "commandResults"],
+  derivedSecretOutputs: ["fileDigests", "commandResults"],
   stackOutputs: ["fileDigests", "commandResults"],
   outputs: (live, inputs) => ({
     ...(contentOutputs(inputs) as { fileDigests: Record<string, FileRecord>; commandResults: Record<string, CommandResult> }),
@@ -269,10 +273,11 @@ export const instanceDocs = {
     ipv4Addresses: "IPv4 addresses of the running instance's interfaces (not loopback, not link-local).",
     ipv6Addresses: "IPv6 addresses of the running instance's interfaces (not loopback, not link-local).",
     fileDigests: "For each file of `files`: the digest, size and time of what was pushed (kept secret in state: contents may be).",
-    commandResults: "For each command of `commands`: its exit code and the end of its output (secret values replaced by `[secret]`).",
+    commandResults:
+      "For each command of `commands`: its exit code, the end of its output (the program's secret values replaced by `[secret]`) and a digest of the command as it ran; a failed run stays until the command runs again. Always a secret output: output may hold parts of secrets.",
   },
   outputTypes: {
     fileDigests: "Record<string, { sha256: string; modified?: string; size?: number }>",
-    commandResults: "Record<string, { exitCode: number; stdout: string; stderr: string }>",
+    commandResults: "Record<string, { exitCode: number; stdout: string; stderr: string; digest?: string }>",
   },
 };

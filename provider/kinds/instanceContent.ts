@@ -6,8 +6,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { z } from "zod";
 import { deleteFile, execInstance, type FileInfo, hashFile, IncusError, pushFile, statFile } from "../client";
-import { isUnknown, KNOWN_AFTER_APPLY } from "../engine/inputs";
-import type { Context, Live } from "../engine/kind";
+import { containsUnknown, isUnknown, KNOWN_AFTER_APPLY } from "../engine/inputs";
+import { type Context, ContentStepFailed, type Live } from "../engine/kind";
+import { secretPaths } from "../engine/secrets";
 import { encode } from "./common";
 
 const seconds = z.number().int().min(1, "at least 1 second").max(86_400, "at most 86400 seconds (a day)");
@@ -71,6 +72,11 @@ export const commandSchema = z.strictObject({
    * update: also after every update of the instance; always: on every `up`.
    */
   when: z.enum(["create", "update", "always"]).optional(),
+  /**
+   * Values the command depends on (a version, an image's fingerprint): when any of them changes, the command runs
+   * again, whatever `when` says.
+   */
+  triggers: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
   environment: z.record(z.string(), z.string()).optional(),
   /** Working directory inside the instance. */
   cwd: absolutePath.optional(),
@@ -107,6 +113,11 @@ export interface CommandResult {
   /** The end of the output (at most 4 KiB each), the program's secret values replaced by "[secret]". */
   stdout: string;
   stderr: string;
+  /**
+   * sha256 of the command's declaration (triggers included) when it last ran: what tells a changed command, also
+   * after a failed `up` that recorded the new inputs. Absent in state written before it was kept.
+   */
+  digest?: string;
 }
 
 /** Results of the last apply, per inputs object, for the outputs (also after a failure: the engine's partial state). */
@@ -203,22 +214,46 @@ async function deleteDroppedFiles(ctx: Context, inputs: ContentInputs, olds?: Co
 
 // ---- commands ------------------------------------------------------------------------------------------------
 
-type CommandState = "never ran" | "failed last time" | "changed" | "runs on every update" | "runs on every up";
+/** sha256 of a command's declaration, keys sorted (state read back from Pulumi need not keep their order). */
+export function commandDigest(c: CommandSpec): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === "object"
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash("sha256").update(JSON.stringify(canonical(c))).digest("hex");
+}
 
 /** Why the command must run in this apply, or undefined. `olds` is the stored state (undefined at create). */
-function commandDue(name: string, c: CommandSpec, inputs: ContentInputs, olds: ContentInputs | undefined, updating: boolean): CommandState | undefined {
+function commandDue(name: string, c: CommandSpec, inputs: ContentInputs, olds: ContentInputs | undefined, updating: boolean): string | undefined {
   const when = c.when ?? "create";
   if (when === "always") return "runs on every up";
   const last = inputs.commandResults?.[name];
   if (!last) return "never ran";
-  if (last.exitCode !== 0) return "failed last time";
-  if (olds && JSON.stringify(olds.commands?.[name]) !== JSON.stringify(c)) return "changed";
+  if (last.exitCode !== 0) return `failed last time (exit code ${last.exitCode}), will run again`;
+  // In a preview, a trigger (or any part) may come from a resource not made yet.
+  if (containsUnknown(c)) return `depends on ${KNOWN_AFTER_APPLY}; runs again if it changes`;
+  const before = olds?.commands?.[name];
+  // State written before results kept their digest: the stored declaration is what ran.
+  const ranWith = last.digest ?? (before ? commandDigest(before) : undefined);
+  if (ranWith !== undefined && ranWith !== commandDigest(c)) {
+    // Which part changed is known only when the stored declaration is the one that ran.
+    const untriggered = (x: CommandSpec) => commandDigest({ ...x, triggers: undefined });
+    return before && commandDigest(before) === ranWith && untriggered(before) === untriggered(c) ? "triggers changed, will run again" : "changed";
+  }
   if (when === "update" && updating) return "runs on every update";
   return undefined;
 }
 
 async function runCommands(ctx: Context, inputs: ContentInputs, olds: ContentInputs | undefined, updating: boolean): Promise<void> {
   const out = record(inputs);
+  // Results from before digests were kept get the stored declaration's, so a command this apply does not reach
+  // (an earlier one fails) is still known as changed once the failure has recorded the new inputs.
+  for (const [name, last] of Object.entries(inputs.commandResults ?? {})) {
+    const before = olds?.commands?.[name];
+    if (last.digest === undefined && before && inputs.commands?.[name]) out.commandResults[name] = { ...last, digest: commandDigest(before) };
+  }
   for (const [name, c] of Object.entries(inputs.commands ?? {})) {
     if (!commandDue(name, c, inputs, olds, updating)) continue;
     const argv = typeof c.command === "string" ? ["sh", "-c", c.command] : c.command;
@@ -236,12 +271,19 @@ async function runCommands(ctx: Context, inputs: ContentInputs, olds: ContentInp
       const why = err instanceof IncusError && err.isTimeout ? `did not finish within ${c.timeout ?? DEFAULT_COMMAND_S} s` : (err as Error).message;
       throw new Error(`commands.${name}: ${ctx.redact(why)}`);
     }
-    // What a command prints may contain the program's secret values (an environment value, a file's content).
-    const result = { exitCode: res.exitCode, stdout: ctx.redact(res.stdout), stderr: ctx.redact(res.stderr) };
+    // The program's secret values are hidden; parts of them (a line of a secret file) cannot be: the output is kept
+    // only in `commandResults`, which is always a secret output (instance.ts).
+    const result = { exitCode: res.exitCode, stdout: ctx.redact(res.stdout), stderr: ctx.redact(res.stderr), digest: commandDigest(c) };
     out.commandResults[name] = result;
     if (res.exitCode !== 0) {
       const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-10).join("\n");
-      throw new Error(`commands.${name}: exited with code ${res.exitCode}${tail ? `; last output:\n${tail}` : ""}`);
+      // The message is printed in plain text: with secret inputs, the output may hold part of one.
+      const shown = !tail
+        ? ""
+        : secretPaths(inputs as unknown as Record<string, unknown>).length
+          ? "; its output is withheld here because the instance has secret inputs (it is kept in the secret output `commandResults`)"
+          : `; last output:\n${tail}`;
+      throw new ContentStepFailed(`commands.${name}: exited with code ${res.exitCode}${shown}`);
     }
   }
 }

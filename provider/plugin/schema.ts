@@ -975,7 +975,7 @@ export const packageSchema: Record<string, unknown> = {
           "additionalProperties": {
             "$ref": "#/types/incus:index:InstanceCommandsValue"
           },
-          "description": "Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit code and the end of the output; results are in the `commandResults` output."
+          "description": "Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A change of one of its `triggers` runs it again. A non-zero exit fails the step with the exit code and the end of the output (withheld when the instance has secret inputs); results, failed ones included, are in the secret `commandResults` output."
         },
         "status": {
           "type": "string",
@@ -1024,7 +1024,8 @@ export const packageSchema: Record<string, unknown> = {
           "additionalProperties": {
             "$ref": "pulumi.json#/Any"
           },
-          "description": "For each command of `commands`: its exit code and the end of its output (secret values replaced by `[secret]`)."
+          "description": "For each command of `commands`: its exit code, the end of its output (the program's secret values replaced by `[secret]`) and a digest of the command as it ran; a failed run stays until the command runs again. Always a secret output: output may hold parts of secrets.",
+          "secret": true
         }
       },
       "required": [
@@ -1169,7 +1170,7 @@ export const packageSchema: Record<string, unknown> = {
           "additionalProperties": {
             "$ref": "#/types/incus:index:InstanceCommandsValue"
           },
-          "description": "Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A non-zero exit fails the step with the exit code and the end of the output; results are in the `commandResults` output."
+          "description": "Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A change of one of its `triggers` runs it again. A non-zero exit fails the step with the exit code and the end of the output (withheld when the instance has secret inputs); results, failed ones included, are in the secret `commandResults` output."
         }
       },
       "requiredInputs": []
@@ -2728,6 +2729,23 @@ export const packageSchema: Record<string, unknown> = {
         },
         "when": {
           "$ref": "#/types/incus:index:InstanceCommandsValueWhen"
+        },
+        "triggers": {
+          "type": "array",
+          "items": {
+            "type": "string",
+            "oneOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              }
+            ]
+          }
         },
         "environment": {
           "type": "object",

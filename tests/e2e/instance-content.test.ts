@@ -1,7 +1,8 @@
 // An instance's waits, files and commands through the real Pulumi engine (Automation API on the `declared` test
 // program): `up` returns with the guest Ready, its files in place and its setup command run; edits to files and
 // commands update in place; a file changed inside the instance is drift that `up` puts back; a failing command
-// fails the step with its exit code and leaves state the next `up` repairs; a secret file content appears nowhere.
+// fails the step with its exit code (its output withheld: the instance has a secret input) and records the failed
+// run, so the preview says it failed; a changed trigger runs a command again; a secret file content appears nowhere.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { closeAllPools, deleteProjectAndContents, IncusClient } from "pulumi-incus/provider";
@@ -42,6 +43,15 @@ function program(files: Record<string, unknown>, commands: Record<string, unknow
 const boot = { content: "#!/bin/sh\n/usr/local/bin/incus-ready\n", mode: "0755" };
 const files1 = { "/etc/rc.local": boot, "/etc/app.conf": { content: "port=80\n" }, "/root/token": { content: "$secretConfig:token", mode: "0600" } };
 const commands1 = { setup: { command: "cp /etc/app.conf /root/applied.conf; echo configured" } };
+const fixed = { ...commands1, check: { command: "grep -q port= /etc/app.conf && echo ok" } };
+
+/** The instance's command results from an export with secrets shown (commandResults is a secret output). */
+function commandResults(state: { deployment: { resources: { type: string; outputs: Record<string, any> }[] } }) {
+  const inst = state.deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/incus:Instance")!;
+  const value = inst.outputs.commandResults;
+  expect(value).toHaveProperty("plaintext"); // stored encrypted
+  return JSON.parse(value.plaintext);
+}
 
 /** Where the secret appears in the stack's files as the backend stores them (state, history, backups), if anywhere. */
 function secretInStoredState(): string[] {
@@ -78,9 +88,7 @@ test("up returns with the guest Ready, its files in place and its command run", 
   expect(exec("cat", "/root/applied.conf")).toBe("port=80\n");
   expect(exec("cat", "/root/token")).toBe(SECRET);
   expect(exec("stat", "-c", "%a", "/root/token")).toBe("600\n");
-  const state = await t.stack.exportStack();
-  const inst = state.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/incus:Instance");
-  expect(inst.outputs.commandResults).toEqual({ setup: { exitCode: 0, stdout: "configured\n", stderr: "" } });
+  expect(commandResults(await t.stack.exportStack())).toEqual({ setup: { exitCode: 0, stdout: "configured\n", stderr: "", digest: expect.any(String) } });
   expect(secretInStoredState()).toEqual([]);
 });
 
@@ -121,21 +129,41 @@ test("a failing command fails the step with its exit code; state stays consisten
   } catch (err) {
     message = String(err);
   }
-  expect(message).toContain("commands.check: exited with code 4; last output:");
-  expect(message).toContain("port is wrong");
+  // The instance has a secret input (a file's content): what the command printed may hold part of it.
+  expect(message).toContain("commands.check: exited with code 4; its output is withheld here because the instance has secret inputs");
+  expect(message).not.toContain("port is wrong");
   expect(message).not.toContain(SECRET);
-  // The instance is still recorded once, with what the last successful up applied.
+  // The instance is still recorded once, with the failed run kept in its (secret) results.
   const state = await t.stack.exportStack();
   const recorded = state.deployment.resources.filter((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/incus:Instance");
   expect(recorded).toHaveLength(1);
-  expect(Object.keys(recorded[0].outputs.commandResults)).toEqual(["setup"]);
+  expect(commandResults(state)).toMatchObject({ setup: { exitCode: 0 }, check: { exitCode: 4, stdout: "checking\n", stderr: "port is wrong\n" } });
+  printed = "";
+  const preview = await t.stack.preview({ onOutput: (o) => (printed += o) });
+  expect(preview.changeSummary).toEqual({ same: 2, update: 1 });
+  expect(printed).toContain("commands.check: failed last time (exit code 4), will run again");
+  expect(printed).not.toContain("never ran");
 
-  await t.stack.setConfig("resources", { value: program(files1, { ...commands1, check: { command: "grep -q port= /etc/app.conf && echo ok" } }) });
+  await t.stack.setConfig("resources", { value: program(files1, fixed) });
   expect(await up()).toEqual({ same: 2, update: 1 });
-  const after = await t.stack.exportStack();
-  const inst = after.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/incus:Instance");
-  expect(inst.outputs.commandResults.check).toEqual({ exitCode: 0, stdout: "ok\n", stderr: "" });
+  expect(commandResults(await t.stack.exportStack()).check).toEqual({ exitCode: 0, stdout: "ok\n", stderr: "", digest: expect.any(String) });
   expect(await up()).toEqual({ same: 3 });
+});
+
+test("a changed trigger runs a command again (as a version input reruns an install step); the same triggers do not", async () => {
+  const withStamp = (version: string) => program(files1, { ...fixed, stamp: { command: "echo run >> /root/stamp", triggers: [version] } });
+  await t.stack.setConfig("resources", { value: withStamp("1.0") });
+  expect(await up()).toEqual({ same: 2, update: 1 });
+  await t.stack.setConfig("resources", { value: withStamp("1.1") });
+  printed = "";
+  const preview = await t.stack.preview({ onOutput: (o) => (printed += o) });
+  expect(preview.changeSummary).toEqual({ same: 2, update: 1 });
+  expect(printed).toContain("commands.stamp: triggers changed, will run again");
+  expect(await up()).toEqual({ same: 2, update: 1 });
+  expect(exec("cat", "/root/stamp")).toBe("run\nrun\n");
+  t.takeRequests();
+  expect(await up()).toEqual({ same: 3 });
+  expect(t.writes(t.takeRequests()).filter((r) => !r.startsWith("HEAD "))).toEqual([]);
 });
 
 test("destroy removes the instance", async () => {

@@ -1,6 +1,7 @@
 // A Pulumi secret in a profile's and an instance's config, through the real engine: deploy, drift, refresh, a failure
-// made from the secret on purpose, destroy. Afterwards the secret appears 0 times in plain text in the stack export,
-// the backend's files, every command's output, the provider's request log and the errors.
+// made from the secret on purpose, a command that prints part of a secret file (and then fails doing so), destroy.
+// Afterwards the secret appears 0 times in plain text in the stack export, the stack's outputs as the CLI shows them,
+// the backend's files, every command's output, the provider's request log and the errors; a no-op up writes nothing.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,8 +15,9 @@ let t: TestStack;
 const said: string[] = [];
 const collect = (text: string) => void said.push(text);
 
-/** Every file under a directory, as text. */
-const occurrencesOfSecret = (texts: string[]) => occurrences(texts, SECRET);
+/** The program's file holds the secret upper-cased: a derived secret, which the Pulumi CLI does not mask by itself. */
+const PASSWORD = SECRET.toUpperCase();
+const occurrencesOfSecret = (texts: string[]) => occurrences(texts, SECRET) + occurrences(texts, PASSWORD);
 
 beforeAll(async () => {
   t = await programStack(path.join(REPO, "tests", "e2e", "programs", "secrets"), { prefix });
@@ -27,11 +29,14 @@ afterAll(async () => {
 
 test("a secret stays secret through up, drift, refresh, a failure and destroy", async () => {
   const up = await t.stack.up({ onOutput: collect });
-  expect(up.summary.resourceChanges).toMatchObject({ create: 5 }); // the stack, its identity, project, profile, instance
+  expect(up.summary.resourceChanges).toMatchObject({ create: 6 }); // the stack, its identity, project, profile, two instances
   // The server really got the value: the secret is hidden, not lost.
   expect(incusJson(`/1.0/profiles/with-secret?project=${prefix}`)?.config["user.token"]).toBe(SECRET);
   expect(incusJson(`/1.0/instances/holder?project=${prefix}`)?.config["user.api-key"]).toBe(SECRET);
   expect(up.outputs.profileConfig.secret).toBe(true);
+  // The command ran and printed the line (the provider hides it from the state, it is not lost).
+  expect(up.outputs.readerResults.secret).toBe(true);
+  expect(up.outputs.readerResults.value.show).toMatchObject({ exitCode: 0, stdout: `password=${PASSWORD}\n` });
 
   // Drift on the secret key: reported (by key), never with the value, and put back.
   incus("profile", "set", "with-secret", "user.token=changed-by-hand", "--project", prefix);
@@ -56,15 +61,47 @@ test("a secret stays secret through up, drift, refresh, a failure and destroy", 
   await t.stack.setConfig("failOnPurpose", { value: "false" });
   await t.stack.up({ onOutput: collect });
 
+  // A command that prints a line of the secret file and fails: the message the CLI prints withholds the output.
+  await t.stack.setConfig("failCommand", { value: "true" });
+  let commandFailure = "";
+  try {
+    await t.stack.up({ onOutput: collect });
+  } catch (err) {
+    commandFailure = String(err);
+  }
+  expect(commandFailure).toContain("commands.show: exited with code 3; its output is withheld here because the instance has secret inputs");
+  // The failed run is in state (partial update), so the preview says it failed rather than that it never ran.
+  const afterFailure = await t.stack.preview({ onOutput: collect });
+  expect(afterFailure.changeSummary).toMatchObject({ update: 1 });
+  expect(said.join("")).toContain("commands.show: failed last time (exit code 3), will run again");
+  await t.stack.setConfig("failCommand", { value: "false" });
+  await t.stack.up({ onOutput: collect });
+
+  // Nothing changed: the next up changes nothing and sends no write (file checks are HEAD requests).
+  t.takeRequests();
+  const again = await t.stack.up({ onOutput: collect });
+  expect(again.summary.resourceChanges).toEqual({ same: 6 });
+  expect(t.writes(t.takeRequests()).filter((r) => !r.startsWith("HEAD "))).toEqual([]);
+
   // `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets).
   const exported = execFileSync("pulumi", ["stack", "export", "--stack", t.stack.name, "--cwd", t.workDir], { encoding: "utf8", env: { ...process.env, ...t.env } });
   expect(exported).toContain("ciphertext"); // the secret is in state, encrypted
+  const stackOutputs = execFileSync("pulumi", ["stack", "output", "--json", "--stack", t.stack.name, "--cwd", t.workDir], { encoding: "utf8", env: { ...process.env, ...t.env } });
+  expect(JSON.parse(stackOutputs).readerResults).toBe("[secret]");
   const backend = filesUnder(t.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
   const requestLog = fs.existsSync(t.env.PULUMI_INCUS_REQUEST_LOG) ? [fs.readFileSync(t.env.PULUMI_INCUS_REQUEST_LOG, "utf8")] : [];
   await t.stack.destroy({ onOutput: collect });
 
-  expect({ export: occurrencesOfSecret([exported]), backend: occurrencesOfSecret(backend), output: occurrencesOfSecret(said), error: occurrencesOfSecret([failure]), requestLog: occurrencesOfSecret(requestLog) }).toEqual({
+  expect({
+    export: occurrencesOfSecret([exported]),
+    stackOutputs: occurrencesOfSecret([stackOutputs]),
+    backend: occurrencesOfSecret(backend),
+    output: occurrencesOfSecret(said),
+    error: occurrencesOfSecret([failure, commandFailure]),
+    requestLog: occurrencesOfSecret(requestLog),
+  }).toEqual({
     export: 0,
+    stackOutputs: 0,
     backend: 0,
     output: 0,
     error: 0,

@@ -55,7 +55,7 @@ describe("files, commands and the Ready wait", () => {
     expect(exec("app", "cat", "/run/booted")).toBe("booted\n");
     expect(exec("app", "stat", "-c", "%a %u", "/etc/app.conf", "/root/token", "/etc/rc.local")).toBe("640 0\n600 0\n755 0\n");
     expect(exec("app", "cat", "/root/setup.out")).toBe("port=80\n");
-    expect(outs.commandResults).toEqual({ setup: { exitCode: 0, stdout: "done-[secret]\n", stderr: "" } });
+    expect(outs.commandResults).toEqual({ setup: { exitCode: 0, stdout: "done-[secret]\n", stderr: "", digest: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect(Object.keys(outs.fileDigests as object).sort()).toEqual(["/etc/app.conf", "/etc/rc.local", "/root/token"]);
   });
 
@@ -99,21 +99,35 @@ describe("files, commands and the Ready wait", () => {
     expect(await c.diff()).toEqual({ changes: false });
   });
 
-  it("an edited command runs again in place; a failing one fails with its exit code and output tail", async () => {
+  it("an edited command runs again in place; a failing one fails with its exit code (output withheld: secret inputs) and is recorded as failed", async () => {
     const commands = { setup: { command: "cat /etc/app.conf > /root/setup.out && echo again" } };
     const next = { ...c.args, commands };
     expect(await c.up(next)).toEqual({ changes: true });
     expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.setup: changed`]);
-    expect(c.state.commandResults).toEqual({ setup: { exitCode: 0, stdout: "again\n", stderr: "" } });
+    expect(c.state.commandResults).toMatchObject({ setup: { exitCode: 0, stdout: "again\n", stderr: "" } });
     expect(exec("app", "cat", "/root/setup.out")).toBe("port=8080\n");
 
-    const failing = { ...next, commands: { ...commands, broken: { command: "echo about to fail; echo bad thing >&2; exit 3" } } };
-    const err = await rejection(c.up(failing));
-    expect(err.message).toContain("commands.broken: exited with code 3; last output:\nbad thing");
-    // The failed update kept the stored state: the next up tries again.
-    expect(c.state.commandResults).toEqual({ setup: { exitCode: 0, stdout: "again\n", stderr: "" } });
+    // A secret input (an environment value): what the command prints may hold part of it.
+    const failing = {
+      ...next,
+      commands: { ...commands, broken: { command: "echo about to fail; echo bad thing >&2; exit 3", environment: { TOKEN: "tok-1234" } } },
+      __secretPaths: [["commands", "broken", "environment", "TOKEN"]],
+    };
+    const err = (await rejection(c.up(failing))) as Error & { id?: string; properties?: Record<string, unknown> };
+    expect(err.message).toContain(
+      "commands.broken: exited with code 3; its output is withheld here because the instance has secret inputs (it is kept in the secret output `commandResults`)",
+    );
+    expect(err.message).not.toContain("bad thing");
+    // The failed run is recorded with the new inputs (Pulumi keeps a partial update's outputs), so the next preview
+    // says it failed, not that it never ran; the command that ran before it is not due again.
+    expect(err.id).toBe(c.id);
+    expect(err.properties).toMatchObject({
+      commands: failing.commands,
+      commandResults: { setup: { exitCode: 0, stdout: "again\n" }, broken: { exitCode: 3, stdout: "about to fail\n", stderr: "bad thing\n" } },
+    });
+    c.state = err.properties!;
     expect(await c.diff(failing)).toEqual({ changes: true });
-    expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.broken: never ran`]);
+    expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.broken: failed last time (exit code 3), will run again`]);
   });
 
   it("`update` commands run on every update, `always` ones on every up", async () => {
@@ -129,6 +143,17 @@ describe("files, commands and the Ready wait", () => {
     expect((c.state.commandResults as Record<string, { stdout: string }>).count.stdout).toBe("2\n");
   });
 
+  it("a changed trigger runs a command again; the same triggers do not", async () => {
+    const commands = { stamp: { command: "echo run >> /root/stamp", triggers: ["1.0", 1] } };
+    await c.up({ ...c.args, commands });
+    expect(await c.diff({ ...c.args, commands })).toEqual({ changes: false });
+    const bumped = { stamp: { ...commands.stamp, triggers: ["1.1", 1] } };
+    expect(await c.up({ ...c.args, commands: bumped })).toEqual({ changes: true });
+    expect(c.printed).toEqual([`Instance "app" in project "${project}": commands.stamp: triggers changed, will run again`]);
+    expect(exec("app", "cat", "/root/stamp")).toBe("run\nrun\n");
+    expect(await c.diff()).toEqual({ changes: false });
+  });
+
   it("delete removes the instance", async () => {
     await c.delete();
     expect(live("app")).toBeUndefined();
@@ -137,15 +162,16 @@ describe("files, commands and the Ready wait", () => {
 
 describe("a failing create command or a timed-out wait keeps the instance in state with the reason", () => {
   it("command failure at create: partial state records the failed run, so the next up runs it again", async () => {
-    const c = new Resource("Instance", { name: "bad", project, image: DEBIAN, commands: { init: { command: "exit 7" } } });
+    const c = new Resource("Instance", { name: "bad", project, image: DEBIAN, commands: { init: { command: "echo init broke >&2; exit 7" } } });
     const err = (await rejection(c.create())) as Error & { id?: string; properties?: Record<string, unknown> };
-    expect(err.message).toContain(`Instance "bad" in project "${project}" was created but is not ready: commands.init: exited with code 7`);
+    // No secret input: the end of the output is in the message.
+    expect(err.message).toContain(`Instance "bad" in project "${project}" was created but is not ready: commands.init: exited with code 7; last output:\ninit broke`);
     expect(err.id).toBe(`/1.0/instances/bad${q}`);
-    expect(err.properties).toMatchObject({ name: "bad", status: "Running", commandResults: { init: { exitCode: 7, stdout: "", stderr: "" } } });
+    expect(err.properties).toMatchObject({ name: "bad", status: "Running", commandResults: { init: { exitCode: 7, stdout: "", stderr: "init broke\n" } } });
     c.id = err.id!;
     c.state = err.properties!;
     expect(await c.diff()).toEqual({ changes: true });
-    expect(c.printed).toEqual([`Instance "bad" in project "${project}": commands.init: failed last time`]);
+    expect(c.printed).toEqual([`Instance "bad" in project "${project}": commands.init: failed last time (exit code 7), will run again`]);
     await c.delete();
   });
 

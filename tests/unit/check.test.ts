@@ -110,6 +110,7 @@ const bad: [KindName, string, State, string][] = [
   ["Instance", "command environment value not a string", { commands: { setup: { command: "true", environment: { A: 1 } } } }, "commands.setup.environment.A"],
   ["Instance", "relative command cwd", { commands: { setup: { command: "true", cwd: "tmp" } } }, "commands.setup.cwd"],
   ["Instance", "command name with a space", { commands: { "set up": { command: "true" } } }, 'commands["set up"]'],
+  ["Instance", "command trigger an object", { commands: { setup: { command: "true", triggers: [{ v: 1 }] } } }, "commands.setup.triggers[0]"],
   ["Instance", "wait timeout of zero", { waitFor: { ready: { timeout: 0 } } }, "waitFor.ready.timeout"],
   ["Instance", "address wait without a family", { waitFor: { addresses: [{ nic: "eth0" }] } }, "waitFor.addresses[0].family"],
   ["Instance", "unknown wait", { waitFor: { online: {} } }, "waitFor.online"],

@@ -46,6 +46,8 @@ describe("package schema", () => {
     const network = schema.resources["incus:index:Network"].inputProperties;
     expect(schema.types[network.type.$ref.replace("#/types/", "")].enum.map((e: any) => e.value)).toContain("bridge");
     expect(schema.resources["incus:index:Instance"].properties.fileDigests.secret).toBe(true);
+    // What commands print may hold part of a secret: always secret, in the YAML plugin as in the SDK.
+    expect(schema.resources["incus:index:Instance"].properties.commandResults.secret).toBe(true);
   });
 });
 
