@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run check`: the contributor's quick check, with no daemon, no root and no Pulumi CLI: type-check of the
 # sources, examples, scripts and tests (tests/types holds the SDK's type-level tests), lint, and the unit tests
-# (which include "sdk/generated.ts is up to date"). Needs Node >= 22 and `npm ci`.
+# (which include "sdk/generated/ is up to date"). Needs Node >= 22 and `npm ci`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 step() { printf '\n== %s\n' "$*"; }

@@ -1,7 +1,7 @@
-// Writes provider/plugin/schema.ts: the Pulumi package schema of the `incus` resource provider plugin (what Pulumi
+// Writes provider/plugin/generated/schema.ts: the Pulumi package schema of the `incus` resource provider plugin (what Pulumi
 // YAML and the SDK generators read), from the same kind declarations as the TypeScript SDK and with the same docs
 // (scripts/generate-sdk.ts): field types from the zod schemas, docs from `.describe()`, which fields replace from
-// the kinds' field modes and identity, outputs from `xxxDocs`. `npm run generate` writes it with sdk/generated.ts.
+// the kinds' field modes and identity, outputs from the kinds' `docs`. `npm run generate` writes it with sdk/generated/.
 //   npx tsx scripts/generate-schema.ts          writes the file
 //   npx tsx scripts/generate-schema.ts --check  exits 1 when it is stale
 import * as fs from "node:fs";
@@ -12,7 +12,7 @@ import { configValue, schemaShape } from "../provider/engine/inputs";
 import { kinds } from "../provider/kinds";
 import { changeNote, defOf, kindDocs, outputType, replacesOnChange, unwrap, withDefault } from "./generate-sdk";
 
-export const SCHEMA_FILE = path.join(__dirname, "..", "provider", "plugin", "schema.ts");
+export const SCHEMA_FILE = path.join(__dirname, "..", "provider", "plugin", "generated", "schema.ts");
 export const PACKAGE = "incus";
 
 type Spec = Record<string, unknown>;
@@ -138,7 +138,7 @@ function resourceSpec(type: string, spec: KindSpec<any, any>, types: Types): Spe
   const sample = (spec.outputs?.({}, {} as any) ?? {}) as Record<string, unknown>;
   for (const key of spec.outputKeys ?? []) {
     const doc = docs.outputs[key];
-    if (!doc) throw new Error(`generate-schema: ${type}.${key}: no doc in ${type}Docs.outputs`);
+    if (!doc) throw new Error(`generate-schema: ${type}.${key}: no doc in its docs.outputs`);
     if (key in shape) continue;
     properties[key] = { ...outputSpec(docs.outputTypes?.[key] ?? outputType(sample[key], type, key)), description: doc };
     if ((spec.secretOutputs ?? []).includes(key)) properties[key].secret = true;

@@ -2,6 +2,6 @@
 //   import * as incus from "pulumi-incus";
 //   const web = new incus.Profile("web", { config: { "limits.cpu": 2 } });
 // The classes and their Args/Outputs types are generated from the kind declarations (provider/kinds/*.ts) into
-// ./generated; loading this module loads @pulumi/pulumi and nothing of the provider.
+// ./generated (index.ts); loading this module loads @pulumi/pulumi and nothing of the provider.
 export * from "./generated";
 export type { ResourceClass } from "./resource";

@@ -2,7 +2,7 @@
 // the kind's name: every method requires the real implementation by package name when it runs, in the provider
 // process (so clients, sockets and pools are never serialised, and state does not grow with our code).
 //
-// Each kind's provider object is also the whole export of a module of its own, sdk/dynamic/<Kind>.ts (generated),
+// Each kind's provider object is also the whole export of a module of its own, sdk/generated/dynamic/<Kind>.ts,
 // and resources take it from there (providerModule). When the package is installed (in node_modules), Pulumi's
 // closure serialiser then records the provider as `require("pulumi-incus/dynamic/<Kind>")` (the package's
 // `./dynamic/*` export) instead of the text of its 7 methods: ~0.2 KB in place of 3.3 KB, twice per resource in
@@ -72,7 +72,7 @@ export function providerModule(type: string): pulumi.dynamic.ResourceProvider {
       path = createRequire(join(process.cwd(), "index.js")).resolve(`pulumi-incus/dynamic/${type}`);
     } catch {
       // No copy the program resolves by name (or one too old to have this kind): this copy's own module.
-      path = require.resolve(`./dynamic/${type}`);
+      path = require.resolve(`./generated/dynamic/${type}`);
     }
     modules.set(type, path);
   }

@@ -1,6 +1,6 @@
 // One class factory for every kind: `get(name, id)` lookups, every input and output exposed as an Output, and the
 // Pulumi type token `pulumi-nodejs:dynamic/incus:<Kind>`. The typed Args and Outputs of each kind are generated
-// (sdk/generated.ts); nothing here loads the provider (its client, undici, ws), so a program only pays for it in
+// (sdk/generated/); nothing here loads the provider (its client, undici, ws), so a program only pays for it in
 // the provider process that Pulumi starts.
 import * as pulumi from "@pulumi/pulumi";
 import { sanitizeName } from "./names";
@@ -11,6 +11,11 @@ export interface ResourceClass<Args, Outs> {
   new (name: string, args: Args, opts?: pulumi.CustomResourceOptions): pulumi.dynamic.Resource & Outs;
   /** Looks up an object that exists; `id` is its API path, e.g. `/1.0/profiles/web?project=lab`. */
   get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions): pulumi.dynamic.Resource & Outs;
+  /**
+   * Whether `obj` is a resource of this kind, made by any copy of the package (two copies in one program have two
+   * classes, so `instanceof` would miss the other's): it compares the Pulumi type token.
+   */
+  isInstance(obj: unknown): obj is pulumi.dynamic.Resource & Outs;
 }
 
 /**
@@ -122,6 +127,12 @@ export function resourceClass<Args extends object, Outs>(
 
     static get(name: string, id: pulumi.Input<pulumi.ID>, opts?: pulumi.CustomResourceOptions) {
       return new IncusResource(name, {} as Args, { ...opts, id });
+    }
+
+    // Pulumi's own isInstance (inherited) is true for any custom resource: this one only for this kind's. Resource
+    // keeps the type token it registered as `__pulumiType`.
+    static override isInstance(obj: unknown): obj is IncusResource {
+      return !!obj && typeof obj === "object" && (obj as { __pulumiType?: unknown }).__pulumiType === `pulumi-nodejs:dynamic/incus:${type}`;
     }
   }
   Object.defineProperty(IncusResource, "name", { value: type });

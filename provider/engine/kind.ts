@@ -203,6 +203,31 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    * before its PUT and starts over when it changed since the read the body was built from (read-compare-write).
    */
   putIgnoresIfMatch?: boolean;
+
+  // What the declaration feeds besides the engine (scripts/generate-sdk.ts, the README table, the unit tests).
+  /** The SDK class's summary and a doc per output (field docs are on the schema). Every registered kind has them. */
+  docs?: KindDocs;
+  /** A small valid use of the kind. Every registered kind has one. */
+  example?: KindExample;
+}
+
+/** Docs of a kind's SDK class and its outputs; field docs come from the schema's `.describe()`. */
+export interface KindDocs {
+  summary: string;
+  outputs: Record<string, string>;
+  /** TypeScript types of outputs whose shape a sample value cannot tell (objects of objects). */
+  outputTypes?: Record<string, string>;
+}
+
+/**
+ * A kind's example. `args` are valid inputs that need no other resource, or name the parents they need by a
+ * placeholder (pool `default`, network `br0`; an image's `file` is a path the caller provides): the unit tests'
+ * valid row and the lifecycle table's base row. `program` is a short TypeScript program text (`incus` is the
+ * package): the class doc's Example Usage.
+ */
+export interface KindExample {
+  args: Record<string, unknown>;
+  program: string;
 }
 
 /**

@@ -117,6 +117,24 @@ export const certificate = defineKind({
     );
     return { fingerprint: fingerprintOf(cert), ...(generated ? { privateKey: generated.privateKey } : {}) };
   },
+  docs: {
+    summary:
+      "A certificate in the Incus trust store (global). Give a PEM certificate, or none and the provider generates a key pair and a self-signed client certificate; the private key is the secret output `privateKey`.",
+    outputs: {
+      fingerprint: "The certificate's SHA-256 fingerprint (its identity in Incus).",
+      certificate: "The trusted certificate, PEM, as Incus stores it.",
+      privateKey: "PEM private key of a certificate the provider generated (secret; null when the program gave the certificate).",
+      expiresAt: "When the certificate expires (RFC 3339).",
+    },
+    outputTypes: { privateKey: "string | null" },
+  },
+  example: {
+    args: { name: "ci", restricted: true, projects: ["lab"] },
+    program: `
+const ci = new incus.Certificate("ci", { restricted: true, projects: [lab.name] });
+export const ciKey = ci.privateKey; // a secret
+`,
+  },
 });
 
 /**
@@ -149,16 +167,3 @@ function expiry(pem: string): string {
     return "";
   }
 }
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const certificateDocs = {
-  summary:
-    "A certificate in the Incus trust store (global). Give a PEM certificate, or none and the provider generates a key pair and a self-signed client certificate; the private key is the secret output `privateKey`.",
-  outputs: {
-    fingerprint: "The certificate's SHA-256 fingerprint (its identity in Incus).",
-    certificate: "The trusted certificate, PEM, as Incus stores it.",
-    privateKey: "PEM private key of a certificate the provider generated (secret; null when the program gave the certificate).",
-    expiresAt: "When the certificate expires (RFC 3339).",
-  },
-  outputTypes: { privateKey: "string | null" },
-};

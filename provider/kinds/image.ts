@@ -329,17 +329,24 @@ export const image = defineKind({
       if (!isNotFound(err)) throw err;
     }
   },
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const imageDocs = {
-  summary:
-    "An Incus image, uploaded from a local tarball, copied from an image server or published from an instance or snapshot; its identity is its content (fingerprint). Lives in a project (`features.images`).",
-  outputs: {
-    fingerprint: "The image's SHA-256 fingerprint.",
-    size: "Size of the image in bytes.",
-    architecture: "The image's architecture (e.g. `x86_64`).",
-    imageType: "`container` or `virtual-machine`.",
-    createdAt: "When the image was built (RFC 3339).",
+  docs: {
+    summary:
+      "An Incus image, uploaded from a local tarball, copied from an image server or published from an instance or snapshot; its identity is its content (fingerprint). Lives in a project (`features.images`).",
+    outputs: {
+      fingerprint: "The image's SHA-256 fingerprint.",
+      size: "Size of the image in bytes.",
+      architecture: "The image's architecture (e.g. `x86_64`).",
+      imageType: "`container` or `virtual-machine`.",
+      createdAt: "When the image was built (RFC 3339).",
+    },
   },
-};
+  example: {
+    args: { name: "busybox", file: "busybox.tar.gz" },
+    program: `
+const busybox = new incus.Image("busybox", {
+  file: "busybox.tar.gz",
+  aliases: ["busybox"],
+});
+`,
+  },
+});

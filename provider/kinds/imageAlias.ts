@@ -59,12 +59,16 @@ export const imageAlias = defineKind({
   },
   outputKeys: ["type"],
   outputs: (live) => ({ type: liveString(live.type) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const imageAliasDocs = {
-  summary: "An alias of an image, managed on its own: for images the stack does not upload (an Image resource manages its own `aliases`). Lives in a project (`features.images`).",
-  outputs: {
-    type: "The image's type (`container` or `virtual-machine`), as Incus derives it from the target.",
+  docs: {
+    summary: "An alias of an image, managed on its own: for images the stack does not upload (an Image resource manages its own `aliases`). Lives in a project (`features.images`).",
+    outputs: {
+      type: "The image's type (`container` or `virtual-machine`), as Incus derives it from the target.",
+    },
   },
-};
+  example: {
+    args: { name: "debian/12", target: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+    program: `
+const alias = new incus.ImageAlias("debian-12", { name: "debian/12", target: busybox.fingerprint });
+`,
+  },
+});

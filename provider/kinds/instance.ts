@@ -259,25 +259,34 @@ export const instance = defineKind({
       if (!isNotFound(err)) throw err; // an ephemeral instance is gone once stopped
     }
   },
+  docs: {
+    summary: "An Incus instance (container or virtual machine), created from an image and kept running (or stopped) as the program says. Lives in a project.",
+    outputs: {
+      status: "The server's status of the instance (`Running`, `Stopped`, …).",
+      architecture: "The instance's architecture (e.g. `x86_64`).",
+      location: "The cluster member running the instance (`none` outside a cluster).",
+      imageFingerprint: "Fingerprint of the image the instance was created from.",
+      createdAt: "When Incus created the instance (RFC 3339).",
+      ipv4Addresses: "IPv4 addresses of the running instance's interfaces (not loopback, not link-local).",
+      ipv6Addresses: "IPv6 addresses of the running instance's interfaces (not loopback, not link-local).",
+      fileDigests: "For each file of `files`: the digest, size and time of what was pushed (kept secret in state: contents may be).",
+      commandResults:
+        "For each command of `commands`: its exit code, the end of its output (the program's secret values replaced by `[secret]`) and a digest of the command as it ran; a failed run stays until the command runs again. Always a secret output: output may hold parts of secrets.",
+    },
+    outputTypes: {
+      fileDigests: "Record<string, { sha256: string; modified?: string; size?: number }>",
+      commandResults: "Record<string, { exitCode: number; stdout: string; stderr: string; digest?: string }>",
+    },
+  },
+  example: {
+    args: { name: "web", image: "busybox" },
+    program: `
+const web = new incus.Instance("web", {
+  image: "busybox",
+  profiles: ["default"],
+  config: { "limits.cpu": 1 },
+  files: { "/etc/motd": { content: "hello\\n" } },
 });
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const instanceDocs = {
-  summary: "An Incus instance (container or virtual machine), created from an image and kept running (or stopped) as the program says. Lives in a project.",
-  outputs: {
-    status: "The server's status of the instance (`Running`, `Stopped`, …).",
-    architecture: "The instance's architecture (e.g. `x86_64`).",
-    location: "The cluster member running the instance (`none` outside a cluster).",
-    imageFingerprint: "Fingerprint of the image the instance was created from.",
-    createdAt: "When Incus created the instance (RFC 3339).",
-    ipv4Addresses: "IPv4 addresses of the running instance's interfaces (not loopback, not link-local).",
-    ipv6Addresses: "IPv6 addresses of the running instance's interfaces (not loopback, not link-local).",
-    fileDigests: "For each file of `files`: the digest, size and time of what was pushed (kept secret in state: contents may be).",
-    commandResults:
-      "For each command of `commands`: its exit code, the end of its output (the program's secret values replaced by `[secret]`) and a digest of the command as it ran; a failed run stays until the command runs again. Always a secret output: output may hold parts of secrets.",
+`,
   },
-  outputTypes: {
-    fileDigests: "Record<string, { sha256: string; modified?: string; size?: number }>",
-    commandResults: "Record<string, { exitCode: number; stdout: string; stderr: string; digest?: string }>",
-  },
-};
+});

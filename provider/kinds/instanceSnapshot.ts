@@ -36,13 +36,17 @@ export const instanceSnapshot = defineKind({
     // -1 where the storage driver cannot tell (dir).
     size: typeof live.size === "number" ? live.size : -1,
   }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const instanceSnapshotDocs = {
-  summary: "A snapshot of an instance, taken when the resource is created. Only its expiry changes in place; it can be renamed. Lives in the instance's project.",
-  outputs: {
-    createdAt: "When Incus took the snapshot (RFC 3339).",
-    size: "Disk space the snapshot uses in bytes (`-1` where the storage driver cannot tell, e.g. `dir`).",
+  docs: {
+    summary: "A snapshot of an instance, taken when the resource is created. Only its expiry changes in place; it can be renamed. Lives in the instance's project.",
+    outputs: {
+      createdAt: "When Incus took the snapshot (RFC 3339).",
+      size: "Disk space the snapshot uses in bytes (`-1` where the storage driver cannot tell, e.g. `dir`).",
+    },
   },
-};
+  example: {
+    args: { name: "before-upgrade", instance: "web" },
+    program: `
+const snap = new incus.InstanceSnapshot("before-upgrade", { instance: web.name });
+`,
+  },
+});

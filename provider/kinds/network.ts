@@ -27,14 +27,20 @@ export const network = defineKind({
   },
   outputKeys: ["managedConfig", "status", "usedBy"],
   outputs: (live) => ({ managedConfig: liveMap(live.config), status: liveString(live.status), usedBy: liveStrings(live.used_by) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const networkDocs = {
-  summary: "An Incus network (a bridge by default). Lives in a project (`features.networks`); its name is an interface name (at most 15 characters).",
-  outputs: {
-    managedConfig: "The network's whole config as the server has it, including the addresses Incus picked.",
-    status: "The server's status of the network (e.g. `Created`).",
-    usedBy: "API paths of the instances and profiles that use the network.",
+  docs: {
+    summary: "An Incus network (a bridge by default). Lives in a project (`features.networks`); its name is an interface name (at most 15 characters).",
+    outputs: {
+      managedConfig: "The network's whole config as the server has it, including the addresses Incus picked.",
+      status: "The server's status of the network (e.g. `Created`).",
+      usedBy: "API paths of the instances and profiles that use the network.",
+    },
   },
-};
+  example: {
+    args: { name: "br0", config: { "ipv4.address": "none", "ipv6.address": "none" } },
+    program: `
+const br0 = new incus.Network("br0", {
+  config: { "ipv4.address": "none", "ipv6.address": "none" },
+});
+`,
+  },
+});

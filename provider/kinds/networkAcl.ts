@@ -66,13 +66,20 @@ export const networkAcl = defineKind({
   },
   outputKeys: ["usedBy"],
   outputs: (live) => ({ usedBy: liveStrings(live.used_by) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const networkAclDocs = {
-  summary:
-    "A network ACL: ingress and egress rules, attached to a bridge (`security.acls` in the network's config) or to an instance's NIC (`security.acls` on the device). Lives in a project (`features.networks`); renamed in place (Incus refuses while it is in use).",
-  outputs: {
-    usedBy: "API paths of the networks, NICs and ACLs that use this ACL.",
+  docs: {
+    summary:
+      "A network ACL: ingress and egress rules, attached to a bridge (`security.acls` in the network's config) or to an instance's NIC (`security.acls` on the device). Lives in a project (`features.networks`); renamed in place (Incus refuses while it is in use).",
+    outputs: {
+      usedBy: "API paths of the networks, NICs and ACLs that use this ACL.",
+    },
   },
-};
+  example: {
+    args: { name: "web", ingress: [{ action: "allow", protocol: "tcp", destination_port: "80,443" }] },
+    program: `
+const acl = new incus.NetworkAcl("web", {
+  ingress: [{ action: "allow", protocol: "tcp", destination_port: "80,443" }],
+  egress: [{ action: "reject" }],
+});
+`,
+  },
+});

@@ -68,13 +68,21 @@ export const networkForward = defineKind({
   createBody: (i) => ({ listen_address: i.listenAddress, description: i.description, config: i.config, ports: i.ports }),
   outputKeys: ["location"],
   outputs: (live) => ({ location: liveString(live.location) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const networkForwardDocs = {
-  summary:
-    "A network forward: traffic to a listen address (and ports) sent on to addresses inside a network. Identified by network and listen address; changes to ports, config and description are made in place, guarded against concurrent writers by reading again just before the write (Incus 6.0 ignores If-Match here).",
-  outputs: {
-    location: "The cluster member holding the forward (`none` outside a cluster).",
+  docs: {
+    summary:
+      "A network forward: traffic to a listen address (and ports) sent on to addresses inside a network. Identified by network and listen address; changes to ports, config and description are made in place, guarded against concurrent writers by reading again just before the write (Incus 6.0 ignores If-Match here).",
+    outputs: {
+      location: "The cluster member holding the forward (`none` outside a cluster).",
+    },
   },
-};
+  example: {
+    args: { name: "web", network: "br0", listenAddress: "192.0.2.10" },
+    program: `
+const forward = new incus.NetworkForward("web", {
+  network: br0.name,
+  listenAddress: "192.0.2.10",
+  ports: [{ protocol: "tcp", listen_port: "80", target_address: "192.0.2.20" }],
+});
+`,
+  },
+});

@@ -33,13 +33,17 @@ export const networkZone = defineKind({
   },
   outputKeys: ["usedBy"],
   outputs: (live) => ({ usedBy: liveStrings(live.used_by) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const networkZoneDocs = {
-  summary:
-    "A network zone: a DNS zone Incus serves for networks that name it (`dns.zone.forward` / `dns.zone.reverse.*` in the network's config). Lives in a project (`features.networks.zones`); a new name replaces it.",
-  outputs: {
-    usedBy: "API paths of the networks that use the zone.",
+  docs: {
+    summary:
+      "A network zone: a DNS zone Incus serves for networks that name it (`dns.zone.forward` / `dns.zone.reverse.*` in the network's config). Lives in a project (`features.networks.zones`); a new name replaces it.",
+    outputs: {
+      usedBy: "API paths of the networks that use the zone.",
+    },
   },
-};
+  example: {
+    args: { name: "lab.example.internal" },
+    program: `
+const zone = new incus.NetworkZone("lab", { name: "lab.example.internal" });
+`,
+  },
+});

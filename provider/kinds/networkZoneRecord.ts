@@ -48,10 +48,17 @@ export const networkZoneRecord = defineKind({
     entries: { mode: "update", empty: [], fromLive: (v) => (Array.isArray(v) ? v.map((e) => canonicalEntry(e as Entry)) : []) },
     config: { mode: "update", empty: {} },
   },
+  docs: {
+    summary: "A record in a network zone (e.g. `www` with an A entry). Identified by zone and name; entries, description and config change in place.",
+    outputs: {},
+  },
+  example: {
+    args: { name: "www", zone: "lab.example.internal", entries: [{ type: "A", value: "192.0.2.10" }] },
+    program: `
+const www = new incus.NetworkZoneRecord("www", {
+  zone: zone.name,
+  entries: [{ type: "A", value: "192.0.2.10" }],
 });
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const networkZoneRecordDocs = {
-  summary: "A record in a network zone (e.g. `www` with an A entry). Identified by zone and name; entries, description and config change in place.",
-  outputs: {},
-};
+`,
+  },
+});

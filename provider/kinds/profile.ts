@@ -32,10 +32,17 @@ export const profile = defineKind({
     i.name === "default"
       ? { description: ctx.project === "default" ? "Default Incus profile" : `Default Incus profile for project ${ctx.project}`, config: {}, devices: {} }
       : undefined,
+  docs: {
+    summary: "An Incus profile: config and devices that instances listing it inherit. Lives in a project (`features.profiles`).",
+    outputs: { usedBy: "API paths of the instances (and other objects) that use the profile." },
+  },
+  example: {
+    args: { name: "web", config: { "limits.cpu": "2" } },
+    program: `
+const web = new incus.Profile("web", {
+  config: { "limits.cpu": 2, "limits.memory": "512MiB" },
+  devices: { root: { type: "disk", path: "/", pool: "default" } },
 });
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const profileDocs = {
-  summary: "An Incus profile: config and devices that instances listing it inherit. Lives in a project (`features.profiles`).",
-  outputs: { usedBy: "API paths of the instances (and other objects) that use the profile." },
-};
+`,
+  },
+});

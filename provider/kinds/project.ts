@@ -93,10 +93,17 @@ export const project = defineKind({
       );
     });
   },
+  docs: {
+    summary: "An Incus project: a namespace for instances, images, profiles, networks and volumes, as its `features.*` config says.",
+    outputs: { usedBy: "API paths of the objects inside the project." },
+  },
+  example: {
+    args: { name: "lab", description: "Lab machines" },
+    program: `
+const lab = new incus.Project("lab", {
+  description: "Lab machines",
+  config: { "features.images": false, "limits.instances": 10 },
 });
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const projectDocs = {
-  summary: "An Incus project: a namespace for instances, images, profiles, networks and volumes, as its `features.*` config says.",
-  outputs: { usedBy: "API paths of the objects inside the project." },
-};
+`,
+  },
+});

@@ -181,15 +181,21 @@ export const serverConfig = defineKind({
       { project: null },
     );
   },
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const serverConfigDocs = {
-  summary:
-    "The server's own config (`/1.0`), one per server: the program's keys are applied and the others left alone; destroy puts back what each key had before the stack took it over.",
-  outputs: {
-    previousConfig: "Each managed key with the value it had before the stack took it over (null: unset); what a dropped key and destroy put back. Secret.",
-    claim: `The value of \`${CLAIM_KEY}\` by which this resource claims the server's config.`,
+  docs: {
+    summary:
+      "The server's own config (`/1.0`), one per server: the program's keys are applied and the others left alone; destroy puts back what each key had before the stack took it over.",
+    outputs: {
+      previousConfig: "Each managed key with the value it had before the stack took it over (null: unset); what a dropped key and destroy put back. Secret.",
+      claim: `The value of \`${CLAIM_KEY}\` by which this resource claims the server's config.`,
+    },
+    outputTypes: { previousConfig: "Record<string, string | null>", claim: "string" },
   },
-  outputTypes: { previousConfig: "Record<string, string | null>", claim: "string" },
-};
+  example: {
+    args: { name: "server", config: { "images.auto_update_interval": "6" } },
+    program: `
+const server = new incus.ServerConfig("server", {
+  config: { "images.auto_update_interval": 6 },
+});
+`,
+  },
+});

@@ -39,14 +39,18 @@ export const storageBucket = defineKind({
   },
   outputKeys: ["s3Url", "location"],
   outputs: (live) => ({ s3Url: liveString(live.s3_url), location: liveString(live.location) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const storageBucketDocs = {
-  summary:
-    "An S3 storage bucket in a pool. Lives in a project (`features.storage.buckets`). On a local pool (dir) Incus 6.0 needs the `minio` and `mc` binaries on its PATH. Creating one makes an `admin` key; add keys with StorageBucketKey.",
-  outputs: {
-    s3Url: "The bucket's S3 address; empty until the server sets `core.storage_buckets_address`.",
-    location: "The cluster member holding the bucket (`none` outside a cluster).",
+  docs: {
+    summary:
+      "An S3 storage bucket in a pool. Lives in a project (`features.storage.buckets`). On a local pool (dir) Incus 6.0 needs the `minio` and `mc` binaries on its PATH. Creating one makes an `admin` key; add keys with StorageBucketKey.",
+    outputs: {
+      s3Url: "The bucket's S3 address; empty until the server sets `core.storage_buckets_address`.",
+      location: "The cluster member holding the bucket (`none` outside a cluster).",
+    },
   },
-};
+  example: {
+    args: { name: "backups", pool: "default" },
+    program: `
+const bucket = new incus.StorageBucket("backups", { pool: "default" });
+`,
+  },
+});

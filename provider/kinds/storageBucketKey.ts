@@ -52,14 +52,19 @@ export const storageBucketKey = defineKind({
   outputKeys: ["accessKey", "secretKey"],
   outputs: (live) => ({ accessKey: liveString(live["access-key"]), secretKey: liveString(live["secret-key"]) }),
   secretOutputs: ["secretKey"],
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const storageBucketKeyDocs = {
-  summary:
-    "An access key of a storage bucket (`read-only` or `admin`). The secret key, given or made up by Incus, is a secret in state and outputs and never printed.",
-  outputs: {
-    accessKey: "The S3 access key (the given one, or the one Incus made up).",
-    secretKey: "The S3 secret key (the given one, or the one Incus made up); a Pulumi secret.",
+  docs: {
+    summary:
+      "An access key of a storage bucket (`read-only` or `admin`). The secret key, given or made up by Incus, is a secret in state and outputs and never printed.",
+    outputs: {
+      accessKey: "The S3 access key (the given one, or the one Incus made up).",
+      secretKey: "The S3 secret key (the given one, or the one Incus made up); a Pulumi secret.",
+    },
   },
-};
+  example: {
+    args: { name: "reader", pool: "default", bucket: "backups", role: "read-only" },
+    program: `
+const reader = new incus.StorageBucketKey("reader", { pool: "default", bucket: bucket.name, role: "read-only" });
+export const secretKey = reader.secretKey; // a secret
+`,
+  },
+});

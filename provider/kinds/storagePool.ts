@@ -32,14 +32,18 @@ export const storagePool = defineKind({
     usedBy: liveStrings(live.used_by),
     source: liveMap(live.config).source ?? "",
   }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const storagePoolDocs = {
-  summary: "An Incus storage pool. Global (not in a project); Incus cannot rename pools, so a new name replaces it.",
-  outputs: {
-    status: "The server's status of the pool (e.g. `Created`).",
-    usedBy: "API paths of the volumes, images, instances and profiles that use the pool.",
-    source: "Where the pool keeps its data (the driver's `source`, filled in by Incus when the program gives none).",
+  docs: {
+    summary: "An Incus storage pool. Global (not in a project); Incus cannot rename pools, so a new name replaces it.",
+    outputs: {
+      status: "The server's status of the pool (e.g. `Created`).",
+      usedBy: "API paths of the volumes, images, instances and profiles that use the pool.",
+      source: "Where the pool keeps its data (the driver's `source`, filled in by Incus when the program gives none).",
+    },
   },
-};
+  example: {
+    args: { name: "lab", driver: "dir" },
+    program: `
+const pool = new incus.StoragePool("lab", { driver: "dir" });
+`,
+  },
+});

@@ -93,15 +93,22 @@ export const storageVolume = defineKind({
   },
   outputKeys: ["location", "usedBy", "createdAt"],
   outputs: (live) => ({ location: liveString(live.location), usedBy: liveStrings(live.used_by), createdAt: liveString(live.created_at) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const storageVolumeDocs = {
-  summary:
-    "A custom storage volume in a pool, to attach to instances as a disk device: empty, a copy of another volume or snapshot, or imported from a backup file. Lives in a project (`features.storage.volumes`).",
-  outputs: {
-    location: "The cluster member holding the volume (`none` outside a cluster).",
-    usedBy: "API paths of the instances and profiles that use the volume.",
-    createdAt: "When Incus created the volume (RFC 3339).",
+  docs: {
+    summary:
+      "A custom storage volume in a pool, to attach to instances as a disk device: empty, a copy of another volume or snapshot, or imported from a backup file. Lives in a project (`features.storage.volumes`).",
+    outputs: {
+      location: "The cluster member holding the volume (`none` outside a cluster).",
+      usedBy: "API paths of the instances and profiles that use the volume.",
+      createdAt: "When Incus created the volume (RFC 3339).",
+    },
   },
-};
+  example: {
+    args: { name: "data", pool: "default" },
+    program: `
+const data = new incus.StorageVolume("data", {
+  pool: "default",
+  config: { "security.shifted": true },
+});
+`,
+  },
+});

@@ -31,13 +31,17 @@ export const storageVolumeSnapshot = defineKind({
   createBody: (i) => ({ name: i.name, expires_at: i.expiresAt ?? null }),
   outputKeys: ["createdAt", "contentType"],
   outputs: (live) => ({ createdAt: liveString(live.created_at), contentType: liveString(live.content_type) }),
-});
-
-/** Docs of the SDK class and its outputs (field docs are on the schema); scripts/generate-sdk.ts reads them. */
-export const storageVolumeSnapshotDocs = {
-  summary: "A snapshot of a custom storage volume, taken when the resource is created. Its description and expiry change in place; it can be renamed. Lives in the volume's project (`features.storage.volumes`).",
-  outputs: {
-    createdAt: "When Incus took the snapshot (RFC 3339).",
-    contentType: "What the volume holds (`filesystem`, `block`).",
+  docs: {
+    summary: "A snapshot of a custom storage volume, taken when the resource is created. Its description and expiry change in place; it can be renamed. Lives in the volume's project (`features.storage.volumes`).",
+    outputs: {
+      createdAt: "When Incus took the snapshot (RFC 3339).",
+      contentType: "What the volume holds (`filesystem`, `block`).",
+    },
   },
-};
+  example: {
+    args: { name: "nightly", pool: "default", volume: "data" },
+    program: `
+const snap = new incus.StorageVolumeSnapshot("nightly", { pool: "default", volume: data.name });
+`,
+  },
+});

@@ -12,7 +12,7 @@ import { SECRETS_KEY, type SecretPath, secretPaths } from "../engine/secrets";
 import { engineFor, type KindName, kinds } from "../index";
 import { sanitizeName } from "../../sdk/names";
 import { schemaShape } from "../engine/inputs";
-import { packageSchema } from "./schema";
+import { packageSchema } from "./generated/schema";
 
 /** Protocol markers (pulumi/sdk: runtime/rpc): a value wrapped as `{ [SIG_KEY]: SECRET_SIG, value }` is secret. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";

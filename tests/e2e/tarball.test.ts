@@ -157,7 +157,7 @@ test("npm pack ships only runtime files: compiled provider/ and sdk/ with their 
   const paths = packed.files.map((f) => f.path).sort();
   console.log(`npm pack: ${packed.filename}, ${packed.entryCount} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
   for (const p of paths) expect(p).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/(sdk|provider)\/[\w/.-]+\.(js|d\.ts))$/);
-  expect(paths).toEqual(expect.arrayContaining(["LICENSE", "dist/sdk/index.js", "dist/sdk/index.d.ts", "dist/sdk/generated.d.ts", "dist/provider/index.js"]));
+  expect(paths).toEqual(expect.arrayContaining(["LICENSE", "dist/sdk/index.js", "dist/sdk/index.d.ts", "dist/sdk/generated/index.d.ts", "dist/sdk/generated/dynamic/Profile.js", "dist/provider/index.js"]));
   expect(paths.filter((p) => /\.map$|examples|tests|scripts/.test(p))).toEqual([]);
 });
 

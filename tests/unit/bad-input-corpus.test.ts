@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { KindEngine, type KindName, kinds } from "pulumi-incus/provider";
 import { opensslCertificate } from "../certs";
+import { exampleArgs } from "../examples";
 
 type State = Record<string, unknown>;
 const engine = (kind: KindName) => new KindEngine(kinds[kind] as any);
@@ -40,27 +41,8 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Minimal valid inputs per kind, to which each case adds (or, with undefined, removes) fields. */
-const valid: Record<KindName, State> = {
-  Project: { name: "p" },
-  Profile: { name: "web" },
-  Network: { name: "br0", config: { "ipv4.address": "none", "ipv6.address": "none" } },
-  StoragePool: { name: "pool", driver: "dir" },
-  StorageVolume: { name: "vol", pool: "default" },
-  Image: { name: "img", file: tarball },
-  Instance: { name: "c1", image: "busybox" },
-  NetworkAcl: { name: "web" },
-  NetworkForward: { name: "web", network: "br0", listenAddress: "192.0.2.10" },
-  NetworkZone: { name: "lab.example.internal" },
-  NetworkZoneRecord: { name: "www", zone: "lab.example.internal" },
-  Certificate: { name: "ci" },
-  ServerConfig: { name: "server", config: { "images.auto_update_interval": "6" } },
-  InstanceSnapshot: { name: "s1", instance: "c1" },
-  StorageVolumeSnapshot: { name: "s1", pool: "default", volume: "vol" },
-  ImageAlias: { name: "debian/12", target: "a".repeat(64) },
-  StorageBucket: { name: "data", pool: "default" },
-  StorageBucketKey: { name: "reader", pool: "default", bucket: "data" },
-};
+/** Valid inputs per kind (its declaration's example), to which each case adds (or, with undefined, removes) fields. */
+const valid: Record<KindName, State> = exampleArgs(tarball);
 const pem = opensslCertificate("corpus", 1);
 
 /** The requests sent since the last call ("METHOD path" lines; the client logs each one before sending it). */

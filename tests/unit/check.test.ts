@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { KindEngine, type KindName, kinds, UNKNOWN } from "pulumi-incus/provider";
+import { exampleArgs } from "../examples";
 
 type State = Record<string, unknown>;
 const engine = (kind: KindName) => new KindEngine(kinds[kind] as any);
@@ -27,27 +28,8 @@ afterAll(() => {
   }
 });
 
-/** Minimal valid inputs per kind, to which each case adds one bad field. */
-const valid: Record<KindName, State> = {
-  Project: { name: "p" },
-  Profile: { name: "web" },
-  Network: { name: "br0", config: { "ipv4.address": "none" } },
-  StoragePool: { name: "pool", driver: "dir" },
-  StorageVolume: { name: "vol", pool: "default" },
-  Image: { name: "img", file: tarball },
-  Instance: { name: "c1", image: "busybox" },
-  NetworkAcl: { name: "web" },
-  NetworkForward: { name: "web", network: "br0", listenAddress: "192.0.2.10" },
-  NetworkZone: { name: "lab.example.internal" },
-  NetworkZoneRecord: { name: "www", zone: "lab.example.internal" },
-  Certificate: { name: "ci" },
-  ServerConfig: { name: "server", config: { "core.https_address": "127.0.0.1:8443" } },
-  InstanceSnapshot: { name: "s1", instance: "c1" },
-  StorageVolumeSnapshot: { name: "s1", pool: "default", volume: "vol" },
-  ImageAlias: { name: "debian/12", target: "a".repeat(64) },
-  StorageBucket: { name: "data", pool: "default" },
-  StorageBucketKey: { name: "reader", pool: "default", bucket: "data" },
-};
+/** Valid inputs per kind (its declaration's example), to which each case adds (or, with undefined, removes) fields. */
+const valid: Record<KindName, State> = exampleArgs(tarball);
 
 /** [kind, what is wrong, overrides (undefined deletes the field), the property the failure must name]. */
 const bad: [KindName, string, State, string][] = [

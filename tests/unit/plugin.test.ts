@@ -9,7 +9,7 @@ import { conceal, incusPlugin, parseUrn, reveal } from "../../provider/plugin/pr
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = "1b47061264138c4ac30d75fd1eb44270";
 
-test("provider/plugin/schema.ts is what scripts/generate-schema.ts makes from provider/kinds (else: npm run generate)", () => {
+test("provider/plugin/generated/schema.ts is what scripts/generate-schema.ts makes from provider/kinds (else: npm run generate)", () => {
   expect(fs.readFileSync(SCHEMA_FILE, "utf8")).toBe(schemaModule());
 });
 
