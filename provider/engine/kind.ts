@@ -217,6 +217,8 @@ export interface KindDocs {
   outputs: Record<string, string>;
   /** TypeScript types of outputs whose shape a sample value cannot tell (objects of objects). */
   outputTypes?: Record<string, string>;
+  /** Text the README resources table appends to a column, for what the declaration cannot say (an Incus rule). */
+  table?: { identity?: string; inPlace?: string; replaced?: string };
 }
 
 /**

@@ -127,6 +127,7 @@ export const certificate = defineKind({
       expiresAt: "When the certificate expires (RFC 3339).",
     },
     outputTypes: { privateKey: "string | null" },
+    table: { identity: "(global)" },
   },
   example: {
     args: { name: "ci", restricted: true, projects: ["lab"] },

@@ -339,6 +339,7 @@ export const image = defineKind({
       imageType: "`container` or `virtual-machine`.",
       createdAt: "When the image was built (RFC 3339).",
     },
+    table: { inPlace: "and aliases", replaced: "and new file content" },
   },
   example: {
     args: { name: "busybox", file: "busybox.tar.gz" },

@@ -277,6 +277,7 @@ export const instance = defineKind({
       fileDigests: "Record<string, { sha256: string; modified?: string; size?: number }>",
       commandResults: "Record<string, { exitCode: number; stdout: string; stderr: string; digest?: string }>",
     },
+    table: { inPlace: "(profiles: order kept) and running, files, commands, waitFor" },
   },
   example: {
     args: { name: "web", image: "busybox" },

@@ -72,6 +72,7 @@ export const networkAcl = defineKind({
     outputs: {
       usedBy: "API paths of the networks, NICs and ACLs that use this ACL.",
     },
+    table: { inPlace: "(name: not while in use, an Incus rule)" },
   },
   example: {
     args: { name: "web", ingress: [{ action: "allow", protocol: "tcp", destination_port: "80,443" }] },

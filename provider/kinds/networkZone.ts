@@ -39,6 +39,7 @@ export const networkZone = defineKind({
     outputs: {
       usedBy: "API paths of the networks that use the zone.",
     },
+    table: { identity: "(a DNS name)", replaced: "(Incus cannot rename zones)" },
   },
   example: {
     args: { name: "lab.example.internal" },

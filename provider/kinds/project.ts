@@ -96,6 +96,7 @@ export const project = defineKind({
   docs: {
     summary: "An Incus project: a namespace for instances, images, profiles, networks and volumes, as its `features.*` config says.",
     outputs: { usedBy: "API paths of the objects inside the project." },
+    table: { inPlace: "(rename: only when empty, an Incus rule)" },
   },
   example: {
     args: { name: "lab", description: "Lab machines" },

@@ -189,6 +189,7 @@ export const serverConfig = defineKind({
       claim: `The value of \`${CLAIM_KEY}\` by which this resource claims the server's config.`,
     },
     outputTypes: { previousConfig: "Record<string, string | null>", claim: "string" },
+    table: { identity: "the server (`/1.0`), one per server", inPlace: "(only the keys the program names)" },
   },
   example: {
     args: { name: "server", config: { "images.auto_update_interval": "6" } },

@@ -46,6 +46,7 @@ export const storageBucket = defineKind({
       s3Url: "The bucket's S3 address; empty until the server sets `core.storage_buckets_address`.",
       location: "The cluster member holding the bucket (`none` outside a cluster).",
     },
+    table: { identity: "(S3 rules)", replaced: "(Incus has no bucket rename)" },
   },
   example: {
     args: { name: "backups", pool: "default" },

@@ -39,6 +39,7 @@ export const storagePool = defineKind({
       usedBy: "API paths of the volumes, images, instances and profiles that use the pool.",
       source: "Where the pool keeps its data (the driver's `source`, filled in by Incus when the program gives none).",
     },
+    table: { replaced: "(Incus cannot rename pools)" },
   },
   example: {
     args: { name: "lab", driver: "dir" },

@@ -336,4 +336,20 @@ describe("SDK", () => {
       pulumi.runtime.setConfig("incus:markOwner", "");
     }
   });
+
+  it("isInstance: true for the kind's resources from either copy of the package, false for other kinds and values", async () => {
+    let copy!: typeof import("pulumi-incus");
+    jest.isolateModules(() => {
+      copy = require("pulumi-incus");
+    });
+    const incus = await import("pulumi-incus");
+    const mine = new incus.Profile("is-mine", {});
+    const theirs = new copy.Profile("is-theirs", {});
+    const network = new incus.Network("is-net", {});
+    expect([incus.Profile.isInstance(mine), incus.Profile.isInstance(theirs), copy.Profile.isInstance(mine)]).toEqual([true, true, true]);
+    // Pulumi's inherited isInstance says true for any custom resource: the kind's own must not.
+    expect([incus.Profile.isInstance(network), incus.Network.isInstance(mine), copy.Network.isInstance(theirs)]).toEqual([false, false, false]);
+    expect([undefined, null, {}, "Profile", { __pulumiType: "pulumi-nodejs:dynamic/incus:Network" }].map((v) => incus.Profile.isInstance(v))).toEqual([false, false, false, false, false]);
+    await new Promise((r) => setTimeout(r, 50));
+  });
 });
