@@ -7,7 +7,8 @@ import type { KindSpec } from "../../provider/engine/kind";
 import { kinds } from "../../provider/kinds";
 
 const KINDS_DIR = path.join(__dirname, "..", "..", "provider", "kinds");
-const isSpec = (v: unknown): v is KindSpec<any, any> => !!v && typeof v === "object" && typeof (v as KindSpec).type === "string" && typeof (v as KindSpec).path === "function" && "schema" in v;
+const isSpec = (v: unknown): v is KindSpec<any, any> =>
+  !!v && typeof v === "object" && typeof (v as KindSpec).type === "string" && typeof (v as KindSpec).path === "function" && "schema" in v;
 
 test("every kind declared under provider/kinds is registered in provider/kinds/index.ts", () => {
   const declared: string[] = [];
