@@ -28,3 +28,29 @@ test("tests/types compiles, and type errors name the Args interface", () => {
   expect(mine[0]).toContain("'descripton' does not exist in type 'ProfileArgs'");
   for (const e of mine) expect(e).not.toMatch(/ArgsOf|Zod|DeepInput/);
 }, 120_000);
+
+/** The parent objects examples name by placeholder, and their classes. */
+const PLACEHOLDERS: Record<string, string> = { lab: "Project", br0: "Network", zone: "NetworkZone", web: "Instance", data: "StorageVolume", busybox: "Image", bucket: "StorageBucket" };
+
+test("every kind's example program (its class doc's Example Usage) compiles against the SDK", async () => {
+  const { kinds } = await import("../../provider/kinds");
+  const configFile = ts.readConfigFile(path.join(dir, "tsconfig.json"), ts.sys.readFile);
+  const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, dir);
+  const files = new Map<string, string>();
+  for (const [kind, spec] of Object.entries(kinds)) {
+    const program = spec.example!.program;
+    const declared = Object.entries(PLACEHOLDERS)
+      .filter(([name]) => new RegExp(`\\b${name}\\.`).test(program) && !new RegExp(`\\bconst ${name}\\b`).test(program))
+      .map(([name, cls]) => `declare const ${name}: incus.${cls};`);
+    files.set(path.join(dir, `example-${kind}.ts`), ['import * as incus from "pulumi-incus";', ...declared, program, "export {};", ""].join("\n"));
+  }
+  const host = ts.createCompilerHost(parsed.options);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (file, lang, ...rest) => {
+    const text = files.get(path.resolve(file));
+    return text !== undefined ? ts.createSourceFile(file, text, lang) : getSourceFile(file, lang, ...rest);
+  };
+  const program = ts.createProgram({ rootNames: [...files.keys()], options: { ...parsed.options, noUnusedLocals: false }, host });
+  const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+  expect(errors).toEqual([]);
+}, 120_000);
