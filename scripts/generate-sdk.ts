@@ -193,9 +193,21 @@ export function kindDocs(type: string): KindDocs {
 /** The class doc: the kind's summary, then its example program as Example Usage (code kept as written). */
 function classDoc(type: string, spec: KindSpec<any, any>): string {
   if (!spec.example) throw new Error(`generate-sdk: the ${type} declaration has no \`example\``);
-  const summary = docComment(kindDocs(type).summary, "").replace(/^\/\*\*\n?|\n?\s*\*\/$/g, "").replace(/^ \* ?|^ /gm, "");
+  const summary = docComment(kindDocs(type).summary, "")
+    .replace(/^\/\*\*\n?|\n?\s*\*\/$/g, "")
+    .replace(/^ \* ?|^ /gm, "");
   const code = ['import * as incus from "pulumi-incus";', "", ...spec.example.program.trim().split("\n")];
-  return ["/**", ...summary.split("\n").map((l) => ` * ${l}`), " *", " * ## Example Usage", " *", " * ```typescript", ...code.map((l) => (l ? ` * ${l}` : " *")), " * ```", " */"].join("\n");
+  return [
+    "/**",
+    ...summary.split("\n").map((l) => ` * ${l}`),
+    " *",
+    " * ## Example Usage",
+    " *",
+    " * ```typescript",
+    ...code.map((l) => (l ? ` * ${l}` : " *")),
+    " * ```",
+    " */",
+  ].join("\n");
 }
 
 /** The last arguments of resourceClass: the kind's secret outputs and the credential keys of its maps, when it has any. */

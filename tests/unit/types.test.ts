@@ -30,7 +30,15 @@ test("tests/types compiles, and type errors name the Args interface", () => {
 }, 120_000);
 
 /** The parent objects examples name by placeholder, and their classes. */
-const PLACEHOLDERS: Record<string, string> = { lab: "Project", br0: "Network", zone: "NetworkZone", web: "Instance", data: "StorageVolume", busybox: "Image", bucket: "StorageBucket" };
+const PLACEHOLDERS: Record<string, string> = {
+  lab: "Project",
+  br0: "Network",
+  zone: "NetworkZone",
+  web: "Instance",
+  data: "StorageVolume",
+  busybox: "Image",
+  bucket: "StorageBucket",
+};
 
 test("every kind's example program (its class doc's Example Usage) compiles against the SDK", async () => {
   const { kinds } = await import("../../provider/kinds");
@@ -51,6 +59,8 @@ test("every kind's example program (its class doc's Example Usage) compiles agai
     return text !== undefined ? ts.createSourceFile(file, text, lang) : getSourceFile(file, lang, ...rest);
   };
   const program = ts.createProgram({ rootNames: [...files.keys()], options: { ...parsed.options, noUnusedLocals: false }, host });
-  const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? path.basename(d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+  const errors = ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => `${d.file ? path.basename(d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
   expect(errors).toEqual([]);
 }, 120_000);
