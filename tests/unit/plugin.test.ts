@@ -1,5 +1,5 @@
 // The `incus` resource provider plugin's translation layer (provider/plugin) and its package schema, without a
-// daemon: the schema is what scripts/generate-schema.ts makes from the kinds (like sdk/generated.ts), says which
+// daemon: the schema is what scripts/generate-schema.ts makes from the kinds (like sdk/generated/), says which
 // fields replace exactly as the engine's diff does, and secrets survive the round trip through the plugin.
 import * as fs from "node:fs";
 import { generateSchema, SCHEMA_FILE, schemaModule } from "../../scripts/generate-schema";
