@@ -10,8 +10,9 @@ import * as path from "node:path";
 import { FormData } from "undici";
 import { z } from "zod";
 import { isAlreadyExists, isNotFound } from "../client";
-import { configMap, isUnknown, objectName, shown } from "../engine/inputs";
+import { configMap, isUnknown, OWNER_KEY, OWNER_MARKER, objectName, shown } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap } from "../engine/kind";
+import { parseMark } from "../engine/ownership";
 import { encode, scopedFields } from "./common";
 
 const fileSchema = z.string().min(1).refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
@@ -291,9 +292,20 @@ export const image = defineKind({
   },
 
   // A new image has no diff, so verify would first run at `up`, after the preview said "create": say it at check.
+  // Pulumi also checks a replacement as a new object, before it deletes the old image: an alias held by an image that
+  // carries this resource's own owner mark is that old image's, and goes with it. Without a mark (markOwner off) that
+  // cannot be told apart, and the check is left to `up`.
   async conflictAtCheck(ctx, inputs) {
-    const taken = await takenAlias(ctx, inputs);
-    return taken && { property: "aliases", reason: aliasTaken(taken.name, taken.target).replace(/^aliases: /, "") };
+    const owner = (inputs as Record<string, unknown>)[OWNER_KEY];
+    if (typeof owner !== "string") return undefined;
+    for (const name of Array.isArray(inputs.aliases) ? inputs.aliases : []) {
+      const target = isUnknown(name) ? undefined : await aliasTarget(ctx, name);
+      if (target === undefined || target === inputs.fingerprint) continue;
+      const holder = await ctx.client.get<Live>(`/1.0/images/${encode(target)}`, { project: ctx.project }).catch(() => undefined);
+      if (parseMark(liveMap(holder?.value.properties)[OWNER_MARKER])?.owner === owner) continue;
+      return { property: "aliases", reason: aliasTaken(name, target).replace(/^aliases: /, "") };
+    }
+    return undefined;
   },
 
   extraDiff(inputs, live, olds) {
