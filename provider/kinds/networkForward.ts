@@ -59,7 +59,7 @@ export const networkForward = defineKind({
   listable: true,
   listKey: { input: "listenAddress", api: "listen_address" },
   title: (i) => `${i.listenAddress} on network "${i.network}"`,
-  putIgnoresIfMatch: true,
+  put: { ignoresIfMatch: true },
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {} },
