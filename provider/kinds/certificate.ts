@@ -84,7 +84,7 @@ export const certificate = defineKind({
     description: { mode: "update", empty: "" },
   },
   // A PUT without `type` is refused ("The certificate type cannot be changed"); without `certificate` it keeps it.
-  putExtras: ["type"],
+  put: { extras: ["type"] },
   outputKeys: ["fingerprint", "certificate", "privateKey", "expiresAt"],
   secretOutputs: ["privateKey"],
   // Known only to the stack that generated it: a lookup never has it.

@@ -249,26 +249,28 @@ export const image = defineKind({
     // A PUT without profiles gives ["default"]: Incus's "unset".
     profiles: { mode: "update", empty: ["default"] },
   },
-  putExtras: ["expires_at"],
-  ownerField: "properties",
-  lookupFields: { aliases: liveAliases },
-  lookupBy: {
-    alias: {
-      schema: aliasName.describe("An alias of the image in the project (instead of `fingerprint`)."),
-      resolve: async (ctx, alias: string) => {
-        const target = await aliasTarget(ctx, alias);
-        return target ? { fingerprint: target } : undefined;
+  put: { extras: ["expires_at"] },
+  mark: { field: "properties" },
+  lookup: {
+    fields: { aliases: liveAliases },
+    by: {
+      alias: {
+        schema: aliasName.describe("An alias of the image in the project (instead of `fingerprint`)."),
+        resolve: async (ctx, alias: string) => {
+          const target = await aliasTarget(ctx, alias);
+          return target ? { fingerprint: target } : undefined;
+        },
       },
     },
-  },
-  listLookup: {
-    filters: z.strictObject({
-      alias: aliasName.optional().describe("Only the image that has this alias."),
-      properties: z.record(z.string(), z.string()).optional().describe("Only images with all these properties (e.g. `{ os: \"Debian\" }`), compared exactly."),
-    }),
-    matches: (live, f: { alias?: string; properties?: Record<string, string> }) =>
-      (f.alias === undefined || liveAliases(live).includes(f.alias)) &&
-      Object.entries(f.properties ?? {}).every(([k, v]) => liveMap(live.properties)[k] === v),
+    list: {
+      filters: z.strictObject({
+        alias: aliasName.optional().describe("Only the image that has this alias."),
+        properties: z.record(z.string(), z.string()).optional().describe("Only images with all these properties (e.g. `{ os: \"Debian\" }`), compared exactly."),
+      }),
+      matches: (live, f: { alias?: string; properties?: Record<string, string> }) =>
+        (f.alias === undefined || liveAliases(live).includes(f.alias)) &&
+        Object.entries(f.properties ?? {}).every(([k, v]) => liveMap(live.properties)[k] === v),
+    },
   },
   outputKeys: ["fingerprint", "size", "architecture", "imageType", "createdAt"],
   outputs: (live) => ({
@@ -308,30 +310,33 @@ export const image = defineKind({
     return undefined;
   },
 
-  extraDiff(inputs, live, olds) {
-    // A list still unknown in a preview is said so (not spread into its characters).
-    if (isUnknown(inputs.aliases)) return [`aliases: server has ${shown(managedAliases({}, live, olds).have)}, program wants ${shown(inputs.aliases)}`];
-    const { want, have } = managedAliases(inputs, live, olds);
-    return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${shown(have)}, program wants ${shown(want)}`];
-  },
+  // Aliases are objects of their own, kept in step after the image.
+  beyondFields: {
+    diff(inputs, live, olds) {
+      // A list still unknown in a preview is said so (not spread into its characters).
+      if (isUnknown(inputs.aliases)) return [`aliases: server has ${shown(managedAliases({}, live, olds).have)}, program wants ${shown(inputs.aliases)}`];
+      const { want, have } = managedAliases(inputs, live, olds);
+      return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${shown(have)}, program wants ${shown(want)}`];
+    },
 
-  async applyExtra(ctx, inputs, live, olds) {
-    const managed = managedAliases(inputs, live, olds);
-    const want = new Set(managed.want);
-    const have = new Set(managed.have);
-    const opts = { project: ctx.project };
-    for (const name of have) if (!want.has(name)) await ctx.client.delete(`/1.0/images/aliases/${encode(name)}`, opts);
-    for (const name of want) {
-      if (have.has(name)) continue;
-      try {
-        await ctx.client.post("/1.0/images/aliases", { name, target: live.fingerprint, description: "" }, opts);
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-        // Taken since verify looked (another resource of the same run): only `adopt` takes it over.
-        if (!inputs.adopt) throw new Error(aliasTaken(name, (await aliasTarget(ctx, name)) ?? "?"));
-        await ctx.client.put(`/1.0/images/aliases/${encode(name)}`, { target: live.fingerprint, description: "" }, opts);
+    async apply(ctx, inputs, live, olds) {
+      const managed = managedAliases(inputs, live, olds);
+      const want = new Set(managed.want);
+      const have = new Set(managed.have);
+      const opts = { project: ctx.project };
+      for (const name of have) if (!want.has(name)) await ctx.client.delete(`/1.0/images/aliases/${encode(name)}`, opts);
+      for (const name of want) {
+        if (have.has(name)) continue;
+        try {
+          await ctx.client.post("/1.0/images/aliases", { name, target: live.fingerprint, description: "" }, opts);
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+          // Taken since verify looked (another resource of the same run): only `adopt` takes it over.
+          if (!inputs.adopt) throw new Error(aliasTaken(name, (await aliasTarget(ctx, name)) ?? "?"));
+          await ctx.client.put(`/1.0/images/aliases/${encode(name)}`, { target: live.fingerprint, description: "" }, opts);
+        }
       }
-    }
+    },
   },
 
   async delete(ctx, inputs) {

@@ -211,7 +211,7 @@ export { expectRejection as rejection } from "./client-helpers";
 
 /**
  * The objects of a collection that really belong to `project`. Where a project's feature for a kind is off, the
- * request falls through to the default project (reference §7), so a blind cleanup would delete other people's
+ * request falls through to the default project, so a blind cleanup would delete other people's
  * images or profiles: keep only what the server says lives in this project.
  */
 function owned(collection: string, project: string): string[] {

@@ -85,14 +85,14 @@ describe("life cycle", () => {
   });
 
   it("without the guard the same race loses the other writer's change (Incus ignores If-Match here)", async () => {
-    const spec = kinds.NetworkForward as { putIgnoresIfMatch?: boolean };
-    spec.putIgnoresIfMatch = false;
+    const put = (kinds.NetworkForward as { put: { ignoresIfMatch?: boolean } }).put;
+    put.ignoresIfMatch = false;
     try {
       const edited = await updateWithConcurrentEdit(r, { ...r.args, ports: [] }, "edited again");
       // The PUT built from the stale read puts the old description back: "edited again" is lost.
       expect(edited).toMatchObject({ description: "edited meanwhile", ports: [] });
     } finally {
-      spec.putIgnoresIfMatch = true;
+      put.ignoresIfMatch = true;
     }
   });
 
