@@ -1,8 +1,6 @@
 // StorageBucket and StorageBucketKey against a private daemon: Incus 6.0 serves a dir pool's buckets through a MinIO
 // server it runs itself, so that daemon has minio and mc (scripts/setup-minio.sh) first on its PATH. The shared daemon
 // is never touched: every CLI call and query here goes through the private daemon's own INCUS_DIR (FaultDaemon).
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import { engineFor, IncusClient } from "pulumi-incus/provider";
 import { FaultDaemon } from "../faults/daemon";
 import { closeConnections, rand, rejection, requestLog, Resource } from "./kinds-harness";
@@ -34,9 +32,7 @@ const at = (args: State) => {
 };
 
 beforeAll(async () => {
-  // Builds minio and mc once (minutes on a clean machine); instant when they are cached.
-  const dir = execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-minio.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-  daemon = new FaultDaemon("bucket-int", { path: [dir], image: false });
+  daemon = new FaultDaemon("bucket-int", { buckets: true, image: false });
   await daemon.create();
   socket = daemon.socket;
   // A private daemon: its server config is ours to set. The address gives buckets an s3_url (loopback only).
