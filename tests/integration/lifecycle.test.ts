@@ -85,11 +85,17 @@ function memo<T>(make: (label: string, i: number) => T): (label: string) => T {
     return made.get(label)!;
   };
 }
-/** Forwards: a bridge of the table's, listen addresses in TEST-NET-1 (no packet is sent), one per label. */
+/**
+ * Forwards: listen addresses in TEST-NET-1, one per label, on a bridge of the table's. Incus refuses a forward on a
+ * bridge with no IPv4 subnet ("invalid CIDR address: none"), so this one has a private subnet, as in
+ * kinds-network-forward.test.ts, with NAT, DHCP and IPv6 off; no packet is sent.
+ */
 const FWD_NET = `plf${rand()}`;
+// 10.<200-249>.<1-250>.0/24: unlikely to meet another network of this host.
+const FWD_SUBNET = `10.${200 + Math.floor(Math.random() * 50)}.${1 + Math.floor(Math.random() * 250)}`;
 const listenOf = memo((_label, i) => `192.0.2.${10 + i}`);
-const PORT_WEB = { protocol: "tcp", listen_port: "80,443", target_address: "192.0.2.200" };
-const PORT_DNS = { protocol: "udp", listen_port: "53", target_address: "192.0.2.201", target_port: "5353", description: "dns" };
+const PORT_WEB = { protocol: "tcp", listen_port: "80,443", target_address: `${FWD_SUBNET}.5` };
+const PORT_DNS = { protocol: "udp", listen_port: "53", target_address: `${FWD_SUBNET}.6`, target_port: "5353", description: "dns" };
 /** Certificates: one PEM per label; the trust store keys them by fingerprint. */
 const pemOf = memo((label) => opensslCertificate(label, 30).certificate);
 const certPath = (label: string) => `/1.0/certificates/${certificateFingerprint(pemOf(label))}`;
@@ -249,7 +255,10 @@ const table: Row[] = [
       path: (label) => `/1.0/networks/${FWD_NET}/forwards/${listenOf(label)}`,
       makeByHand: (label) => queryWrite("POST", `/1.0/networks/${FWD_NET}/forwards`, { listen_address: listenOf(label), description: "by hand", config: { "user.hand": "1" } }),
     },
-    parent: { make: () => queryWrite("POST", "/1.0/networks", { name: FWD_NET, config: NO_ADDRESSES }), drop: () => dropIfPresent(`/1.0/networks/${FWD_NET}`) },
+    parent: {
+      make: () => queryWrite("POST", "/1.0/networks", { name: FWD_NET, config: { "ipv4.address": `${FWD_SUBNET}.1/24`, "ipv4.nat": "false", "ipv4.dhcp": "false", "ipv6.address": "none" } }),
+      drop: () => dropIfPresent(`/1.0/networks/${FWD_NET}`),
+    },
   },
   {
     kind: "Certificate",
