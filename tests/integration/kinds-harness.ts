@@ -217,7 +217,9 @@ function viaPlugin(kind: KindName) {
     check: (olds: State, news: State) => plugin.check!(urn, olds, news),
     diff: async (id: string, olds: State, news: State) => {
       const { detailed: _detailed, ...result } = await plugin.diffDetailed(id, urn, olds, news);
-      return result as DiffResult;
+      // The plugin's answer keeps the delete-first flag on an update (its callers ask for it there, and Pulumi
+      // heeds it only on a replacement); the engine's `diff` drops it there: compare in the engine's shape.
+      return (result.replaces?.length ? result : { changes: result.changes }) as DiffResult;
     },
     create: (inputs: State) => plugin.create!(urn, inputs) as Promise<{ id: string; outs: State }>,
     read: async (id: string, props: State): Promise<{ id?: string; props?: State; inputs?: State }> => {
