@@ -104,6 +104,11 @@ describe("a certificate the program gives", () => {
     expect(entry(fingerprintOf(other))).toMatchObject({ name: `${prefix}-renamed`, description: "managed" });
   });
 
+  it("delete removes the entry", async () => {
+    const fp = c.state.fingerprint as string;
+    await c.delete();
+    expect(entry(fp)).toBeUndefined();
+  });
 });
 
 describe("a certificate the provider generates", () => {
