@@ -115,14 +115,6 @@ describe("life cycle", () => {
     expect((await rejection(engineFor("NetworkForward").read(path("192.0.2.99"), {}))).message).toMatch(/^NetworkForward\.get: no networkforward at/);
   });
 
-  it("read returns {} after an out-of-band delete; delete leaves nothing", async () => {
-    expect((await r.read()).props).toMatchObject({ listenAddress: "192.0.2.11", location: "none" });
-    incus("network", "forward", "delete", net, "192.0.2.11");
-    expect(await r.read()).toEqual({});
-    await r.create();
-    await r.delete();
-    expect(query(path("192.0.2.11"))).toBeUndefined();
-  });
 });
 
 describe("adopt", () => {
