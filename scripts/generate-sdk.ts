@@ -313,7 +313,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   const shape = schemaShape(spec.schema);
   const word = words(type);
   const identity = engine.lookupIdentity();
-  const alternatives = Object.entries(spec.lookupBy ?? {});
+  const alternatives = Object.entries(spec.lookup?.by ?? {});
   // A kind whose results report a secret output (a bucket key's secret key) gives secret Outputs.
   const secretResult = (spec.secretOutputs ?? []).some((k) => !(spec.stackOutputs ?? []).includes(k));
   const or = alternatives.map(([k]) => `\`${k}\``).join(" or ");
@@ -334,7 +334,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     })),
     ...alternatives.map(([key, alt]) => {
       const f = unwrap(alt.schema);
-      if (!f.description) throw new Error(`generate-sdk: ${type}.lookupBy.${key} has no description`);
+      if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.by.${key} has no description`);
       return { key, doc: f.description, type: typeText(f.inner, "output", "  "), optional: true };
     }),
     ...whereMembers(spec),
@@ -356,7 +356,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     const f = unwrap(shape[key]);
     add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(f.inner, "output", "  "), optional: fs.empty === undefined && f.optional });
   }
-  for (const key of Object.keys(spec.lookupFields ?? {})) add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
+  for (const key of Object.keys(spec.lookup?.fields ?? {})) add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
   for (const key of (spec.outputKeys ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k))) add({ key, doc: docs.outputs[key], type: docs.outputTypes?.[key] ?? outputType(sample[key], type, key), optional: false });
 
   // A singleton (a path with no identity fields) is looked up with no arguments.
@@ -380,10 +380,10 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     `  return lookupOutput<Get${type}Result>(${JSON.stringify(type)}, args${secretResult ? ", true" : ""});`,
     "}",
   ];
-  if (spec.listLookup) {
-    const filters: Member[] = Object.entries(spec.listLookup.filters.shape as Record<string, z.ZodType>).map(([key, field]) => {
+  if (spec.lookup?.list) {
+    const filters: Member[] = Object.entries(spec.lookup.list.filters.shape as Record<string, z.ZodType>).map(([key, field]) => {
       const f = unwrap(field);
-      if (!f.description) throw new Error(`generate-sdk: ${type}.listLookup.filters.${key} has no description`);
+      if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.list.filters.${key} has no description`);
       return { key, doc: f.description, type: typeText(f.inner, "output", "  "), inputType: `pulumi.Input<${typeText(f.inner, "input", "  ")}>`, optional: true };
     });
     const listArgs = [...filters, ...whereMembers(spec)];

@@ -525,7 +525,7 @@ export class IncusClient {
     }
   }
 
-  /** /wait in slices, so timeouts and aborts are honoured; /wait answers HTTP 200 even for failures (§5.3). */
+  /** /wait in slices, so timeouts and aborts are honoured; /wait answers HTTP 200 even for failures (the operation's status code says how it ended). */
   private async pollOperation(id: string, deadline: number, opts: WaitOptions, request?: OperationRequest): Promise<Operation> {
     const path = `/1.0/operations/${id}`;
     for (;;) {

@@ -1,5 +1,5 @@
-// Where the client connects: the unix-socket lookup of the `incus` CLI (reference §1.1), or an HTTPS remote from
-// the CLI's config.yml or from explicit settings.
+// Where the client connects: the unix-socket lookup of the `incus` CLI (in its order, below), or an HTTPS remote
+// from the CLI's config.yml or from explicit settings.
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";

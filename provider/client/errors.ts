@@ -27,7 +27,7 @@ export class IncusError extends Error {
     return this.status === 412;
   }
 
-  /** Incus answers "already exists" with 409, 400 or 500 depending on the kind (reference §3), or fails the operation. */
+  /** Incus answers "already exists" with 409, 400 or 500 depending on the kind, or fails the operation. */
   get isAlreadyExists(): boolean {
     if (this.status === 409) return true;
     return /already exists|already in use|UNIQUE constraint failed|already in trust store/i.test(this.incusMessage);

@@ -1,4 +1,4 @@
-// The events websocket (reference §6): one shared connection per endpoint per process, opened on first use,
+// The events websocket (`/1.0/events`): one shared connection per endpoint per process, opened on first use,
 // reconnected while someone listens, closed when idle. It never keeps a process alive unless someone listens.
 import type { Socket } from "node:net";
 import WebSocket from "ws";

@@ -1,4 +1,4 @@
-// Inside an instance, from the host (reference §10): run a command to completion with its output recorded, and
+// Inside an instance, from the host (the instance's `exec` and `files` endpoints): run a command to completion with its output recorded, and
 // stat, hash, push and delete files. No Pulumi dependency.
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";

@@ -28,7 +28,7 @@ export const ServerSchema = z.looseObject({
 });
 export type Server = z.infer<typeof ServerSchema>;
 
-/** Operation status codes that mean "finished" (reference §5.1). */
+/** Operation status codes that mean "finished": 200 and above (Success, Failure, Cancelled); below is still running. */
 export const OPERATION_SUCCESS = 200;
 export function operationFinished(op: Operation): boolean {
   return op.status_code >= 200;

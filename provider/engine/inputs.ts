@@ -110,6 +110,11 @@ export function fieldName(path: PropertyKey[]): string {
   return out || "(inputs)";
 }
 
+/** A map key that breaks its rule: zod says only "Invalid key in record"; the key schema's own message says why. */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  return issue.code === "invalid_key" && issue.issues[0] ? issue.issues[0].message : issue.message;
+}
+
 /** The fields of an object schema, also when it is wrapped in a transform (a pipe). */
 export function schemaShape(schema: z.ZodType): Record<string, z.ZodType> {
   const s = schema as unknown as { shape?: Record<string, z.ZodType>; in?: z.ZodType };

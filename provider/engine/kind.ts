@@ -70,6 +70,7 @@ export interface Context {
 export type Live = Record<string, unknown>;
 
 export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Record<string, unknown> = Record<string, unknown>> {
+  // ---- the core: every kind says these ------------------------------------------------------------------------
   /** The Pulumi type name (`pulumi-nodejs:dynamic/incus:<type>`) and the word used in messages. */
   type: string;
   /** Validates and normalises the inputs, common fields included. */
@@ -78,6 +79,22 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   scoped: boolean;
   /** The API path of one object, from its identity fields (name and parents such as the pool). */
   path(inputs: I): string;
+  /** The fields the program manages on the object. */
+  fields: Partial<Record<keyof I & string, FieldSpec>>;
+  /** Incus can rename the object in place (POST {name}). */
+  renamable: boolean;
+  /** Values read from the live object that users want as outputs (status, fingerprint, …). */
+  outputs?(live: Live, inputs: I): O;
+  /** Output names that `outputs` sets, declared so the SDK class exposes them. */
+  outputKeys?: (keyof O & string)[];
+  /** Input fields that identify the object besides name and project (e.g. a volume's pool): a change replaces. */
+  identity?: (keyof I & string)[];
+  /**
+   * The project feature (`features.profiles`, …) under which this kind lives in its own project. When it is off,
+   * Incus silently serves the `default` project's objects instead: the engine refuses that unless the program
+   * names `default` itself.
+   */
+  feature?: string;
   /**
    * `GET <parent of path>?recursion=1` returns these objects exactly as a GET of one does, each with its `name`:
    * reads that need no ETag (diff, refresh) may then be answered by one list for many objects (engine/readcache.ts).
@@ -88,63 +105,42 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    * field and the API field a listed object carries it in. Default: `name`.
    */
   listKey?: { input: keyof I & string; api: string };
-  /**
-   * Adds to a live object what the outputs need and the object's own GET does not bring (an instance's addresses,
-   * from its state). Called only for reads that produce outputs (create, update, refresh), never for diff.
-   */
-  details?(ctx: Context, live: Live): Promise<Live>;
-  /** Where a POST creates one (defaults to the parent of `path`). */
-  collection?(inputs: I): string;
-  /** Input fields that identify the object besides name and project (e.g. a volume's pool): a change replaces. */
-  identity?: (keyof I & string)[];
-  /** The fields the program manages on the object. */
-  fields: Partial<Record<keyof I & string, FieldSpec>>;
-  /** Incus can rename the object in place (POST {name}). */
-  renamable: boolean;
   /** The name is only a label in Pulumi (images are identified by fingerprint): a change of it touches nothing. */
   nameIsLabel?: boolean;
   /** How messages name the object when its name does not say it (a forward: `10.0.0.5 on network "br0"`). */
   title?(inputs: I): string;
+  /** Where a POST creates one (defaults to the parent of `path`). */
+  collection?(inputs: I): string;
   /** Body of the create POST (defaults to name plus every set field in API form). */
   createBody?(inputs: I): Record<string, unknown>;
+  /** Output keys whose values are kept secret in state (additionalSecretOutputs). */
+  secretOutputs?: string[];
   /**
-   * Program fields that `fields` does not list but a lookup reports (an image's aliases, kept by hooks): how each
-   * reads from the live object.
+   * Of `secretOutputs`: those kept secret because they may hold parts of secrets (command output, digests of secret
+   * contents), not secrets in themselves: messages do not hide their values (an exit code, a size) as secrets.
    */
-  lookupFields?: Partial<Record<keyof I & string, (live: Live) => unknown>>;
+  derivedSecretOutputs?: string[];
   /**
-   * Other ways a lookup (`getXxx`) may name the object than its identity fields (an image by an alias): argument
-   * name → its schema (with `.describe()`, for the SDK's docs) and how it finds the identity fields (undefined:
-   * no such object).
+   * Outputs that record what this stack did to the object (an instance's pushed files, commands run), not what the
+   * server has: lookups do not report them.
    */
-  lookupBy?: Record<string, { schema: z.ZodType; resolve(ctx: Context, value: any): Promise<Partial<I> | undefined> }>;
-  /**
-   * A list lookup (`getXxxs`, e.g. images by property, instances by status): its filter arguments (each with
-   * `.describe()`) and whether a listed live object matches them. `recursion` is the list's depth (2 brings an
-   * instance's state along).
-   */
-  listLookup?: { filters: z.ZodObject<any>; matches(live: Live, filters: any): boolean; recursion?: number };
-  /** Values read from the live object that users want as outputs (status, fingerprint, …). */
-  outputs?(live: Live, inputs: I): O;
-  /** Output names that `outputs` sets, declared so the SDK class exposes them. */
-  outputKeys?: (keyof O & string)[];
+  stackOutputs?: string[];
 
-  // Hooks, for kinds whose life cycle is more than POST/PUT/DELETE.
+  // ---- hooks, for kinds whose life cycle is more than POST/PUT/DELETE ---------------------------------------------
   /** Creates the object. Default: POST createBody to the collection. Returns identity learnt on the way (an image's fingerprint). */
   create?(ctx: Context, inputs: I): Promise<Record<string, unknown> | void>;
+  /** Deletes the object. Default: DELETE path. */
+  delete?(ctx: Context, inputs: I, live: Live): Promise<void>;
+  /**
+   * Objects Incus itself owns and will not delete (a project's `default` profile, the `default` project): the
+   * fields a new one has. Destroy puts these back instead of deleting.
+   */
+  resetOnDelete?(inputs: I, ctx: Context): Record<string, unknown> | undefined;
   /**
    * Runs before a write that changes `changed` fields (or the name); returns the step to run after it (e.g. stop,
    * then start again). `before` names the object as it is now, `after` as it will be (they differ for a rename).
    */
   aroundUpdate?(ctx: Context, before: I, after: I, live: Live, changed: string[]): Promise<(() => Promise<void>) | undefined>;
-  /**
-   * The project feature (`features.profiles`, …) under which this kind lives in its own project. When it is off,
-   * Incus silently serves the `default` project's objects instead: the engine refuses that unless the program
-   * names `default` itself.
-   */
-  feature?: string;
-  /** Differences the field comparison cannot see (e.g. running state, image aliases); names of what differs. */
-  extraDiff?(inputs: I, live: Live, olds?: Partial<I>): string[];
   /**
    * Checks against the server that must pass before anything is written (e.g. an alias another image holds). Runs
    * in diff (so the preview fails), before create and before update; `olds` is undefined for a new object.
@@ -158,53 +154,71 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    */
   conflictAtCheck?(ctx: Context, inputs: I): Promise<{ property: string; reason: string } | undefined>;
   /**
-   * Objects Incus itself owns and will not delete (a project's `default` profile, the `default` project): the
-   * fields a new one has. Destroy puts these back instead of deleting.
+   * Adds to a live object what the outputs need and the object's own GET does not bring (an instance's addresses,
+   * from its state). Called only for reads that produce outputs (create, update, refresh), never for diff.
    */
-  resetOnDelete?(inputs: I, ctx: Context): Record<string, unknown> | undefined;
-  /** Applies what extraDiff reported, after create and after the PUT of an update. */
-  applyExtra?(ctx: Context, inputs: I, live: Live, olds?: Partial<I>): Promise<void>;
-  /**
-   * Differences inside the object that its GET does not show and that may need more reads (an instance's files)
-   * or the stored state `olds` (commands already run); one line each. A non-empty list is a change.
-   */
-  contentDiff?(ctx: Context, news: I, olds: I, live: Live): Promise<string[]>;
-  /**
-   * Runs after create and after every update, once the object matches the program's fields (an instance's files,
-   * waits and commands); `olds` is the stored state (undefined at create). Returns the live object it last read.
-   * A failure after a create keeps the object in state with the reason.
-   */
-  applyContent?(ctx: Context, inputs: I, live: Live, olds?: I): Promise<Live>;
-  /**
-   * Outputs that record what this stack did to the object (an instance's pushed files, commands run), not what the
-   * server has: lookups do not report them.
-   */
-  stackOutputs?: string[];
-  /** Output keys whose values are kept secret in state (additionalSecretOutputs). */
-  secretOutputs?: string[];
-  /**
-   * Of `secretOutputs`: those kept secret because they may hold parts of secrets (command output, digests of secret
-   * contents), not secrets in themselves: messages do not hide their values (an exit code, a size) as secrets.
-   */
-  derivedSecretOutputs?: string[];
-  /** Deletes the object. Default: DELETE path. */
-  delete?(ctx: Context, inputs: I, live: Live): Promise<void>;
-  /** The string-map field that carries the owner marker (default: `config` when the kind has one). */
-  ownerField?: string;
-  /**
-   * True when this create must carry no owner marker: Incus would take a marker-only map as the program's and drop
-   * what it copies from a source otherwise (a volume copy whose program sets no config).
-   */
-  unmarked?(inputs: I): boolean;
-  /** Body fields of the PUT that are not managed fields but must be echoed from live (e.g. a pool's source). */
-  putExtras?: string[];
-  /**
-   * The server's PUT ignores If-Match (network forwards, buckets in 6.0): every update reads the object again just
-   * before its PUT and starts over when it changed since the read the body was built from (read-compare-write).
-   */
-  putIgnoresIfMatch?: boolean;
+  details?(ctx: Context, live: Live): Promise<Live>;
 
-  // What the declaration feeds besides the engine (scripts/generate-sdk.ts, the README table, the unit tests).
+  // ---- groups of hooks that only a kind or two need -------------------------------------------------------------
+  /** State the fields cannot carry (an instance's running state, an image's aliases): how it differs, how to apply it. */
+  beyondFields?: {
+    /** Names of what differs (a non-empty list is a change). */
+    diff(inputs: I, live: Live, olds?: Partial<I>): string[];
+    /** Applies what `diff` reported, after create and after the PUT of an update. */
+    apply(ctx: Context, inputs: I, live: Live, olds?: Partial<I>): Promise<void>;
+  };
+  /** What lives inside the object (an instance's files, waits and commands). */
+  content?: {
+    /**
+     * Differences its GET does not show, which may need more reads (files) or the stored state `olds` (commands
+     * already run); one line each. A non-empty list is a change.
+     */
+    diff(ctx: Context, news: I, olds: I, live: Live): Promise<string[]>;
+    /**
+     * Runs after create and after every update, once the object matches the program's fields; `olds` is the stored
+     * state (undefined at create). Returns the live object it last read. A failure after a create keeps the object
+     * in state with the reason.
+     */
+    apply(ctx: Context, inputs: I, live: Live, olds?: I): Promise<Live>;
+  };
+  /** Lookups beyond the identity fields (`getXxx`, `getXxxs`). */
+  lookup?: {
+    /** Program fields that `fields` does not list but a lookup reports (an image's aliases): how each reads from live. */
+    fields?: Partial<Record<keyof I & string, (live: Live) => unknown>>;
+    /**
+     * Other ways `getXxx` may name the object (an image by an alias): argument name → its schema (with
+     * `.describe()`, for the SDK's docs) and how it finds the identity fields (undefined: no such object).
+     */
+    by?: Record<string, { schema: z.ZodType; resolve(ctx: Context, value: any): Promise<Partial<I> | undefined> }>;
+    /**
+     * A list lookup (`getXxxs`, e.g. images by property, instances by status): its filter arguments (each with
+     * `.describe()`) and whether a listed live object matches them. `recursion` is the list's depth (2 brings an
+     * instance's state along).
+     */
+    list?: { filters: z.ZodObject<any>; matches(live: Live, filters: any): boolean; recursion?: number };
+  };
+  /** How the PUT of an update differs from the default one. */
+  put?: {
+    /** Body fields that are not managed fields but must be echoed from live (e.g. a pool's source). */
+    extras?: string[];
+    /**
+     * The server's PUT ignores If-Match (network forwards, buckets in 6.0): every update reads the object again
+     * just before its PUT and starts over when it changed since the read the body was built from.
+     */
+    ignoresIfMatch?: boolean;
+  };
+  /** Where the owner mark goes (ownership.ts). */
+  mark?: {
+    /** The string-map field that carries it (default: `config` when the kind has one; "" for none). */
+    field?: string;
+    /**
+     * True when this create must carry no mark: Incus would take a marker-only map as the program's and drop what it
+     * copies from a source otherwise (a volume copy whose program sets no config).
+     */
+    skip?(inputs: I): boolean;
+  };
+
+  // ---- what the declaration feeds besides the engine: SDK, plugin schema, README table, unit tests ----------------
   /** The SDK class's summary and a doc per output (field docs are on the schema). Every registered kind has them. */
   docs?: KindDocs;
   /** A small valid use of the kind. Every registered kind has one. */
@@ -233,7 +247,7 @@ export interface KindExample {
 }
 
 /**
- * Thrown by applyContent when the object already has the program's fields and only a step inside it failed (a
+ * Thrown by content.apply when the object already has the program's fields and only a step inside it failed (a
  * command exited non-zero): the engine then records the new inputs and the outputs (the failed step's result
  * included) with the error, where a failed update otherwise keeps the state of the last successful one.
  */

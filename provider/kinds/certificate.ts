@@ -84,7 +84,7 @@ export const certificate = defineKind({
     description: { mode: "update", empty: "" },
   },
   // A PUT without `type` is refused ("The certificate type cannot be changed"); without `certificate` it keeps it.
-  putExtras: ["type"],
+  put: { extras: ["type"] },
   outputKeys: ["fingerprint", "certificate", "privateKey", "expiresAt"],
   secretOutputs: ["privateKey"],
   // Known only to the stack that generated it: a lookup never has it.
@@ -130,7 +130,7 @@ export const certificate = defineKind({
     table: { identity: "(global)" },
   },
   example: {
-    args: { name: "ci", restricted: true, projects: ["lab"] },
+    args: { name: "ci", description: "CI runner" },
     program: `
 const ci = new incus.Certificate("ci", { restricted: true, projects: [lab.name] });
 export const ciKey = ci.privateKey; // a secret

@@ -10,8 +10,9 @@ import * as path from "node:path";
 import { FormData } from "undici";
 import { z } from "zod";
 import { isAlreadyExists, isNotFound } from "../client";
-import { configMap, isUnknown, objectName, shown } from "../engine/inputs";
+import { configMap, isUnknown, OWNER_KEY, OWNER_MARKER, objectName, shown } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap } from "../engine/kind";
+import { parseMark } from "../engine/ownership";
 import { encode, scopedFields } from "./common";
 
 const fileSchema = z.string().min(1).refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
@@ -248,26 +249,28 @@ export const image = defineKind({
     // A PUT without profiles gives ["default"]: Incus's "unset".
     profiles: { mode: "update", empty: ["default"] },
   },
-  putExtras: ["expires_at"],
-  ownerField: "properties",
-  lookupFields: { aliases: liveAliases },
-  lookupBy: {
-    alias: {
-      schema: aliasName.describe("An alias of the image in the project (instead of `fingerprint`)."),
-      resolve: async (ctx, alias: string) => {
-        const target = await aliasTarget(ctx, alias);
-        return target ? { fingerprint: target } : undefined;
+  put: { extras: ["expires_at"] },
+  mark: { field: "properties" },
+  lookup: {
+    fields: { aliases: liveAliases },
+    by: {
+      alias: {
+        schema: aliasName.describe("An alias of the image in the project (instead of `fingerprint`)."),
+        resolve: async (ctx, alias: string) => {
+          const target = await aliasTarget(ctx, alias);
+          return target ? { fingerprint: target } : undefined;
+        },
       },
     },
-  },
-  listLookup: {
-    filters: z.strictObject({
-      alias: aliasName.optional().describe("Only the image that has this alias."),
-      properties: z.record(z.string(), z.string()).optional().describe("Only images with all these properties (e.g. `{ os: \"Debian\" }`), compared exactly."),
-    }),
-    matches: (live, f: { alias?: string; properties?: Record<string, string> }) =>
-      (f.alias === undefined || liveAliases(live).includes(f.alias)) &&
-      Object.entries(f.properties ?? {}).every(([k, v]) => liveMap(live.properties)[k] === v),
+    list: {
+      filters: z.strictObject({
+        alias: aliasName.optional().describe("Only the image that has this alias."),
+        properties: z.record(z.string(), z.string()).optional().describe("Only images with all these properties (e.g. `{ os: \"Debian\" }`), compared exactly."),
+      }),
+      matches: (live, f: { alias?: string; properties?: Record<string, string> }) =>
+        (f.alias === undefined || liveAliases(live).includes(f.alias)) &&
+        Object.entries(f.properties ?? {}).every(([k, v]) => liveMap(live.properties)[k] === v),
+    },
   },
   outputKeys: ["fingerprint", "size", "architecture", "imageType", "createdAt"],
   outputs: (live) => ({
@@ -291,35 +294,49 @@ export const image = defineKind({
   },
 
   // A new image has no diff, so verify would first run at `up`, after the preview said "create": say it at check.
+  // Pulumi also checks a replacement as a new object, before it deletes the old image: an alias held by an image that
+  // carries this resource's own owner mark is that old image's, and goes with it. Without a mark (markOwner off) that
+  // cannot be told apart, and the check is left to `up`.
   async conflictAtCheck(ctx, inputs) {
-    const taken = await takenAlias(ctx, inputs);
-    return taken && { property: "aliases", reason: aliasTaken(taken.name, taken.target).replace(/^aliases: /, "") };
-  },
-
-  extraDiff(inputs, live, olds) {
-    // A list still unknown in a preview is said so (not spread into its characters).
-    if (isUnknown(inputs.aliases)) return [`aliases: server has ${shown(managedAliases({}, live, olds).have)}, program wants ${shown(inputs.aliases)}`];
-    const { want, have } = managedAliases(inputs, live, olds);
-    return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${shown(have)}, program wants ${shown(want)}`];
-  },
-
-  async applyExtra(ctx, inputs, live, olds) {
-    const managed = managedAliases(inputs, live, olds);
-    const want = new Set(managed.want);
-    const have = new Set(managed.have);
-    const opts = { project: ctx.project };
-    for (const name of have) if (!want.has(name)) await ctx.client.delete(`/1.0/images/aliases/${encode(name)}`, opts);
-    for (const name of want) {
-      if (have.has(name)) continue;
-      try {
-        await ctx.client.post("/1.0/images/aliases", { name, target: live.fingerprint, description: "" }, opts);
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-        // Taken since verify looked (another resource of the same run): only `adopt` takes it over.
-        if (!inputs.adopt) throw new Error(aliasTaken(name, (await aliasTarget(ctx, name)) ?? "?"));
-        await ctx.client.put(`/1.0/images/aliases/${encode(name)}`, { target: live.fingerprint, description: "" }, opts);
-      }
+    const owner = (inputs as Record<string, unknown>)[OWNER_KEY];
+    if (typeof owner !== "string") return undefined;
+    for (const name of Array.isArray(inputs.aliases) ? inputs.aliases : []) {
+      const target = isUnknown(name) ? undefined : await aliasTarget(ctx, name);
+      if (target === undefined || target === inputs.fingerprint) continue;
+      const holder = await ctx.client.get<Live>(`/1.0/images/${encode(target)}`, { project: ctx.project }).catch(() => undefined);
+      if (parseMark(liveMap(holder?.value.properties)[OWNER_MARKER])?.owner === owner) continue;
+      return { property: "aliases", reason: aliasTaken(name, target).replace(/^aliases: /, "") };
     }
+    return undefined;
+  },
+
+  // Aliases are objects of their own, kept in step after the image.
+  beyondFields: {
+    diff(inputs, live, olds) {
+      // A list still unknown in a preview is said so (not spread into its characters).
+      if (isUnknown(inputs.aliases)) return [`aliases: server has ${shown(managedAliases({}, live, olds).have)}, program wants ${shown(inputs.aliases)}`];
+      const { want, have } = managedAliases(inputs, live, olds);
+      return JSON.stringify(want) === JSON.stringify(have) ? [] : [`aliases: server has ${shown(have)}, program wants ${shown(want)}`];
+    },
+
+    async apply(ctx, inputs, live, olds) {
+      const managed = managedAliases(inputs, live, olds);
+      const want = new Set(managed.want);
+      const have = new Set(managed.have);
+      const opts = { project: ctx.project };
+      for (const name of have) if (!want.has(name)) await ctx.client.delete(`/1.0/images/aliases/${encode(name)}`, opts);
+      for (const name of want) {
+        if (have.has(name)) continue;
+        try {
+          await ctx.client.post("/1.0/images/aliases", { name, target: live.fingerprint, description: "" }, opts);
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+          // Taken since verify looked (another resource of the same run): only `adopt` takes it over.
+          if (!inputs.adopt) throw new Error(aliasTaken(name, (await aliasTarget(ctx, name)) ?? "?"));
+          await ctx.client.put(`/1.0/images/aliases/${encode(name)}`, { target: live.fingerprint, description: "" }, opts);
+        }
+      }
+    },
   },
 
   async delete(ctx, inputs) {

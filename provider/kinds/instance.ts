@@ -132,22 +132,24 @@ export const instance = defineKind({
     ephemeral: { mode: "update", empty: false },
   },
   // Writable fields the program does not manage: echoed from live so a PUT keeps them.
-  putExtras: ["architecture", "stateful"],
+  put: { extras: ["architecture", "stateful"] },
   listable: true,
-  listLookup: {
-    filters: z.strictObject({
-      namePrefix: z.string().optional().describe("Only instances whose name starts with this."),
-      status: z.string().optional().describe("Only instances in this state, e.g. `Running` or `Stopped` (any case)."),
-      type: z.enum(["container", "virtual-machine"]).optional().describe("Only containers or only virtual machines."),
-      config: z.record(z.string(), z.string()).optional().describe("Only instances whose own config has all these keys with these values (e.g. `{ \"user.role\": \"web\" }`)."),
-    }),
-    // Their state (addresses) comes in the same request: no request per instance.
-    recursion: 2,
-    matches: (live, f: { namePrefix?: string; status?: string; type?: string; config?: Record<string, string> }) =>
-      String(live.name).startsWith(f.namePrefix ?? "") &&
-      (f.status === undefined || liveString(live.status).toLowerCase() === f.status.toLowerCase()) &&
-      (f.type === undefined || live.type === f.type) &&
-      Object.entries(f.config ?? {}).every(([k, v]) => liveMap(live.config)[k] === v),
+  lookup: {
+    list: {
+      filters: z.strictObject({
+        namePrefix: z.string().optional().describe("Only instances whose name starts with this."),
+        status: z.string().optional().describe("Only instances in this state, e.g. `Running` or `Stopped` (any case)."),
+        type: z.enum(["container", "virtual-machine"]).optional().describe("Only containers or only virtual machines."),
+        config: z.record(z.string(), z.string()).optional().describe("Only instances whose own config has all these keys with these values (e.g. `{ \"user.role\": \"web\" }`)."),
+      }),
+      // Their state (addresses) comes in the same request: no request per instance.
+      recursion: 2,
+      matches: (live, f: { namePrefix?: string; status?: string; type?: string; config?: Record<string, string> }) =>
+        String(live.name).startsWith(f.namePrefix ?? "") &&
+        (f.status === undefined || liveString(live.status).toLowerCase() === f.status.toLowerCase()) &&
+        (f.type === undefined || live.type === f.type) &&
+        Object.entries(f.config ?? {}).every(([k, v]) => liveMap(live.config)[k] === v),
+    },
   },
   // Reading an instance's state costs Incus ~90 ms of work per instance here (its GET with recursion=1 the same),
   // against ~3 ms for the instance itself: diff never asks for it, and outputs ask only when there can be an
@@ -213,26 +215,29 @@ export const instance = defineKind({
       description: i.description ?? "",
       ephemeral: i.ephemeral ?? false,
       // Started by the create operation itself (one request, as the CLI does), unless files must be pushed before the
-      // first start (applyExtra starts it then). When the start fails, Incus keeps the created instance and fails
+      // first start (beyondFields.apply starts it then). When the start fails, Incus keeps the created instance and fails
       // the operation: the engine then records it (created but not ready).
       start: (i.running ?? true) && !i.files,
     };
   },
 
-  extraDiff(inputs, live) {
-    const want = inputs.running ?? true;
-    return want === isRunning(live) ? [] : [`running: server has ${isRunning(live)} (${live.status}), program wants ${shown(want)}`];
+  // Running or stopped: desired state that is no field.
+  beyondFields: {
+    diff(inputs, live) {
+      const want = inputs.running ?? true;
+      return want === isRunning(live) ? [] : [`running: server has ${isRunning(live)} (${live.status}), program wants ${shown(want)}`];
+    },
+    async apply(ctx, inputs) {
+      const start = inputs.running ?? true;
+      if (start) await beforeStart(ctx, inputs);
+      await setState(ctx, inputs, start ? "start" : "stop");
+    },
   },
 
-  async applyExtra(ctx, inputs) {
-    const start = inputs.running ?? true;
-    if (start) await beforeStart(ctx, inputs);
-    await setState(ctx, inputs, start ? "start" : "stop");
+  content: {
+    diff: (ctx, news, olds, live) => contentDiff(ctx, news, olds, live),
+    apply: (ctx, inputs, live, olds) => applyContent(ctx, inputs, live, olds, { path: instancePath(inputs), query: { recursion: 1 } }),
   },
-
-  contentDiff: (ctx, news, olds, live) => contentDiff(ctx, news, olds, live),
-
-  applyContent: (ctx, inputs, live, olds) => applyContent(ctx, inputs, live, olds, { path: instancePath(inputs), query: { recursion: 1 } }),
 
   async aroundUpdate(ctx, before, after, live, changed) {
     if (!isRunning(live)) return undefined;

@@ -1,6 +1,7 @@
 // Network: project-scoped (features.networks). The type is fixed at creation. On create Incus fills in addresses
 // and NAT for keys the program leaves out (or sets to "auto"); the engine learns those as the server's.
 import { z } from "zod";
+import { isNotFound } from "../client";
 import { configMap, interfaceName } from "../engine/inputs";
 import { defineKind, liveMap, liveString, liveStrings } from "../engine/kind";
 import { scopedFields, description, encode, volatileKey } from "./common";
@@ -13,11 +14,13 @@ export const networkSchema = z.strictObject({
 });
 export type NetworkInputs = z.output<typeof networkSchema>;
 
+const networkPath = (i: { name: string }) => `/1.0/networks/${encode(i.name)}`;
+
 export const network = defineKind({
   type: "Network",
   schema: networkSchema,
   scoped: true,
-  path: (i) => `/1.0/networks/${encode(i.name)}`,
+  path: (i) => networkPath(i),
   feature: "features.networks",
   renamable: true,
   fields: {
@@ -27,6 +30,20 @@ export const network = defineKind({
   },
   outputKeys: ["managedConfig", "status", "usedBy"],
   outputs: (live) => ({ managedConfig: liveMap(live.config), status: liveString(live.status), usedBy: liveStrings(live.used_by) }),
+  // Incus 6.0.4 lists a bridge's child interfaces before deleting it and fails (HTTP 500) when one of them (an
+  // instance's veth) vanishes meanwhile: that answer is transient, so it is retried. A 404 means it is gone already.
+  async delete(ctx, inputs) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ctx.client.delete(networkPath(inputs), { project: ctx.project });
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (attempt >= 5 || !/Failed to delete bridge children interfaces/.test((err as Error).message)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  },
   docs: {
     summary: "An Incus network (a bridge by default). Lives in a project (`features.networks`); its name is an interface name (at most 15 characters).",
     outputs: {

@@ -1,5 +1,5 @@
 // Network ACL: project-scoped (features.networks). Its rules are typed lists; a PUT replaces them whole (PATCH is not
-// used: it crashes the handler when `config` is left out, reference §4.4). Incus drops empty rule fields and the
+// used: in 6.0 it crashes the handler when `config` is left out). Incus drops empty rule fields and the
 // spaces after commas in address and port lists, so both sides are brought to that form before they are compared.
 // "Already exists" is a 400 here, which the client recognises by its text.
 import { z } from "zod";

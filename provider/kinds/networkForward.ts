@@ -1,6 +1,6 @@
 // Network forward: a child of a network, in the network's project (features.networks), identified by its listen
 // address; `name` is only a Pulumi label. It cannot be renamed or moved, so a new network or address replaces it.
-// Its PUT ignores If-Match in 6.0 (reference §4.2), so updates are guarded by read-compare-write. The network needs a
+// Its PUT ignores If-Match in 6.0 (a stale ETag is accepted), so updates are guarded by read-compare-write. The network needs a
 // parseable IPv4/IPv6 address (Incus refuses forwards on a bridge whose address is `none`).
 import { isIP } from "node:net";
 import { z } from "zod";
@@ -59,7 +59,7 @@ export const networkForward = defineKind({
   listable: true,
   listKey: { input: "listenAddress", api: "listen_address" },
   title: (i) => `${i.listenAddress} on network "${i.network}"`,
-  putIgnoresIfMatch: true,
+  put: { ignoresIfMatch: true },
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {} },

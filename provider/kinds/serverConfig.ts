@@ -107,7 +107,7 @@ export const serverConfig = defineKind({
   nameIsLabel: true,
   renamable: false,
   // The config map carries no owner mark (an interrupted create leaves nothing to recognise: the object always exists).
-  ownerField: "",
+  mark: { field: "" },
   fields: {
     // PUT /1.0 resets a left-out key only if Incus knows it; a `user.*` key stays until it is sent as "".
     config: {

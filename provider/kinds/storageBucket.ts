@@ -32,7 +32,7 @@ export const storageBucket = defineKind({
   identity: ["pool"],
   renamable: false,
   listable: true,
-  putIgnoresIfMatch: true,
+  put: { ignoresIfMatch: true },
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {} },

@@ -38,7 +38,7 @@ export const storageBucketKey = defineKind({
   identity: ["pool", "bucket"],
   renamable: false,
   listable: true,
-  putIgnoresIfMatch: true,
+  put: { ignoresIfMatch: true },
   fields: {
     description: { mode: "update", empty: "" },
     role: { mode: "update", empty: "read-only" },

@@ -68,7 +68,7 @@ export const storageVolume = defineKind({
   // A copy's config is the source's unless the program sets one: a config holding only the owner marker would
   // replace it (Incus does not merge a volume copy's config as it does an instance copy's). An import takes the
   // backup's config. Their marks are kept in the server's config instead (engine/ownership.ts).
-  unmarked: (i) => (!!i.copyFrom && !i.config) || !!i.importFile,
+  mark: { skip: (i) => (!!i.copyFrom && !i.config) || !!i.importFile },
   createBody(i) {
     const body: Record<string, unknown> = { name: i.name, type: "custom" };
     if (i.contentType) body.content_type = i.contentType;

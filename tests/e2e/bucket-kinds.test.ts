@@ -21,8 +21,7 @@ const count = occurrences;
 const query = <T = any>(apiPath: string): T | null => daemon!.query<T>(apiPath);
 
 beforeAll(async () => {
-  const dir = execFileSync("bash", [path.join(REPO, "scripts", "setup-minio.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-  daemon = new FaultDaemon("e2e-bucket", { path: [dir], image: false });
+  daemon = new FaultDaemon("e2e-bucket", { buckets: true, image: false });
   await daemon.create();
   t = await programStack(path.join(REPO, "tests", "e2e", "programs", "bucket-kinds"), {
     prefix,

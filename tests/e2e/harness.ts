@@ -2,6 +2,7 @@
 // throw-away file:// backend, and counts the requests the provider sends to Incus.
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -151,4 +152,51 @@ export function packCheckout(
   }
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(src, "node_modules"));
   return JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], src))[0];
+}
+
+/**
+ * The tarball `npm pack` makes of this checkout, packed once per content of the checkout's files and cached in
+ * ~/.cache/pulumi-incus/tarballs (several suites install it; packing runs the prepack build, about half a minute).
+ */
+export function packedTarball(): string {
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO, encoding: "utf8" })
+    .split("\0")
+    .filter((f) => f && fs.existsSync(path.join(REPO, f)) && fs.statSync(path.join(REPO, f)).isFile())
+    .sort();
+  const hash = createHash("sha256");
+  for (const f of files) hash.update(f).update("\0").update(fs.readFileSync(path.join(REPO, f))).update("\0");
+  const cache = path.join(os.homedir(), ".cache", "pulumi-incus", "tarballs");
+  const tarball = path.join(cache, `pulumi-incus-${hash.digest("hex").slice(0, 16)}.tgz`);
+  if (fs.existsSync(tarball)) return tarball;
+  fs.mkdirSync(cache, { recursive: true });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "pi-pack-"));
+  try {
+    const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    const packed = packCheckout(work, run);
+    // Renamed into place: a suite packing at the same time finds either nothing or the whole file.
+    fs.renameSync(path.join(work, packed.filename), tarball);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return tarball;
+}
+
+/**
+ * A test program (tests/e2e/programs/<name>, compiled into dist/) as users run one: copied outside the repository
+ * with its own package.json, which installs the package from its tarball. Returns the program's directory; the caller
+ * removes it.
+ */
+export function installedProgram(name: string): string {
+  const source = path.join(REPO, "tests", "e2e", "programs", name);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pi-installed-${name}-`));
+  const version = (pkg: string) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version as string;
+  fs.copyFileSync(path.join(REPO, "dist", "tests", "e2e", "programs", name, "index.js"), path.join(dir, "index.js"));
+  const manifest = fs.readFileSync(path.join(source, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, "main: index.js");
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), manifest);
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: `installed-${name}`, private: true, dependencies: { "pulumi-incus": `file:${packedTarball()}`, "@pulumi/pulumi": version("@pulumi/pulumi") } }),
+  );
+  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  return dir;
 }

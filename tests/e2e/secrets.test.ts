@@ -4,8 +4,7 @@
 // the backend's files, every command's output, the provider's request log and the errors; a no-op up writes nothing.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
-import { filesUnder, incus, incusJson, occurrences, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { filesUnder, incus, incusJson, installedProgram, occurrences, programStack, type TestStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -19,12 +18,16 @@ const collect = (text: string) => void said.push(text);
 const PASSWORD = SECRET.toUpperCase();
 const occurrencesOfSecret = (texts: string[]) => occurrences(texts, SECRET) + occurrences(texts, PASSWORD);
 
+// The program runs as users run theirs: outside the repository, with the package installed from its tarball.
+let program = "";
 beforeAll(async () => {
-  t = await programStack(path.join(REPO, "tests", "e2e", "programs", "secrets"), { prefix });
+  program = installedProgram("secrets");
+  t = await programStack(program, { prefix });
   await t.stack.setConfig("token", { value: SECRET, secret: true });
 });
 afterAll(async () => {
   await t?.cleanup().catch(() => undefined);
+  if (program) fs.rmSync(program, { recursive: true, force: true });
 });
 
 test("a secret stays secret through up, drift, refresh, a failure and destroy", async () => {

@@ -21,6 +21,13 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Where minio and mc are: built once by scripts/setup-minio.sh (minutes on a clean machine; instant when cached). */
+let minio: string | undefined;
+function minioDir(): string {
+  minio ??= execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-minio.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  return minio;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -37,12 +44,13 @@ export class FaultDaemon {
   private readonly logFile: string;
 
   /**
-   * `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. `opts.path`: more
-   * directories first on incusd's PATH (the minio and mc that buckets need); `opts.image: false` skips the test image.
+   * `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. `opts.buckets`:
+   * it can serve storage buckets (Incus 6.0 runs MinIO for a dir pool's, so minio and mc go first on incusd's PATH);
+   * `opts.image: false` skips the test image.
    */
   constructor(
     tag: string,
-    private readonly opts: { path?: string[]; image?: boolean } = {},
+    private readonly opts: { buckets?: boolean; image?: boolean } = {},
   ) {
     this.dir = path.join(ROOT, tag);
     this.socket = path.join(this.dir, "unix.socket");
@@ -111,7 +119,7 @@ export class FaultDaemon {
     if (this.child && alive(this.child.pid!)) throw new Error("the fault daemon is already running");
     const log = fs.openSync(this.logFile, "a");
     // Background fetches (instance types) go to a closed loopback port, as for the shared daemon.
-    const PATH = [...(this.opts.path ?? []), process.env.PATH ?? ""].join(":");
+    const PATH = [...(this.opts.buckets ? [minioDir()] : []), process.env.PATH ?? ""].join(":");
     const env = { ...process.env, PATH, INCUS_DIR: this.dir, https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9", no_proxy: "127.0.0.1,localhost,::1" };
     this.child = spawn(INCUSD, ["--group", "root"], { env, detached: true, stdio: ["ignore", log, log] });
     fs.closeSync(log);

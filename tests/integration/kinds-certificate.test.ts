@@ -42,12 +42,6 @@ describe("a certificate the program gives", () => {
     expect(entry(FP)).toMatchObject({ name: `${prefix}-given`, type: "client", restricted: false, projects: [], description: "ci runner" });
   });
 
-  it("a second up sends no write", async () => {
-    log.take();
-    expect(await c.up()).toEqual({ changes: false });
-    expect(log.takeWrites()).toEqual([]);
-  });
-
   it("name, description, restricted and projects change in place by one PUT", async () => {
     log.take();
     const next = { ...c.args, name: `${prefix}-renamed`, description: "ci", restricted: true, projects: ["default"] };

@@ -37,30 +37,44 @@ export function rand(): string {
   return randomBytes(3).toString("hex");
 }
 
-/** Runs the incus CLI; throws with its stderr on failure. */
-export function incus(...args: string[]): string {
-  try {
-    return execFileSync("incus", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`incus ${args.join(" ")}: ${(e.stderr ?? e.message).trim()}`);
-  }
+/**
+ * The incus CLI helpers for one daemon: the shared one, or a private one by its INCUS_DIR (tests/faults/daemon.ts),
+ * so a suite can drive rows on both with the same code.
+ */
+export function cli(incusDir?: string) {
+  const env = incusDir ? { ...process.env, INCUS_DIR: incusDir } : undefined;
+  /** Runs the incus CLI; throws with its stderr on failure. */
+  const incus = (...args: string[]): string => {
+    try {
+      return execFileSync("incus", args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`incus ${args.join(" ")}: ${(e.stderr ?? e.message).trim()}`);
+    }
+  };
+  /** GET through the CLI (`incus query`): the object, or undefined when Incus says it does not exist. */
+  const query = <T = any>(apiPath: string): T | undefined => {
+    try {
+      return JSON.parse(incus("query", apiPath)) as T;
+    } catch (err) {
+      if (/not found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  };
+  /** A write through the CLI, as another person or tool would make it. */
+  const queryWrite = (method: "PUT" | "PATCH" | "POST" | "DELETE", apiPath: string, body?: unknown): void => {
+    incus("query", "--wait", "-X", method, ...(body === undefined ? [] : ["-d", JSON.stringify(body)]), apiPath);
+  };
+  /** Deletes an object if it is still there (cleanup after a failed test). */
+  const dropIfPresent = (apiPath: string): void => {
+    if (query(apiPath)) queryWrite("DELETE", apiPath);
+  };
+  return { incus, query, queryWrite, dropIfPresent };
 }
+export type Cli = ReturnType<typeof cli>;
 
-/** GET through the CLI (`incus query`): the object, or undefined when Incus says it does not exist. */
-export function query<T = any>(apiPath: string): T | undefined {
-  try {
-    return JSON.parse(incus("query", apiPath)) as T;
-  } catch (err) {
-    if (/not found/i.test((err as Error).message)) return undefined;
-    throw err;
-  }
-}
-
-/** A write through the CLI, as another person or tool would make it. */
-export function queryWrite(method: "PUT" | "PATCH" | "POST" | "DELETE", apiPath: string, body?: unknown): void {
-  incus("query", "--wait", "-X", method, ...(body === undefined ? [] : ["-d", JSON.stringify(body)]), apiPath);
-}
+/** The helpers for the shared daemon. */
+export const { incus, query, queryWrite, dropIfPresent } = cli();
 
 /** Points the provider's request log at a fresh file for this suite; `take()` returns and clears what was logged. */
 export function requestLog() {
@@ -83,6 +97,15 @@ export function requestLog() {
       else process.env.PULUMI_INCUS_REQUEST_LOG = previous;
     },
   };
+}
+
+export type RequestLog = ReturnType<typeof requestLog>;
+
+/** A no-op: the diff of `args` (default: the resource's own) says unchanged, and nothing but reads was sent. */
+export async function expectNoOp(r: Resource, log: RequestLog, args?: State): Promise<void> {
+  log.take();
+  expect(await r.diff(args)).toEqual({ changes: false });
+  expect(log.takeWrites()).toEqual([]);
 }
 
 /**
@@ -194,7 +217,9 @@ function viaPlugin(kind: KindName) {
     check: (olds: State, news: State) => plugin.check!(urn, olds, news),
     diff: async (id: string, olds: State, news: State) => {
       const { detailed: _detailed, ...result } = await plugin.diffDetailed(id, urn, olds, news);
-      return result as DiffResult;
+      // The plugin's answer keeps the delete-first flag on an update (its callers ask for it there, and Pulumi
+      // heeds it only on a replacement); the engine's `diff` drops it there: compare in the engine's shape.
+      return (result.replaces?.length ? result : { changes: result.changes }) as DiffResult;
     },
     create: (inputs: State) => plugin.create!(urn, inputs) as Promise<{ id: string; outs: State }>,
     read: async (id: string, props: State): Promise<{ id?: string; props?: State; inputs?: State }> => {
@@ -211,7 +236,7 @@ export { expectRejection as rejection } from "./client-helpers";
 
 /**
  * The objects of a collection that really belong to `project`. Where a project's feature for a kind is off, the
- * request falls through to the default project (reference §7), so a blind cleanup would delete other people's
+ * request falls through to the default project, so a blind cleanup would delete other people's
  * images or profiles: keep only what the server says lives in this project.
  */
 function owned(collection: string, project: string): string[] {
@@ -239,11 +264,6 @@ export function dropProject(project: string): void {
   for (const name of owned("/1.0/network-acls", project)) queryWrite("DELETE", `/1.0/network-acls/${name}${q}`);
   for (const name of owned("/1.0/network-zones", project)) queryWrite("DELETE", `/1.0/network-zones/${name}${q}`);
   queryWrite("DELETE", `/1.0/projects/${project}`);
-}
-
-/** Deletes a global or default-project object if it is still there (cleanup after a failed test). */
-export function dropIfPresent(apiPath: string): void {
-  if (query(apiPath)) queryWrite("DELETE", apiPath);
 }
 
 /** Closes the provider's connections and events streams, so Jest can exit. */

@@ -1,6 +1,9 @@
 // The lifecycle table: the same steps, against the real daemon, for every kind. A kind added later gets the whole
-// table by adding one row to `table`: its create args, a change per field, the map keys it can drop, and whether
-// Incus can rename it. Each step checks the live object through the incus CLI, not through the provider.
+// table by adding one row to `table`: its create args, a change per field, the map keys it can drop, whether Incus
+// can rename it, and its identity (how the table picks out, makes by hand and drops one of its objects: by name, by
+// listen address, by fingerprint, or the server's one config). Each step checks the live object through the incus
+// CLI, not through the provider. Rows marked `private` run on a daemon of their own (tests/faults/daemon.ts): the
+// server's config is a singleton nobody else may have changed under them, and buckets need MinIO on incusd's PATH.
 //   create → no-op (no write) → each field changed in place → "" and null → each field removed → drift shown and
 //   reverted → rename → out-of-band delete, refresh, re-create → adopt (the preview says what adopting changes) → delete
 import { createHash } from "node:crypto";
@@ -8,13 +11,35 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { kinds, type KindName } from "pulumi-incus/provider";
-import { BUSYBOX_ALIAS, BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, incus, query, queryWrite, rand, requestLog, Resource, variantTarball } from "./kinds-harness";
+import { certificateFingerprint, certificateBase64Der, opensslCertificate } from "../certs";
+import { FaultDaemon } from "../faults/daemon";
+import { BUSYBOX_ALIAS, BUSYBOX_TARBALL, type Cli, cli, closeConnections, dropProject, expectNoOp, rand, requestLog, Resource, variantTarball } from "./kinds-harness";
 
 type State = Record<string, unknown>;
 jest.setTimeout(600_000);
 const log = requestLog();
 const project = `pit-life-${rand()}`;
 const q = `?project=${project}`;
+const shared = cli();
+const { incus, queryWrite, dropIfPresent } = shared;
+/** The private daemon of the `private` rows: one per file (the plugin run has its own), started by the first such row. */
+const privateDaemon = new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
+const onPrivate = cli(privateDaemon.dir);
+
+/**
+ * How the table picks out one of a row's objects, by a label of its own (the row's object, the one renamed, the one
+ * adopted): the args that identify it, its API path for cleanup, and how to make one by hand (for adopt).
+ */
+interface Identity {
+  /** The args that pick out the object labelled `label`. Default: `{ name: label }`. */
+  args?(label: string): State;
+  /** The API path of that object (without the project), to drop it after a failed step; none: the project's cleanup takes it. */
+  path?(label: string): string;
+  /** Makes that object outside the provider (for adopt). */
+  makeByHand(label: string): void;
+  /** One per server (the server's config): always there, nothing to adopt or delete out of band; delete gives it back. */
+  singleton?: boolean;
+}
 
 interface Row {
   kind: KindName;
@@ -29,10 +54,9 @@ interface Row {
   removable: string[];
   renamable: boolean;
   scoped: boolean;
-  /** Makes an object of this kind outside the provider (for adopt); `name` is free. */
-  makeByHand(name: string): void;
-  /** Objects outside the table's project: the API path of the one named `name`, for cleanup after a failed step. */
-  dropPath?(name: string): string;
+  identity: Identity;
+  /** On the private daemon (its own socket and CLI), not the shared one. */
+  private?: boolean;
   /** What the row's objects live in (a zone for its records): made before the row, removed after it. */
   parent?: { make(): void; drop(): void };
   /** Makes the parents a child kind needs (an instance, a volume) in the table's project, before the row runs. */
@@ -53,6 +77,32 @@ const RULE_DROP = { action: "drop", state: "logged", destination: "198.51.100.0/
 const PARENT = `life-parent-${rand()}`;
 const BUSYBOX_FP = createHash("sha256").update(fs.readFileSync(BUSYBOX_TARBALL)).digest("hex");
 const [T1, T2, T3] = ["2031-01-01T00:00:00Z", "2032-02-02T00:00:00Z", "2033-03-03T00:00:00Z"];
+/** A value per label, made the first time it is asked for (`i`: how many labels came before it). */
+function memo<T>(make: (label: string, i: number) => T): (label: string) => T {
+  const made = new Map<string, T>();
+  return (label) => {
+    if (!made.has(label)) made.set(label, make(label, made.size));
+    return made.get(label)!;
+  };
+}
+/**
+ * Forwards: listen addresses in TEST-NET-1, one per label, on a bridge of the table's. Incus refuses a forward on a
+ * bridge with no IPv4 subnet ("invalid CIDR address: none"), so this one has a private subnet, as in
+ * kinds-network-forward.test.ts, with NAT, DHCP and IPv6 off; no packet is sent.
+ */
+const FWD_NET = `plf${rand()}`;
+// 10.<200-249>.<1-250>.0/24: unlikely to meet another network of this host.
+const FWD_SUBNET = `10.${200 + Math.floor(Math.random() * 50)}.${1 + Math.floor(Math.random() * 250)}`;
+const listenOf = memo((_label, i) => `192.0.2.${10 + i}`);
+const PORT_WEB = { protocol: "tcp", listen_port: "80,443", target_address: `${FWD_SUBNET}.5` };
+const PORT_DNS = { protocol: "udp", listen_port: "53", target_address: `${FWD_SUBNET}.6`, target_port: "5353", description: "dns" };
+/** Certificates: one PEM per label; the trust store keys them by fingerprint. */
+const pemOf = memo((label) => opensslCertificate(label, 30).certificate);
+const certPath = (label: string) => `/1.0/certificates/${certificateFingerprint(pemOf(label))}`;
+const CERT_RENAMED = `life-cert-${rand()}`;
+/** The bucket a StorageBucketKey row's keys belong to (on the private daemon). */
+const KEY_BUCKET = `life-keys-${rand()}`;
+const bucketPath = (name: string) => `/1.0/storage-pools/default/buckets/${name}`;
 
 const table: Row[] = [
   {
@@ -63,7 +113,7 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: true,
     scoped: false,
-    makeByHand: (name) => queryWrite("POST", "/1.0/projects", { name, description: "by hand", config: { "user.hand": "1" } }),
+    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/projects", { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/projects/${name}` },
   },
   {
     kind: "Profile",
@@ -73,7 +123,7 @@ const table: Row[] = [
     removable: ["description", "config", "devices"],
     renamable: true,
     scoped: true,
-    makeByHand: (name) => queryWrite("POST", `/1.0/profiles${q}`, { name, description: "by hand", config: { "user.hand": "1" } }),
+    identity: { makeByHand: (name) => queryWrite("POST", `/1.0/profiles${q}`, { name, description: "by hand", config: { "user.hand": "1" } }) },
   },
   {
     kind: "Network",
@@ -83,7 +133,7 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: true,
     scoped: false, // bridges live in the default project (other projects may only hold OVN networks)
-    makeByHand: (name) => queryWrite("POST", "/1.0/networks", { name, description: "by hand", config: { ...NO_ADDRESSES, "user.hand": "1" } }),
+    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/networks", { name, description: "by hand", config: { ...NO_ADDRESSES, "user.hand": "1" } }), path: (name) => `/1.0/networks/${name}` },
   },
   {
     kind: "StoragePool",
@@ -93,7 +143,7 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: false,
     scoped: false,
-    makeByHand: (name) => queryWrite("POST", "/1.0/storage-pools", { name, driver: "dir", description: "by hand", config: { "user.hand": "1" } }),
+    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/storage-pools", { name, driver: "dir", description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/storage-pools/${name}` },
   },
   {
     kind: "StorageVolume",
@@ -103,7 +153,7 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: true,
     scoped: true,
-    makeByHand: (name) => queryWrite("POST", `/1.0/storage-pools/default/volumes/custom${q}`, { name, description: "by hand", config: { "user.hand": "1" } }),
+    identity: { makeByHand: (name) => queryWrite("POST", `/1.0/storage-pools/default/volumes/custom${q}`, { name, description: "by hand", config: { "user.hand": "1" } }) },
   },
   {
     kind: "Image",
@@ -114,7 +164,7 @@ const table: Row[] = [
     renamable: false,
     scoped: true,
     // The table's own image is there already (same content, same fingerprint): adopt takes that one.
-    makeByHand: () => undefined,
+    identity: { makeByHand: () => undefined },
   },
   {
     kind: "Instance",
@@ -124,7 +174,7 @@ const table: Row[] = [
     removable: ["description", "config", "devices"],
     renamable: true,
     scoped: true,
-    makeByHand: (name) => incus("create", BUSYBOX_ALIAS, name, "--project", project, "-c", "user.hand=1"),
+    identity: { makeByHand: (name) => incus("create", BUSYBOX_ALIAS, name, "--project", project, "-c", "user.hand=1") },
   },
   {
     kind: "NetworkAcl",
@@ -134,8 +184,7 @@ const table: Row[] = [
     removable: ["description", "ingress", "egress", "config"],
     renamable: true,
     scoped: false,
-    makeByHand: (name) => queryWrite("POST", "/1.0/network-acls", { name, description: "by hand", config: { "user.hand": "1" } }),
-    dropPath: (name) => `/1.0/network-acls/${name}`,
+    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/network-acls", { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/network-acls/${name}` },
   },
   {
     kind: "NetworkZone",
@@ -145,8 +194,7 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: false,
     scoped: false,
-    makeByHand: (name) => queryWrite("POST", "/1.0/network-zones", { name, description: "by hand", config: { "user.hand": "1" } }),
-    dropPath: (name) => `/1.0/network-zones/${name}`,
+    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/network-zones", { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/network-zones/${name}` },
   },
   {
     kind: "NetworkZoneRecord",
@@ -156,8 +204,7 @@ const table: Row[] = [
     removable: ["description", "entries", "config"],
     renamable: false,
     scoped: false,
-    makeByHand: (name) => queryWrite("POST", `/1.0/network-zones/${ZONE}/records`, { name, description: "by hand", config: { "user.hand": "1" } }),
-    dropPath: (name) => `/1.0/network-zones/${ZONE}/records/${name}`,
+    identity: { makeByHand: (name) => queryWrite("POST", `/1.0/network-zones/${ZONE}/records`, { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/network-zones/${ZONE}/records/${name}` },
     parent: { make: () => queryWrite("POST", "/1.0/network-zones", { name: ZONE }), drop: () => dropIfPresent(`/1.0/network-zones/${ZONE}`) },
   },
   {
@@ -169,7 +216,7 @@ const table: Row[] = [
     removable: ["expiresAt"],
     renamable: true,
     scoped: true,
-    makeByHand: (name) => incus("snapshot", "create", PARENT, name, "--project", project),
+    identity: { makeByHand: (name) => incus("snapshot", "create", PARENT, name, "--project", project) },
     setUp: () => incus("create", BUSYBOX_ALIAS, PARENT, "--project", project),
   },
   {
@@ -181,7 +228,7 @@ const table: Row[] = [
     removable: ["description", "expiresAt"],
     renamable: true,
     scoped: true,
-    makeByHand: (name) => incus("storage", "volume", "snapshot", "create", "default", PARENT, name, "--project", project),
+    identity: { makeByHand: (name) => incus("storage", "volume", "snapshot", "create", "default", PARENT, name, "--project", project) },
     setUp: () => incus("storage", "volume", "create", "default", PARENT, "--project", project),
   },
   {
@@ -193,7 +240,75 @@ const table: Row[] = [
     removable: ["description"],
     renamable: true,
     scoped: true,
-    makeByHand: (name) => incus("image", "alias", "create", name, BUSYBOX_FP, "--project", project),
+    identity: { makeByHand: (name) => incus("image", "alias", "create", name, BUSYBOX_FP, "--project", project) },
+  },
+  {
+    kind: "NetworkForward",
+    base: { network: FWD_NET, description: "d1", config: { "user.a": "1", "user.b": "2" }, ports: [PORT_WEB] },
+    changes: [{ description: "d2" }, { config: { "user.a": "3", "user.b": "2" } }, { ports: [PORT_WEB, PORT_DNS] }],
+    driftField: "config",
+    removable: ["description", "config", "ports"],
+    renamable: false,
+    scoped: false, // in the bridge's project (the table's has no features.networks)
+    identity: {
+      args: (label) => ({ name: label, listenAddress: listenOf(label) }),
+      path: (label) => `/1.0/networks/${FWD_NET}/forwards/${listenOf(label)}`,
+      makeByHand: (label) => queryWrite("POST", `/1.0/networks/${FWD_NET}/forwards`, { listen_address: listenOf(label), description: "by hand", config: { "user.hand": "1" } }),
+    },
+    parent: {
+      make: () => queryWrite("POST", "/1.0/networks", { name: FWD_NET, config: { "ipv4.address": `${FWD_SUBNET}.1/24`, "ipv4.nat": "false", "ipv4.dhcp": "false", "ipv6.address": "none" } }),
+      drop: () => dropIfPresent(`/1.0/networks/${FWD_NET}`),
+    },
+  },
+  {
+    kind: "Certificate",
+    base: { description: "d1", restricted: true, projects: ["default"] },
+    changes: [{ description: "d2" }, { restricted: false }, { projects: [] }, { name: CERT_RENAMED }],
+    driftField: "description",
+    driftValue: "by hand",
+    removable: ["description", "restricted", "projects"],
+    renamable: false, // the name is a label, changed in place above
+    scoped: false,
+    identity: {
+      args: (label) => ({ name: label, certificate: pemOf(label) }),
+      path: certPath,
+      makeByHand: (label) => queryWrite("POST", "/1.0/certificates", { name: label, type: "client", description: "by hand", certificate: certificateBase64Der(pemOf(label)) }),
+    },
+  },
+  {
+    kind: "ServerConfig",
+    base: { config: { "images.auto_update_interval": "7", "user.a": "1", "user.b": "2" } },
+    changes: [{ config: { "images.auto_update_interval": "8", "user.a": "1", "user.b": "2" } }],
+    driftField: "config",
+    removable: ["config"],
+    renamable: false,
+    scoped: false,
+    private: true,
+    identity: { singleton: true, makeByHand: () => undefined },
+  },
+  {
+    kind: "StorageBucket",
+    base: { pool: "default", description: "d1", config: { "user.a": "1", "user.b": "2" } },
+    changes: [{ description: "d2" }, { config: { "user.a": "3", "user.b": "2" } }],
+    driftField: "config",
+    removable: ["description", "config"],
+    renamable: false,
+    scoped: true,
+    private: true,
+    identity: { makeByHand: (name) => onPrivate.queryWrite("POST", `/1.0/storage-pools/default/buckets${q}`, { name, description: "by hand", config: { "user.hand": "1" } }) },
+  },
+  {
+    kind: "StorageBucketKey",
+    base: { pool: "default", bucket: KEY_BUCKET, description: "d1", role: "admin" },
+    changes: [{ description: "d2" }, { role: "read-only" }, { accessKey: `life-acc-${rand()}` }, { secretKey: `life-secret-${rand()}${rand()}` }],
+    driftField: "description",
+    driftValue: "by hand",
+    removable: ["description", "role"],
+    renamable: false,
+    scoped: true,
+    private: true,
+    identity: { makeByHand: (name) => onPrivate.queryWrite("POST", `${bucketPath(KEY_BUCKET)}/keys${q}`, { name, description: "by hand", role: "admin" }) },
+    parent: { make: () => onPrivate.queryWrite("POST", `/1.0/storage-pools/default/buckets${q}`, { name: KEY_BUCKET }), drop: () => onPrivate.dropIfPresent(`${bucketPath(KEY_BUCKET)}${q}`) },
   },
 ];
 
@@ -207,25 +322,42 @@ afterAll(async () => {
   log.restore();
   await closeConnections();
   dropProject(project);
+  if (privateStarted) await privateDaemon.destroy();
   fs.rmSync(scratch, { recursive: true, force: true });
-});
+}, 180_000);
 
-/** What the server has for one of the program's fields (its API name), via the CLI. */
+/** Starts the private daemon (once): a dir pool, no image, and the table's project (buckets are a project feature). */
+let privateStarted: Promise<void> | undefined;
+function startPrivate(): Promise<void> {
+  privateStarted ??= privateDaemon.create().then(() => onPrivate.queryWrite("POST", "/1.0/projects", { name: project, config: { "features.storage.buckets": "true" } }));
+  return privateStarted;
+}
+
+/** The row's base args. Once every kind declares an `example`, this one line becomes `({ ...kinds[row.kind].example.args, ...row.base })`. */
+const baseOf = (row: Row): State => row.base;
+
+/** What the server has for one of the program's fields (its API name), via the CLI, in the program's form. */
 function liveField(kind: KindName, live: State, field: string): unknown {
-  const api = (kinds[kind].fields as Record<string, { api?: string }>)[field]?.api ?? field;
-  return live[api];
+  const fs = (kinds[kind].fields as Record<string, { api?: string; fromLive?: (v: unknown) => unknown }>)[field];
+  const v = live[fs?.api ?? field];
+  return fs?.fromLive ? fs.fromLive(v) : v;
 }
 
 describe.each(table)("$kind", (row) => {
   const tag = rand();
   const name = row.kind === "Network" ? `pl${tag}` : `life-${tag}`;
-  const where = (args: State) => (row.scoped ? { ...args, project } : args);
-  const r = new Resource(row.kind, where({ name, ...row.base }));
+  const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : shared;
+  /** The args that pick out the object labelled `label`, on the row's daemon and in the row's project. */
+  const where = (label: string, args: State): State => ({
+    ...args,
+    ...(row.identity.args?.(label) ?? { name: label }),
+    ...(row.scoped ? { project } : {}),
+    ...(row.private ? { socket: privateDaemon.socket } : {}),
+  });
+  const r = new Resource(row.kind, where(name, baseOf(row)));
+  const at = (id: string) => `${id.split("?")[0]}${row.scoped ? q : ""}`;
   /** The live object as the CLI sees it. */
-  const live = (): State => {
-    const id = r.id.split("?")[0];
-    return query(`${id}${row.scoped ? q : ""}`) as State;
-  };
+  const live = (): State => query(at(r.id)) as State;
   /** The server has every field the program declares (map fields: every declared key, and no dropped key). */
   const expectServerHas = (args: State, dropped: Record<string, string[]> = {}) => {
     const l = live();
@@ -238,19 +370,20 @@ describe.each(table)("$kind", (row) => {
     for (const [field, keys] of Object.entries(dropped)) for (const k of keys) expect(Object.keys(liveField(row.kind, l, field) as State)).not.toContain(k);
   };
   /** A no-op: diff says unchanged, and nothing but reads was sent. */
-  const expectNoOp = async () => {
-    log.take();
-    expect(await r.diff()).toEqual({ changes: false });
-    expect(log.takeWrites()).toEqual([]);
-  };
+  const noOp = () => expectNoOp(r, log);
+  /** A map field the server shows only for the keys the program declares (the server's config): others' keys stay. */
+  const onlyDeclared = !!(kinds[row.kind].fields as Record<string, { onlyDeclared?: boolean }>)[row.driftField]?.onlyDeclared;
 
-  beforeAll(() => row.parent?.make());
-  beforeAll(() => row.setUp?.());
+  beforeAll(async () => {
+    if (row.private) await startPrivate();
+    row.parent?.make();
+    row.setUp?.();
+  }, 45 * 60_000);
   afterAll(() => {
     // Whatever a failed step left behind.
-    for (const n of [name, `${name}-r`]) {
-      if (row.kind === "Project" || row.kind === "StoragePool" || row.kind === "Network") dropIfPresent(`/1.0/${row.kind === "Project" ? "projects" : row.kind === "Network" ? "networks" : "storage-pools"}/${n}`);
-      if (row.dropPath) dropIfPresent(row.dropPath(n));
+    for (const label of [name, `${name}-r`]) {
+      const path = row.identity.path?.(label);
+      if (path) dropIfPresent(at(path));
     }
     row.parent?.drop();
   });
@@ -260,14 +393,14 @@ describe.each(table)("$kind", (row) => {
     expectServerHas(r.args);
   });
 
-  it("no-op: a second up sends no write", expectNoOp);
+  it("no-op: a second up sends no write", noOp);
 
   it("each field changed in place", async () => {
     for (const change of row.changes) {
       const args = { ...r.args, ...change };
       expect(await r.up(args)).toEqual({ changes: true });
       expectServerHas(args);
-      await expectNoOp();
+      await noOp();
     }
   });
 
@@ -276,7 +409,7 @@ describe.each(table)("$kind", (row) => {
     if (row.driftValue !== undefined) {
       // No map field: only the top-level half applies.
       await r.up({ ...r.args, description: null });
-      await expectNoOp();
+      await noOp();
       return;
     }
     const map = r.args[field] as State;
@@ -284,83 +417,96 @@ describe.each(table)("$kind", (row) => {
     const withUnset = { ...r.args, [field]: { ...map, [first]: null, ...(second ? { [second]: "" } : {}) } };
     await r.up(withUnset);
     expectServerHas({}, { [field]: [first, ...(second ? [second] : [])] });
-    await expectNoOp();
+    await noOp();
     // A top-level field set to "" or null is not declared: it keeps no hold on the server.
     await r.up({ ...withUnset, description: null });
-    await expectNoOp();
+    await noOp();
   });
 
   it("each field removed from the program is reset to Incus's unset value", async () => {
-    await r.up(where({ name, ...row.base }));
+    await r.up(where(name, baseOf(row)));
     const args = { ...r.args };
     for (const field of row.removable) delete args[field];
     expect(await r.up(args)).toEqual({ changes: true });
     const l = live();
     for (const field of row.removable) {
-      const fs = (kinds[row.kind].fields as Record<string, { empty?: unknown; fromLive?: (v: unknown) => unknown }>)[field];
+      const fs = (kinds[row.kind].fields as Record<string, { empty?: unknown }>)[field];
       // In the program's form (a record's empty entry list is `null` on the server).
-      const have = fs.fromLive ? fs.fromLive(liveField(row.kind, l, field)) : liveField(row.kind, l, field);
+      const have = liveField(row.kind, l, field);
       if (fs.empty && typeof fs.empty === "object" && !Array.isArray(fs.empty)) {
         // Maps: none of the program's keys is left (keys the server keeps for itself may remain).
-        for (const k of Object.keys((row.base[field] ?? {}) as State)) expect({ field, k, have: (have as State)[k] }).toEqual({ field, k, have: undefined });
+        for (const k of Object.keys((baseOf(row)[field] ?? {}) as State)) expect({ field, k, have: (have as State)[k] }).toEqual({ field, k, have: undefined });
       } else {
         expect({ field, have }).toEqual({ field, have: fs.empty });
       }
     }
-    await expectNoOp();
+    await noOp();
   });
 
   it("drift made by hand is shown and reverted", async () => {
-    await r.up(where({ name, ...row.base }));
+    const base = baseOf(row);
+    await r.up(where(name, base));
     const l = live();
     const field = row.driftField;
     if (row.driftValue !== undefined) {
       const api = (kinds[row.kind].fields as Record<string, { api?: string }>)[field]?.api ?? field;
-      queryWrite("PUT", `${r.id.split("?")[0]}${row.scoped ? q : ""}`, { ...l, [api]: row.driftValue });
+      queryWrite("PUT", at(r.id), { ...l, [api]: row.driftValue });
       expect(await r.diff()).toEqual({ changes: true });
-      expect(r.printed.join("\n")).toContain(`${field}: server has ${JSON.stringify(row.driftValue)}, program wants ${JSON.stringify(row.base[field])}`);
+      expect(r.printed.join("\n")).toContain(`${field}: server has ${JSON.stringify(row.driftValue)}, program wants ${JSON.stringify(base[field])}`);
       await r.up();
       expectServerHas(r.args);
-      await expectNoOp();
+      await noOp();
       return;
     }
-    const key = Object.keys(row.base[field] as State).find((k) => k.startsWith("user."))!;
+    const key = Object.keys(base[field] as State).find((k) => k.startsWith("user."))!;
     const api = field;
     const body = { ...l, [api]: { ...(l[api] as State), [key]: "by-hand", "user.hand": "x" } };
-    queryWrite("PUT", `${r.id.split("?")[0]}${row.scoped ? q : ""}`, body);
+    queryWrite("PUT", at(r.id), body);
     expect(await r.diff()).toEqual({ changes: true });
-    expect(r.printed.join("\n")).toContain(`${field}["${key}"]: server has "by-hand", program wants "${(row.base[field] as State)[key]}"`);
-    expect(r.printed.join("\n")).toContain(`${field}["user.hand"]: server has "x", program wants unset`);
-    await r.up();
-    expectServerHas(r.args, { [field]: ["user.hand"] });
-    await expectNoOp();
+    expect(r.printed.join("\n")).toContain(`${field}["${key}"]: server has "by-hand", program wants "${(base[field] as State)[key]}"`);
+    if (onlyDeclared) {
+      // A key the program never named is someone else's: not shown, and kept.
+      expect(r.printed.join("\n")).not.toContain(`${field}["user.hand"]`);
+      await r.up();
+      expectServerHas({ ...r.args, [field]: { ...(r.args[field] as State), "user.hand": "x" } });
+    } else {
+      expect(r.printed.join("\n")).toContain(`${field}["user.hand"]: server has "x", program wants unset`);
+      await r.up();
+      expectServerHas(r.args, { [field]: ["user.hand"] });
+    }
+    await noOp();
   });
 
   it("rename (where Incus can) is in place", async () => {
     if (!row.renamable) return;
     const oldId = r.id;
     expect(await r.up({ ...r.args, name: `${name}-r` })).toEqual({ changes: true });
-    expect(query(`${oldId.split("?")[0]}${row.scoped ? q : ""}`)).toBeUndefined();
-    expect(query(`${oldId.split("?")[0].replace(/[^/]+$/, `${name}-r`)}${row.scoped ? q : ""}`)).toBeDefined();
+    expect(query(at(oldId))).toBeUndefined();
+    expect(query(at(oldId.split("?")[0].replace(/[^/]+$/, `${name}-r`)))).toBeDefined();
     // Pulumi keeps the id; the engine finds the object by the name in state.
     expect(await r.up({ ...r.args, name })).toEqual({ changes: true });
-    await expectNoOp();
+    await noOp();
   });
 
   it("out-of-band delete: refresh drops it, and the next up creates it again", async () => {
-    const path = `${r.id.split("?")[0]}${row.scoped ? q : ""}`;
+    if (row.identity.singleton) {
+      // The server's config cannot be deleted: refresh reads back what the program manages.
+      expect((await r.read()).props).toMatchObject({ [row.driftField]: baseOf(row)[row.driftField] });
+      return;
+    }
     if (row.kind === "Instance") incus("delete", "--force", name, "--project", project);
-    else queryWrite("DELETE", path);
+    else queryWrite("DELETE", at(r.id));
     expect(await r.read()).toEqual({});
     await r.create();
     expectServerHas(r.args);
   });
 
   it("adopt: the preview says what adopting changes; up takes the object over without re-creating it", async () => {
+    if (row.identity.singleton) return; // one per server: create takes it over (kinds-server-config.test.ts)
     const other = row.kind === "Network" ? `pa${tag}` : `adopt-${tag}`;
-    row.makeByHand(other);
+    row.identity.makeByHand(other);
     try {
-      const adopted = new Resource(row.kind, where({ ...row.base, name: other, adopt: true }));
+      const adopted = new Resource(row.kind, { ...where(other, baseOf(row)), adopt: true });
       const lines: string[] = [];
       const spy = jest.spyOn(console, "log").mockImplementation((l) => void lines.push(String(l)));
       try {
@@ -371,26 +517,26 @@ describe.each(table)("$kind", (row) => {
       expect(lines.join("\n")).toMatch(/exists and will be adopted: /);
       // Keys the object had before it was adopted and the program does not name stay the user's.
       expect(lines.join("\n")).not.toContain(`["user.hand"]`);
-      if (row.base.description !== undefined) expect(lines.join("\n")).toMatch(/description: server has "[^"]*", program wants "d1"/);
+      if (baseOf(row).description !== undefined) expect(lines.join("\n")).toMatch(/description: server has "[^"]*", program wants "d1"/);
       log.take();
       await adopted.create();
       // No create request: the existing object was taken over, and what the user had set stays.
       expect(log.takeWrites().filter((w) => w.startsWith("POST ") && !w.includes("/state") && !w.includes("/aliases"))).toEqual([]);
       if (row.kind !== "Image" && row.driftValue === undefined) {
-        const l = query(`${adopted.id.split("?")[0]}${row.scoped ? q : ""}`) as State;
-        expect(l[row.driftField]).toMatchObject({ "user.hand": "1", ...(row.base[row.driftField] as State) });
+        const l = query(at(adopted.id)) as State;
+        expect(l[row.driftField]).toMatchObject({ "user.hand": "1", ...(baseOf(row)[row.driftField] as State) });
       }
       await adopted.delete();
     } finally {
-      if (row.dropPath) dropIfPresent(row.dropPath(other));
-      if (row.kind === "Project" || row.kind === "StoragePool" || row.kind === "Network") {
-        dropIfPresent(`/1.0/${row.kind === "Project" ? "projects" : row.kind === "Network" ? "networks" : "storage-pools"}/${other}`);
-      }
+      const path = row.identity.path?.(other);
+      if (path) dropIfPresent(at(path));
     }
   });
 
   it("delete removes it", async () => {
     await r.delete();
-    expect(query(`${r.id.split("?")[0]}${row.scoped ? q : ""}`)).toBeUndefined();
+    // The server's config stays; what the program set goes back to what it was (unset here).
+    if (row.identity.singleton) expectServerHas({}, { [row.driftField]: Object.keys(baseOf(row)[row.driftField] as State) });
+    else expect(query(at(r.id))).toBeUndefined();
   });
 });

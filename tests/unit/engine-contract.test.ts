@@ -215,9 +215,9 @@ describe("values known only after apply", () => {
   });
 
   it("kinds' own lines too: an instance's running state, an image's aliases", () => {
-    const running = kinds.Instance.extraDiff!({ running: UNKNOWN } as any, { status: "Stopped" } as any);
+    const running = kinds.Instance.beyondFields!.diff({ running: UNKNOWN } as any, { status: "Stopped" } as any);
     expect(running).toEqual(["running: server has false (Stopped), program wants a value known after apply"]);
-    const aliases = kinds.Image.extraDiff!({ aliases: UNKNOWN } as any, { aliases: [{ name: "a" }] } as any, { aliases: ["a"] } as any);
+    const aliases = kinds.Image.beyondFields!.diff({ aliases: UNKNOWN } as any, { aliases: [{ name: "a" }] } as any, { aliases: ["a"] } as any);
     expect(aliases).toEqual(['aliases: server has ["a"], program wants a value known after apply']);
   });
 });

@@ -4,9 +4,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { KindEngine, type KindName, kinds, UNKNOWN } from "pulumi-incus/provider";
+import { FieldModel } from "../../provider/engine/fields";
 
 type State = Record<string, unknown>;
 const engine = (kind: KindName) => new KindEngine(kinds[kind] as any);
+/** The field model's answers, each from what the program wants (news, and olds: the stored state) as the engine asks. */
+const model = (kind: KindName) => {
+  const m = new FieldModel(kinds[kind] as any);
+  return {
+    changedFields: (news: State, live: State, olds?: State) => m.changed(m.want(news, olds), live),
+    putBody: (news: State, live: State, olds?: State) => m.body(m.want(news, olds), live),
+    describeChanges: (news: State, live: State, fields: string[], olds?: State) => m.describe(m.want(news, olds), live, fields),
+  };
+};
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pi-logic-"));
 const requestLog = path.join(tmp, "requests.log");
@@ -55,60 +65,60 @@ const livePool = (config: State = {}): State => ({ name: "pool", driver: "dir", 
 
 describe("changedFields", () => {
   it("ignores server keys the program does not set (volatile.*, image.*, features.*, source, keys learnt at create)", () => {
-    expect(engine("Instance").changedFields({ config: { "limits.cpu": "1" } }, liveInstance())).toEqual({ update: [], replace: [] });
-    expect(engine("Project").changedFields({ config: {} }, liveProject())).toEqual({ update: [], replace: [] });
-    expect(engine("StoragePool").changedFields({ config: {} }, livePool())).toEqual({ update: [], replace: [] });
+    expect(model("Instance").changedFields({ config: { "limits.cpu": "1" } }, liveInstance())).toEqual({ update: [], replace: [] });
+    expect(model("Project").changedFields({ config: {} }, liveProject())).toEqual({ update: [], replace: [] });
+    expect(model("StoragePool").changedFields({ config: {} }, livePool())).toEqual({ update: [], replace: [] });
     // ipv4.nat was filled in by the server when it created the network (learnt then, stored in state).
     const learnt = { __serverFilled: { config: { "ipv4.address": null, "ipv4.nat": null } } };
-    expect(engine("Network").changedFields({ config: { "ipv6.address": "none" } }, liveNetwork({ "ipv4.nat": "true" }), learnt)).toEqual({ update: [], replace: [] });
+    expect(model("Network").changedFields({ config: { "ipv6.address": "none" } }, liveNetwork({ "ipv4.nat": "true" }), learnt)).toEqual({ update: [], replace: [] });
   });
 
   it("compares a server key the program sets", () => {
-    expect(engine("Project").changedFields({ config: { "features.images": "false" } }, liveProject()).update).toEqual(["config"]);
-    expect(engine("Network").changedFields({ config: { "ipv4.nat": "false" } }, liveNetwork({ "ipv4.nat": "true" }), { __serverFilled: { config: { "ipv4.nat": null } } }).update).toEqual(["config"]);
-    expect(engine("StoragePool").changedFields({ config: { source: "/srv/other" } }, livePool()).update).toEqual(["config"]);
+    expect(model("Project").changedFields({ config: { "features.images": "false" } }, liveProject()).update).toEqual(["config"]);
+    expect(model("Network").changedFields({ config: { "ipv4.nat": "false" } }, liveNetwork({ "ipv4.nat": "true" }), { __serverFilled: { config: { "ipv4.nat": null } } }).update).toEqual(["config"]);
+    expect(model("StoragePool").changedFields({ config: { source: "/srv/other" } }, livePool()).update).toEqual(["config"]);
   });
 
   it("detects a key someone added by hand, and a key the program stopped setting", () => {
-    expect(engine("Profile").changedFields({ config: { "limits.cpu": "2" } }, { config: { "limits.cpu": "2", "user.hand": "x" } }).update).toEqual(["config"]);
-    expect(engine("Instance").changedFields({ config: {} }, liveInstance()).update).toEqual(["config"]); // limits.cpu is no longer wanted
-    expect(engine("Profile").changedFields({ devices: {} }, { devices: { eth0: { type: "nic", network: "br0" } } }).update).toEqual(["devices"]);
+    expect(model("Profile").changedFields({ config: { "limits.cpu": "2" } }, { config: { "limits.cpu": "2", "user.hand": "x" } }).update).toEqual(["config"]);
+    expect(model("Instance").changedFields({ config: {} }, liveInstance()).update).toEqual(["config"]); // limits.cpu is no longer wanted
+    expect(model("Profile").changedFields({ devices: {} }, { devices: { eth0: { type: "nic", network: "br0" } } }).update).toEqual(["devices"]);
   });
 
   it("ignores fields the program does not manage", () => {
     // description, profiles, devices and ephemeral are absent from the inputs: whatever the server has is fine.
-    expect(engine("Instance").changedFields({ name: "c1", image: "busybox" }, liveInstance({ description: "x", profiles: ["a", "b"] }))).toEqual({ update: [], replace: [] });
-    expect(engine("Profile").changedFields({ name: "web" }, { description: "hand", config: { a: "1" }, devices: { d: { type: "none" } } })).toEqual({ update: [], replace: [] });
+    expect(model("Instance").changedFields({ name: "c1", image: "busybox" }, liveInstance({ description: "x", profiles: ["a", "b"] }))).toEqual({ update: [], replace: [] });
+    expect(model("Profile").changedFields({ name: "web" }, { description: "hand", config: { a: "1" }, devices: { d: { type: "none" } } })).toEqual({ update: [], replace: [] });
   });
 
   it("treats a missing live value as the field's empty value", () => {
-    expect(engine("Profile").changedFields({ description: "", config: {}, devices: {} }, { name: "web" })).toEqual({ update: [], replace: [] });
-    expect(engine("StorageVolume").changedFields({ contentType: "filesystem" }, {})).toEqual({ update: [], replace: [] });
+    expect(model("Profile").changedFields({ description: "", config: {}, devices: {} }, { name: "web" })).toEqual({ update: [], replace: [] });
+    expect(model("StorageVolume").changedFields({ contentType: "filesystem" }, {})).toEqual({ update: [], replace: [] });
   });
 
   it("keeps profile order significant", () => {
-    expect(engine("Instance").changedFields({ profiles: ["a", "b"] }, liveInstance({ profiles: ["b", "a"] })).update).toEqual(["profiles"]);
+    expect(model("Instance").changedFields({ profiles: ["a", "b"] }, liveInstance({ profiles: ["b", "a"] })).update).toEqual(["profiles"]);
   });
 
   it("sorts fields Incus cannot change into replace, reading the API's field names", () => {
-    expect(engine("Instance").changedFields({ type: "virtual-machine" }, liveInstance())).toEqual({ update: [], replace: ["type"] });
-    expect(engine("StorageVolume").changedFields({ contentType: "block", description: "d" }, { content_type: "filesystem", description: "" })).toEqual({
+    expect(model("Instance").changedFields({ type: "virtual-machine" }, liveInstance())).toEqual({ update: [], replace: ["type"] });
+    expect(model("StorageVolume").changedFields({ contentType: "block", description: "d" }, { content_type: "filesystem", description: "" })).toEqual({
       update: ["description"],
       replace: ["contentType"],
     });
-    expect(engine("StorageVolume").changedFields({ contentType: "block" }, { content_type: "block" })).toEqual({ update: [], replace: [] });
-    expect(engine("StoragePool").changedFields({ driver: "zfs" }, livePool())).toEqual({ update: [], replace: ["driver"] });
-    expect(engine("Network").changedFields({ type: "macvlan" }, liveNetwork())).toEqual({ update: [], replace: ["type"] });
+    expect(model("StorageVolume").changedFields({ contentType: "block" }, { content_type: "block" })).toEqual({ update: [], replace: [] });
+    expect(model("StoragePool").changedFields({ driver: "zfs" }, livePool())).toEqual({ update: [], replace: ["driver"] });
+    expect(model("Network").changedFields({ type: "macvlan" }, liveNetwork())).toEqual({ update: [], replace: ["type"] });
   });
 
   it("counts a field holding an unknown value as changed", () => {
-    expect(engine("Profile").changedFields({ config: { "limits.cpu": UNKNOWN } }, { config: { "limits.cpu": "2" } }).update).toEqual(["config"]);
+    expect(model("Profile").changedFields({ config: { "limits.cpu": UNKNOWN } }, { config: { "limits.cpu": "2" } }).update).toEqual(["config"]);
   });
 });
 
 describe("putBody", () => {
   it("instance: carries volatile.*, image.*, architecture and stateful over, and echoes unmanaged fields", () => {
-    const body = engine("Instance").putBody({ name: "c1", config: { "limits.cpu": "2", "user.new": "x" } }, liveInstance());
+    const body = model("Instance").putBody({ name: "c1", config: { "limits.cpu": "2", "user.new": "x" } }, liveInstance());
     expect(body).toEqual({
       architecture: "x86_64",
       stateful: false,
@@ -121,7 +131,7 @@ describe("putBody", () => {
   });
 
   it("project: repeats every features.* key, drops keys the program no longer sets, keeps the live description", () => {
-    const body = engine("Project").putBody({ config: { "limits.containers": "3" } }, liveProject({ "user.hand": "x" }, "by hand"));
+    const body = model("Project").putBody({ config: { "limits.containers": "3" } }, liveProject({ "user.hand": "x" }, "by hand"));
     expect(body).toEqual({
       description: "by hand",
       config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true", "features.storage.buckets": "true", "limits.containers": "3" },
@@ -129,7 +139,7 @@ describe("putBody", () => {
   });
 
   it("storage pool: keeps the driver's source and never sends the driver", () => {
-    expect(engine("StoragePool").putBody({ driver: "dir", description: "d", config: { "rsync.bwlimit": "10" } }, livePool())).toEqual({
+    expect(model("StoragePool").putBody({ driver: "dir", description: "d", config: { "rsync.bwlimit": "10" } }, livePool())).toEqual({
       description: "d",
       config: { source: "/var/lib/incus/storage-pools/pool", "rsync.bwlimit": "10" },
     });
@@ -138,14 +148,14 @@ describe("putBody", () => {
   it("network: keeps a server-set ipv4.nat unless the program sets it", () => {
     const live = liveNetwork({ "ipv4.nat": "true" });
     const learnt = { __serverFilled: { config: { "ipv4.nat": null, "ipv6.address": null } } };
-    expect(engine("Network").putBody({ config: { "ipv4.address": "none" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "true" });
-    expect(engine("Network").putBody({ config: { "ipv4.address": "none", "ipv4.nat": "false" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "false" });
+    expect(model("Network").putBody({ config: { "ipv4.address": "none" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "true" });
+    expect(model("Network").putBody({ config: { "ipv4.address": "none", "ipv4.nat": "false" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "false" });
   });
 
   it("image: keeps expires_at and properties from metadata.yaml, overrides the ones the program sets", () => {
     const live = { public: false, auto_update: false, profiles: ["default"], expires_at: "0001-01-01T00:00:00Z", properties: { os: "busybox", release: "1" }, aliases: [] };
     const learnt = { __serverFilled: { properties: { os: null, release: null } } };
-    expect(engine("Image").putBody({ public: true, properties: { release: "2" } }, live, learnt)).toEqual({
+    expect(model("Image").putBody({ public: true, properties: { release: "2" } }, live, learnt)).toEqual({
       public: true,
       auto_update: false,
       profiles: ["default"],
@@ -155,14 +165,14 @@ describe("putBody", () => {
   });
 
   it("volume: uses the API's field names and leaves replace-only fields out", () => {
-    const body = engine("StorageVolume").putBody({ contentType: "filesystem", description: "new" }, { content_type: "filesystem", description: "old", config: { size: "1GiB" } });
+    const body = model("StorageVolume").putBody({ contentType: "filesystem", description: "new" }, { content_type: "filesystem", description: "old", config: { size: "1GiB" } });
     expect(body).toEqual({ description: "new", config: { size: "1GiB" } });
   });
 });
 
 describe("describeChanges (the preview's lines)", () => {
   it("lists each config key that differs, in the program's terms", () => {
-    const lines = engine("Profile").describeChanges(
+    const lines = model("Profile").describeChanges(
       { config: { "limits.cpu": "2", "limits.memory": "1GiB" }, description: "web" },
       { config: { "limits.cpu": "1", "user.hand": "x" }, description: "" },
       ["config", "description"],
@@ -178,14 +188,14 @@ describe("describeChanges (the preview's lines)", () => {
   });
 
   it("mentions a server key only when the program sets it", () => {
-    const lines = engine("Network").describeChanges({ config: { "ipv4.address": "none" } }, liveNetwork({ "ipv4.address": "10.1.1.1/24", "ipv4.nat": "true" }), ["config"], {
+    const lines = model("Network").describeChanges({ config: { "ipv4.address": "none" } }, liveNetwork({ "ipv4.address": "10.1.1.1/24", "ipv4.nat": "true" }), ["config"], {
       __serverFilled: { config: { "ipv4.address": null, "ipv4.nat": null, "ipv6.address": null } },
     });
     expect(lines).toEqual([`config["ipv4.address"]: server has "10.1.1.1/24", program wants "none"`]);
   });
 
   it("shows whole values for fields that are not maps", () => {
-    expect(engine("Instance").describeChanges({ profiles: ["a"], type: "virtual-machine" }, liveInstance(), ["profiles", "type"])).toEqual([
+    expect(model("Instance").describeChanges({ profiles: ["a"], type: "virtual-machine" }, liveInstance(), ["profiles", "type"])).toEqual([
       'profiles: server has ["default"], program wants ["a"]',
       'type: server has "container", program wants "virtual-machine"',
     ]);
@@ -233,7 +243,7 @@ describe("storage bucket keys", () => {
   const liveKey = (over: State = {}): State => ({ name: "k", description: "", role: "read-only", "access-key": "AK1", "secret-key": "live-secret-1", ...over });
 
   it("every PUT carries the live key pair (a PUT without it makes new keys)", () => {
-    expect(engine("StorageBucketKey").putBody({ name: "k", pool: "default", bucket: "b", role: "admin" }, liveKey())).toEqual({
+    expect(model("StorageBucketKey").putBody({ name: "k", pool: "default", bucket: "b", role: "admin" }, liveKey())).toEqual({
       description: "",
       role: "admin",
       "access-key": "AK1",
@@ -243,7 +253,7 @@ describe("storage bucket keys", () => {
 
   it("a drifting secret key is named without its value, even when the program did not mark it secret", () => {
     const news = { name: "k", pool: "default", bucket: "b", secretKey: "program-secret-2" };
-    const e = engine("StorageBucketKey");
+    const e = model("StorageBucketKey");
     expect(e.changedFields(news, liveKey())).toEqual({ update: ["secretKey"], replace: [] });
     const lines = e.describeChanges(news, liveKey(), ["secretKey"]).join("\n");
     expect(lines).toBe("secretKey: the server's value differs from the program's (secret, not shown)");
@@ -251,7 +261,7 @@ describe("storage bucket keys", () => {
 
   it("a dropped role goes back to read-only; dropped keys stay as they are", () => {
     const olds = { name: "k", pool: "default", bucket: "b", role: "admin", accessKey: "AK1", secretKey: "live-secret-1" };
-    const body = engine("StorageBucketKey").putBody({ name: "k", pool: "default", bucket: "b" }, liveKey({ role: "admin" }), olds);
+    const body = model("StorageBucketKey").putBody({ name: "k", pool: "default", bucket: "b" }, liveKey({ role: "admin" }), olds);
     expect(body).toMatchObject({ role: "read-only", "access-key": "AK1", "secret-key": "live-secret-1" });
   });
 });

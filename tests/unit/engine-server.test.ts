@@ -180,3 +180,36 @@ describe("read and delete", () => {
     expect(requests()).toEqual([`DELETE ${PATH}`]);
   });
 });
+
+describe("network delete (the Network kind's own)", () => {
+  const networks = new KindEngine(kinds.Network as any);
+  const NET = "/1.0/networks/br-gone";
+  const net = { name: "br-gone", project: "default", socket: "" };
+  const deletes = () => fake.requests.filter((r) => r.method === "DELETE").length;
+  afterEach(() => {
+    fake.beforeDelete = undefined;
+    fake.errorText = undefined;
+    fake.remove(NET);
+  });
+
+  it("retries the answer Incus 6.0.4 gives while an instance's veth vanishes, then deletes", async () => {
+    fake.set(NET, { name: "br-gone", type: "bridge", description: "", config: {} });
+    let failures = 2;
+    fake.beforeDelete = () => (failures-- > 0 ? 500 : undefined);
+    fake.errorText = "Failed to delete bridge children interfaces: Failed to get bridge children: no such file";
+    await networks.delete(NET, { ...net, socket: fake.socket });
+    expect(fake.get(NET)).toBeUndefined();
+    expect(deletes()).toBe(3);
+  });
+
+  it("fails at once on any other answer, naming the network", async () => {
+    fake.set(NET, { name: "br-gone", type: "bridge", description: "", config: {} });
+    fake.beforeDelete = () => 500;
+    fake.errorText = "The network is currently in use";
+    await expect(networks.delete(NET, { ...net, socket: fake.socket })).rejects.toThrow(
+      'Network "br-gone" in project "default": DELETE /1.0/networks/br-gone: The network is currently in use (HTTP 500)',
+    );
+    expect(fake.get(NET)).toBeDefined();
+    expect(deletes()).toBe(1);
+  });
+});

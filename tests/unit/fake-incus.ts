@@ -26,7 +26,9 @@ export class FakeIncus {
    * answers success without applying the write (the hook did it itself).
    */
   beforeWrite?: (req: Recorded) => number | "handled" | void;
-  /** The error text of a write forced to fail by `beforeWrite` (default: "forced <status>"). */
+  /** Runs before a DELETE: an error status answers with that error instead (Incus failing a delete part-way). */
+  beforeDelete?: (req: Recorded) => number | void;
+  /** The error text of a write forced to fail by `beforeWrite` or `beforeDelete` (default: "forced <status>"). */
   errorText?: string;
 
   constructor() {
@@ -78,7 +80,7 @@ export class FakeIncus {
     const error = (status: number, message: string) => send(status, { type: "error", error_code: status, error: message, metadata: null });
     const ok = (metadata: unknown, headers: Record<string, string> = {}) => send(200, { type: "sync", status: "Success", status_code: 200, metadata }, headers);
 
-    const forced = rec.method !== "GET" && rec.method !== "DELETE" ? this.beforeWrite?.(rec) : undefined;
+    const forced = rec.method === "DELETE" ? this.beforeDelete?.(rec) : rec.method !== "GET" ? this.beforeWrite?.(rec) : undefined;
     if (forced === "handled") return ok(null);
     if (forced) return error(forced, forced === 409 ? "Object already exists" : (this.errorText ?? `forced ${forced}`));
     const current = this.objects.get(objectPath);

@@ -7,7 +7,7 @@ import { type CommandSpec, commandDigest } from "../../provider/kinds/instanceCo
 type State = Record<string, unknown>;
 const live = { name: "app", status: "Running" };
 // No files and no waits: the commands' lines need no request.
-const said = (news: State, olds: State) => kinds.Instance.contentDiff!({} as any, news as any, olds as any, live);
+const said = (news: State, olds: State) => kinds.Instance.content!.diff({} as any, news as any, olds as any, live);
 
 const setup: CommandSpec = { command: "apt-get install -y app", triggers: ["1.0"] };
 const ran = (c: CommandSpec, exitCode = 0) => ({ exitCode, stdout: "", stderr: "", digest: commandDigest(c) });
