@@ -64,7 +64,10 @@ async function main() {
   const header = ["path", "mode", "bare req/s", "client req/s", "bare CPU µs/req", "client CPU µs/req", "overhead CPU µs/req", "overhead wall µs/req"];
   const rows = [header];
   for (const p of PATHS) {
-    for (const [mode, c] of [["sequential", 1], [`concurrency ${CONCURRENCY}`, CONCURRENCY]]) {
+    for (const [mode, c] of [
+      ["sequential", 1],
+      [`concurrency ${CONCURRENCY}`, CONCURRENCY],
+    ]) {
       // Warm both pools and the JIT before measuring.
       for (const fn of Object.values(variants)) await measure(fn, p, 200, c);
       const runs = { bare: [], client: [] };

@@ -25,7 +25,10 @@ const path = require("node:path");
 const REPO = path.resolve(__dirname, "..");
 const { IncusClient, closeAllPools, isNotFound } = require(path.join(REPO, "dist", "provider"));
 
-const SIZES = (process.env.BENCH_SIZES ?? "10,30,100").split(",").map(Number).filter((n) => n > 0);
+const SIZES = (process.env.BENCH_SIZES ?? "10,30,100")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0);
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 100);
 /** The load case of issue 14: a mixed stack (profiles, volumes, containers using them) of this many resources. */
 const MIXED = Number(process.env.BENCH_MIXED ?? 200);
@@ -248,9 +251,7 @@ async function removeInstances(project) {
 /** Create and start N containers in parallel: one POST with start=true each (Incus's own fastest way). */
 async function restDeploy(project, names) {
   await Promise.all(
-    names.map((name) =>
-      client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project }),
-    ),
+    names.map((name) => client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project })),
   );
 }
 
@@ -351,7 +352,8 @@ async function mixed(r) {
     const volumes = (await client.list("/1.0/storage-pools/default/volumes/custom", { project })).length;
     const live = up ? await running(project) : (await listInstances(project)).length;
     const want = up ? [groups, groups, instances] : [0, 0, 0];
-    if (`${[profiles, volumes, live]}` !== `${want}`) throw new Error(`after ${step}: profiles, volumes, running instances = ${[profiles, volumes, live]}, expected ${want}`);
+    if (`${[profiles, volumes, live]}` !== `${want}`)
+      throw new Error(`after ${step}: profiles, volumes, running instances = ${[profiles, volumes, live]}, expected ${want}`);
   });
 }
 
@@ -364,13 +366,18 @@ const cell = (runs) => (runs?.length ? runs.map((x) => sec(x.ms)).join(" / ") : 
 const reqs = (r) =>
   r.requests === undefined
     ? ""
-    : `${r.requests} (${Object.entries(r.byMethod)
-        .sort()
-        .map(([m, n]) => `${m} ${n}`)
-        .join(", ") || "none"})`;
+    : `${r.requests} (${
+        Object.entries(r.byMethod)
+          .sort()
+          .map(([m, n]) => `${m} ${n}`)
+          .join(", ") || "none"
+      })`;
 
 function loadavg() {
-  return os.loadavg().map((x) => x.toFixed(2)).join(" ");
+  return os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
 }
 
 function report() {
@@ -417,7 +424,12 @@ function report() {
     if (raw !== undefined && emptyUp !== undefined) vs(`up, ${n} containers`, raw + emptyUp, "raw + empty", 1.2);
   }
   for (const what of [`30 containers`, `${PROFILES} profiles`, `100 containers`]) {
-    const trivialOf = (op) => best(get(`${op}, ${what}`, "trivial") ?? get(`${op}, ${what.replace(/\w+$/, "resources")}`, "trivial") ?? get(`${op}, ${what.split(" ")[0]} containers`, "trivial"));
+    const trivialOf = (op) =>
+      best(
+        get(`${op}, ${what}`, "trivial") ??
+          get(`${op}, ${what.replace(/\w+$/, "resources")}`, "trivial") ??
+          get(`${op}, ${what.split(" ")[0]} containers`, "trivial"),
+      );
     vs(`no-change up, ${what}`, trivialOf("no-change up"), "trivial", 1.2);
     vs(`no-change preview, ${what}`, trivialOf("no-change preview"), "trivial", 1.2);
     vs(`refresh, ${what}`, trivialOf("refresh"), "trivial", 1.2);
@@ -432,7 +444,9 @@ function report() {
   for (const label of labels.filter((l) => /^refresh, 100 /.test(l))) {
     const runs = get(label, "incus") ?? [];
     const most = Math.max(...runs.map((x) => x.requests));
-    console.log(`${`${label}: requests`.padEnd(gw)}${`${most} (most of ${runs.length} rounds)`.padEnd(34)}${"".padEnd(12)}${"≤ 20".padEnd(7)}${most <= 20 ? "met" : "NOT met"}`);
+    console.log(
+      `${`${label}: requests`.padEnd(gw)}${`${most} (most of ${runs.length} rounds)`.padEnd(34)}${"".padEnd(12)}${"≤ 20".padEnd(7)}${most <= 20 ? "met" : "NOT met"}`,
+    );
   }
 
   // Peak memory of each process, at the 100-resource stacks.
@@ -443,9 +457,16 @@ function report() {
       if (!runs.length) continue;
       const peak = new Map();
       for (const r of runs) for (const [k, v] of r.mem.perRole) peak.set(k, Math.max(peak.get(k) ?? 0, v));
-      const shown = [...peak].filter(([, v]) => v > 8 * 1048576).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${mib(v)}`).join(", ");
+      const shown = [...peak]
+        .filter(([, v]) => v > 8 * 1048576)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${mib(v)}`)
+        .join(", ");
       const provider = peak.get("dynamic provider (node)");
-      const goal = column === "incus" && provider !== undefined ? `   provider goal < 150 MB (${(provider / 1e6).toFixed(0)} MB): ${provider < 150e6 ? "met" : "NOT met"}` : "";
+      const goal =
+        column === "incus" && provider !== undefined
+          ? `   provider goal < 150 MB (${(provider / 1e6).toFixed(0)} MB): ${provider < 150e6 ? "met" : "NOT met"}`
+          : "";
       console.log(`  ${`${what}, ${column}:`.padEnd(28)}${shown}${goal}`);
     }
   }
@@ -453,8 +474,10 @@ function report() {
 
 async function main() {
   const version = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
-  console.log(`pulumi-incus deploy benchmark: pulumi ${version}, node ${process.version}, ${os.cpus().length} CPUs, ` +
-    `engine parallelism ${PARALLEL ?? "default (4 × CPUs)"}, image ${IMAGE}, Incus ${(await client.server()).environment?.server_version ?? "?"}`);
+  console.log(
+    `pulumi-incus deploy benchmark: pulumi ${version}, node ${process.version}, ${os.cpus().length} CPUs, ` +
+      `engine parallelism ${PARALLEL ?? "default (4 × CPUs)"}, image ${IMAGE}, Incus ${(await client.server()).environment?.server_version ?? "?"}`,
+  );
   console.log(`load average at start: ${loadavg()}`);
   const t0 = Date.now();
   for (let r = 1; r <= ROUNDS; r++) {

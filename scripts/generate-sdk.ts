@@ -34,7 +34,6 @@ export function generateProviderModules(): Record<string, string> {
   return files;
 }
 
-
 type Def = { type: string; [k: string]: any };
 export const defOf = (s: z.ZodType): Def => (s as any)._zod.def;
 export const descriptionOf = (s: z.ZodType): string | undefined => (s as any).description;
@@ -270,9 +269,11 @@ const words = (type: string) => type.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLo
 /** Docs of the arguments every lookup takes to say where to look. */
 const WHERE_DOCS: Record<string, string> = {
   project: "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).",
-  remote: "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.",
+  remote:
+    "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.",
   socket: "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.",
-  configDir: "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's.",
+  configDir:
+    "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's.",
 };
 
 interface Member {
@@ -323,7 +324,8 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     return d;
   };
   // An identity field the schema lacks (an output-only key) is a string, named by the kind's output docs.
-  const identityDoc = (key: string) => (key === "name" ? `The ${word}'s name in Incus.` : (docs.outputs[key] ?? (shape[key] ? fieldDoc(key) : `The ${word}'s ${words(key)}.`)));
+  const identityDoc = (key: string) =>
+    key === "name" ? `The ${word}'s name in Incus.` : (docs.outputs[key] ?? (shape[key] ? fieldDoc(key) : `The ${word}'s ${words(key)}.`));
   const identityType = (key: string) => (shape[key] ? typeText(unwrap(shape[key]).inner, "output", "  ") : "string");
   const args: Member[] = [
     ...identity.map((key) => ({
@@ -350,14 +352,22 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   };
   if (!spec.nameIsLabel) add({ key: "name", doc: `The ${word}'s name in Incus.`, type: "string", optional: false });
   for (const key of identity) add({ key, doc: identityDoc(key), type: identityType(key), optional: false });
-  if (spec.scoped) add({ key: "project", doc: "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).", type: "string", optional: false });
+  if (spec.scoped)
+    add({
+      key: "project",
+      doc: "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).",
+      type: "string",
+      optional: false,
+    });
   for (const [key, fs] of Object.entries(spec.fields as Record<string, { mode: string; empty?: unknown }>)) {
     if (fs.mode === "create") continue;
     const f = unwrap(shape[key]);
     add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(f.inner, "output", "  "), optional: fs.empty === undefined && f.optional });
   }
-  for (const key of Object.keys(spec.lookup?.fields ?? {})) add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
-  for (const key of (spec.outputKeys ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k))) add({ key, doc: docs.outputs[key], type: docs.outputTypes?.[key] ?? outputType(sample[key], type, key), optional: false });
+  for (const key of Object.keys(spec.lookup?.fields ?? {}))
+    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
+  for (const key of (spec.outputKeys ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k)))
+    add({ key, doc: docs.outputs[key], type: docs.outputTypes?.[key] ?? outputType(sample[key], type, key), optional: false });
 
   // A singleton (a path with no identity fields) is looked up with no arguments.
   const required = args.some((m) => !m.optional) || alternatives.length > 0;
@@ -366,9 +376,20 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   const out = [
     interfaceText(`The arguments of {@link get${type}}: which ${word}, and where to look.`, `Get${type}Args`, args),
     "",
-    interfaceText(`The arguments of {@link get${type}Output}: those of {@link get${type}}, each may be an Output of another resource.`, `Get${type}OutputArgs`, args, true),
+    interfaceText(
+      `The arguments of {@link get${type}Output}: those of {@link get${type}}, each may be an Output of another resource.`,
+      `Get${type}OutputArgs`,
+      args,
+      true,
+    ),
     "",
-    interfaceText(`An existing ${word} as {@link get${type}} finds it: every field as the server has it, and what the server reports.`, `Get${type}Result`, result, false, true),
+    interfaceText(
+      `An existing ${word} as {@link get${type}} finds it: every field as the server has it, and what the server reports.`,
+      `Get${type}Result`,
+      result,
+      false,
+      true,
+    ),
     "",
     docComment(what, ""),
     `export function get${type}(args: Get${type}Args${required ? "" : " = {}"}): Promise<Get${type}Result> {`,
@@ -384,7 +405,13 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     const filters: Member[] = Object.entries(spec.lookup.list.filters.shape as Record<string, z.ZodType>).map(([key, field]) => {
       const f = unwrap(field);
       if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.list.filters.${key} has no description`);
-      return { key, doc: f.description, type: typeText(f.inner, "output", "  "), inputType: `pulumi.Input<${typeText(f.inner, "input", "  ")}>`, optional: true };
+      return {
+        key,
+        doc: f.description,
+        type: typeText(f.inner, "output", "  "),
+        inputType: `pulumi.Input<${typeText(f.inner, "input", "  ")}>`,
+        optional: true,
+      };
     });
     const listArgs = [...filters, ...whereMembers(spec)];
     const plural = `${type}s`;
@@ -392,9 +419,17 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
       "",
       interfaceText(`The arguments of {@link get${plural}}: filters (all must match) and where to look.`, `Get${plural}Args`, listArgs),
       "",
-      interfaceText(`The arguments of {@link get${plural}Output}: those of {@link get${plural}}, each may be an Output.`, `Get${plural}OutputArgs`, listArgs, true),
+      interfaceText(
+        `The arguments of {@link get${plural}Output}: those of {@link get${plural}}, each may be an Output.`,
+        `Get${plural}OutputArgs`,
+        listArgs,
+        true,
+      ),
       "",
-      docComment(`Every ${word} in the project that matches all the filters given (one list request), each as {@link get${type}} reports it; an empty list when none does.`, ""),
+      docComment(
+        `Every ${word} in the project that matches all the filters given (one list request), each as {@link get${type}} reports it; an empty list when none does.`,
+        "",
+      ),
       `export function get${plural}(args: Get${plural}Args = {}): Promise<Get${type}Result[]> {`,
       `  return lookupList<Get${type}Result>(${JSON.stringify(type)}, args);`,
       "}",
@@ -409,7 +444,9 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
 }
 
 export function generateSdk(): string {
-  const parts = Object.entries(kinds).map(([type, spec]) => [kindText(type, spec as KindSpec<any, any>), lookupText(type, spec as KindSpec<any, any>)].join("\n\n"));
+  const parts = Object.entries(kinds).map(([type, spec]) =>
+    [kindText(type, spec as KindSpec<any, any>), lookupText(type, spec as KindSpec<any, any>)].join("\n\n"),
+  );
   return [
     "// GENERATED by scripts/generate-sdk.ts from provider/kinds/*.ts: do not edit; run `npm run generate`.",
     'import type * as pulumi from "@pulumi/pulumi";',

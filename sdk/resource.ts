@@ -33,10 +33,12 @@ function secretPaths(args: Record<string, unknown>): pulumi.Output<(string | num
   // Only an Output can be a secret: with none among the inputs there is nothing to wait for (and one Output, one
   // promise and one stack trace fewer for Pulumi to make per resource).
   if (!found.length) return undefined;
-  return pulumi.output(Promise.all(found).then((paths) => {
-    const secret = paths.filter((p): p is (string | number)[] => p !== undefined);
-    return secret.length ? secret : undefined;
-  }));
+  return pulumi.output(
+    Promise.all(found).then((paths) => {
+      const secret = paths.filter((p): p is (string | number)[] => p !== undefined);
+      return secret.length ? secret : undefined;
+    }),
+  );
 }
 
 /**
@@ -59,7 +61,8 @@ function urnOf(name: string, type: string, parent: pulumi.Resource | undefined):
  * secret as a whole when it holds one.
  */
 function withSecretKeys(map: unknown, keys: string[]): unknown {
-  const holds = (m: unknown) => !!m && typeof m === "object" && keys.some((k) => (m as Record<string, unknown>)[k] !== undefined && (m as Record<string, unknown>)[k] !== null);
+  const holds = (m: unknown) =>
+    !!m && typeof m === "object" && keys.some((k) => (m as Record<string, unknown>)[k] !== undefined && (m as Record<string, unknown>)[k] !== null);
   if (pulumi.Output.isInstance(map) || map instanceof Promise) return pulumi.output(map).apply((m) => (holds(m) ? pulumi.secret(m) : m));
   if (!holds(map)) return map;
   const out: Record<string, unknown> = { ...(map as Record<string, unknown>) };
@@ -88,7 +91,8 @@ export function resourceClass<Args extends object, Outs>(
       // An input the kind always keeps secret (a bucket key's secret key) is a secret even when given as plain text.
       const given: Record<string, unknown> = { ...(args as Record<string, unknown>) };
       for (const key of secretOutputs) if (inputKeys.includes(key) && given[key] !== undefined && given[key] !== null) given[key] = pulumi.secret(given[key]);
-      for (const [field, keys] of Object.entries(secretKeys)) if (given[field] !== undefined && given[field] !== null) given[field] = withSecretKeys(given[field], keys);
+      for (const [field, keys] of Object.entries(secretKeys))
+        if (given[field] !== undefined && given[field] !== null) given[field] = withSecretKeys(given[field], keys);
       Object.assign(props, given);
       // A lookup by id reads whatever the id names; otherwise the name defaults to the logical name.
       if (!opts?.id && (props.name === undefined || props.name === null || props.name === "")) props.name = sanitizeName(name, nameLimit);

@@ -34,7 +34,23 @@ export function certificateBase64Der(pem: string): string {
 export function opensslCertificate(commonName: string, validDays: number): { certificate: string; privateKey: string } {
   const out = execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-subj", `/O=pulumi-incus/CN=${commonName}`, "-days", String(validDays), "-keyout", "-", "-out", "-"],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-384",
+      "-nodes",
+      "-subj",
+      `/O=pulumi-incus/CN=${commonName}`,
+      "-days",
+      String(validDays),
+      "-keyout",
+      "-",
+      "-out",
+      "-",
+    ],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
   );
   const block = (label: string) => out.match(new RegExp(`-----BEGIN ${label}-----[\\s\\S]*?-----END ${label}-----\\n`))![0];

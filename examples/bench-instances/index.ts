@@ -10,9 +10,6 @@ const count = cfg.requireNumber("count");
 const image = cfg.get("image") ?? "pulumi-incus/busybox";
 const prefix = cfg.get("prefix") ?? "b";
 
-const instances = Array.from(
-  { length: count },
-  (_, i) => new incus.Instance(`${prefix}${i}`, { project, name: `${prefix}${i}`, image, stopTimeout: 0 }),
-);
+const instances = Array.from({ length: count }, (_, i) => new incus.Instance(`${prefix}${i}`, { project, name: `${prefix}${i}`, image, stopTimeout: 0 }));
 
 export const running = pulumi.all(instances.map((n) => n.status)).apply((s) => s.filter((x) => x === "Running").length);

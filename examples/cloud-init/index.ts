@@ -54,17 +54,19 @@ const profile = new incus.Profile("cloud", {
 });
 
 const count = cfg.getNumber("instances", { min: 1, max: 10 }) ?? 2;
-const nodes = Array.from({ length: count }, (_, i) =>
-  new incus.Instance(`node-${i + 1}`, {
-    project: project.name,
-    name: `node-${i + 1}`,
-    image,
-    imageServer,
-    profiles: [profile.name],
-    // Per instance: vendor-data, merged by cloud-init with the profile's user-data.
-    config: { "cloud-init.vendor-data": `#cloud-config\nhostname: node-${i + 1}\n` },
-    waitFor: waitReady ? { ready: { timeout: 600 } } : undefined,
-  }),
+const nodes = Array.from(
+  { length: count },
+  (_, i) =>
+    new incus.Instance(`node-${i + 1}`, {
+      project: project.name,
+      name: `node-${i + 1}`,
+      image,
+      imageServer,
+      profiles: [profile.name],
+      // Per instance: vendor-data, merged by cloud-init with the profile's user-data.
+      config: { "cloud-init.vendor-data": `#cloud-config\nhostname: node-${i + 1}\n` },
+      waitFor: waitReady ? { ready: { timeout: 600 } } : undefined,
+    }),
 );
 
 export const projectName = project.name;

@@ -129,7 +129,6 @@ export function filterExpression(fields: FilterFields): string {
     .join(" and ");
 }
 
-
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -198,7 +197,14 @@ export class IncusClient {
           : "The server's TLS certificate is not trusted; pin it (servercerts/<remote>.crt, serverCert), e.g. by `incus remote add`";
     }
     if (err.code === "UND_ERR_HEADERS_TIMEOUT") hint = `Incus did not answer within ${this.requestTimeoutMs / 1000} s`;
-    return new IncusError(0, `cannot reach Incus at ${describeEndpoint(e)}: ${err.message}`, method, url, hint, err.code ?? (err.cause as { code?: string } | undefined)?.code);
+    return new IncusError(
+      0,
+      `cannot reach Incus at ${describeEndpoint(e)}: ${err.message}`,
+      method,
+      url,
+      hint,
+      err.code ?? (err.cause as { code?: string } | undefined)?.code,
+    );
   }
 
   private fail(status: number, message: string, method: string, url: string): IncusError {
@@ -269,11 +275,7 @@ export class IncusClient {
    * One request, envelope parsed. Error envelopes (whatever the HTTP status, see /wait) throw IncusError.
    * Returns the sync metadata, or the operation for async answers (not waited for).
    */
-  async request<T = unknown>(
-    method: string,
-    path: string,
-    opts: RequestOptions = {},
-  ): Promise<SyncResult<T> & { operation?: Operation }> {
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<SyncResult<T> & { operation?: Operation }> {
     const { res, url } = await this.send(method, path, opts);
     const text = await res.body.text();
     let parsed: unknown;

@@ -244,12 +244,7 @@ export class OperationWatch {
    * Resolves with the operation's final state, or undefined when the stream dropped, `signal` aborted or
    * `checkEveryMs` passed with no final event (the caller then asks the server directly).
    */
-  next(
-    id: string,
-    onProgress: WaitProgress | undefined,
-    checkEveryMs: number,
-    signal?: AbortSignal,
-  ): Promise<Operation | undefined> {
+  next(id: string, onProgress: WaitProgress | undefined, checkEveryMs: number, signal?: AbortSignal): Promise<Operation | undefined> {
     if (this.id === undefined) {
       this.id = id;
       this.onProgress = onProgress;

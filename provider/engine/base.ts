@@ -147,7 +147,8 @@ export class EngineBase<I extends CommonInputs> {
     // Derived outputs are not inputs, so Pulumi cannot know they carry secret values: hide those values. Outputs the
     // kind declares secret keep theirs: Pulumi stores them encrypted (additionalSecretOutputs).
     const secret = new Set(this.spec.secretOutputs ?? []);
-    for (const [key, value] of Object.entries(this.spec.outputs?.(live, inputs as I) ?? {})) outs[key] = secret.has(key) ? value : redactDeep(value, ctx.redact);
+    for (const [key, value] of Object.entries(this.spec.outputs?.(live, inputs as I) ?? {}))
+      outs[key] = secret.has(key) ? value : redactDeep(value, ctx.redact);
     return outs;
   }
 

@@ -59,7 +59,13 @@ export async function create<I extends CommonInputs>(e: EngineBase<I>, inputsRaw
 }
 
 /** The create itself, after the checks: makes the object, or takes over (adopt, or this resource's own), then settles it. */
-async function makeOrTakeOver<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, given: I & State, adopted: Found | null, run: Run): Promise<{ id: string; outs: State }> {
+async function makeOrTakeOver<I extends CommonInputs>(
+  e: EngineBase<I>,
+  ctx: Context,
+  given: I & State,
+  adopted: Found | null,
+  run: Run,
+): Promise<{ id: string; outs: State }> {
   const { owner, claim } = run;
   let inputs = given;
   let existing = adopted;
@@ -107,7 +113,14 @@ async function makeOrTakeOver<I extends CommonInputs>(e: EngineBase<I>, ctx: Con
   // Nothing was left behind (Incus reverted the create): a plain failure. When that cannot be read (the daemon
   // went away), it is recorded below, so the next run finds out.
   // An object whose path is only known from a successful create (a published image) cannot be looked for.
-  if (failedAfterAccepted && (!e.addressable(inputs) || (await readLive(e, ctx, inputs).then((found) => !!found, () => undefined)) === false)) {
+  if (
+    failedAfterAccepted &&
+    (!e.addressable(inputs) ||
+      (await readLive(e, ctx, inputs).then(
+        (found) => !!found,
+        () => undefined,
+      )) === false)
+  ) {
     e.fail(inputs, ctx, failedAfterAccepted);
   }
   const id = e.idOf(inputs, ctx);

@@ -18,7 +18,11 @@ export interface DiffResult {
  * The diff and, where every difference is a field (or a key of a map field), what differs property by property:
  * a resource provider plugin hands that to the engine as its detailed diff (a dynamic provider cannot).
  */
-export async function diffDetailed<I extends CommonInputs>(e: EngineBase<I>, oldsRaw: State, newsRaw: State): Promise<{ result: DiffResult; detailed?: DetailedDiff }> {
+export async function diffDetailed<I extends CommonInputs>(
+  e: EngineBase<I>,
+  oldsRaw: State,
+  newsRaw: State,
+): Promise<{ result: DiffResult; detailed?: DetailedDiff }> {
   const unconfirmed = oldsRaw?.[UNCONFIRMED_KEY] === true;
   let news = withoutProvider(newsRaw);
   const olds = withoutProvider(oldsRaw);

@@ -229,7 +229,12 @@ export class FieldModel<I extends CommonInputs> {
         const kept = Object.entries(have).filter(([k]) => this.serverOwns(field, fs, k, w));
         const own = Object.entries(desired).filter(([k]) => !this.serverOwns(field, fs, k, w));
         // Where a key left out of the PUT is kept, the program's dropped keys are sent as "unset" explicitly.
-        const cleared = fs.unsetAs === undefined ? [] : Object.keys(have).filter((k) => !(k in desired) && !this.serverOwns(field, fs, k, w)).map((k) => [k, fs.unsetAs]);
+        const cleared =
+          fs.unsetAs === undefined
+            ? []
+            : Object.keys(have)
+                .filter((k) => !(k in desired) && !this.serverOwns(field, fs, k, w))
+                .map((k) => [k, fs.unsetAs]);
         body[api] = { ...Object.fromEntries(kept), ...Object.fromEntries(cleared), ...Object.fromEntries(own) };
       } else {
         body[api] = desired;
@@ -281,7 +286,8 @@ export class FieldModel<I extends CommonInputs> {
     for (const [field, fs] of this.entries()) {
       if (inputs[field] === undefined || fs.mode === "create") continue;
       const have = this.liveValue(field, fs, live);
-      inputs[field] = this.isMap(fs) && isPlainObject(have) ? Object.fromEntries(Object.entries(have).filter(([k]) => !this.serverOwns(field, fs, k, w))) : have;
+      inputs[field] =
+        this.isMap(fs) && isPlainObject(have) ? Object.fromEntries(Object.entries(have).filter(([k]) => !this.serverOwns(field, fs, k, w))) : have;
     }
     return inputs;
   }

@@ -84,7 +84,8 @@ export function redirectMessage<I extends CommonInputs>(e: EngineBase<I>, state:
 export function guardLive<I extends CommonInputs>(e: EngineBase<I>, state: State, ctx: Context, live: Live): void {
   if (!e.spec.feature || !ctx.project || ctx.project === "default") return;
   // A zone's own GET answers `project: ""` (6.0): only a named project tells where the object lives.
-  if (typeof live.project === "string" && live.project !== "" && live.project !== ctx.project) e.fail(state, ctx, redirectMessage(e, state, ctx, "answers with"));
+  if (typeof live.project === "string" && live.project !== "" && live.project !== ctx.project)
+    e.fail(state, ctx, redirectMessage(e, state, ctx, "answers with"));
 }
 
 /** Whether the program's project serves this kind from the default project (its feature is off). null: no such project yet. */

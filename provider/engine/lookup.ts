@@ -36,7 +36,9 @@ export async function readById<I extends CommonInputs>(e: EngineBase<I>, id: str
   const { pattern, fields: idFields, example } = idPattern(e);
   const match = pattern.exec(path);
   if (!match) {
-    throw new Error(`${e.spec.type}.get: id "${id}" is not the API path of a ${e.spec.type.toLowerCase()}; expected "${example}${e.spec.scoped ? "?project=<project>" : ""}"`);
+    throw new Error(
+      `${e.spec.type}.get: id "${id}" is not the API path of a ${e.spec.type.toLowerCase()}; expected "${example}${e.spec.scoped ? "?project=<project>" : ""}"`,
+    );
   }
   // The identity the path carries (parents such as a volume's pool), as the inputs name it.
   const identity = Object.fromEntries(idFields.map((f, i) => [f, decodeURIComponent(match[i + 1])]));
@@ -63,7 +65,12 @@ function asFound<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, live: L
     const v = m.liveValue(f, fs, live);
     return m.isMap(fs) && isPlainObject(v) ? Object.fromEntries(Object.entries(v).filter(([k]) => !fs.serverKeys?.(k))) : v;
   };
-  const fields = Object.fromEntries(m.entries().filter(([, fs]) => fs.mode !== "create").map(([f, fs]) => [f, visible(f, fs)]));
+  const fields = Object.fromEntries(
+    m
+      .entries()
+      .filter(([, fs]) => fs.mode !== "create")
+      .map(([f, fs]) => [f, visible(f, fs)]),
+  );
   const extra = Object.entries(e.spec.lookup?.fields ?? {}) as [string, (live: Live) => unknown][];
   for (const [f, read] of extra) fields[f] = read(live);
   const name = e.spec.nameIsLabel ? {} : { name: live.name };
@@ -95,7 +102,8 @@ export async function lookupObject<I extends CommonInputs>(e: EngineBase<I>, arg
   const alternatives = Object.keys(by);
   const known = new Set([...fields, ...alternatives, "project", ...CONNECTION_KEYS]);
   const stray = Object.keys(args).filter((k) => !known.has(k));
-  if (stray.length) throw new Error(`${fn}: no such argument ${stray.map((k) => `\`${k}\``).join(", ")} (it takes ${[...known].map((k) => `\`${k}\``).join(", ")})`);
+  if (stray.length)
+    throw new Error(`${fn}: no such argument ${stray.map((k) => `\`${k}\``).join(", ")} (it takes ${[...known].map((k) => `\`${k}\``).join(", ")})`);
   // Each argument as the kind's schema has it (identity fields), else a non-empty string (where to look).
   const shape = schemaShape(e.spec.schema);
   for (const [k, v] of Object.entries(args)) {

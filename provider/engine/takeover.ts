@@ -35,7 +35,14 @@ export function recordOf<I extends CommonInputs>(e: EngineBase<I>, ctx: Context,
  * operation still running on it has ended and with this create's claim written into its mark; null when someone
  * else made it. Fails, naming the holder, when another resource of the stack holds it (ownership.ts).
  */
-export async function ownObject<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, inputs: I & State, owner: string, claim: string, recorded?: Mark): Promise<Found | null> {
+export async function ownObject<I extends CommonInputs>(
+  e: EngineBase<I>,
+  ctx: Context,
+  inputs: I & State,
+  owner: string,
+  claim: string,
+  recorded?: Mark,
+): Promise<Found | null> {
   // Objects without a mark of their own: what the server's config recorded for them (ownership.ts).
   const marked = marks(e, inputs);
   if (!marked && !recorded) return null;
@@ -60,7 +67,9 @@ export async function ownObject<I extends CommonInputs>(e: EngineBase<I>, ctx: C
         "A replacement that keeps the name must delete first: remove `deleteBeforeReplace: false` from the resource's options",
     );
   }
-  e.report(inputs, ctx, ["carries this resource's own mark (made by an interrupted run of this stack, or the object of a replacement run create-first); taking it over"]);
+  e.report(inputs, ctx, [
+    "carries this resource's own mark (made by an interrupted run of this stack, or the object of a replacement run create-first); taking it over",
+  ]);
   if (await waitForOperationsOn(e, ctx, e.spec.path(inputs))) found = await readLive(e, ctx, inputs);
   if (!marked) return found;
   if (!found || markOf(e, found)?.owner !== owner) return null;

@@ -12,7 +12,13 @@ import { recordOf, stillOurs } from "./takeover";
  * Brings the live object to the program's fields: a full PUT guarded by If-Match. On 412 someone else wrote
  * in between: read again and rebuild, so their change to anything the program does not manage is kept.
  */
-export async function converge<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: I & State, olds?: State, initial?: { live: Live; etag?: string }): Promise<Live> {
+export async function converge<I extends CommonInputs>(
+  e: EngineBase<I>,
+  ctx: Context,
+  state: I & State,
+  olds?: State,
+  initial?: { live: Live; etag?: string },
+): Promise<Live> {
   let { live, etag } = initial ?? (await mustRead(e, ctx, state));
   const m = e.model;
   const w = m.want(state, olds);

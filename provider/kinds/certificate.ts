@@ -27,7 +27,10 @@ const fingerprintOf = (cert: X509Certificate) => cert.fingerprint256.replace(/:/
 export const certificateSchema = z
   .strictObject({
     ...globalFields(objectName),
-    type: z.enum(["client", "metrics"]).optional().describe("`client` (API access) or `metrics` (only /1.0/metrics). Default: `client`. Incus cannot change it."),
+    type: z
+      .enum(["client", "metrics"])
+      .optional()
+      .describe("`client` (API access) or `metrics` (only /1.0/metrics). Default: `client`. Incus cannot change it."),
     restricted: z.boolean().optional().describe("Limit the certificate to `projects`. Default: `false`."),
     projects: z.array(objectName).optional().describe("Projects a restricted certificate may use (each must exist). Default: none."),
     description,
@@ -42,12 +45,22 @@ export const certificateSchema = z
       .describe(
         "The PEM certificate to trust. Default: a new key pair and self-signed client certificate (EC P-384, valid `validDays`), its key in the secret output `privateKey`. Another certificate replaces the entry.",
       ),
-    validDays: z.number().int().min(1).max(36500).optional().describe("Validity of a generated certificate, in days. Default: 3650. Used only when the provider generates one."),
-    fingerprint: z.string().optional().describe("Output only: the certificate's SHA-256 fingerprint, computed from `certificate` at preview, or from the generated one."),
+    validDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(36500)
+      .optional()
+      .describe("Validity of a generated certificate, in days. Default: 3650. Used only when the provider generates one."),
+    fingerprint: z
+      .string()
+      .optional()
+      .describe("Output only: the certificate's SHA-256 fingerprint, computed from `certificate` at preview, or from the generated one."),
   })
   .superRefine((i, ctx) => {
     // Set by the provider only: a fingerprint of the program's own would never match a generated certificate.
-    if (i.fingerprint !== undefined) ctx.addIssue({ code: "custom", path: ["fingerprint"], message: "is worked out from `certificate` (or the generated one); do not set it" });
+    if (i.fingerprint !== undefined)
+      ctx.addIssue({ code: "custom", path: ["fingerprint"], message: "is worked out from `certificate` (or the generated one); do not set it" });
   })
   .transform((i) => {
     // Incus keeps the list in its own order: compared as a set, sorted on both sides.
@@ -154,7 +167,9 @@ async function dropLeftovers(ctx: Context, unit: string): Promise<void> {
       continue;
     }
     if (!subject.split("\n").includes(`OU=${unit}`) || ctx.isRecorded?.(path)) continue;
-    console.log(`${ctx.type} "${liveString(entry.name)}": deleting the trust entry ${liveString(entry.fingerprint).slice(0, 12)} that an interrupted run of this resource generated (its key was lost)`);
+    console.log(
+      `${ctx.type} "${liveString(entry.name)}": deleting the trust entry ${liveString(entry.fingerprint).slice(0, 12)} that an interrupted run of this resource generated (its key was lost)`,
+    );
     await ctx.client.delete(path, { project: null }).catch((err) => {
       if (!isNotFound(err)) throw err;
     });

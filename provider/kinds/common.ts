@@ -28,7 +28,11 @@ export function globalFields(name: z.ZodType<string> = objectName) {
 export function scopedFields(name: z.ZodType<string> = objectName) {
   return {
     ...globalFields(name),
-    project: z.string().min(1).optional().describe("The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`)."),
+    project: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`)."),
   };
 }
 

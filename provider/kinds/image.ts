@@ -15,16 +15,25 @@ import { type Context, defineKind, type Live, liveMap } from "../engine/kind";
 import { parseMark } from "../engine/ownership";
 import { encode, scopedFields } from "./common";
 
-const fileSchema = z.string().min(1).refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
+const fileSchema = z
+  .string()
+  .min(1)
+  .refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
 
-const sourceSchema = z.strictObject({
-  server: z.url({ protocol: /^https?$/ }).describe("Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus)."),
-  protocol: z.enum(["simplestreams", "incus"]).default("simplestreams").describe("The server's protocol."),
-  alias: z.string().min(1).optional().describe("The image's alias on the server (give this or `fingerprint`)."),
-  fingerprint: z.string().regex(/^[0-9a-f]{12,64}$/, "a hex fingerprint (at least 12 characters)").optional().describe("The image's fingerprint on the server (give this or `alias`)."),
-  certificate: z.string().optional().describe("PEM certificate of an incus-protocol server that is not publicly trusted."),
-  project: z.string().optional().describe("Project on the source server."),
-}).refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
+const sourceSchema = z
+  .strictObject({
+    server: z.url({ protocol: /^https?$/ }).describe("Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus)."),
+    protocol: z.enum(["simplestreams", "incus"]).default("simplestreams").describe("The server's protocol."),
+    alias: z.string().min(1).optional().describe("The image's alias on the server (give this or `fingerprint`)."),
+    fingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{12,64}$/, "a hex fingerprint (at least 12 characters)")
+      .optional()
+      .describe("The image's fingerprint on the server (give this or `alias`)."),
+    certificate: z.string().optional().describe("PEM certificate of an incus-protocol server that is not publicly trusted."),
+    project: z.string().optional().describe("Project on the source server."),
+  })
+  .refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
 
 const sourceInstanceSchema = z.strictObject({
   name: objectName.describe("The instance to publish. It must be stopped (Incus cannot export a running instance), unless `snapshot` is given."),
@@ -43,10 +52,12 @@ const streamHashCache = new Map<string, string>();
 
 /** sha256 of the files, read in chunks; cached per path, size and mtime so repeated previews do not re-read. */
 function fingerprintOf(files: string[]): string {
-  const key = files.map((f) => {
-    const st = fs.statSync(f);
-    return `${path.resolve(f)}:${st.size}:${st.mtimeMs}`;
-  }).join("|");
+  const key = files
+    .map((f) => {
+      const st = fs.statSync(f);
+      return `${path.resolve(f)}:${st.size}:${st.mtimeMs}`;
+    })
+    .join("|");
   const cached = streamHashCache.get(key);
   if (cached) return cached;
   const hash = createHash("sha256");
@@ -71,23 +82,39 @@ export const imageSchema = z
     metadataFile: fileSchema.optional().describe("A split image: the metadata tarball, with `rootfsFile`. New content replaces the image."),
     rootfsFile: fileSchema.optional().describe("A split image: the rootfs (squashfs or tarball), with `metadataFile`. New content replaces the image."),
     source: sourceSchema.optional().describe("Copy the image from an image server instead of uploading a file."),
-    sourceInstance: sourceInstanceSchema.optional().describe("Publish the image from an instance of this server (stopped) or one of its snapshots, instead of uploading a file. A change replaces the image."),
+    sourceInstance: sourceInstanceSchema
+      .optional()
+      .describe(
+        "Publish the image from an instance of this server (stopped) or one of its snapshots, instead of uploading a file. A change replaces the image.",
+      ),
     aliases: z
       .array(aliasName)
       .refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" })
       .optional()
-      .describe("Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`."),
-    properties: configMap.optional().describe("Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."),
+      .describe(
+        "Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`.",
+      ),
+    properties: configMap
+      .optional()
+      .describe("Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."),
     public: z.boolean().optional().describe("Whether clients that are not trusted may download the image. Default: `false`."),
     autoUpdate: z.boolean().optional().describe("Whether Incus refreshes the image from its source server. Default: `false`."),
-    profiles: z.array(objectName).optional().describe("Profiles applied to instances made from this image. Default: Incus's (`[\"default\"]`)."),
-    fingerprint: z.string().optional().describe("The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy."),
+    profiles: z.array(objectName).optional().describe('Profiles applied to instances made from this image. Default: Incus\'s (`["default"]`).'),
+    fingerprint: z
+      .string()
+      .optional()
+      .describe("The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy."),
   })
   .superRefine((i, ctx) => {
     const ways = [i.file, i.metadataFile ?? i.rootfsFile, i.source, i.sourceInstance].filter((x) => x !== undefined).length;
-    if (ways !== 1) ctx.addIssue({ code: "custom", path: ["file"], message: "give exactly one of `file`, `metadataFile` + `rootfsFile`, `source` or `sourceInstance`" });
+    if (ways !== 1)
+      ctx.addIssue({ code: "custom", path: ["file"], message: "give exactly one of `file`, `metadataFile` + `rootfsFile`, `source` or `sourceInstance`" });
     if ((i.metadataFile === undefined) !== (i.rootfsFile === undefined)) {
-      ctx.addIssue({ code: "custom", path: [i.metadataFile ? "rootfsFile" : "metadataFile"], message: "a split image needs both `metadataFile` and `rootfsFile`" });
+      ctx.addIssue({
+        code: "custom",
+        path: [i.metadataFile ? "rootfsFile" : "metadataFile"],
+        message: "a split image needs both `metadataFile` and `rootfsFile`",
+      });
     }
   })
   .transform((i) => {
@@ -103,7 +130,10 @@ function imagePath(i: ImageInputs): string {
 }
 
 function liveAliases(live: Live): string[] {
-  return (Array.isArray(live.aliases) ? live.aliases : []).map((a: { name?: string }) => a?.name ?? "").filter(Boolean).sort();
+  return (Array.isArray(live.aliases) ? live.aliases : [])
+    .map((a: { name?: string }) => a?.name ?? "")
+    .filter(Boolean)
+    .sort();
 }
 
 /** Query-string form Incus reads from X-Incus-* upload headers. */
@@ -118,7 +148,9 @@ async function upload(ctx: Context, inputs: ImageInputs): Promise<string> {
   };
   if (inputs.profiles) headers["x-incus-profiles"] = headerList("profile", inputs.profiles);
   if (inputs.properties) {
-    headers["x-incus-properties"] = Object.entries(inputs.properties).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+    headers["x-incus-properties"] = Object.entries(inputs.properties)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join("&");
   }
   let body: unknown;
   if (inputs.file) {
@@ -265,7 +297,7 @@ export const image = defineKind({
     list: {
       filters: z.strictObject({
         alias: aliasName.optional().describe("Only the image that has this alias."),
-        properties: z.record(z.string(), z.string()).optional().describe("Only images with all these properties (e.g. `{ os: \"Debian\" }`), compared exactly."),
+        properties: z.record(z.string(), z.string()).optional().describe('Only images with all these properties (e.g. `{ os: "Debian" }`), compared exactly.'),
       }),
       matches: (live, f: { alias?: string; properties?: Record<string, string> }) =>
         (f.alias === undefined || liveAliases(live).includes(f.alias)) &&

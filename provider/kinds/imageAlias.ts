@@ -60,7 +60,8 @@ export const imageAlias = defineKind({
   outputKeys: ["type"],
   outputs: (live) => ({ type: liveString(live.type) }),
   docs: {
-    summary: "An alias of an image, managed on its own: for images the stack does not upload (an Image resource manages its own `aliases`). Lives in a project (`features.images`).",
+    summary:
+      "An alias of an image, managed on its own: for images the stack does not upload (an Image resource manages its own `aliases`). Lives in a project (`features.images`).",
     outputs: {
       type: "The image's type (`container` or `virtual-machine`), as Incus derives it from the target.",
     },

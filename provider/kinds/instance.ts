@@ -31,7 +31,9 @@ export const instanceSchema = z
       .string()
       .min(1)
       .optional()
-      .describe("The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`."),
+      .describe(
+        "The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.",
+      ),
     copyFrom: z
       .strictObject({
         instance: hostName.describe("The source instance's name."),
@@ -39,17 +41,28 @@ export const instanceSchema = z
         project: z.string().min(1).optional().describe("The source's project. Default: the new instance's project."),
       })
       .optional()
-      .describe("Create the instance as a copy of another instance (or of one of its snapshots) instead of from an image. The copy keeps the source's config, devices and profiles where the program sets none. Another source replaces the instance."),
-    imageServer: z.url({ protocol: /^https?$/ }).optional().describe("Take the image from this image server instead of the local store."),
+      .describe(
+        "Create the instance as a copy of another instance (or of one of its snapshots) instead of from an image. The copy keeps the source's config, devices and profiles where the program sets none. Another source replaces the instance.",
+      ),
+    imageServer: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("Take the image from this image server instead of the local store."),
     imageProtocol: z
       .enum(["simplestreams", "incus"])
       .optional()
       .describe("The protocol of `imageServer`. Default: `simplestreams`. Only used when the instance is created."),
     type: z.enum(["container", "virtual-machine"]).optional().describe("Container or virtual machine. Default: `container`."),
     description: z.string().optional().describe("Free-text description of the instance. Default: empty."),
-    profiles: z.array(objectName).optional().describe("Profiles applied in this order (later ones win). Default: Incus's (`[\"default\"]`)."),
-    config: configMap.optional().describe("Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone; keys it stops setting are removed."),
-    devices: deviceMap.optional().describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."),
+    profiles: z.array(objectName).optional().describe('Profiles applied in this order (later ones win). Default: Incus\'s (`["default"]`).'),
+    config: configMap
+      .optional()
+      .describe(
+        "Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone; keys it stops setting are removed.",
+      ),
+    devices: deviceMap
+      .optional()
+      .describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."),
     ephemeral: z.boolean().optional().describe("Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`."),
     running: z.boolean().optional().describe("Desired state: running or stopped. Default: `true`. A change starts or stops the instance."),
     stopTimeout: z
@@ -61,20 +74,31 @@ export const instanceSchema = z
       .describe("Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus."),
     waitFor: waitForSchema
       .optional()
-      .describe("`up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state."),
+      .describe(
+        "`up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.",
+      ),
     files: filesSchema
       .optional()
-      .describe("Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist."),
+      .describe(
+        "Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.",
+      ),
     commands: commandsSchema
       .optional()
-      .describe("Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A change of one of its `triggers` runs it again. A non-zero exit fails the step with the exit code and the end of the output (withheld when the instance has secret inputs); results, failed ones included, are in the secret `commandResults` output."),
+      .describe(
+        "Commands run in the instance after its files and waits, by name: at create (and when changed or after a failure), after every update, or on every `up` (`when`). A change of one of its `triggers` runs it again. A non-zero exit fails the step with the exit code and the end of the output (withheld when the instance has secret inputs); results, failed ones included, are in the secret `commandResults` output.",
+      ),
   })
   .superRefine((i, ctx) => {
     if (i.imageProtocol && !i.imageServer) ctx.addIssue({ code: "custom", path: ["imageProtocol"], message: "only meaningful with `imageServer`" });
-    if ((i.image === undefined) === (i.copyFrom === undefined)) ctx.addIssue({ code: "custom", path: ["image"], message: "set exactly one of `image` and `copyFrom`" });
+    if ((i.image === undefined) === (i.copyFrom === undefined))
+      ctx.addIssue({ code: "custom", path: ["image"], message: "set exactly one of `image` and `copyFrom`" });
     if (i.copyFrom && i.imageServer) ctx.addIssue({ code: "custom", path: ["imageServer"], message: "only meaningful with `image`" });
     if (i.ephemeral && i.running === false) {
-      ctx.addIssue({ code: "custom", path: ["running"], message: "an ephemeral instance is deleted by Incus when it stops, so it cannot be kept stopped; drop `running: false` or `ephemeral: true`" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["running"],
+        message: "an ephemeral instance is deleted by Incus when it stops, so it cannot be kept stopped; drop `running: false` or `ephemeral: true`",
+      });
     }
   });
 export type InstanceInputs = z.output<typeof instanceSchema>;
@@ -82,7 +106,7 @@ export type InstanceInputs = z.output<typeof instanceSchema>;
 /** Addresses of the running instance's interfaces (not the loopback interface, not link-local), from its state. */
 function addresses(live: Live): { ipv4Addresses: string[]; ipv6Addresses: string[] } {
   const out = { ipv4Addresses: [] as string[], ipv6Addresses: [] as string[] };
-  const network = ((live.state as { network?: Record<string, { addresses?: { address: string; family: string; scope: string }[] }> } | undefined)?.network) ?? {};
+  const network = (live.state as { network?: Record<string, { addresses?: { address: string; family: string; scope: string }[] }> } | undefined)?.network ?? {};
   for (const [iface, nic] of Object.entries(network)) {
     if (iface === "lo") continue;
     for (const a of nic.addresses ?? []) {
@@ -140,7 +164,10 @@ export const instance = defineKind({
         namePrefix: z.string().optional().describe("Only instances whose name starts with this."),
         status: z.string().optional().describe("Only instances in this state, e.g. `Running` or `Stopped` (any case)."),
         type: z.enum(["container", "virtual-machine"]).optional().describe("Only containers or only virtual machines."),
-        config: z.record(z.string(), z.string()).optional().describe("Only instances whose own config has all these keys with these values (e.g. `{ \"user.role\": \"web\" }`)."),
+        config: z
+          .record(z.string(), z.string())
+          .optional()
+          .describe('Only instances whose own config has all these keys with these values (e.g. `{ "user.role": "web" }`).'),
       }),
       // Their state (addresses) comes in the same request: no request per instance.
       recursion: 2,
@@ -165,17 +192,7 @@ export const instance = defineKind({
       throw err;
     }
   },
-  outputKeys: [
-    "status",
-    "architecture",
-    "location",
-    "imageFingerprint",
-    "createdAt",
-    "ipv4Addresses",
-    "ipv6Addresses",
-    "fileDigests",
-    "commandResults",
-  ],
+  outputKeys: ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"],
   // Digests of the files' contents (which may be secret) are kept secret in state. So is what commands print, always:
   // it may hold part of a secret (a line of a secret file), or one the program never marked (a generated password,
   // a file from the image), which hiding whole known values cannot catch; and "always" is a rule the SDK (fixed
@@ -246,9 +263,7 @@ export const instance = defineKind({
     const current = liveMap(live.config);
     const atStart =
       desired !== undefined &&
-      Object.keys({ ...desired, ...current }).some(
-        (k) => desired[k] !== current[k] && !serverKey(k) && APPLIED_AT_START.some((re) => re.test(k)),
-      );
+      Object.keys({ ...desired, ...current }).some((k) => desired[k] !== current[k] && !serverKey(k) && APPLIED_AT_START.some((re) => re.test(k)));
     if (!changed.includes("name") && !atStart) return undefined;
     await setState(ctx, before, "stop");
     return async () => {

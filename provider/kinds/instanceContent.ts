@@ -220,9 +220,15 @@ export function commandDigest(c: CommandSpec): string {
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === "object"
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash("sha256").update(JSON.stringify(canonical(c))).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(c)))
+    .digest("hex");
 }
 
 /** Why the command must run in this apply, or undefined. `olds` is the stored state (undefined at create). */
@@ -306,7 +312,12 @@ const RUNNING_NOW = new Set(["Running", "Ready"]);
 function waitsOf(w: WaitFor | undefined): Wait[] {
   if (!w) return [];
   const waits: Wait[] = [];
-  if (w.running) waits.push({ what: "waitFor.running: the instance is not running", timeoutS: w.running.timeout ?? DEFAULT_WAIT_S, met: (l) => RUNNING_NOW.has(String(l.status)) });
+  if (w.running)
+    waits.push({
+      what: "waitFor.running: the instance is not running",
+      timeoutS: w.running.timeout ?? DEFAULT_WAIT_S,
+      met: (l) => RUNNING_NOW.has(String(l.status)),
+    });
   for (const a of w.addresses ?? []) {
     waits.push({
       what: `waitFor.addresses: ${a.nic} has no ${a.family} address`,
@@ -314,7 +325,8 @@ function waitsOf(w: WaitFor | undefined): Wait[] {
       met: (l) => addressesOf(l, a.nic, a.family).length > 0,
     });
   }
-  if (w.ready) waits.push({ what: "waitFor.ready: the guest has not reported Ready", timeoutS: w.ready.timeout ?? DEFAULT_WAIT_S, met: (l) => l.status === "Ready" });
+  if (w.ready)
+    waits.push({ what: "waitFor.ready: the guest has not reported Ready", timeoutS: w.ready.timeout ?? DEFAULT_WAIT_S, met: (l) => l.status === "Ready" });
   return waits;
 }
 

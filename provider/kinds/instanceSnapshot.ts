@@ -12,8 +12,12 @@ export const instanceSnapshotSchema = z.strictObject({
   stateful: z
     .boolean()
     .default(false)
-    .describe("Also save the running instance's memory (needs CRIU on the server and `migration.stateful=true` on the instance). A change replaces the snapshot."),
-  expiresAt: expiresAt.optional().describe("When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in place; dropping it clears the expiry."),
+    .describe(
+      "Also save the running instance's memory (needs CRIU on the server and `migration.stateful=true` on the instance). A change replaces the snapshot.",
+    ),
+  expiresAt: expiresAt
+    .optional()
+    .describe("When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in place; dropping it clears the expiry."),
 });
 export type InstanceSnapshotInputs = z.output<typeof instanceSnapshotSchema>;
 
@@ -37,7 +41,8 @@ export const instanceSnapshot = defineKind({
     size: typeof live.size === "number" ? live.size : -1,
   }),
   docs: {
-    summary: "A snapshot of an instance, taken when the resource is created. Only its expiry changes in place; it can be renamed. Lives in the instance's project.",
+    summary:
+      "A snapshot of an instance, taken when the resource is created. Only its expiry changes in place; it can be renamed. Lives in the instance's project.",
     outputs: {
       createdAt: "When Incus took the snapshot (RFC 3339).",
       size: "Disk space the snapshot uses in bytes (`-1` where the storage driver cannot tell, e.g. `dir`).",

@@ -10,7 +10,11 @@ export const networkSchema = z.strictObject({
   ...scopedFields(interfaceName),
   type: z.enum(["bridge", "macvlan", "sriov", "ovn", "physical"]).optional().describe("The network type. Default: `bridge`."),
   description,
-  config: configMap.optional().describe("Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them."),
+  config: configMap
+    .optional()
+    .describe(
+      "Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them.",
+    ),
 });
 export type NetworkInputs = z.output<typeof networkSchema>;
 

@@ -15,15 +15,20 @@ const listenAddress = z
   .transform((s) => (isIP(s) === 6 ? new URL(`http://[${s}]/`).hostname.slice(1, -1) : s));
 
 /** Port lists as Incus stores them: no spaces around commas; numbers are accepted. */
-const portList = z
-  .union([z.string(), z.number().int().min(0).max(65535)])
-  .transform((v) => String(v).trim().replace(/\s*,\s*/g, ","));
+const portList = z.union([z.string(), z.number().int().min(0).max(65535)]).transform((v) =>
+  String(v)
+    .trim()
+    .replace(/\s*,\s*/g, ","),
+);
 
 export const forwardPort = z
   .strictObject({
     protocol: z.enum(["tcp", "udp"]).describe("The protocol forwarded."),
     listen_port: portList.describe("Listen ports or ranges (e.g. `80`, `8000-8010,9000`)."),
-    target_address: z.string().refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" }).describe("The address traffic is sent to (inside the network's subnet)."),
+    target_address: z
+      .string()
+      .refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" })
+      .describe("The address traffic is sent to (inside the network's subnet)."),
     target_port: portList.optional().describe("Target ports or ranges. Default: the listen ports."),
     description: z.string().max(4096).optional().describe("Free-text description of the port."),
   })

@@ -15,7 +15,9 @@ export const zoneName = z
 export const networkZoneSchema = z.strictObject({
   ...scopedFields(zoneName),
   description,
-  config: configMap.optional().describe("Zone config, e.g. `dns.nameservers`, `network.nat`, `peers.<name>.address`, `peers.<name>.key` (mark keys secret), `user.*`."),
+  config: configMap
+    .optional()
+    .describe("Zone config, e.g. `dns.nameservers`, `network.nat`, `peers.<name>.address`, `peers.<name>.key` (mark keys secret), `user.*`."),
 });
 export type NetworkZoneInputs = z.output<typeof networkZoneSchema>;
 

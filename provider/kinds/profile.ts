@@ -7,8 +7,14 @@ import { scopedFields, description, encode } from "./common";
 export const profileSchema = z.strictObject({
   ...scopedFields(),
   description,
-  config: configMap.optional().describe("Incus config keys and values (e.g. `limits.cpu`); numbers and booleans are sent as strings. Keys the program never set are left alone; keys it stops setting are removed."),
-  devices: deviceMap.optional().describe("Devices by name, each a `type` (disk, nic, proxy, …) and its options, e.g. `{ root: { type: \"disk\", path: \"/\", pool: \"default\" } }`."),
+  config: configMap
+    .optional()
+    .describe(
+      "Incus config keys and values (e.g. `limits.cpu`); numbers and booleans are sent as strings. Keys the program never set are left alone; keys it stops setting are removed.",
+    ),
+  devices: deviceMap
+    .optional()
+    .describe('Devices by name, each a `type` (disk, nic, proxy, …) and its options, e.g. `{ root: { type: "disk", path: "/", pool: "default" } }`.'),
 });
 export type ProfileInputs = z.output<typeof profileSchema>;
 

@@ -10,11 +10,17 @@ import { globalFields, description, encode } from "./common";
 export const projectSchema = z.strictObject({
   ...globalFields(),
   description,
-  config: configMap.optional().describe("Project config, e.g. `features.images`, `features.profiles`, `limits.instances`; numbers and booleans are sent as strings. `features.*` keys the program does not set keep their values."),
+  config: configMap
+    .optional()
+    .describe(
+      "Project config, e.g. `features.images`, `features.profiles`, `limits.instances`; numbers and booleans are sent as strings. `features.*` keys the program does not set keep their values.",
+    ),
   deleteContents: z
     .boolean()
     .optional()
-    .describe("On destroy, also delete everything inside the project (instances, images, profiles, volumes, buckets, networks, ACLs, zones), object by object and only what belongs to this project. Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus."),
+    .describe(
+      "On destroy, also delete everything inside the project (instances, images, profiles, volumes, buckets, networks, ACLs, zones), object by object and only what belongs to this project. Default: `false` (destroy fails while the project holds objects). A change is saved and sends nothing to Incus.",
+    ),
 });
 export type ProjectInputs = z.output<typeof projectSchema>;
 

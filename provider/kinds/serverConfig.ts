@@ -49,11 +49,9 @@ export const CREDENTIAL_KEYS = [
 /** The key the provider claims the server's config with (never the program's). */
 export const CLAIM_KEY = "user.pulumi-incus.server-config";
 
-const serverKey = z
-  .string()
-  .refine((k) => SERVER_KEYS.has(k) || (k.startsWith("user.") && k.length > 5 && k !== CLAIM_KEY), {
-    message: "not a server config key of Incus 6.0 (core.*, images.*, acme.*, loki.*, oidc.*, …; or a `user.*` key of your own)",
-  });
+const serverKey = z.string().refine((k) => SERVER_KEYS.has(k) || (k.startsWith("user.") && k.length > 5 && k !== CLAIM_KEY), {
+  message: "not a server config key of Incus 6.0 (core.*, images.*, acme.*, loki.*, oidc.*, …; or a `user.*` key of your own)",
+});
 
 export const serverConfigSchema = z.strictObject({
   name: z.string().min(1).describe("Only a label in Pulumi (there is one server config per server). Default: the Pulumi logical name."),

@@ -23,9 +23,7 @@ export const storageBucketKeySchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe(
-      "The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping it later keeps the current one).",
-    ),
+    .describe("The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping it later keeps the current one)."),
 });
 export type StorageBucketKeyInputs = z.output<typeof storageBucketKeySchema>;
 

@@ -5,13 +5,28 @@ import { configMap } from "../engine/inputs";
 import { defineKind, liveMap, liveString, liveStrings } from "../engine/kind";
 import { globalFields, description, encode, volatileKey } from "./common";
 
-const FILLED_BY_DRIVER = new Set(["source", "size", "zfs.pool_name", "lvm.thinpool_name", "lvm.vg_name", "ceph.cluster_name", "ceph.osd.pg_num", "ceph.user.name", "cephfs.cluster_name", "cephfs.user.name"]);
+const FILLED_BY_DRIVER = new Set([
+  "source",
+  "size",
+  "zfs.pool_name",
+  "lvm.thinpool_name",
+  "lvm.vg_name",
+  "ceph.cluster_name",
+  "ceph.osd.pg_num",
+  "ceph.user.name",
+  "cephfs.cluster_name",
+  "cephfs.user.name",
+]);
 
 export const storagePoolSchema = z.strictObject({
   ...globalFields(),
   driver: z.enum(["dir", "btrfs", "lvm", "zfs", "ceph", "cephfs", "cephobject", "lvmcluster"]).describe("The storage driver."),
   description,
-  config: configMap.optional().describe("Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them."),
+  config: configMap
+    .optional()
+    .describe(
+      "Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them.",
+    ),
 });
 export type StoragePoolInputs = z.output<typeof storagePoolSchema>;
 

@@ -25,17 +25,22 @@ export const storageVolumeSchema = z
         project: z.string().min(1).optional().describe("The source's project. Default: the new volume's project."),
       })
       .optional()
-      .describe("Create the volume as a copy of another custom volume (or of one of its snapshots), without the source's snapshots. Another source replaces the volume."),
+      .describe(
+        "Create the volume as a copy of another custom volume (or of one of its snapshots), without the source's snapshots. Another source replaces the volume.",
+      ),
     importFile: z
       .string()
       .min(1)
       .refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" })
       .optional()
-      .describe("Create the volume from a backup file made by `incus storage volume export` (streamed from disk; the snapshots in the backup come along). Another file replaces the volume."),
+      .describe(
+        "Create the volume from a backup file made by `incus storage volume export` (streamed from disk; the snapshots in the backup come along). Another file replaces the volume.",
+      ),
   })
   .superRefine((i, ctx) => {
     if (i.copyFrom && i.importFile) ctx.addIssue({ code: "custom", path: ["importFile"], message: "give at most one of `copyFrom` and `importFile`" });
-    if (i.importFile && i.contentType) ctx.addIssue({ code: "custom", path: ["contentType"], message: "an import takes the backup's content type; drop `contentType`" });
+    if (i.importFile && i.contentType)
+      ctx.addIssue({ code: "custom", path: ["contentType"], message: "an import takes the backup's content type; drop `contentType`" });
   });
 export type StorageVolumeInputs = z.output<typeof storageVolumeSchema>;
 

@@ -11,7 +11,9 @@ export const storageVolumeSnapshotSchema = z.strictObject({
   pool: z.string().min(1).describe("The storage pool of the volume. A change replaces the snapshot."),
   volume: objectName.describe("The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken)."),
   description,
-  expiresAt: expiresAt.optional().describe("When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in place; dropping it clears the expiry."),
+  expiresAt: expiresAt
+    .optional()
+    .describe("When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in place; dropping it clears the expiry."),
 });
 export type StorageVolumeSnapshotInputs = z.output<typeof storageVolumeSnapshotSchema>;
 
@@ -32,7 +34,8 @@ export const storageVolumeSnapshot = defineKind({
   outputKeys: ["createdAt", "contentType"],
   outputs: (live) => ({ createdAt: liveString(live.created_at), contentType: liveString(live.content_type) }),
   docs: {
-    summary: "A snapshot of a custom storage volume, taken when the resource is created. Its description and expiry change in place; it can be renamed. Lives in the volume's project (`features.storage.volumes`).",
+    summary:
+      "A snapshot of a custom storage volume, taken when the resource is created. Its description and expiry change in place; it can be renamed. Lives in the volume's project (`features.storage.volumes`).",
     outputs: {
       createdAt: "When Incus took the snapshot (RFC 3339).",
       contentType: "What the volume holds (`filesystem`, `block`).",

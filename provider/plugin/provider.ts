@@ -92,7 +92,9 @@ function secretOutputPaths(kind: KindName, state: State): SecretPath[] {
  * key's secretKey) where given, even in plain text, as the TypeScript SDK marks them.
  */
 function secretInputPaths(kind: KindName, inputs: State, marked: SecretPath[]): SecretPath[] {
-  const own = (kinds[kind].secretOutputs ?? []).filter((k) => inputs[k] !== undefined && inputs[k] !== null && !marked.some((p) => p.length === 1 && p[0] === k));
+  const own = (kinds[kind].secretOutputs ?? []).filter(
+    (k) => inputs[k] !== undefined && inputs[k] !== null && !marked.some((p) => p.length === 1 && p[0] === k),
+  );
   return [...marked, ...own.map((k) => [k])];
 }
 
@@ -139,7 +141,9 @@ export function incusPlugin(version: string): IncusPlugin {
       // opts in (markOwner "true").
       if (providerSettings().markOwner === "true") inputs[OWNER_KEY] = `organization/${project}/${stack}::${urn}`;
       const result = await engine.check(reveal(olds).value as State, inputs);
-      return result.inputs ? { ...result, inputs: plain(conceal(result.inputs, [...secretPaths(result.inputs), ...engine.secretKeysIn(result.inputs)])) } : result;
+      return result.inputs
+        ? { ...result, inputs: plain(conceal(result.inputs, [...secretPaths(result.inputs), ...engine.secretKeysIn(result.inputs)])) }
+        : result;
     },
 
     diff: (id, urn, olds, news) => diffDetailed(id, urn, olds, news),

@@ -38,14 +38,29 @@ const cases: [string, Record<string, unknown>, string, string?][] = [
   ["Instance", { name: `i${s}`, image: "x", imageProtocol: "simplestreams" }, "imageProtocol", "only meaningful with `imageServer`"],
   ["Instance", { name: `i${s}`, image: "x", stopTimeout: 1.5 }, "stopTimeout", "expected int"],
   ["Network", { name: "br_0" }, "name", "must be a DNS label"],
-  ["Profile", { name: `p${s}`, devices: { root: { type: "disk", path: "/", pool: { name: "default" } } } }, "devices.root.pool", "must be a string, number or boolean"],
+  [
+    "Profile",
+    { name: `p${s}`, devices: { root: { type: "disk", path: "/", pool: { name: "default" } } } },
+    "devices.root.pool",
+    "must be a string, number or boolean",
+  ],
   ["Project", { name: `p${s}`, config: { "": "1" } }, `config[""]`, "config keys must not be empty"],
   ["Image", { source: { server: "https://127.0.0.1:1", fingerprint: "ABCDEF012345" } }, "source.fingerprint", "a hex fingerprint"],
   ["StorageVolume", { name: `v${s}`, pool: "default", remote: "nowhere", configDir: "/nonexistent/incus-conf" }, "remote", 'Incus remote "nowhere" is not in'],
   ["Project", { name: `p${s}`, remote: "nowhere", configDir: "/nonexistent/incus-conf" }, "remote", 'Incus remote "nowhere" is not in'],
   // Incus deletes an expired snapshot: one with a past expiry would be taken again on every up.
-  ["InstanceSnapshot", { name: `s${s}`, instance: "c1", expiresAt: "2020-01-01T00:00:00Z" }, "expiresAt", "2020-01-01T00:00:00Z is in the past: Incus deletes a snapshot once it expires"],
-  ["StorageVolumeSnapshot", { name: `s${s}`, pool: "default", volume: "v1", expiresAt: "2021-06-01T12:00:00+02:00" }, "expiresAt", "2021-06-01T10:00:00Z is in the past"],
+  [
+    "InstanceSnapshot",
+    { name: `s${s}`, instance: "c1", expiresAt: "2020-01-01T00:00:00Z" },
+    "expiresAt",
+    "2020-01-01T00:00:00Z is in the past: Incus deletes a snapshot once it expires",
+  ],
+  [
+    "StorageVolumeSnapshot",
+    { name: `s${s}`, pool: "default", volume: "v1", expiresAt: "2021-06-01T12:00:00+02:00" },
+    "expiresAt",
+    "2021-06-01T10:00:00Z is in the past",
+  ],
 ];
 
 const stacks: TestStack[] = [];

@@ -100,7 +100,10 @@ test("YAML: a bucket key's secretKey given in plain text is secret in state", as
     const again = await y.stack.up({ onOutput: keep });
     expect(again.summary.resourceChanges).toEqual({ same: 4 });
     expect(y.writes(y.takeRequests())).toEqual([]);
-    const exported = execFileSync("pulumi", ["stack", "export", "--stack", y.stack.name, "--cwd", y.workDir], { encoding: "utf8", env: { ...process.env, ...y.env } });
+    const exported = execFileSync("pulumi", ["stack", "export", "--stack", y.stack.name, "--cwd", y.workDir], {
+      encoding: "utf8",
+      env: { ...process.env, ...y.env },
+    });
     const backend = filesUnder(y.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
     expect({ export: count([exported], SECRET), backend: count(backend, SECRET), output: count(out, SECRET) }).toEqual({ export: 0, backend: 0, output: 0 });
     const destroy = await y.stack.destroy({ onOutput: keep });

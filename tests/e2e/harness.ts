@@ -50,10 +50,7 @@ export async function programStack(workDir: string, config: Record<string, strin
   fs.mkdirSync(path.join(tmp, "state"));
   const bin = pulumiBinary();
   const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName, workDir },
-    { pulumiCommand, envVars: env },
-  );
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { pulumiCommand, envVars: env });
   for (const [k, v] of Object.entries(config)) await stack.setConfig(k, { value: v });
   const takeRequests = () => {
     if (!fs.existsSync(requestLog)) return [];
@@ -164,14 +161,20 @@ export function packedTarball(): string {
     .filter((f) => f && fs.existsSync(path.join(REPO, f)) && fs.statSync(path.join(REPO, f)).isFile())
     .sort();
   const hash = createHash("sha256");
-  for (const f of files) hash.update(f).update("\0").update(fs.readFileSync(path.join(REPO, f))).update("\0");
+  for (const f of files)
+    hash
+      .update(f)
+      .update("\0")
+      .update(fs.readFileSync(path.join(REPO, f)))
+      .update("\0");
   const cache = path.join(os.homedir(), ".cache", "pulumi-incus", "tarballs");
   const tarball = path.join(cache, `pulumi-incus-${hash.digest("hex").slice(0, 16)}.tgz`);
   if (fs.existsSync(tarball)) return tarball;
   fs.mkdirSync(cache, { recursive: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "pi-pack-"));
   try {
-    const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    const run = (cmd: string, args: string[], cwd: string) =>
+      execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
     const packed = packCheckout(work, run);
     // Renamed into place: a suite packing at the same time finds either nothing or the whole file.
     fs.renameSync(path.join(work, packed.filename), tarball);
@@ -195,7 +198,11 @@ export function installedProgram(name: string): string {
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), manifest);
   fs.writeFileSync(
     path.join(dir, "package.json"),
-    JSON.stringify({ name: `installed-${name}`, private: true, dependencies: { "pulumi-incus": `file:${packedTarball()}`, "@pulumi/pulumi": version("@pulumi/pulumi") } }),
+    JSON.stringify({
+      name: `installed-${name}`,
+      private: true,
+      dependencies: { "pulumi-incus": `file:${packedTarball()}`, "@pulumi/pulumi": version("@pulumi/pulumi") },
+    }),
   );
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   return dir;

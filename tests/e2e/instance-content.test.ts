@@ -101,7 +101,12 @@ test("a second up changes nothing and writes nothing", async () => {
 
 test("edits to a file and to the command update in place", async () => {
   const before = live().config["volatile.uuid"];
-  await t.stack.setConfig("resources", { value: program({ ...files1, "/etc/app.conf": { content: "port=8080\n" } }, { setup: { command: "cp /etc/app.conf /root/applied.conf; echo reconfigured" } }) });
+  await t.stack.setConfig("resources", {
+    value: program(
+      { ...files1, "/etc/app.conf": { content: "port=8080\n" } },
+      { setup: { command: "cp /etc/app.conf /root/applied.conf; echo reconfigured" } },
+    ),
+  });
   expect(await up()).toEqual({ same: 2, update: 1 });
   expect(live().config["volatile.uuid"]).toBe(before); // the same instance
   expect(exec("cat", "/root/applied.conf")).toBe("port=8080\n");

@@ -54,7 +54,11 @@ function declared(n: typeof names | (typeof names & typeof renamed), over: Recor
     { kind: "Network", name: "net", args: { project: "default", name: n.net, config: { "ipv4.address": "none", "ipv6.address": "none" } } },
     { kind: "StoragePool", name: "pool", args: { name: n.pool, driver: "dir", description: "p1" } },
     { kind: "StorageVolume", name: "vol", args: { project: P, pool: "default", name: n.vol, config: { "user.x": "1" } } },
-    { kind: "Instance", name: "inst", args: { project: P, name: n.inst, image: "$ref:img.fingerprint", profiles: ["$ref:prof.name"], config: { "user.a": "1" } } },
+    {
+      kind: "Instance",
+      name: "inst",
+      args: { project: P, name: n.inst, image: "$ref:img.fingerprint", profiles: ["$ref:prof.name"], config: { "user.a": "1" } },
+    },
   ];
   return base.map((d) => (over[d.name] ? { ...d, args: { ...d.args, ...over[d.name] } } : d));
 }
@@ -75,12 +79,19 @@ function buildVariant(): string {
   execFileSync("tar", ["-xzf", TARBALL, "-C", dir, "metadata.yaml"]);
   const meta = fs.readFileSync(path.join(dir, "metadata.yaml"), "utf8").replace(/creation_date: \d+/, "creation_date: 1795000001");
   fs.writeFileSync(path.join(dir, "metadata.yaml"), meta);
-  execFileSync("bash", ["-c", `gzip -dc "${TARBALL}" > "${dir}/img.tar" && tar -f "${dir}/img.tar" --delete metadata.yaml && tar -C "${dir}" -rf "${dir}/img.tar" metadata.yaml && gzip -n "${dir}/img.tar"`]);
+  execFileSync("bash", [
+    "-c",
+    `gzip -dc "${TARBALL}" > "${dir}/img.tar" && tar -f "${dir}/img.tar" --delete metadata.yaml && tar -C "${dir}" -rf "${dir}/img.tar" metadata.yaml && gzip -n "${dir}/img.tar"`,
+  ]);
   return path.join(dir, "img.tar.gz");
 }
 
 beforeAll(async () => {
-  await client.post("/1.0/projects", { name: P, config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true" } }, { project: null });
+  await client.post(
+    "/1.0/projects",
+    { name: P, config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true" } },
+    { project: null },
+  );
   variantTarball = buildVariant();
   t = await programStack(path.join(REPO, "tests", "e2e", "programs", "declared"));
   await setResources(declared(names));
@@ -289,7 +300,12 @@ test("destroy leaves nothing behind", async () => {
   expect(q(`/1.0/projects/${renamed.proj}`)).toBeNull();
   expect(q(`/1.0/networks/${renamed.net}`)).toBeNull();
   expect(q(`/1.0/storage-pools/${renamed.pool}`)).toBeNull();
-  for (const p of [`/1.0/profiles/${renamed.prof}`, `/1.0/instances/${renamed.inst}`, `/1.0/storage-pools/default/volumes/custom/${renamed.vol}`, `/1.0/images/aliases/${names.alias}`]) {
+  for (const p of [
+    `/1.0/profiles/${renamed.prof}`,
+    `/1.0/instances/${renamed.inst}`,
+    `/1.0/storage-pools/default/volumes/custom/${renamed.vol}`,
+    `/1.0/images/aliases/${names.alias}`,
+  ]) {
     expect(q(inP(p))).toBeNull();
   }
   expect(q(inP("/1.0/images"))).toEqual([]);

@@ -42,7 +42,9 @@ test("preview runs the lookups (reads only) and plans the resources built on the
   const requests = t.takeRequests();
   expect(t.writes(requests)).toEqual([]);
   // The program's own reads: the alias, then the image; the default profile of the default project.
-  expect(requests).toEqual(expect.arrayContaining([`GET /1.0/images/aliases/pulumi-incus%2Fbusybox`, `GET /1.0/images/${busybox}`, "GET /1.0/profiles/default"]));
+  expect(requests).toEqual(
+    expect.arrayContaining([`GET /1.0/images/aliases/pulumi-incus%2Fbusybox`, `GET /1.0/images/${busybox}`, "GET /1.0/profiles/default"]),
+  );
 });
 
 test("up feeds what the lookups found into resources; the list lookup finds the instance once it exists", async () => {

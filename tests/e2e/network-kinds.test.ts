@@ -50,7 +50,10 @@ test("up, a second up with no writes, an edit in place, destroy", async () => {
     { action: "drop", state: "logged", source: "198.51.100.0/24" },
   ]);
   expect(incusJson(paths.forward)?.ports).toHaveLength(2);
-  expect(incusJson(paths.record)?.entries).toEqual([{ type: "A", value: `${subnet}.5` }, { type: "TXT", value: "v=1", ttl: 300 }]);
+  expect(incusJson(paths.record)?.entries).toEqual([
+    { type: "A", value: `${subnet}.5` },
+    { type: "TXT", value: "v=1", ttl: 300 },
+  ]);
   expect(incusJson(paths.zone)?.description).toBe("lab zone, edited");
 
   const unchanged = await t.stack.up();

@@ -39,7 +39,10 @@ test("same names, separate backends: the second stack is refused and the first's
   expect(identity?.id).toMatch(/^[0-9a-f-]{36}$/);
   const made = profile();
   const urn = `urn:pulumi:${STACK}::pulumi-incus-e2e-declared::pulumi-nodejs:dynamic/incus:Profile::shared`;
-  expect(made.config).toEqual({ "user.from": "a", [MARK]: expect.stringMatching(new RegExp(`^organization/pulumi-incus-e2e-declared/${STACK}/${identity!.id}::${urn.replace(/\$/g, "\\$")} #[0-9a-f]{12}$`)) });
+  expect(made.config).toEqual({
+    "user.from": "a",
+    [MARK]: expect.stringMatching(new RegExp(`^organization/pulumi-incus-e2e-declared/${STACK}/${identity!.id}::${urn.replace(/\$/g, "\\$")} #[0-9a-f]{12}$`)),
+  });
 
   b = await programStack(PROGRAM, { resources: RESOURCES }, STACK);
   expect(b.stack.name).toBe(a.stack.name);

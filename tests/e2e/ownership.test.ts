@@ -123,7 +123,11 @@ beforeAll(() => {
   const pulumiVersion = JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")).version;
   fs.writeFileSync(
     path.join(app, "package.json"),
-    JSON.stringify({ name: "ownership-test", private: true, dependencies: { "pulumi-incus": `file:../${tarball}`, "shared-lib": `file:../${libTarball}`, "@pulumi/pulumi": pulumiVersion } }),
+    JSON.stringify({
+      name: "ownership-test",
+      private: true,
+      dependencies: { "pulumi-incus": `file:../${tarball}`, "shared-lib": `file:../${libTarball}`, "@pulumi/pulumi": pulumiVersion },
+    }),
   );
   fs.writeFileSync(path.join(app, "Pulumi.yaml"), "name: ownership-test\nruntime: nodejs\nmain: index.js\n");
   fs.writeFileSync(path.join(app, "index.js"), PROGRAM);
@@ -192,7 +196,9 @@ test("a resource moved under a component without aliases is refused, naming the 
   const made = profile("web");
   pulumi("config", "set", "layout", "moved");
   const out = fails(["up", "--yes", "--skip-preview", "--non-interactive"]);
-  expect(out).toMatch(/it already exists and belongs to another resource of this stack, urn:pulumi:t::ownership-test::pulumi-nodejs:dynamic\/incus:Profile::web/);
+  expect(out).toMatch(
+    /it already exists and belongs to another resource of this stack, urn:pulumi:t::ownership-test::pulumi-nodejs:dynamic\/incus:Profile::web/,
+  );
   expect(out).toMatch(/add `aliases`/);
   expect(profile("web")).toEqual(made);
   pulumi("config", "set", "layout", "moved-aliased");
@@ -205,7 +211,9 @@ test("a resource moved under a component without aliases is refused, naming the 
 test("two resources that give one object the same name: the second is refused, every time, and nothing flips", () => {
   pulumi("config", "set", "duplicate", "true");
   const first = fails(["up", "--yes", "--skip-preview", "--non-interactive"]);
-  expect(first).toMatch(/it already exists and belongs to another resource of this stack, urn:pulumi:t::ownership-test::test:index:(Web|Db)\$pulumi-nodejs:dynamic\/incus:Profile::shared/);
+  expect(first).toMatch(
+    /it already exists and belongs to another resource of this stack, urn:pulumi:t::ownership-test::test:index:(Web|Db)\$pulumi-nodejs:dynamic\/incus:Profile::shared/,
+  );
   const held = profile("dup");
   takeWrites();
   const second = fails(["up", "--yes", "--skip-preview", "--non-interactive"]);

@@ -9,7 +9,8 @@ jest.setTimeout(300_000);
 const P = `ppc-${uniqueSuffix().slice(-8)}`;
 const ZONE = `${P}.example.org`;
 let t: TestStack;
-const resources = (deleteContents: boolean) => JSON.stringify([{ kind: "Project", name: "p", args: { name: P, config: { "features.networks.zones": true }, deleteContents } }]);
+const resources = (deleteContents: boolean) =>
+  JSON.stringify([{ kind: "Project", name: "p", args: { name: P, config: { "features.networks.zones": true }, deleteContents } }]);
 
 beforeAll(async () => {
   t = await programStack(path.join(REPO, "tests", "e2e", "programs", "declared"), { resources: resources(false) });

@@ -18,7 +18,15 @@ const resources = [
   ...Array.from({ length: INSTANCES }, (_, i) => ({
     kind: "Instance",
     name: `i${i}`,
-    args: { project: P, name: `i${i}`, image: "pulumi-incus/busybox", profiles: [], stopTimeout: 0, config: { "user.role": "test" }, devices: { root: { type: "disk", path: "/", pool: "default" } } },
+    args: {
+      project: P,
+      name: `i${i}`,
+      image: "pulumi-incus/busybox",
+      profiles: [],
+      stopTimeout: 0,
+      config: { "user.role": "test" },
+      devices: { root: { type: "disk", path: "/", pool: "default" } },
+    },
   })),
 ];
 

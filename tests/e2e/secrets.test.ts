@@ -87,9 +87,15 @@ test("a secret stays secret through up, drift, refresh, a failure and destroy", 
   expect(t.writes(t.takeRequests()).filter((r) => !r.startsWith("HEAD "))).toEqual([]);
 
   // `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets).
-  const exported = execFileSync("pulumi", ["stack", "export", "--stack", t.stack.name, "--cwd", t.workDir], { encoding: "utf8", env: { ...process.env, ...t.env } });
+  const exported = execFileSync("pulumi", ["stack", "export", "--stack", t.stack.name, "--cwd", t.workDir], {
+    encoding: "utf8",
+    env: { ...process.env, ...t.env },
+  });
   expect(exported).toContain("ciphertext"); // the secret is in state, encrypted
-  const stackOutputs = execFileSync("pulumi", ["stack", "output", "--json", "--stack", t.stack.name, "--cwd", t.workDir], { encoding: "utf8", env: { ...process.env, ...t.env } });
+  const stackOutputs = execFileSync("pulumi", ["stack", "output", "--json", "--stack", t.stack.name, "--cwd", t.workDir], {
+    encoding: "utf8",
+    env: { ...process.env, ...t.env },
+  });
   expect(JSON.parse(stackOutputs).readerResults).toBe("[secret]");
   const backend = filesUnder(t.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
   const requestLog = fs.existsSync(t.env.PULUMI_INCUS_REQUEST_LOG) ? [fs.readFileSync(t.env.PULUMI_INCUS_REQUEST_LOG, "utf8")] : [];

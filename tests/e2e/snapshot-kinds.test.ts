@@ -24,7 +24,11 @@ let t: TestStack;
 beforeAll(async () => {
   // Every feature on, and the project's own default profile with a root disk. (A project that borrows the default
   // project's profiles must not be force-deleted: that emptied the shared default profile here.)
-  await client.post("/1.0/projects", { name: P, config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true" } }, { project: null });
+  await client.post(
+    "/1.0/projects",
+    { name: P, config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true" } },
+    { project: null },
+  );
   await client.put("/1.0/profiles/default", { description: "", config: {}, devices: { root: { type: "disk", path: "/", pool: "default" } } }, { project: P });
   // The backup to import: a volume with config, exported and removed again.
   incus("storage", "volume", "create", "default", "src", "user.from=backup", "--project", P);

@@ -116,7 +116,10 @@ beforeAll(() => {
       2,
     ),
   );
-  fs.writeFileSync(path.join(app, "Pulumi.yaml"), "name: pulumi-incus-tarball-test\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
+  fs.writeFileSync(
+    path.join(app, "Pulumi.yaml"),
+    "name: pulumi-incus-tarball-test\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+  );
   fs.writeFileSync(
     path.join(app, "tsconfig.json"),
     JSON.stringify({ compilerOptions: { target: "ES2022", module: "commonjs", strict: true, skipLibCheck: true, types: ["node"] }, files: ["index.ts"] }),
@@ -157,7 +160,16 @@ test("npm pack ships only runtime files: compiled provider/ and sdk/ with their 
   const paths = packed.files.map((f) => f.path).sort();
   console.log(`npm pack: ${packed.filename}, ${packed.entryCount} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
   for (const p of paths) expect(p).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/(sdk|provider)\/[\w/.-]+\.(js|d\.ts))$/);
-  expect(paths).toEqual(expect.arrayContaining(["LICENSE", "dist/sdk/index.js", "dist/sdk/index.d.ts", "dist/sdk/generated/index.d.ts", "dist/sdk/generated/dynamic/Profile.js", "dist/provider/index.js"]));
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      "LICENSE",
+      "dist/sdk/index.js",
+      "dist/sdk/index.d.ts",
+      "dist/sdk/generated/index.d.ts",
+      "dist/sdk/generated/dynamic/Profile.js",
+      "dist/provider/index.js",
+    ]),
+  );
   expect(paths.filter((p) => /\.map$|examples|tests|scripts/.test(p))).toEqual([]);
 });
 
@@ -198,7 +210,9 @@ test("a TypeScript program type-checks against the shipped declarations and depl
 
   // Installed, each kind's provider is recorded in state as a require of the package's `./dynamic/<Kind>` export,
   // not as the text of its methods (sdk/provider.ts): a few hundred bytes per resource instead of 3.3 KB, twice.
-  const exported = JSON.parse(run("pulumi", ["stack", "export"], app)) as { deployment: { resources: { type: string; inputs: Record<string, string>; outputs: Record<string, string> }[] } };
+  const exported = JSON.parse(run("pulumi", ["stack", "export"], app)) as {
+    deployment: { resources: { type: string; inputs: Record<string, string>; outputs: Record<string, string> }[] };
+  };
   const instance = exported.deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/incus:Instance")!;
   for (const props of [instance.inputs, instance.outputs]) {
     expect(props.__provider).toContain('require("pulumi-incus/dynamic/Instance")');

@@ -19,7 +19,6 @@ const said: string[] = [];
 const collect = (text: string) => void said.push(text);
 const config = (): Record<string, string> => daemon.query("/1.0")?.config ?? {};
 
-
 beforeAll(async () => {
   await daemon.create({ bare: true });
   daemon.incus("config", "set", "images.auto_update_interval=12", "user.other=keep");
@@ -62,7 +61,10 @@ test("generated certificate and server config: up, unchanged up, edit, destroy; 
   expect(config()["user.team"]).toBe("dev");
 
   await t.stack.refresh({ onOutput: collect });
-  const exported = execFileSync("pulumi", ["stack", "export", "--stack", t.stack.name, "--cwd", t.workDir], { encoding: "utf8", env: { ...process.env, ...t.env } });
+  const exported = execFileSync("pulumi", ["stack", "export", "--stack", t.stack.name, "--cwd", t.workDir], {
+    encoding: "utf8",
+    env: { ...process.env, ...t.env },
+  });
   expect(exported).toContain("ciphertext");
   await t.stack.destroy({ onOutput: collect });
 
@@ -71,14 +73,22 @@ test("generated certificate and server config: up, unchanged up, edit, destroy; 
   expect(config()).toEqual({ "images.auto_update_interval": "12", "user.other": "keep" });
 
   // The key's base64 body (every line of it) in plain text anywhere: 0 times.
-  const body = key.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+  const body = key
+    .split("\n")
+    .filter((l) => l && !l.startsWith("-----"))
+    .join("");
   const lines = key.split("\n").filter((l) => l.length > 20 && !l.startsWith("-----"));
   const count = (texts: string[]) => texts.reduce((n, text) => n + lines.reduce((m, l) => m + text.split(l).length - 1, 0) + text.split(body).length - 1, 0);
   const backend = filesUnder(t.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
   const requestLog = fs.existsSync(t.env.PULUMI_INCUS_REQUEST_LOG) ? [fs.readFileSync(t.env.PULUMI_INCUS_REQUEST_LOG, "utf8")] : [];
   expect(backend.length).toBeGreaterThan(0);
   expect(count([`state: ${key}`])).toBeGreaterThan(0); // the count does find the key where it is
-  expect({ export: count([exported]), backend: count(backend), output: count(said), requestLog: count(requestLog) }).toEqual({ export: 0, backend: 0, output: 0, requestLog: 0 });
+  expect({ export: count([exported]), backend: count(backend), output: count(said), requestLog: count(requestLog) }).toEqual({
+    export: 0,
+    backend: 0,
+    output: 0,
+    requestLog: 0,
+  });
 });
 
 test("a server credential is secret everywhere; a dropped key gets its earlier value back", async () => {
@@ -125,7 +135,10 @@ test("a server credential is secret everywhere; a dropped key gets its earlier v
   await c.stack.up({ onOutput });
   expect(c.writes(c.takeRequests())).toEqual([]);
 
-  const exported = execFileSync("pulumi", ["stack", "export", "--stack", c.stack.name, "--cwd", c.workDir], { encoding: "utf8", env: { ...process.env, ...c.env } });
+  const exported = execFileSync("pulumi", ["stack", "export", "--stack", c.stack.name, "--cwd", c.workDir], {
+    encoding: "utf8",
+    env: { ...process.env, ...c.env },
+  });
   expect(exported).toContain("ciphertext");
   const backend = filesUnder(c.env.PULUMI_BACKEND_URL.replace(/^file:\/\//, ""));
   expect(backend.length).toBeGreaterThan(0);
@@ -133,7 +146,12 @@ test("a server credential is secret everywhere; a dropped key gets its earlier v
   expect(config()).toEqual(before);
   const requestLog = fs.existsSync(c.env.PULUMI_INCUS_REQUEST_LOG) ? [fs.readFileSync(c.env.PULUMI_INCUS_REQUEST_LOG, "utf8")] : [];
   expect(occurrences([`state: ${NEW} ${OLD}`], NEW) + occurrences([`state: ${OLD}`], OLD)).toBe(2); // the count finds them
-  const plain = (secret: string) => ({ export: occurrences([exported], secret), backend: occurrences(backend, secret), output: occurrences(out, secret), requestLog: occurrences(requestLog, secret) });
+  const plain = (secret: string) => ({
+    export: occurrences([exported], secret),
+    backend: occurrences(backend, secret),
+    output: occurrences(out, secret),
+    requestLog: occurrences(requestLog, secret),
+  });
   expect({ new: plain(NEW), old: plain(OLD) }).toEqual({
     new: { export: 0, backend: 0, output: 0, requestLog: 0 },
     old: { export: 0, backend: 0, output: 0, requestLog: 0 },

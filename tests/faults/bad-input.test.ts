@@ -43,8 +43,18 @@ const cases: Case[] = [
   ["unknown remote", { "incus:remote": "nosuch", "incus:configDir": configDir("empty", {}) }, good(), /remote: Incus remote "nosuch" is not in .*config\.yml/],
   ["config.yml that is not YAML", { "incus:configDir": configDir("yaml", { "config.yml": "remotes: [unclosed\n  : :" }) }, good(), /remote: .*config\.yml: /],
   ["config.yml of the wrong shape", { "incus:configDir": configDir("shape", { "config.yml": "remotes: 42\n" }) }, good(), /remote: .*config\.yml: remotes: /],
-  ["an image server as remote", { "incus:remote": "images", "incus:configDir": configDir("images", {}) }, good(), /remote: Incus remote "images" .* is an image server/],
-  ["a remote address with no host", { "incus:configDir": configDir("nohost", { "config.yml": httpsRemote("https://") }) }, good(), /remote: remote "far": "https:" is not an https:\/\/host:port address/],
+  [
+    "an image server as remote",
+    { "incus:remote": "images", "incus:configDir": configDir("images", {}) },
+    good(),
+    /remote: Incus remote "images" .* is an image server/,
+  ],
+  [
+    "a remote address with no host",
+    { "incus:configDir": configDir("nohost", { "config.yml": httpsRemote("https://") }) },
+    good(),
+    /remote: remote "far": "https:" is not an https:\/\/host:port address/,
+  ],
   [
     "a client certificate that is not PEM",
     { "incus:configDir": configDir("cert", { "config.yml": httpsRemote(), "client.crt": NOT_PEM, "client.key": NOT_PEM }) },
@@ -57,9 +67,24 @@ const cases: Case[] = [
     good(),
     /remote: remote "far": the pinned server certificate \(servercerts\/\) is not valid PEM/,
   ],
-  ["one bad instance name among 30", {}, [...good(), { kind: "Instance", name: "bad", args: { project: P, name: "-bad", image: TEST_IMAGE_ALIAS } }], /property name value .* has a problem: name: must be a DNS label/],
-  ["one bad config value among 30", {}, [...good(), { kind: "Profile", name: "bad", args: { project: P, name: "bad", config: { "limits.cpu": { n: 1 } } } }], /config\["limits\.cpu"\]: must be a string, number or boolean/],
-  ["one misspelt field among 30", {}, [...good(), { kind: "StorageVolume", name: "bad", args: { project: P, name: "bad", pool: "default", contentTyp: "block" } }], /contentTyp: StorageVolume has no such field \(did you mean `contentType`\?\)/],
+  [
+    "one bad instance name among 30",
+    {},
+    [...good(), { kind: "Instance", name: "bad", args: { project: P, name: "-bad", image: TEST_IMAGE_ALIAS } }],
+    /property name value .* has a problem: name: must be a DNS label/,
+  ],
+  [
+    "one bad config value among 30",
+    {},
+    [...good(), { kind: "Profile", name: "bad", args: { project: P, name: "bad", config: { "limits.cpu": { n: 1 } } } }],
+    /config\["limits\.cpu"\]: must be a string, number or boolean/,
+  ],
+  [
+    "one misspelt field among 30",
+    {},
+    [...good(), { kind: "StorageVolume", name: "bad", args: { project: P, name: "bad", pool: "default", contentTyp: "block" } }],
+    /contentTyp: StorageVolume has no such field \(did you mean `contentType`\?\)/,
+  ],
 ];
 
 const stacks: FaultStack[] = [];

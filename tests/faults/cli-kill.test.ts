@@ -26,7 +26,10 @@ function declared(prefix: string): Declared[] {
 }
 
 function names(kind: "instances" | "profiles"): string[] {
-  return (daemon.query<{ name: string }[]>(`/1.0/${kind}?recursion=1&project=${P}`) ?? []).map((o) => o.name).filter((n) => n !== "default").sort();
+  return (daemon.query<{ name: string }[]>(`/1.0/${kind}?recursion=1&project=${P}`) ?? [])
+    .map((o) => o.name)
+    .filter((n) => n !== "default")
+    .sort();
 }
 
 /** The owner marks on the project's instances and profiles, without their `::Kind::name` part. */
@@ -144,7 +147,11 @@ test("SIGKILL of the CLI and its plugins while instances start: the next up conv
 
 test("an object someone else made under a declared name is not taken over", async () => {
   daemon.incus("profile", "create", "handmade", "--project", P);
-  await s.declare([...declared("a"), ...declared("b"), { kind: "Profile", name: "handmade", args: { project: P, name: "handmade", config: { "user.x": "1" } } }]);
+  await s.declare([
+    ...declared("a"),
+    ...declared("b"),
+    { kind: "Profile", name: "handmade", args: { project: P, name: "handmade", config: { "user.x": "1" } } },
+  ]);
   s.clearRequests();
   const up = await s.run("up");
   expect(up.code).not.toBe(0);

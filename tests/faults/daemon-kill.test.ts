@@ -42,7 +42,9 @@ function serverObjects() {
   return {
     instances: names(daemon.query(`/1.0/instances?recursion=1&project=${P}`)),
     profiles: names(daemon.query(`/1.0/profiles?recursion=1&project=${P}`)).filter((n) => n !== "default"),
-    volumes: names((daemon.query<{ name: string; type: string }[]>(`/1.0/storage-pools/default/volumes?recursion=1&project=${P}`) ?? []).filter((v) => v.type === "custom")),
+    volumes: names(
+      (daemon.query<{ name: string; type: string }[]>(`/1.0/storage-pools/default/volumes?recursion=1&project=${P}`) ?? []).filter((v) => v.type === "custom"),
+    ),
   };
 }
 
@@ -163,7 +165,11 @@ test("killed during an image upload: the next up uploads it once and the instanc
 
 test("a hung daemon (SIGSTOP) fails the up within incus:timeout; once it runs again the next up converges", async () => {
   await s.stack.setConfig("incus:timeout", { value: "8" });
-  const hung: Declared[] = [0, 1, 2].map((i) => ({ kind: "Instance", name: `hung${i}`, args: { project: P, name: `hung${i}`, image: TEST_IMAGE_ALIAS, profiles: ["default"] } }));
+  const hung: Declared[] = [0, 1, 2].map((i) => ({
+    kind: "Instance",
+    name: `hung${i}`,
+    args: { project: P, name: `hung${i}`, image: TEST_IMAGE_ALIAS, profiles: ["default"] },
+  }));
   await s.declare([...declared(), ...hung]);
   s.clearRequests();
   const up = s.start("up");

@@ -24,7 +24,10 @@ function alive(pid: number): boolean {
 /** Where minio and mc are: built once by scripts/setup-minio.sh (minutes on a clean machine; instant when cached). */
 let minio: string | undefined;
 function minioDir(): string {
-  minio ??= execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-minio.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  minio ??= execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-minio.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
   return minio;
 }
 
@@ -120,7 +123,14 @@ export class FaultDaemon {
     const log = fs.openSync(this.logFile, "a");
     // Background fetches (instance types) go to a closed loopback port, as for the shared daemon.
     const PATH = [...(this.opts.buckets ? [minioDir()] : []), process.env.PATH ?? ""].join(":");
-    const env = { ...process.env, PATH, INCUS_DIR: this.dir, https_proxy: "http://127.0.0.1:9", http_proxy: "http://127.0.0.1:9", no_proxy: "127.0.0.1,localhost,::1" };
+    const env = {
+      ...process.env,
+      PATH,
+      INCUS_DIR: this.dir,
+      https_proxy: "http://127.0.0.1:9",
+      http_proxy: "http://127.0.0.1:9",
+      no_proxy: "127.0.0.1,localhost,::1",
+    };
     this.child = spawn(INCUSD, ["--group", "root"], { env, detached: true, stdio: ["ignore", log, log] });
     fs.closeSync(log);
     fs.writeFileSync(this.pidFile, String(this.child.pid));

@@ -46,7 +46,10 @@ test("the unix socket goes away and comes back: a request waits for it (reconnec
   let answer: Promise<unknown>;
   let refused: IncusError;
   try {
-    answer = waiting.get<{ name: string }>(`/1.0/instances/${C}`, { project: null }).then((r) => r.value.name, (e) => e);
+    answer = waiting.get<{ name: string }>(`/1.0/instances/${C}`, { project: null }).then(
+      (r) => r.value.name,
+      (e) => e,
+    );
     await sleep(200);
     refused = (await failing.request("POST", "/1.0/profiles", { project: null, body: { name: "never" } }).catch((e) => e)) as IncusError;
     await sleep(1300);

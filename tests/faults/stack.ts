@@ -85,7 +85,10 @@ export class FaultStack {
       child.on("close", (code, signal) => {
         const seconds = (Date.now() - started) / 1000;
         if (process.env.PULUMI_INCUS_FAULTS_VERBOSE) {
-          const notes = output.split("\n").filter((l) => /error:|warning:|pending|taking it over|interrupted/i.test(l)).slice(0, 12);
+          const notes = output
+            .split("\n")
+            .filter((l) => /error:|warning:|pending|taking it over|interrupted/i.test(l))
+            .slice(0, 12);
           process.stderr.write(`pulumi ${command}: exit ${code ?? signal} after ${seconds} s\n${notes.map((l) => "    " + l.trim()).join("\n")}\n`);
         }
         resolve({ code, signal, output, seconds });
@@ -133,7 +136,11 @@ export class FaultStack {
 
   /** What scripts/lab.sh does first after a killed CLI: scripts/lib.sh's repair_torn_sidecars on this stack's backend. */
   repairTornSidecars(): void {
-    execFileSync("bash", ["-c", "source scripts/lib.sh && repair_torn_sidecars"], { cwd: REPO, env: { ...process.env, ...this.env }, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("bash", ["-c", "source scripts/lib.sh && repair_torn_sidecars"], {
+      cwd: REPO,
+      env: { ...process.env, ...this.env },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
   }
 
   /** The checkpoint as the backend stores it. */
@@ -166,7 +173,10 @@ interface ProcessId {
 
 function procStat(pid: number): { ppid: number; start: string } | undefined {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /s, "")
+      .split(" ");
     return { ppid: Number(fields[1]), start: fields[19] };
   } catch {
     return undefined;

@@ -22,7 +22,8 @@ const snapshots: Declared[] = [
   { kind: "StorageVolumeSnapshot", name: "vsnap", args: { project: P, pool: "default", volume: "$ref:data.name", name: "nightly" } },
 ];
 
-const records = () => Object.entries(daemon.query<{ config: Record<string, string> }>("/1.0")?.config ?? {}).filter(([k]) => k.startsWith("user.pulumi-incus.mark."));
+const records = () =>
+  Object.entries(daemon.query<{ config: Record<string, string> }>("/1.0")?.config ?? {}).filter(([k]) => k.startsWith("user.pulumi-incus.mark."));
 const snapshotNames = () => [
   ...(daemon.query<string[]>(`/1.0/instances/box/snapshots?project=${P}`) ?? []),
   ...(daemon.query<string[]>(`/1.0/storage-pools/default/volumes/custom/data/snapshots?project=${P}`) ?? []),
@@ -63,7 +64,11 @@ test("SIGKILL of the CLI while snapshots are taken: the next up takes them over 
   await up.done;
   // Incus carries on without the dead CLI: both snapshots get made, and nothing in Pulumi's state records them.
   for (let i = 0; i < 240 && snapshotNames().length < 2; i++) await new Promise((r) => setTimeout(r, 250));
-  expect(snapshotNames().map((n) => n.split("?")[0].split("/").pop()).sort()).toEqual(["before", "nightly"]);
+  expect(
+    snapshotNames()
+      .map((n) => n.split("?")[0].split("/").pop())
+      .sort(),
+  ).toEqual(["before", "nightly"]);
   const interrupted = await s.state();
   expect(incusResources(interrupted).filter((r) => r.type.endsWith("Snapshot"))).toEqual([]);
   const before = records();
@@ -79,8 +84,16 @@ test("SIGKILL of the CLI while snapshots are taken: the next up takes them over 
   const taken = incusResources(await s.state()).filter((r) => r.type.endsWith("Snapshot"));
   expect(taken).toHaveLength(2);
   // Each record now holds the claim of the create that took the object over, as its resource's state does.
-  expect(records().map(([k]) => k).sort()).toEqual(before.map(([k]) => k).sort());
-  expect(records().map(([, v]) => v.split(" #")[1]).sort()).toEqual(taken.map((r) => r.outputs?.__claim).sort());
+  expect(
+    records()
+      .map(([k]) => k)
+      .sort(),
+  ).toEqual(before.map(([k]) => k).sort());
+  expect(
+    records()
+      .map(([, v]) => v.split(" #")[1])
+      .sort(),
+  ).toEqual(taken.map((r) => r.outputs?.__claim).sort());
 
   s.clearRequests();
   await s.mustRun("up");

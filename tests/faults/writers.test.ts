@@ -52,7 +52,10 @@ test("two stacks and shell loops writing one object: every up succeeds through 4
     const loop = spawn(
       "bash",
       // The CLI itself refuses a write that gets 412 (exit 1, nothing written): then it tries the same device again.
-      ["-c", `i=1; c=0; while [ ! -e ${stop} ]; do if incus profile device add shared ${tag}$i none --project ${P} >/dev/null 2>&1; then i=$((i+1)); else c=$((c+1)); fi; sleep 0.05; done; echo $((i-1)) $c`],
+      [
+        "-c",
+        `i=1; c=0; while [ ! -e ${stop} ]; do if incus profile device add shared ${tag}$i none --project ${P} >/dev/null 2>&1; then i=$((i+1)); else c=$((c+1)); fi; sleep 0.05; done; echo $((i-1)) $c`,
+      ],
       { env: { ...process.env, INCUS_DIR: daemon.dir }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";
@@ -68,7 +71,10 @@ test("two stacks and shell loops writing one object: every up succeeds through 4
     b.clearRequests();
     const [ra, rb] = await Promise.all([a.run("up"), b.run("up")]);
     if (process.env.PULUMI_INCUS_FAULTS_VERBOSE) {
-      fs.appendFileSync("/tmp/fexp/writers.out", `=== round ${round} A\n${ra.output}\n${a.requests().join("\n")}\n=== round ${round} B\n${rb.output}\n${b.requests().join("\n")}\n`);
+      fs.appendFileSync(
+        "/tmp/fexp/writers.out",
+        `=== round ${round} A\n${ra.output}\n${a.requests().join("\n")}\n=== round ${round} B\n${rb.output}\n${b.requests().join("\n")}\n`,
+      );
     }
     if (ra.code !== 0) throw new Error(ra.output.slice(-3000));
     if (rb.code !== 0) throw new Error(rb.output.slice(-3000));

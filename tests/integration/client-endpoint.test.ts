@@ -192,9 +192,7 @@ describe("remotes from the CLI's config.yml", () => {
 
   test("unknown remotes and image servers are refused with a clear message", () => {
     const dir = configDir(YAML);
-    expect(() => resolveEndpoint({ configDir: dir, remote: "nope", env: {} })).toThrow(
-      `Incus remote "nope" is not in ${path.join(dir, "config.yml")}`,
-    );
+    expect(() => resolveEndpoint({ configDir: dir, remote: "nope", env: {} })).toThrow(`Incus remote "nope" is not in ${path.join(dir, "config.yml")}`);
     expect(() => resolveEndpoint({ configDir: dir, remote: "images", env: {} })).toThrow(/image server/);
   });
 

@@ -28,7 +28,10 @@ async function issueToken(name: string): Promise<{ operation: Operation }> {
 }
 
 beforeAll(async () => {
-  [trusted, stranger] = await Promise.all([generateClientCertificate({ commonName: "pulumi-incus-test" }), generateClientCertificate({ commonName: "stranger" })]);
+  [trusted, stranger] = await Promise.all([
+    generateClientCertificate({ commonName: "pulumi-incus-test" }),
+    generateClientCertificate({ commonName: "stranger" }),
+  ]);
   listener = await httpsListener(local);
   url = listener.url;
   await local.post(

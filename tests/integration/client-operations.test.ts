@@ -99,23 +99,17 @@ describe("failing operations", () => {
   ])("Incus's text comes through (%s)", async (_how, c) => {
     // An instance makes sure the project is not empty, whatever ran before.
     await client.post("/1.0/instances", instanceBody(unique("keep")), { project });
-    const err = (await expectRejection(
-      c.post(`/1.0/projects/${project}`, { name: unique("renamed") }, { project: null }),
-    )) as IncusError;
+    const err = (await expectRejection(c.post(`/1.0/projects/${project}`, { name: unique("renamed") }, { project: null }))) as IncusError;
     expect(err.incusMessage).toBe("Only empty projects can be renamed");
     expect(err.status).toBe(400);
-    expect(err.message).toBe(
-      `POST /1.0/projects/${project} (Renaming project): Only empty projects can be renamed (HTTP 400)`,
-    );
+    expect(err.message).toBe(`POST /1.0/projects/${project} (Renaming project): Only empty projects can be renamed (HTTP 400)`);
   });
 
   test("an async PUT whose operation fails (volatile keys dropped)", async () => {
     const name = unique("put");
     await client.post("/1.0/instances", instanceBody(name), { project });
     const live = await client.get<Instance>(`/1.0/instances/${name}`, { project });
-    const err = (await expectRejection(
-      client.put(`/1.0/instances/${name}`, { ...live.value, config: {} }, { project, etag: live.etag }),
-    )) as IncusError;
+    const err = (await expectRejection(client.put(`/1.0/instances/${name}`, { ...live.value, config: {} }, { project, etag: live.etag }))) as IncusError;
     expect(err.incusMessage).toMatch(/Volatile idmap keys can't be deleted by the user/);
   });
 });
@@ -188,9 +182,7 @@ describe("events", () => {
     } finally {
       log.stop();
     }
-    expect(log.lines().filter((l) => l.startsWith("GET /1.0/events"))).toEqual([
-      "GET /1.0/events?type=operation,lifecycle&all-projects=true",
-    ]);
+    expect(log.lines().filter((l) => l.startsWith("GET /1.0/events"))).toEqual(["GET /1.0/events?type=operation,lifecycle&all-projects=true"]);
     expect(log.lines().some((l) => l.includes("/wait"))).toBe(false);
     const listed = await client.list<Instance>("/1.0/instances", { project, filter: names.map((n) => `name eq ${n}`).join(" or ") });
     expect(listed.map((i) => i.name).sort()).toEqual([...names].sort());

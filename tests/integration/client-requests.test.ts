@@ -4,14 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import {
-  closeAllPools,
-  IncusClient,
-  IncusError,
-  isAlreadyExists,
-  isNotFound,
-  isPreconditionFailed,
-} from "../../provider/client";
+import { closeAllPools, IncusClient, IncusError, isAlreadyExists, isNotFound, isPreconditionFailed } from "../../provider/client";
 import { captureRequests, createProject, dropProject, expectRejection, IMAGE_ALIAS, tempDir, unique } from "./client-helpers";
 
 jest.setTimeout(30_000);
@@ -63,7 +56,10 @@ describe("envelopes", () => {
     const from = unique("cli-empty");
     const to = unique("cli-renamed");
     await createProject(client, from);
-    cleanups.push(() => dropProject(client, from), () => dropProject(client, to));
+    cleanups.push(
+      () => dropProject(client, from),
+      () => dropProject(client, to),
+    );
     const res = await client.request("POST", `/1.0/projects/${from}`, { project: null, body: { name: to } });
     expect(res.status).toBe(202);
     expect(res.operation?.class).toBe("task");
@@ -130,9 +126,7 @@ describe("error statuses", () => {
     expect(badKey.incusMessage).toMatch(/Invalid project configuration key "bogus.key"/);
     expect(badKey.isAlreadyExists).toBe(false);
 
-    const number = (await expectRejection(
-      client.post("/1.0/profiles", { name: unique("num"), config: { "limits.cpu": 2 } }, { project }),
-    )) as IncusError;
+    const number = (await expectRejection(client.post("/1.0/profiles", { name: unique("num"), config: { "limits.cpu": 2 } }, { project }))) as IncusError;
     expect(number.status).toBe(400);
     expect(number.incusMessage).toMatch(/cannot unmarshal number/);
   });
@@ -154,9 +148,7 @@ describe("ETags", () => {
     expect(second.etag).not.toBe(first.etag);
     expect(second.value.config).toEqual({ "user.step": "1" });
 
-    const err = (await expectRejection(
-      client.put(p, { ...first.value, config: { "user.step": "stale" } }, { project, etag: first.etag }),
-    )) as IncusError;
+    const err = (await expectRejection(client.put(p, { ...first.value, config: { "user.step": "stale" } }, { project, etag: first.etag }))) as IncusError;
     expect(isPreconditionFailed(err)).toBe(true);
     expect(err.incusMessage).toMatch(/ETag doesn't match/);
     expect((await client.get<Profile>(p, { project })).value.config).toEqual({ "user.step": "1" });
@@ -263,10 +255,7 @@ describe("streamed uploads and downloads", () => {
     cleanups.push(() => client.delete(`/1.0/images/${expected}`, { project }));
     expect(res.operation?.status).toBe("Success");
     expect(res.operation?.metadata).toMatchObject({ fingerprint: expected });
-    const image = await client.get<{ fingerprint: string; filename: string; aliases: Array<{ name: string }> }>(
-      `/1.0/images/${expected}`,
-      { project },
-    );
+    const image = await client.get<{ fingerprint: string; filename: string; aliases: Array<{ name: string }> }>(`/1.0/images/${expected}`, { project });
     expect(image.value.filename).toBe("busybox.tar.gz");
     expect(image.value.aliases.map((a) => a.name)).toEqual([alias]);
 

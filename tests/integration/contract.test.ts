@@ -4,7 +4,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { engineFor } from "pulumi-incus/provider";
-import { BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, query, queryWrite, rand, rejection, requestLog, Resource, variantTarball } from "./kinds-harness";
+import {
+  BUSYBOX_TARBALL,
+  closeConnections,
+  dropIfPresent,
+  dropProject,
+  query,
+  queryWrite,
+  rand,
+  rejection,
+  requestLog,
+  Resource,
+  variantTarball,
+} from "./kinds-harness";
 
 jest.setTimeout(120_000);
 type State = Record<string, unknown>;
@@ -17,7 +29,10 @@ const variant = (release: string) => variantTarball(scratch, release);
 
 beforeAll(() => {
   queryWrite("POST", "/1.0/projects", { name: own, config: {} });
-  queryWrite("POST", "/1.0/projects", { name: shared, config: { "features.profiles": "false", "features.images": "false", "features.storage.volumes": "false" } });
+  queryWrite("POST", "/1.0/projects", {
+    name: shared,
+    config: { "features.profiles": "false", "features.images": "false", "features.storage.volumes": "false" },
+  });
 });
 afterAll(async () => {
   log.restore();

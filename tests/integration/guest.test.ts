@@ -62,7 +62,13 @@ test("GuestClient inside an instance: /1.0, config, devices, meta-data, events, 
   incus("config", "set", "g1", "user.greeting=changed", "--project", project);
   expect(await exited).toBe(0);
 
-  const line = (tag: string) => JSON.parse(stdout.split("\n").find((l) => l.startsWith(tag + " "))!.slice(tag.length + 1));
+  const line = (tag: string) =>
+    JSON.parse(
+      stdout
+        .split("\n")
+        .find((l) => l.startsWith(tag + " "))!
+        .slice(tag.length + 1),
+    );
   const s = line("STATIC");
   expect(s.info).toMatchObject({ api_version: "1.0", instance_type: "container", state: "Started" });
   expect(s.keys.sort()).toEqual(["cloud-init.user-data", "user.greeting"]);

@@ -15,7 +15,9 @@ const entry = (fp: string) => query(`/1.0/certificates/${fp}`);
 
 /** Every trust store entry this suite made (by name), for the clean-up. */
 function ours(): string[] {
-  return (query<{ name: string; fingerprint: string }[]>("/1.0/certificates?recursion=1") ?? []).filter((c) => c.name.startsWith(prefix)).map((c) => c.fingerprint);
+  return (query<{ name: string; fingerprint: string }[]>("/1.0/certificates?recursion=1") ?? [])
+    .filter((c) => c.name.startsWith(prefix))
+    .map((c) => c.fingerprint);
 }
 
 afterAll(async () => {
@@ -190,7 +192,10 @@ describe("adopt", () => {
 describe("bad input", () => {
   it("a malformed PEM is named at check, before any request", async () => {
     log.take();
-    const res = await engineFor("Certificate").check({}, { name: `${prefix}-bad`, certificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" });
+    const res = await engineFor("Certificate").check(
+      {},
+      { name: `${prefix}-bad`, certificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" },
+    );
     expect(res.failures?.map((f) => f.property)).toEqual(["certificate"]);
     expect(res.failures![0].reason).toMatch(/^certificate: is not a valid PEM certificate/);
     expect(log.take()).toEqual([]);

@@ -7,7 +7,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { engineFor } from "pulumi-incus/provider";
-import { BUSYBOX_TARBALL, closeConnections, dropProject, expectNoOp, incus, query, queryWrite, rand, requestLog, Resource, variantTarball } from "./kinds-harness";
+import {
+  BUSYBOX_TARBALL,
+  closeConnections,
+  dropProject,
+  expectNoOp,
+  incus,
+  query,
+  queryWrite,
+  rand,
+  requestLog,
+  Resource,
+  variantTarball,
+} from "./kinds-harness";
 
 jest.setTimeout(300_000);
 const project = `pit-alias-${rand()}`;
@@ -112,7 +124,12 @@ describe("ImageAlias", () => {
     log.take();
     const res = await engineFor("ImageAlias").check({}, { name: "held", project, target: FP2 });
     expect(res.failures).toEqual([
-      { property: "name", reason: expect.stringMatching(new RegExp(`^name: alias "held" already exists in project "${project}" and points at image ${FP1.slice(0, 12)}; .*\`adopt: true\``)) },
+      {
+        property: "name",
+        reason: expect.stringMatching(
+          new RegExp(`^name: alias "held" already exists in project "${project}" and points at image ${FP1.slice(0, 12)}; .*\`adopt: true\``),
+        ),
+      },
     ]);
     // Only reads: nothing was written.
     expect(log.takeWrites()).toEqual([]);

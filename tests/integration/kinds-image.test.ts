@@ -5,7 +5,19 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BUSYBOX_TARBALL, closeConnections, dropProject, incus, query, queryWrite, rand, rejection, requestLog, Resource, variantTarball } from "./kinds-harness";
+import {
+  BUSYBOX_TARBALL,
+  closeConnections,
+  dropProject,
+  incus,
+  query,
+  queryWrite,
+  rand,
+  rejection,
+  requestLog,
+  Resource,
+  variantTarball,
+} from "./kinds-harness";
 
 const project = `pit-image-${rand()}`;
 const q = `?project=${project}`;
@@ -159,7 +171,6 @@ describe("adopt", () => {
   });
 });
 
-
 describe("split image", () => {
   it("uploads a metadata tarball and a rootfs tarball as one image whose fingerprint covers both", async () => {
     const tree = fs.mkdtempSync(path.join(scratch, "split-"));
@@ -222,7 +233,9 @@ describe("published from an instance (sourceInstance)", () => {
   it("a running instance itself: a clear error that says what to do, and no image left", async () => {
     const before = images();
     const img = new Resource("Image", { name: "running", project, sourceInstance: { name: c } });
-    await expect(img.create()).rejects.toThrow(/Cannot export a running instance as an image.*; publish a snapshot of it \(`sourceInstance.snapshot`\) or keep the instance stopped/);
+    await expect(img.create()).rejects.toThrow(
+      /Cannot export a running instance as an image.*; publish a snapshot of it \(`sourceInstance.snapshot`\) or keep the instance stopped/,
+    );
     expect(images().sort()).toEqual(before.sort());
   });
 

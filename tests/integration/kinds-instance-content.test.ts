@@ -45,7 +45,10 @@ describe("files, commands and the Ready wait", () => {
       setup: { command: "cat /etc/app.conf > /root/setup.out && echo done-$NAME", environment: { NAME: "first-secret" } },
     },
     // What the SDK sends for values the program marked secret.
-    __secretPaths: [["files", "/root/token", "content"], ["commands", "setup", "environment", "NAME"]],
+    __secretPaths: [
+      ["files", "/root/token", "content"],
+      ["commands", "setup", "environment", "NAME"],
+    ],
   };
   const c = new Resource("Instance", args);
 
@@ -165,7 +168,9 @@ describe("a failing create command or a timed-out wait keeps the instance in sta
     const c = new Resource("Instance", { name: "bad", project, image: DEBIAN, commands: { init: { command: "echo init broke >&2; exit 7" } } });
     const err = (await rejection(c.create())) as Error & { id?: string; properties?: Record<string, unknown> };
     // No secret input: the end of the output is in the message.
-    expect(err.message).toContain(`Instance "bad" in project "${project}" was created but is not ready: commands.init: exited with code 7; last output:\ninit broke`);
+    expect(err.message).toContain(
+      `Instance "bad" in project "${project}" was created but is not ready: commands.init: exited with code 7; last output:\ninit broke`,
+    );
     expect(err.id).toBe(`/1.0/instances/bad${q}`);
     expect(err.properties).toMatchObject({ name: "bad", status: "Running", commandResults: { init: { exitCode: 7, stdout: "", stderr: "init broke\n" } } });
     c.id = err.id!;

@@ -13,7 +13,8 @@ const BUSYBOX_FP = query(`/1.0/images/aliases/${BUSYBOX_ALIAS}`)?.target as stri
 
 const live = (name: string) => query(`/1.0/instances/${name}${q}`);
 const pid = (name: string): number => query(`/1.0/instances/${name}/state${q}`)?.pid ?? -1;
-const serverKeys = (config: Record<string, string>) => Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("image.") || k.startsWith("volatile.uuid") || k.startsWith("volatile.base_image")));
+const serverKeys = (config: Record<string, string>) =>
+  Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("image.") || k.startsWith("volatile.uuid") || k.startsWith("volatile.base_image")));
 
 beforeAll(() => {
   queryWrite("POST", "/1.0/projects", { name: project, config: { "features.images": "false", "features.profiles": "true" } });

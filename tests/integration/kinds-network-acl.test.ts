@@ -30,7 +30,13 @@ describe("rules", () => {
 
   it("bad rules are named at check, before any request", async () => {
     log.take();
-    const bad = new Resource("NetworkAcl", { name: acl, ingress: [{ action: "permit", state: "on" }, { action: "allow", sourcePort: "22" }] });
+    const bad = new Resource("NetworkAcl", {
+      name: acl,
+      ingress: [
+        { action: "permit", state: "on" },
+        { action: "allow", sourcePort: "22" },
+      ],
+    });
     const err = await rejection(bad.check());
     expect(err.message).toContain("ingress[0].action");
     expect(err.message).toContain("ingress[0].state");
@@ -70,7 +76,9 @@ describe("rules", () => {
 
   it("already exists (a 400 for ACLs) is named, with the way out", async () => {
     const err = await rejection(new Resource("NetworkAcl", { name: acl }).create());
-    expect(err.message).toBe(`NetworkAcl "${acl}" in project "default": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+    expect(err.message).toBe(
+      `NetworkAcl "${acl}" in project "default": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`,
+    );
   });
 
   it("attached to a bridge and to a NIC: usedBy says so; Incus refuses renaming or deleting it while in use", async () => {
@@ -104,7 +112,11 @@ describe("adopt", () => {
     log.take();
     await adopted.create();
     expect(log.takeWrites()).toEqual([`PUT /1.0/network-acls/${other}`]);
-    expect(query(`/1.0/network-acls/${other}`)).toMatchObject({ description: "by hand", config: { "user.hand": "1" }, ingress: [{ action: "allow", state: "enabled" }] });
+    expect(query(`/1.0/network-acls/${other}`)).toMatchObject({
+      description: "by hand",
+      config: { "user.hand": "1" },
+      ingress: [{ action: "allow", state: "enabled" }],
+    });
     await adopted.delete();
     expect(query(`/1.0/network-acls/${other}`)).toBeUndefined();
   });

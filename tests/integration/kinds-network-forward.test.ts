@@ -28,7 +28,12 @@ describe("life cycle", () => {
 
   it("bad input is named at check, before any request", async () => {
     log.take();
-    const bad = new Resource("NetworkForward", { name: "bad", network: net, listenAddress: "192.0.2.300", ports: [{ protocol: "sctp", listen_port: "80", target_address: "x" }] });
+    const bad = new Resource("NetworkForward", {
+      name: "bad",
+      network: net,
+      listenAddress: "192.0.2.300",
+      ports: [{ protocol: "sctp", listen_port: "80", target_address: "x" }],
+    });
     const err = await rejection(bad.check());
     expect(err.message).toContain("listenAddress: must be an IPv4 or IPv6 address");
     expect(err.message).toContain("ports[0].protocol");
@@ -44,7 +49,11 @@ describe("life cycle", () => {
   it("create: identified by network and listen address; the server's port form is no change, so a second up writes nothing", async () => {
     await r.create();
     expect(r.id).toBe(path());
-    expect(query(path())).toMatchObject({ description: "d1", config: { "user.a": "1" }, ports: [{ ...web, listen_port: "80,443", target_port: "", description: "" }] });
+    expect(query(path())).toMatchObject({
+      description: "d1",
+      config: { "user.a": "1" },
+      ports: [{ ...web, listen_port: "80,443", target_port: "", description: "" }],
+    });
     log.take();
     expect(await r.diff()).toEqual({ changes: false });
     expect(log.take()).toEqual([`GET ${path()}`]);
@@ -58,14 +67,20 @@ describe("life cycle", () => {
     expect(requests.filter((l) => !l.startsWith("GET "))).toEqual([`PUT ${path()}`]);
     // The PUT is preceded by the compare read.
     expect(requests.slice(requests.indexOf(`PUT ${path()}`) - 1)[0]).toBe(`GET ${path()}`);
-    expect(query(path())).toMatchObject({ description: "d2", config: { "user.a": "2" }, ports: [{ listen_port: "80,443" }, { protocol: "udp", listen_port: "53", target_port: "5353", description: "dns" }] });
+    expect(query(path())).toMatchObject({
+      description: "d2",
+      config: { "user.a": "2" },
+      ports: [{ listen_port: "80,443" }, { protocol: "udp", listen_port: "53", target_port: "5353", description: "dns" }],
+    });
     expect(await r.diff()).toEqual({ changes: false });
   });
 
   it("a port added by hand is shown and removed", async () => {
     incus("network", "forward", "port", "add", net, LISTEN, "tcp", "8080", `${subnet}.7`);
     expect(await r.diff()).toEqual({ changes: true });
-    expect(r.printed.join("\n")).toMatch(new RegExp(`^NetworkForward ${LISTEN.replace(/\./g, "\\.")} on network "${net}" in project "default": ports: server has .*8080`, "m"));
+    expect(r.printed.join("\n")).toMatch(
+      new RegExp(`^NetworkForward ${LISTEN.replace(/\./g, "\\.")} on network "${net}" in project "default": ports: server has .*8080`, "m"),
+    );
     await r.up();
     expect(query(path()).ports).toHaveLength(2);
   });
@@ -114,7 +129,6 @@ describe("life cycle", () => {
     expect(res.props).toMatchObject({ network: net, listenAddress: "192.0.2.11", project: "default", ports: [], location: "none" });
     expect((await rejection(engineFor("NetworkForward").read(path("192.0.2.99"), {}))).message).toMatch(/^NetworkForward\.get: no networkforward at/);
   });
-
 });
 
 describe("adopt", () => {
@@ -122,7 +136,9 @@ describe("adopt", () => {
     incus("network", "forward", "create", net, "192.0.2.20", "user.hand=1", "--description", "by hand");
     const args = { name: "made", network: net, listenAddress: "192.0.2.20", ports: [{ protocol: "tcp", listen_port: "22", target_address: `${subnet}.9` }] };
     const err = await rejection(new Resource("NetworkForward", args).create());
-    expect(err.message).toBe(`NetworkForward 192.0.2.20 on network "${net}" in project "default": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+    expect(err.message).toBe(
+      `NetworkForward 192.0.2.20 on network "${net}" in project "default": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`,
+    );
     log.take();
     const adopted = new Resource("NetworkForward", { ...args, adopt: true });
     await adopted.create();

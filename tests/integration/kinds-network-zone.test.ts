@@ -29,12 +29,22 @@ afterAll(async () => {
 
 describe("zone and records in a project with features.networks.zones", () => {
   const z = new Resource("NetworkZone", { name: zone, project, description: "lab", config: { "dns.nameservers": "ns1.example.internal", "user.a": 1 } });
-  const rec = new Resource("NetworkZoneRecord", { name: "www", project, zone, entries: [{ type: "A", value: "10.1.2.3" }, { type: "TXT", value: "hello", ttl: 0 }] });
+  const rec = new Resource("NetworkZoneRecord", {
+    name: "www",
+    project,
+    zone,
+    entries: [
+      { type: "A", value: "10.1.2.3" },
+      { type: "TXT", value: "hello", ttl: 0 },
+    ],
+  });
 
   it("bad names and entries are named at check, before any request", async () => {
     log.take();
     expect((await rejection(new Resource("NetworkZone", { name: "bad_zone..x", project }).check())).message).toContain("must be a DNS name");
-    const bad = await rejection(new Resource("NetworkZoneRecord", { name: "www", project, zone, entries: [{ type: "A" }, { type: "a", value: "x", ttl: -1 }] }).check());
+    const bad = await rejection(
+      new Resource("NetworkZoneRecord", { name: "www", project, zone, entries: [{ type: "A" }, { type: "a", value: "x", ttl: -1 }] }).check(),
+    );
     expect(bad.message).toContain("entries[0].value: required");
     expect(bad.message).toContain("entries[1].type");
     expect(bad.message).toContain("entries[1].ttl");
@@ -55,7 +65,10 @@ describe("zone and records in a project with features.networks.zones", () => {
     await rec.create();
     expect(rec.id).toBe(`/1.0/network-zones/${zone}/records/www${q}`);
     // A TTL of 0 is Incus's "unset": it stores none, and the provider does not see that as a change.
-    expect(query(`/1.0/network-zones/${zone}/records/www${q}`).entries).toEqual([{ type: "A", value: "10.1.2.3" }, { type: "TXT", value: "hello" }]);
+    expect(query(`/1.0/network-zones/${zone}/records/www${q}`).entries).toEqual([
+      { type: "A", value: "10.1.2.3" },
+      { type: "TXT", value: "hello" },
+    ]);
     log.take();
     expect(await z.diff()).toEqual({ changes: false });
     expect(await rec.diff()).toEqual({ changes: false });
@@ -68,14 +81,18 @@ describe("zone and records in a project with features.networks.zones", () => {
     expect(log.takeWrites()).toEqual([`PUT /1.0/network-zones/${zone}/records/www${q}`]);
     incus("network", "zone", "record", "entry", "add", zone, "www", "AAAA", "fd00::1", "--project", project);
     expect(await rec.diff()).toEqual({ changes: true });
-    expect(rec.printed.join("\n")).toMatch(/^NetworkZoneRecord "www" in zone "z[0-9a-f]+\.example\.internal" in project "pit-zone-[0-9a-f]+": entries: server has .*fd00::1/m);
+    expect(rec.printed.join("\n")).toMatch(
+      /^NetworkZoneRecord "www" in zone "z[0-9a-f]+\.example\.internal" in project "pit-zone-[0-9a-f]+": entries: server has .*fd00::1/m,
+    );
     await rec.up();
     expect(query(`/1.0/network-zones/${zone}/records/www${q}`).entries).toEqual([{ type: "A", value: "10.1.2.4", ttl: 60 }]);
   });
 
   it("already exists: named, with the way out (a record's is a 500 UNIQUE error)", async () => {
     const err = await rejection(new Resource("NetworkZoneRecord", { name: "www", project, zone }).create());
-    expect(err.message).toBe(`NetworkZoneRecord "www" in zone "${zone}" in project "${project}": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+    expect(err.message).toBe(
+      `NetworkZoneRecord "www" in zone "${zone}" in project "${project}": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`,
+    );
   });
 
   it("Incus cannot rename zones or records: a new name replaces (the new one is made first: the names differ)", async () => {

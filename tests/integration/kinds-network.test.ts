@@ -24,7 +24,12 @@ describe("life cycle", () => {
     const outs = await net.create();
     expect(net.id).toBe(`/1.0/networks/${name}`);
     expect(outs).toMatchObject({ name, project: "default", status: "Created", managedConfig: { ...NO_ADDRESSES, "bridge.mtu": "1400" } });
-    expect(query(`/1.0/networks/${name}`)).toMatchObject({ type: "bridge", managed: true, description: "test bridge", config: { ...NO_ADDRESSES, "bridge.mtu": "1400" } });
+    expect(query(`/1.0/networks/${name}`)).toMatchObject({
+      type: "bridge",
+      managed: true,
+      description: "test bridge",
+      config: { ...NO_ADDRESSES, "bridge.mtu": "1400" },
+    });
   });
 
   it("diff right after create reports no change and only reads", async () => {
@@ -35,9 +40,14 @@ describe("life cycle", () => {
 
   it("updates config and description in place", async () => {
     log.take();
-    expect(await net.up({ ...net.args, description: "test bridge 2", config: { ...NO_ADDRESSES, "bridge.mtu": "1500", "user.purpose": "tests" } })).toEqual({ changes: true });
+    expect(await net.up({ ...net.args, description: "test bridge 2", config: { ...NO_ADDRESSES, "bridge.mtu": "1500", "user.purpose": "tests" } })).toEqual({
+      changes: true,
+    });
     expect(log.takeWrites()).toEqual([`PUT /1.0/networks/${name}`]);
-    expect(query(`/1.0/networks/${name}`)).toMatchObject({ description: "test bridge 2", config: { ...NO_ADDRESSES, "bridge.mtu": "1500", "user.purpose": "tests" } });
+    expect(query(`/1.0/networks/${name}`)).toMatchObject({
+      description: "test bridge 2",
+      config: { ...NO_ADDRESSES, "bridge.mtu": "1500", "user.purpose": "tests" },
+    });
   });
 
   it("a new type is a replacement that deletes first (same name)", async () => {
@@ -96,7 +106,9 @@ describe("adopt", () => {
   it("fails clearly without adopt; adopts a matching bridge without writing to it", async () => {
     const args = { name: adoptName, config: NO_ADDRESSES };
     const err = await rejection(new Resource("Network", args).create());
-    expect(err.message).toBe(`Network "${adoptName}" in project "default": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+    expect(err.message).toBe(
+      `Network "${adoptName}" in project "default": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`,
+    );
     log.take();
     const adopted = new Resource("Network", { ...args, adopt: true });
     await adopted.create();

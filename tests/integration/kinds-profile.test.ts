@@ -120,7 +120,9 @@ describe("adopt", () => {
 
   it("create of an existing profile fails with a clear message unless adopt is set", async () => {
     const err = await rejection(new Resource("Profile", { name, project, config: { "limits.cpu": "2" } }).create());
-    expect(err.message).toBe(`Profile "${name}" in project "${project}": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`);
+    expect(err.message).toBe(
+      `Profile "${name}" in project "${project}": it already exists; set \`adopt: true\` to manage the existing object, or choose another name`,
+    );
   });
 
   it("adopts a matching profile without changing it", async () => {

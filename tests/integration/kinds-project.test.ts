@@ -100,7 +100,9 @@ describe("delete", () => {
     incus("profile", "create", "inside", "--project", full);
     const err = await rejection(p.delete());
     // What is left and the way out; no stack frames of the provider.
-    expect(err.message).toBe(`Project "${full}": it still holds objects (profiles/inside); delete them first, or set \`deleteContents: true\` to delete them with the project`);
+    expect(err.message).toBe(
+      `Project "${full}": it still holds objects (profiles/inside); delete them first, or set \`deleteContents: true\` to delete them with the project`,
+    );
     expect(err.stack).toBe(err.message);
     expect(query(`/1.0/projects/${full}`)).toBeDefined();
 
@@ -114,7 +116,11 @@ describe("deleteContents empties every project-scoped kind", () => {
   const all = `${base}-all`;
 
   it("network zones with records, ACLs, volumes with snapshots, profiles and instances go, in dependency order", async () => {
-    const p = new Resource("Project", { name: all, config: { "features.networks": true, "features.networks.zones": true, "features.images": false }, deleteContents: true });
+    const p = new Resource("Project", {
+      name: all,
+      config: { "features.networks": true, "features.networks.zones": true, "features.images": false },
+      deleteContents: true,
+    });
     await p.create();
     const zone = `${all}.example.org`;
     incus("network", "zone", "create", zone, "--project", all);
@@ -138,12 +144,19 @@ describe("deleteContents in a project that uses the default project's profiles a
   // What a force delete would touch (used_by and last_used_at move with other tests' instances: left out).
   const defaultsOf = () => {
     const { description, config, devices } = query("/1.0/profiles/default");
-    return { profile: { description, config, devices }, images: (query<{ fingerprint: string }[]>("/1.0/images?recursion=1") ?? []).map((i) => i.fingerprint).sort() };
+    return {
+      profile: { description, config, devices },
+      images: (query<{ fingerprint: string }[]>("/1.0/images?recursion=1") ?? []).map((i) => i.fingerprint).sort(),
+    };
   };
 
   it("deletes the project's own instances, profiles and volumes, and nothing of the default project", async () => {
     const before = defaultsOf();
-    const p = new Resource("Project", { name: shared, config: { "features.profiles": false, "features.images": false, "features.storage.volumes": true }, deleteContents: true });
+    const p = new Resource("Project", {
+      name: shared,
+      config: { "features.profiles": false, "features.images": false, "features.storage.volumes": true },
+      deleteContents: true,
+    });
     await p.create();
     incus("create", BUSYBOX_ALIAS, "c1", "--project", shared);
     incus("start", "c1", "--project", shared);

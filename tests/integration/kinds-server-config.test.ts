@@ -101,7 +101,9 @@ describe("bad input", () => {
   it("an unknown key is named at check, before any request", async () => {
     log.take();
     const res = await engineFor("ServerConfig").check({}, { name: "server", socket: daemon.socket, config: { "core.https_adress": "127.0.0.1:8443" } });
-    expect(res.failures).toEqual([{ property: 'config["core.https_adress"]', reason: expect.stringMatching(/^config\["core.https_adress"\]: not a server config key of Incus 6.0/) }]);
+    expect(res.failures).toEqual([
+      { property: 'config["core.https_adress"]', reason: expect.stringMatching(/^config\["core.https_adress"\]: not a server config key of Incus 6.0/) },
+    ]);
     expect(log.take()).toEqual([]);
   });
 });

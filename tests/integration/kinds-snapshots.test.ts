@@ -3,7 +3,20 @@
 // shown and reverted, refresh after an out-of-band delete, adopt, lookup by id, delete; bad input named at check
 // before any request; and what a stateful snapshot needs that this machine may lack.
 import { engineFor } from "pulumi-incus/provider";
-import { BUSYBOX_ALIAS, BUSYBOX_TARBALL, closeConnections, dropProject, expectNoOp, incus, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import {
+  BUSYBOX_ALIAS,
+  BUSYBOX_TARBALL,
+  closeConnections,
+  dropProject,
+  expectNoOp,
+  incus,
+  query,
+  queryWrite,
+  rand,
+  rejection,
+  requestLog,
+  Resource,
+} from "./kinds-harness";
 
 type State = Record<string, unknown>;
 jest.setTimeout(300_000);
@@ -133,7 +146,9 @@ describe("InstanceSnapshot", () => {
   it("a name already taken is refused at create without adopt", async () => {
     incus("snapshot", "create", "c1", "taken", "--project", project);
     const other = new Resource("InstanceSnapshot", { name: "taken", project, instance: "c1" });
-    expect((await rejection(other.create())).message).toMatch(/InstanceSnapshot "taken" of instance "c1" in project ".*": it already exists; set `adopt: true`/);
+    expect((await rejection(other.create())).message).toMatch(
+      /InstanceSnapshot "taken" of instance "c1" in project ".*": it already exists; set `adopt: true`/,
+    );
   });
 
   // CRIU is not installed here, and the Debian package (3.17) fails on this kernel (vDSO); a stateful snapshot also

@@ -147,14 +147,22 @@ describe("StorageBucketKey", () => {
     expect(query(`${keyPath("pit-keys", "reader")}${q}`)).toMatchObject({ role: "admin", "access-key": live["access-key"], "secret-key": live["secret-key"] });
     // Dropping role and description resets them (read-only, empty), still with the same keys.
     await key.up(at({ name: "reader", pool: "default", bucket: "pit-keys" }));
-    expect(query(`${keyPath("pit-keys", "reader")}${q}`)).toMatchObject({ role: "read-only", description: "", "access-key": live["access-key"], "secret-key": live["secret-key"] });
+    expect(query(`${keyPath("pit-keys", "reader")}${q}`)).toMatchObject({
+      role: "read-only",
+      description: "",
+      "access-key": live["access-key"],
+      "secret-key": live["secret-key"],
+    });
     await key.delete();
     expect(query(`${keyPath("pit-keys", "reader")}${q}`)).toBeUndefined();
   });
 
   it("given keys are set; a new secret key is an update; drift of the secret key shows without its value and is reverted", async () => {
     const secret = `s3cret-${rand()}-${rand()}`;
-    const key = new Resource("StorageBucketKey", at({ name: "writer", pool: "default", bucket: "pit-keys", role: "admin", accessKey: `acc${rand()}`, secretKey: secret }));
+    const key = new Resource(
+      "StorageBucketKey",
+      at({ name: "writer", pool: "default", bucket: "pit-keys", role: "admin", accessKey: `acc${rand()}`, secretKey: secret }),
+    );
     const outs = await key.create();
     expect(outs).toMatchObject({ secretKey: secret, role: "admin" });
     expect(query(`${keyPath("pit-keys", "writer")}${q}`)).toMatchObject({ "access-key": key.args.accessKey, "secret-key": secret });
@@ -165,7 +173,14 @@ describe("StorageBucketKey", () => {
     expect(query(`${keyPath("pit-keys", "writer")}${q}`)["secret-key"]).toBe(secret2);
     // Someone puts another secret key on it by hand.
     const hand = `hand-${rand()}-${rand()}`;
-    incus("query", "-X", "PUT", "-d", JSON.stringify({ role: "admin", description: "", "access-key": key.args.accessKey, "secret-key": hand }), `${keyPath("pit-keys", "writer")}${q}`);
+    incus(
+      "query",
+      "-X",
+      "PUT",
+      "-d",
+      JSON.stringify({ role: "admin", description: "", "access-key": key.args.accessKey, "secret-key": hand }),
+      `${keyPath("pit-keys", "writer")}${q}`,
+    );
     expect(await key.diff()).toEqual({ changes: true });
     noSecret(key.printed, hand);
     noSecret(key.printed, secret2);
@@ -178,7 +193,12 @@ describe("StorageBucketKey", () => {
     const taken = new Resource("StorageBucketKey", at({ name: "first", pool: "default", bucket: "pit-keys", accessKey: `dup${rand()}` }));
     await taken.create();
     const secret = `never-shown-${rand()}-${rand()}`;
-    const err = await rejection(new Resource("StorageBucketKey", at({ name: "second", pool: "default", bucket: "pit-keys", accessKey: taken.args.accessKey, secretKey: secret })).create());
+    const err = await rejection(
+      new Resource(
+        "StorageBucketKey",
+        at({ name: "second", pool: "default", bucket: "pit-keys", accessKey: taken.args.accessKey, secretKey: secret }),
+      ).create(),
+    );
     expect(err.message).toMatch(/^StorageBucketKey "second" in project ".*": /);
     expect(err.message).toContain("[secret]");
     noSecret([err.message, err.stack ?? ""], secret);

@@ -24,7 +24,11 @@ describe("life cycle", () => {
     expect(pool.id).toBe(`/1.0/storage-pools/${name}`);
     expect(outs).toMatchObject({ name, driver: "dir", status: "Created", source: sourceOf(name), usedBy: [] });
     expect(outs).not.toHaveProperty("project");
-    expect(query(`/1.0/storage-pools/${name}`)).toMatchObject({ driver: "dir", description: "tests", config: { "rsync.bwlimit": "10", source: sourceOf(name) } });
+    expect(query(`/1.0/storage-pools/${name}`)).toMatchObject({
+      driver: "dir",
+      description: "tests",
+      config: { "rsync.bwlimit": "10", source: sourceOf(name) },
+    });
   });
 
   it("diff right after create reports no change (source is the server's) and only reads", async () => {

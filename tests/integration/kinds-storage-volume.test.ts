@@ -32,7 +32,12 @@ describe("life cycle", () => {
     expect(data.id).toBe(`/1.0/storage-pools/default/volumes/custom/data${q}`);
     expect(outs).toMatchObject({ name: "data", project, location: "none", usedBy: [] });
     expect(outs.createdAt).toMatch(/^\d{4}-/);
-    expect(query(vol("default", "data"))).toMatchObject({ content_type: "filesystem", description: "tests", config: { size: "10MiB", "user.tier": "1" }, project });
+    expect(query(vol("default", "data"))).toMatchObject({
+      content_type: "filesystem",
+      description: "tests",
+      config: { size: "10MiB", "user.tier": "1" },
+      project,
+    });
   });
 
   it("diff right after create reports no change and only reads", async () => {

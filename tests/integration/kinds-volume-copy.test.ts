@@ -7,7 +7,20 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { engineFor } from "pulumi-incus/provider";
-import { BUSYBOX_ALIAS, BUSYBOX_TARBALL, closeConnections, dropIfPresent, dropProject, incus, query, queryWrite, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import {
+  BUSYBOX_ALIAS,
+  BUSYBOX_TARBALL,
+  closeConnections,
+  dropIfPresent,
+  dropProject,
+  incus,
+  query,
+  queryWrite,
+  rand,
+  rejection,
+  requestLog,
+  Resource,
+} from "./kinds-harness";
 
 type State = Record<string, unknown>;
 jest.setTimeout(300_000);
@@ -88,7 +101,11 @@ describe("a copy of a volume", () => {
   });
 
   it("another source replaces the volume", async () => {
-    expect(await r.diff({ ...r.args, copyFrom: { volume: "vsrc", snapshot: "snap1" } })).toEqual({ changes: true, replaces: ["copyFrom"], deleteBeforeReplace: true });
+    expect(await r.diff({ ...r.args, copyFrom: { volume: "vsrc", snapshot: "snap1" } })).toEqual({
+      changes: true,
+      replaces: ["copyFrom"],
+      deleteBeforeReplace: true,
+    });
     expect(await r.diff({ ...r.args, copyFrom: undefined, importFile: backup })).toMatchObject({ changes: true, replaces: ["importFile"] });
   });
 
@@ -100,7 +117,13 @@ describe("a copy of a volume", () => {
 });
 
 describe("a copy of a snapshot, into another pool", () => {
-  const r = new Resource("StorageVolume", { name: "fromsnap", project, pool: otherPool, copyFrom: { volume: "vsrc", snapshot: "snap1", pool: "default" }, config: { "user.copy": "1" } });
+  const r = new Resource("StorageVolume", {
+    name: "fromsnap",
+    project,
+    pool: otherPool,
+    copyFrom: { volume: "vsrc", snapshot: "snap1", pool: "default" },
+    config: { "user.copy": "1" },
+  });
 
   it("create has the snapshot's content, with the program's config on top of the source's", async () => {
     await r.create();

@@ -13,7 +13,19 @@ import * as path from "node:path";
 import { kinds, type KindName } from "pulumi-incus/provider";
 import { certificateFingerprint, certificateBase64Der, opensslCertificate } from "../certs";
 import { FaultDaemon } from "../faults/daemon";
-import { BUSYBOX_ALIAS, BUSYBOX_TARBALL, type Cli, cli, closeConnections, dropProject, expectNoOp, rand, requestLog, Resource, variantTarball } from "./kinds-harness";
+import {
+  BUSYBOX_ALIAS,
+  BUSYBOX_TARBALL,
+  type Cli,
+  cli,
+  closeConnections,
+  dropProject,
+  expectNoOp,
+  rand,
+  requestLog,
+  Resource,
+  variantTarball,
+} from "./kinds-harness";
 
 type State = Record<string, unknown>;
 jest.setTimeout(600_000);
@@ -113,7 +125,10 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: true,
     scoped: false,
-    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/projects", { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/projects/${name}` },
+    identity: {
+      makeByHand: (name) => queryWrite("POST", "/1.0/projects", { name, description: "by hand", config: { "user.hand": "1" } }),
+      path: (name) => `/1.0/projects/${name}`,
+    },
   },
   {
     kind: "Profile",
@@ -133,7 +148,10 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: true,
     scoped: false, // bridges live in the default project (other projects may only hold OVN networks)
-    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/networks", { name, description: "by hand", config: { ...NO_ADDRESSES, "user.hand": "1" } }), path: (name) => `/1.0/networks/${name}` },
+    identity: {
+      makeByHand: (name) => queryWrite("POST", "/1.0/networks", { name, description: "by hand", config: { ...NO_ADDRESSES, "user.hand": "1" } }),
+      path: (name) => `/1.0/networks/${name}`,
+    },
   },
   {
     kind: "StoragePool",
@@ -143,7 +161,10 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: false,
     scoped: false,
-    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/storage-pools", { name, driver: "dir", description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/storage-pools/${name}` },
+    identity: {
+      makeByHand: (name) => queryWrite("POST", "/1.0/storage-pools", { name, driver: "dir", description: "by hand", config: { "user.hand": "1" } }),
+      path: (name) => `/1.0/storage-pools/${name}`,
+    },
   },
   {
     kind: "StorageVolume",
@@ -153,7 +174,9 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: true,
     scoped: true,
-    identity: { makeByHand: (name) => queryWrite("POST", `/1.0/storage-pools/default/volumes/custom${q}`, { name, description: "by hand", config: { "user.hand": "1" } }) },
+    identity: {
+      makeByHand: (name) => queryWrite("POST", `/1.0/storage-pools/default/volumes/custom${q}`, { name, description: "by hand", config: { "user.hand": "1" } }),
+    },
   },
   {
     kind: "Image",
@@ -184,7 +207,10 @@ const table: Row[] = [
     removable: ["description", "ingress", "egress", "config"],
     renamable: true,
     scoped: false,
-    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/network-acls", { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/network-acls/${name}` },
+    identity: {
+      makeByHand: (name) => queryWrite("POST", "/1.0/network-acls", { name, description: "by hand", config: { "user.hand": "1" } }),
+      path: (name) => `/1.0/network-acls/${name}`,
+    },
   },
   {
     kind: "NetworkZone",
@@ -194,17 +220,32 @@ const table: Row[] = [
     removable: ["description", "config"],
     renamable: false,
     scoped: false,
-    identity: { makeByHand: (name) => queryWrite("POST", "/1.0/network-zones", { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/network-zones/${name}` },
+    identity: {
+      makeByHand: (name) => queryWrite("POST", "/1.0/network-zones", { name, description: "by hand", config: { "user.hand": "1" } }),
+      path: (name) => `/1.0/network-zones/${name}`,
+    },
   },
   {
     kind: "NetworkZoneRecord",
     base: { zone: ZONE, description: "d1", entries: [{ type: "A", value: "10.1.2.3" }], config: { "user.a": "1", "user.b": "2" } },
-    changes: [{ description: "d2" }, { entries: [{ type: "A", value: "10.1.2.4" }, { type: "TXT", value: "v=1", ttl: 300 }] }, { config: { "user.a": "2", "user.b": "2" } }],
+    changes: [
+      { description: "d2" },
+      {
+        entries: [
+          { type: "A", value: "10.1.2.4" },
+          { type: "TXT", value: "v=1", ttl: 300 },
+        ],
+      },
+      { config: { "user.a": "2", "user.b": "2" } },
+    ],
     driftField: "config",
     removable: ["description", "entries", "config"],
     renamable: false,
     scoped: false,
-    identity: { makeByHand: (name) => queryWrite("POST", `/1.0/network-zones/${ZONE}/records`, { name, description: "by hand", config: { "user.hand": "1" } }), path: (name) => `/1.0/network-zones/${ZONE}/records/${name}` },
+    identity: {
+      makeByHand: (name) => queryWrite("POST", `/1.0/network-zones/${ZONE}/records`, { name, description: "by hand", config: { "user.hand": "1" } }),
+      path: (name) => `/1.0/network-zones/${ZONE}/records/${name}`,
+    },
     parent: { make: () => queryWrite("POST", "/1.0/network-zones", { name: ZONE }), drop: () => dropIfPresent(`/1.0/network-zones/${ZONE}`) },
   },
   {
@@ -253,10 +294,15 @@ const table: Row[] = [
     identity: {
       args: (label) => ({ name: label, listenAddress: listenOf(label) }),
       path: (label) => `/1.0/networks/${FWD_NET}/forwards/${listenOf(label)}`,
-      makeByHand: (label) => queryWrite("POST", `/1.0/networks/${FWD_NET}/forwards`, { listen_address: listenOf(label), description: "by hand", config: { "user.hand": "1" } }),
+      makeByHand: (label) =>
+        queryWrite("POST", `/1.0/networks/${FWD_NET}/forwards`, { listen_address: listenOf(label), description: "by hand", config: { "user.hand": "1" } }),
     },
     parent: {
-      make: () => queryWrite("POST", "/1.0/networks", { name: FWD_NET, config: { "ipv4.address": `${FWD_SUBNET}.1/24`, "ipv4.nat": "false", "ipv4.dhcp": "false", "ipv6.address": "none" } }),
+      make: () =>
+        queryWrite("POST", "/1.0/networks", {
+          name: FWD_NET,
+          config: { "ipv4.address": `${FWD_SUBNET}.1/24`, "ipv4.nat": "false", "ipv4.dhcp": "false", "ipv6.address": "none" },
+        }),
       drop: () => dropIfPresent(`/1.0/networks/${FWD_NET}`),
     },
   },
@@ -272,7 +318,8 @@ const table: Row[] = [
     identity: {
       args: (label) => ({ name: label, certificate: pemOf(label) }),
       path: certPath,
-      makeByHand: (label) => queryWrite("POST", "/1.0/certificates", { name: label, type: "client", description: "by hand", certificate: certificateBase64Der(pemOf(label)) }),
+      makeByHand: (label) =>
+        queryWrite("POST", "/1.0/certificates", { name: label, type: "client", description: "by hand", certificate: certificateBase64Der(pemOf(label)) }),
     },
   },
   {
@@ -295,7 +342,10 @@ const table: Row[] = [
     renamable: false,
     scoped: true,
     private: true,
-    identity: { makeByHand: (name) => onPrivate.queryWrite("POST", `/1.0/storage-pools/default/buckets${q}`, { name, description: "by hand", config: { "user.hand": "1" } }) },
+    identity: {
+      makeByHand: (name) =>
+        onPrivate.queryWrite("POST", `/1.0/storage-pools/default/buckets${q}`, { name, description: "by hand", config: { "user.hand": "1" } }),
+    },
   },
   {
     kind: "StorageBucketKey",
@@ -308,7 +358,10 @@ const table: Row[] = [
     scoped: true,
     private: true,
     identity: { makeByHand: (name) => onPrivate.queryWrite("POST", `${bucketPath(KEY_BUCKET)}/keys${q}`, { name, description: "by hand", role: "admin" }) },
-    parent: { make: () => onPrivate.queryWrite("POST", `/1.0/storage-pools/default/buckets${q}`, { name: KEY_BUCKET }), drop: () => onPrivate.dropIfPresent(`${bucketPath(KEY_BUCKET)}${q}`) },
+    parent: {
+      make: () => onPrivate.queryWrite("POST", `/1.0/storage-pools/default/buckets${q}`, { name: KEY_BUCKET }),
+      drop: () => onPrivate.dropIfPresent(`${bucketPath(KEY_BUCKET)}${q}`),
+    },
   },
 ];
 
@@ -329,7 +382,9 @@ afterAll(async () => {
 /** Starts the private daemon (once): a dir pool, no image, and the table's project (buckets are a project feature). */
 let privateStarted: Promise<void> | undefined;
 function startPrivate(): Promise<void> {
-  privateStarted ??= privateDaemon.create().then(() => onPrivate.queryWrite("POST", "/1.0/projects", { name: project, config: { "features.storage.buckets": "true" } }));
+  privateStarted ??= privateDaemon
+    .create()
+    .then(() => onPrivate.queryWrite("POST", "/1.0/projects", { name: project, config: { "features.storage.buckets": "true" } }));
   return privateStarted;
 }
 

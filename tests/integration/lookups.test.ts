@@ -24,12 +24,24 @@ beforeAll(() => {
     description: "lookups",
     config: { "features.images": "false", "features.profiles": "true", "features.storage.volumes": "true", "user.owner": "lookups" },
   });
-  queryWrite("POST", "/1.0/projects", { name: bare, config: { "features.images": "false", "features.profiles": "false", "features.storage.volumes": "false" } });
+  queryWrite("POST", "/1.0/projects", {
+    name: bare,
+    config: { "features.images": "false", "features.profiles": "false", "features.storage.volumes": "false" },
+  });
   cli("profile", "device", "add", "default", "root", "disk", "path=/", "pool=default", "--project", project);
-  queryWrite("POST", `/1.0/profiles?project=${project}`, { name: "web", description: "web tier", config: { "limits.cpu": "1", "user.tier": "web" }, devices: {} });
+  queryWrite("POST", `/1.0/profiles?project=${project}`, {
+    name: "web",
+    description: "web tier",
+    config: { "limits.cpu": "1", "user.tier": "web" },
+    devices: {},
+  });
   queryWrite("POST", `/1.0/storage-pools/default/volumes/custom?project=${project}`, { name: "data", content_type: "block", config: { size: "8MiB" } });
   queryWrite("POST", "/1.0/networks", { name: net, type: "bridge", description: "lookup bridge", config: { "ipv4.address": "none", "ipv6.address": "none" } });
-  for (const [name, role] of [["web-1", "web"], ["web-2", "web"], ["db-1", "db"]]) {
+  for (const [name, role] of [
+    ["web-1", "web"],
+    ["web-2", "web"],
+    ["db-1", "db"],
+  ]) {
     cli("init", BUSYBOX_ALIAS, name, "--project", project, "-c", `user.role=${role}`, "-c", "boot.autostart=false");
   }
 });
@@ -60,7 +72,14 @@ describe("each kind is found, every field as Incus has it", () => {
 
   it("Network", async () => {
     const n = await incus.getNetwork({ name: net });
-    expect(n).toMatchObject({ name: net, project: "default", type: "bridge", description: "lookup bridge", config: { "ipv4.address": "none", "ipv6.address": "none" }, status: "Created" });
+    expect(n).toMatchObject({
+      name: net,
+      project: "default",
+      type: "bridge",
+      description: "lookup bridge",
+      config: { "ipv4.address": "none", "ipv6.address": "none" },
+      status: "Created",
+    });
   });
 
   it("StoragePool", async () => {
@@ -77,7 +96,13 @@ describe("each kind is found, every field as Incus has it", () => {
 
   it("Image, by alias, by fingerprint and by a fingerprint's prefix", async () => {
     const byAlias = await incus.getImage({ alias: BUSYBOX_ALIAS, project: "default" });
-    expect(byAlias).toMatchObject({ fingerprint: busybox, project: "default", aliases: [BUSYBOX_ALIAS], imageType: "container", properties: { os: "busybox" } });
+    expect(byAlias).toMatchObject({
+      fingerprint: busybox,
+      project: "default",
+      aliases: [BUSYBOX_ALIAS],
+      imageType: "container",
+      properties: { os: "busybox" },
+    });
     expect(byAlias.size).toBeGreaterThan(0);
     expect(Object.keys(byAlias)).not.toContain("name");
     expect(await incus.getImage({ fingerprint: busybox })).toEqual(byAlias);
@@ -106,8 +131,13 @@ describe("a missing object fails naming the kind, its identity and the project",
     for (const type of Object.keys(kinds) as KindName[]) {
       // A value the field's rule accepts (a name, an address, a fingerprint) that no object has.
       const shape = schemaShape(kinds[type].schema);
-      const madeUp = (f: string) => [`nope-${s}`, "0".repeat(64), "192.0.2.254", "65000"].find((v) => !shape[f] || shape[f].safeParse(v).success) ?? `nope-${s}`;
-      const identity = Object.fromEntries(engineFor(type).lookupIdentity().map((f) => [f, f === "fingerprint" ? "0".repeat(64) : madeUp(f)]));
+      const madeUp = (f: string) =>
+        [`nope-${s}`, "0".repeat(64), "192.0.2.254", "65000"].find((v) => !shape[f] || shape[f].safeParse(v).success) ?? `nope-${s}`;
+      const identity = Object.fromEntries(
+        engineFor(type)
+          .lookupIdentity()
+          .map((f) => [f, f === "fingerprint" ? "0".repeat(64) : madeUp(f)]),
+      );
       // A singleton (no identity fields) always exists: nothing to miss.
       if (Object.keys(identity).length === 0) continue;
       const args = { ...identity, ...(kinds[type].scoped ? { project } : {}) };

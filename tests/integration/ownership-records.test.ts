@@ -6,7 +6,10 @@ import { closeConnections, incus, query, rand, Resource } from "./kinds-harness"
 
 const P = `pi-rec-${rand()}`;
 const OWNER = `organization/app/dev/5f0c3a8e-0000-4000-8000-${rand()}000000::urn:pulumi:dev::app::pulumi-nodejs:dynamic/incus:StorageVolumeSnapshot::snap`;
-const records = () => Object.entries(query<{ config: Record<string, string> }>("/1.0")!.config).filter(([k, v]) => k.startsWith("user.pulumi-incus.mark.") && v.startsWith(OWNER.split("::")[0]));
+const records = () =>
+  Object.entries(query<{ config: Record<string, string> }>("/1.0")!.config).filter(
+    ([k, v]) => k.startsWith("user.pulumi-incus.mark.") && v.startsWith(OWNER.split("::")[0]),
+  );
 
 beforeAll(() => {
   incus("project", "create", P, "-c", "features.storage.volumes=true", "-c", "features.images=false", "-c", "features.profiles=false");

@@ -86,13 +86,12 @@ type AllTrue<T> = Exclude<T[keyof T], true> extends never ? true : false;
 type Kinds = typeof kinds;
 type ServerOutputs<K extends keyof Kinds> = ReturnType<NonNullable<Kinds[K]["outputs"]>>;
 /** Every output the kind computes has the same type on the SDK class. */
-type OutputsAgree<K extends keyof Kinds, Outs> = AllTrue<{ [P in keyof ServerOutputs<K>]: P extends keyof Outs ? Equal<Outs[P], pulumi.Output<ServerOutputs<K>[P]>> : false }>;
+type OutputsAgree<K extends keyof Kinds, Outs> = AllTrue<{
+  [P in keyof ServerOutputs<K>]: P extends keyof Outs ? Equal<Outs[P], pulumi.Output<ServerOutputs<K>[P]>> : false;
+}>;
 /** The schema's plain input values are valid Args, and Args has no field the schema lacks. */
-type ArgsAgree<K extends keyof Kinds, Args> = z.input<Kinds[K]["schema"]> extends Args
-  ? Exclude<keyof Args, keyof z.input<Kinds[K]["schema"]>> extends never
-    ? true
-    : false
-  : false;
+type ArgsAgree<K extends keyof Kinds, Args> =
+  z.input<Kinds[K]["schema"]> extends Args ? (Exclude<keyof Args, keyof z.input<Kinds[K]["schema"]>> extends never ? true : false) : false;
 const agree: [
   OutputsAgree<"Project", incus.ProjectOutputs>,
   OutputsAgree<"Profile", incus.ProfileOutputs>,

@@ -22,7 +22,10 @@ beforeAll(() => {
   process.env.PULUMI_INCUS_REQUEST_LOG = requestLog;
 });
 afterAll(() => {
-  for (const [key, value] of [["INCUS_SOCKET", saved.socket], ["PULUMI_INCUS_REQUEST_LOG", saved.log]] as const) {
+  for (const [key, value] of [
+    ["INCUS_SOCKET", saved.socket],
+    ["PULUMI_INCUS_REQUEST_LOG", saved.log],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -70,7 +73,12 @@ const bad: [KindName, string, State, string][] = [
   ["Image", "duplicate aliases", { aliases: ["a", "a"] }, "aliases"],
   ["Image", "bad alias", { aliases: ["ok", "has space"] }, "aliases[1]"],
   ["Image", "public not a boolean", { public: "yes" }, "public"],
-  ["Image", "source with both alias and fingerprint", { file: undefined, source: { server: "https://images.example.org", alias: "a", fingerprint: "0123456789abcdef" } }, "source"],
+  [
+    "Image",
+    "source with both alias and fingerprint",
+    { file: undefined, source: { server: "https://images.example.org", alias: "a", fingerprint: "0123456789abcdef" } },
+    "source",
+  ],
 
   ["Instance", "name starting with a digit", { name: "1web" }, "name"],
   ["Instance", "name ending with a hyphen", { name: "web-" }, "name"],
@@ -200,11 +208,14 @@ describe("misspelt fields", () => {
 
 describe("normalisation", () => {
   it("turns numbers and booleans in config, device options and properties into strings", async () => {
-    const profile = await engine("Profile").check({}, {
-      name: "web",
-      config: { "limits.cpu": 2, "security.nesting": true },
-      devices: { root: { type: "disk", path: "/", pool: "default", size: 1073741824 } },
-    });
+    const profile = await engine("Profile").check(
+      {},
+      {
+        name: "web",
+        config: { "limits.cpu": 2, "security.nesting": true },
+        devices: { root: { type: "disk", path: "/", pool: "default", size: 1073741824 } },
+      },
+    );
     expect(profile.inputs?.config).toEqual({ "limits.cpu": "2", "security.nesting": "true" });
     expect((profile.inputs!.devices as any).root.size).toBe("1073741824");
 

@@ -39,7 +39,9 @@ beforeEach(() => {
 describe("what the program stops declaring goes", () => {
   const before = () => state({ description: "web", config: { "limits.cpu": "2" }, devices: { eth0: { type: "nic", network: "br0" } } });
 
-  beforeEach(() => fake.set(PATH, live({ description: "web", config: { "limits.cpu": "2", "volatile.x": "1" }, devices: { eth0: { type: "nic", network: "br0" } } })));
+  beforeEach(() =>
+    fake.set(PATH, live({ description: "web", config: { "limits.cpu": "2", "volatile.x": "1" }, devices: { eth0: { type: "nic", network: "br0" } } })),
+  );
 
   it("diff sees fields and keys the stored inputs had and the program dropped", async () => {
     const { result, lines } = await printed(() => profiles.diff(PATH, before(), state()));
@@ -78,7 +80,17 @@ describe("what the program never declared is left alone", () => {
 
 describe('"" and null mean "not set"', () => {
   it("check drops them, so nothing is compared and nothing is written", async () => {
-    const checked = await profiles.check({}, { name: "web", project: "default", socket: fake.socket, description: "", config: { "user.e": "", "user.n": null, a: "1" }, devices: { x: null, root: { type: "disk", path: "/", pool: "default", size: null } } });
+    const checked = await profiles.check(
+      {},
+      {
+        name: "web",
+        project: "default",
+        socket: fake.socket,
+        description: "",
+        config: { "user.e": "", "user.n": null, a: "1" },
+        devices: { x: null, root: { type: "disk", path: "/", pool: "default", size: null } },
+      },
+    );
     expect(checked.failures).toBeUndefined();
     expect(checked.inputs).toMatchObject({ config: { a: "1" }, devices: { root: { type: "disk", path: "/", pool: "default" } } });
     expect(checked.inputs).not.toHaveProperty("description");
@@ -112,7 +124,13 @@ describe("keys the server fills in at create are the server's until the program 
     fake.beforeWrite = (req) => {
       if (req.method === "POST" && req.path === "/1.0/networks") {
         const body = req.body as State;
-        fake.set(NET, { ...body, type: "bridge", managed: true, used_by: [], config: { ...(body.config as State), "ipv4.address": "10.9.9.1/24", "ipv4.nat": "true" } });
+        fake.set(NET, {
+          ...body,
+          type: "bridge",
+          managed: true,
+          used_by: [],
+          config: { ...(body.config as State), "ipv4.address": "10.9.9.1/24", "ipv4.nat": "true" },
+        });
         return "handled";
       }
     };
@@ -124,7 +142,11 @@ describe("keys the server fills in at create are the server's until the program 
     expect(await networks.diff(NET, outs, inputs)).toEqual({ changes: false });
     // Naming a learnt key makes it the program's.
     fake.beforeWrite = undefined;
-    const { outs: after } = await networks.update(NET, outs, state({ name: "br9", config: { "ipv4.address": "auto", "ipv6.address": "none", "ipv4.nat": "false" } }));
+    const { outs: after } = await networks.update(
+      NET,
+      outs,
+      state({ name: "br9", config: { "ipv4.address": "auto", "ipv6.address": "none", "ipv4.nat": "false" } }),
+    );
     expect(fake.get(NET)?.config).toEqual({ "ipv4.address": "10.9.9.1/24", "ipv6.address": "none", "ipv4.nat": "false" });
     expect(after.__serverFilled).toEqual({ config: { "ipv4.address": "auto" } });
     // ... and dropping it afterwards removes it.
@@ -210,7 +232,10 @@ describe("values known only after apply", () => {
     const { result, lines } = await printed(() => profiles.check({}, state({ adopt: true, config: { "user.a": UNKNOWN, "user.b": "1" } })));
     expect(result.failures).toBeUndefined();
     expect(lines.join("\n")).not.toContain(UNKNOWN);
-    expect(strip(lines).sort()).toEqual(['config["user.a"]: server has "x", program wants a value known after apply', 'config["user.b"]: server has unset, program wants "1"']);
+    expect(strip(lines).sort()).toEqual([
+      'config["user.a"]: server has "x", program wants a value known after apply',
+      'config["user.b"]: server has unset, program wants "1"',
+    ]);
     expect(writes()).toEqual([]);
   });
 
@@ -243,8 +268,12 @@ describe("inputs that cannot work together fail at check", () => {
 
 describe("lookups (Kind.get)", () => {
   it("a malformed id says what an id looks like", async () => {
-    await expect(profiles.read("profiles/web", {})).rejects.toThrow('Profile.get: id "profiles/web" is not the API path of a profile; expected "/1.0/profiles/<name>?project=<project>"');
-    await expect(engine("StorageVolume").read("/1.0/storage-pools/default/volumes/custom/", {})).rejects.toThrow(/expected "\/1.0\/storage-pools\/<pool>\/volumes\/custom\/<name>/);
+    await expect(profiles.read("profiles/web", {})).rejects.toThrow(
+      'Profile.get: id "profiles/web" is not the API path of a profile; expected "/1.0/profiles/<name>?project=<project>"',
+    );
+    await expect(engine("StorageVolume").read("/1.0/storage-pools/default/volumes/custom/", {})).rejects.toThrow(
+      /expected "\/1.0\/storage-pools\/<pool>\/volumes\/custom\/<name>/,
+    );
   });
 
   it("the identity in the id's path (a volume's pool) comes back as outputs", async () => {

@@ -60,8 +60,20 @@ const liveProject = (config: State = {}, description = ""): State => ({
   config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true", "features.storage.buckets": "true", ...config },
   used_by: ["/1.0/profiles/default?project=p"],
 });
-const liveNetwork = (config: State = {}): State => ({ name: "br0", type: "bridge", managed: true, description: "", config: { "ipv4.address": "none", "ipv6.address": "none", ...config } });
-const livePool = (config: State = {}): State => ({ name: "pool", driver: "dir", description: "", status: "Created", config: { source: "/var/lib/incus/storage-pools/pool", ...config } });
+const liveNetwork = (config: State = {}): State => ({
+  name: "br0",
+  type: "bridge",
+  managed: true,
+  description: "",
+  config: { "ipv4.address": "none", "ipv6.address": "none", ...config },
+});
+const livePool = (config: State = {}): State => ({
+  name: "pool",
+  driver: "dir",
+  description: "",
+  status: "Created",
+  config: { source: "/var/lib/incus/storage-pools/pool", ...config },
+});
 
 describe("changedFields", () => {
   it("ignores server keys the program does not set (volatile.*, image.*, features.*, source, keys learnt at create)", () => {
@@ -70,12 +82,19 @@ describe("changedFields", () => {
     expect(model("StoragePool").changedFields({ config: {} }, livePool())).toEqual({ update: [], replace: [] });
     // ipv4.nat was filled in by the server when it created the network (learnt then, stored in state).
     const learnt = { __serverFilled: { config: { "ipv4.address": null, "ipv4.nat": null } } };
-    expect(model("Network").changedFields({ config: { "ipv6.address": "none" } }, liveNetwork({ "ipv4.nat": "true" }), learnt)).toEqual({ update: [], replace: [] });
+    expect(model("Network").changedFields({ config: { "ipv6.address": "none" } }, liveNetwork({ "ipv4.nat": "true" }), learnt)).toEqual({
+      update: [],
+      replace: [],
+    });
   });
 
   it("compares a server key the program sets", () => {
     expect(model("Project").changedFields({ config: { "features.images": "false" } }, liveProject()).update).toEqual(["config"]);
-    expect(model("Network").changedFields({ config: { "ipv4.nat": "false" } }, liveNetwork({ "ipv4.nat": "true" }), { __serverFilled: { config: { "ipv4.nat": null } } }).update).toEqual(["config"]);
+    expect(
+      model("Network").changedFields({ config: { "ipv4.nat": "false" } }, liveNetwork({ "ipv4.nat": "true" }), {
+        __serverFilled: { config: { "ipv4.nat": null } },
+      }).update,
+    ).toEqual(["config"]);
     expect(model("StoragePool").changedFields({ config: { source: "/srv/other" } }, livePool()).update).toEqual(["config"]);
   });
 
@@ -87,8 +106,14 @@ describe("changedFields", () => {
 
   it("ignores fields the program does not manage", () => {
     // description, profiles, devices and ephemeral are absent from the inputs: whatever the server has is fine.
-    expect(model("Instance").changedFields({ name: "c1", image: "busybox" }, liveInstance({ description: "x", profiles: ["a", "b"] }))).toEqual({ update: [], replace: [] });
-    expect(model("Profile").changedFields({ name: "web" }, { description: "hand", config: { a: "1" }, devices: { d: { type: "none" } } })).toEqual({ update: [], replace: [] });
+    expect(model("Instance").changedFields({ name: "c1", image: "busybox" }, liveInstance({ description: "x", profiles: ["a", "b"] }))).toEqual({
+      update: [],
+      replace: [],
+    });
+    expect(model("Profile").changedFields({ name: "web" }, { description: "hand", config: { a: "1" }, devices: { d: { type: "none" } } })).toEqual({
+      update: [],
+      replace: [],
+    });
   });
 
   it("treats a missing live value as the field's empty value", () => {
@@ -126,7 +151,14 @@ describe("putBody", () => {
       profiles: ["default"],
       ephemeral: false,
       devices: {},
-      config: { "image.os": "busybox", "volatile.base_image": "575e0dd4", "volatile.idmap.base": "0", "volatile.uuid": "f0c1", "limits.cpu": "2", "user.new": "x" },
+      config: {
+        "image.os": "busybox",
+        "volatile.base_image": "575e0dd4",
+        "volatile.idmap.base": "0",
+        "volatile.uuid": "f0c1",
+        "limits.cpu": "2",
+        "user.new": "x",
+      },
     });
   });
 
@@ -134,7 +166,13 @@ describe("putBody", () => {
     const body = model("Project").putBody({ config: { "limits.containers": "3" } }, liveProject({ "user.hand": "x" }, "by hand"));
     expect(body).toEqual({
       description: "by hand",
-      config: { "features.images": "true", "features.profiles": "true", "features.storage.volumes": "true", "features.storage.buckets": "true", "limits.containers": "3" },
+      config: {
+        "features.images": "true",
+        "features.profiles": "true",
+        "features.storage.volumes": "true",
+        "features.storage.buckets": "true",
+        "limits.containers": "3",
+      },
     });
   });
 
@@ -148,12 +186,27 @@ describe("putBody", () => {
   it("network: keeps a server-set ipv4.nat unless the program sets it", () => {
     const live = liveNetwork({ "ipv4.nat": "true" });
     const learnt = { __serverFilled: { config: { "ipv4.nat": null, "ipv6.address": null } } };
-    expect(model("Network").putBody({ config: { "ipv4.address": "none" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "true" });
-    expect(model("Network").putBody({ config: { "ipv4.address": "none", "ipv4.nat": "false" } }, live, learnt).config).toEqual({ "ipv4.address": "none", "ipv6.address": "none", "ipv4.nat": "false" });
+    expect(model("Network").putBody({ config: { "ipv4.address": "none" } }, live, learnt).config).toEqual({
+      "ipv4.address": "none",
+      "ipv6.address": "none",
+      "ipv4.nat": "true",
+    });
+    expect(model("Network").putBody({ config: { "ipv4.address": "none", "ipv4.nat": "false" } }, live, learnt).config).toEqual({
+      "ipv4.address": "none",
+      "ipv6.address": "none",
+      "ipv4.nat": "false",
+    });
   });
 
   it("image: keeps expires_at and properties from metadata.yaml, overrides the ones the program sets", () => {
-    const live = { public: false, auto_update: false, profiles: ["default"], expires_at: "0001-01-01T00:00:00Z", properties: { os: "busybox", release: "1" }, aliases: [] };
+    const live = {
+      public: false,
+      auto_update: false,
+      profiles: ["default"],
+      expires_at: "0001-01-01T00:00:00Z",
+      properties: { os: "busybox", release: "1" },
+      aliases: [],
+    };
     const learnt = { __serverFilled: { properties: { os: null, release: null } } };
     expect(model("Image").putBody({ public: true, properties: { release: "2" } }, live, learnt)).toEqual({
       public: true,
@@ -165,7 +218,10 @@ describe("putBody", () => {
   });
 
   it("volume: uses the API's field names and leaves replace-only fields out", () => {
-    const body = model("StorageVolume").putBody({ contentType: "filesystem", description: "new" }, { content_type: "filesystem", description: "old", config: { size: "1GiB" } });
+    const body = model("StorageVolume").putBody(
+      { contentType: "filesystem", description: "new" },
+      { content_type: "filesystem", description: "old", config: { size: "1GiB" } },
+    );
     expect(body).toEqual({ description: "new", config: { size: "1GiB" } });
   });
 });
@@ -188,9 +244,14 @@ describe("describeChanges (the preview's lines)", () => {
   });
 
   it("mentions a server key only when the program sets it", () => {
-    const lines = model("Network").describeChanges({ config: { "ipv4.address": "none" } }, liveNetwork({ "ipv4.address": "10.1.1.1/24", "ipv4.nat": "true" }), ["config"], {
-      __serverFilled: { config: { "ipv4.address": null, "ipv4.nat": null, "ipv6.address": null } },
-    });
+    const lines = model("Network").describeChanges(
+      { config: { "ipv4.address": "none" } },
+      liveNetwork({ "ipv4.address": "10.1.1.1/24", "ipv4.nat": "true" }),
+      ["config"],
+      {
+        __serverFilled: { config: { "ipv4.address": null, "ipv4.nat": null, "ipv6.address": null } },
+      },
+    );
     expect(lines).toEqual([`config["ipv4.address"]: server has "10.1.1.1/24", program wants "none"`]);
   });
 
@@ -206,27 +267,55 @@ describe("diff decisions made before reading the server", () => {
   const diff = (kind: KindName, olds: State, news: State) => engine(kind).diff("id", olds, news);
 
   it("another project replaces; with the same name the old object is deleted first", async () => {
-    expect(await diff("Profile", { name: "web", project: "a" }, { name: "web", project: "b" })).toEqual({ changes: true, replaces: ["project"], deleteBeforeReplace: true });
+    expect(await diff("Profile", { name: "web", project: "a" }, { name: "web", project: "b" })).toEqual({
+      changes: true,
+      replaces: ["project"],
+      deleteBeforeReplace: true,
+    });
     // A new name as well: both can exist at once, so create-then-delete.
-    expect(await diff("Profile", { name: "web", project: "a" }, { name: "web2", project: "b" })).toEqual({ changes: true, replaces: ["project"], deleteBeforeReplace: false });
+    expect(await diff("Profile", { name: "web", project: "a" }, { name: "web2", project: "b" })).toEqual({
+      changes: true,
+      replaces: ["project"],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("another remote replaces", async () => {
-    expect(await diff("Network", { name: "br0", project: "default" }, { name: "br0", project: "default", remote: "other" })).toMatchObject({ replaces: ["remote"] });
+    expect(await diff("Network", { name: "br0", project: "default" }, { name: "br0", project: "default", remote: "other" })).toMatchObject({
+      replaces: ["remote"],
+    });
   });
 
   it("a new name replaces kinds Incus cannot rename (storage pool), without deleting first", async () => {
-    expect(await diff("StoragePool", { name: "a", driver: "dir" }, { name: "b", driver: "dir" })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+    expect(await diff("StoragePool", { name: "a", driver: "dir" }, { name: "b", driver: "dir" })).toEqual({
+      changes: true,
+      replaces: ["name"],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("an unknown new name replaces even renamable kinds (the preview cannot know it is a rename)", async () => {
-    expect(await diff("Profile", { name: "web", project: "p" }, { name: UNKNOWN, project: "p" })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+    expect(await diff("Profile", { name: "web", project: "p" }, { name: UNKNOWN, project: "p" })).toEqual({
+      changes: true,
+      replaces: ["name"],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("identity fields replace: a volume's pool, an instance's image, an image's content", async () => {
-    expect(await diff("StorageVolume", { name: "v", pool: "a", project: "p" }, { name: "v", pool: "b", project: "p" })).toEqual({ changes: true, replaces: ["pool"], deleteBeforeReplace: true });
-    expect(await diff("Instance", { name: "c1", image: "busybox", project: "p" }, { name: "c1", image: "alpine", project: "p" })).toEqual({ changes: true, replaces: ["image"], deleteBeforeReplace: true });
-    expect(await diff("Image", { name: "i", file: "/a.tar.gz", fingerprint: "aa", project: "p" }, { name: "i", file: "/a.tar.gz", fingerprint: "bb", project: "p" })).toEqual({
+    expect(await diff("StorageVolume", { name: "v", pool: "a", project: "p" }, { name: "v", pool: "b", project: "p" })).toEqual({
+      changes: true,
+      replaces: ["pool"],
+      deleteBeforeReplace: true,
+    });
+    expect(await diff("Instance", { name: "c1", image: "busybox", project: "p" }, { name: "c1", image: "alpine", project: "p" })).toEqual({
+      changes: true,
+      replaces: ["image"],
+      deleteBeforeReplace: true,
+    });
+    expect(
+      await diff("Image", { name: "i", file: "/a.tar.gz", fingerprint: "aa", project: "p" }, { name: "i", file: "/a.tar.gz", fingerprint: "bb", project: "p" }),
+    ).toEqual({
       changes: true,
       replaces: ["fingerprint"],
       deleteBeforeReplace: true,

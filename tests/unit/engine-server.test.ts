@@ -130,7 +130,10 @@ describe("update", () => {
 
 describe("create", () => {
   it("fails clearly when the object exists and adopt is not set", async () => {
-    const err = await profiles.create(state()).then(() => undefined, (e: Error) => e);
+    const err = await profiles.create(state()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/^Profile "web" in project "default": it already exists; set `adopt: true`/);
     expect(fake.writes().map((r) => r.method)).toEqual(["POST"]);
   });
@@ -168,7 +171,15 @@ describe("read and delete", () => {
     const res = await profiles.read(PATH, { socket: fake.socket });
     expect(res).toEqual({
       id: PATH,
-      props: { name: "web", project: "default", description: "by hand", config: { "limits.cpu": "4" }, devices: { d: { type: "none" } }, usedBy: [], __readById: true },
+      props: {
+        name: "web",
+        project: "default",
+        description: "by hand",
+        config: { "limits.cpu": "4" },
+        devices: { d: { type: "none" } },
+        usedBy: [],
+        __readById: true,
+      },
     });
   });
 

@@ -20,8 +20,23 @@ afterAll(async () => {
 const FP = "ab".repeat(32);
 beforeEach(() => {
   fake.requests.length = 0;
-  fake.set("/1.0/profiles/web", { name: "web", project: "default", description: "Web", config: { "limits.cpu": "2", "volatile.x": "1" }, devices: {}, used_by: ["/1.0/instances/a"] });
-  fake.set("/1.0/storage-pools/fast/volumes/custom/data", { name: "data", content_type: "block", description: "", config: { size: "1GiB" }, location: "none", used_by: [], created_at: "2026-01-01T00:00:00Z" });
+  fake.set("/1.0/profiles/web", {
+    name: "web",
+    project: "default",
+    description: "Web",
+    config: { "limits.cpu": "2", "volatile.x": "1" },
+    devices: {},
+    used_by: ["/1.0/instances/a"],
+  });
+  fake.set("/1.0/storage-pools/fast/volumes/custom/data", {
+    name: "data",
+    content_type: "block",
+    description: "",
+    config: { size: "1GiB" },
+    location: "none",
+    used_by: [],
+    created_at: "2026-01-01T00:00:00Z",
+  });
   fake.set(`/1.0/images/${FP}`, {
     fingerprint: FP,
     public: false,
@@ -75,7 +90,9 @@ test("getProfile reports every field as the server has it, with one GET", async 
 });
 
 test("a missing object fails naming the kind, its identity and the project", async () => {
-  await expect(incus.getProfile({ name: "nope", socket: fake.socket, project: "lab" })).rejects.toThrow(/^getProfile: Profile "nope" in project "lab" does not exist \(Incus answered: .*not found/);
+  await expect(incus.getProfile({ name: "nope", socket: fake.socket, project: "lab" })).rejects.toThrow(
+    /^getProfile: Profile "nope" in project "lab" does not exist \(Incus answered: .*not found/,
+  );
   await expect(incus.getStorageVolume({ pool: "fast", name: "gone", socket: fake.socket })).rejects.toThrow(
     'getStorageVolume: StorageVolume "gone" (pool "fast") in project "default" does not exist',
   );
@@ -84,7 +101,17 @@ test("a missing object fails naming the kind, its identity and the project", asy
 
 test("a parent is part of the identity: a volume is read under its pool, in its project", async () => {
   const v = await incus.getStorageVolume({ pool: "fast", name: "data", project: "lab", socket: fake.socket });
-  expect(v).toEqual({ name: "data", pool: "fast", project: "lab", contentType: "block", description: "", config: { size: "1GiB" }, location: "none", usedBy: [], createdAt: "2026-01-01T00:00:00Z" });
+  expect(v).toEqual({
+    name: "data",
+    pool: "fast",
+    project: "lab",
+    contentType: "block",
+    description: "",
+    config: { size: "1GiB" },
+    location: "none",
+    usedBy: [],
+    createdAt: "2026-01-01T00:00:00Z",
+  });
   expect(requests()).toEqual(["GET /1.0/storage-pools/fast/volumes/custom/data?project=lab"]);
 });
 
@@ -221,7 +248,12 @@ describe("kinds other helpers add get lookups from their declaration alone", () 
   it("a snapshot is found under its instance", async () => {
     fake.set("/1.0/instances/c1/snapshots/snap0", { name: "snap0", stateful: false });
     expect(snapshot.lookupIdentity()).toEqual(["instance", "name"]);
-    expect(await snapshot.lookup({ instance: "c1", name: "snap0", socket: fake.socket })).toEqual({ name: "snap0", instance: "c1", project: "default", stateful: false });
+    expect(await snapshot.lookup({ instance: "c1", name: "snap0", socket: fake.socket })).toEqual({
+      name: "snap0",
+      instance: "c1",
+      project: "default",
+      stateful: false,
+    });
     await expect(snapshot.lookup({ instance: "c1", name: "snap9", socket: fake.socket })).rejects.toThrow(
       'getInstanceSnapshot: InstanceSnapshot "snap9" (instance "c1") in project "default" does not exist',
     );

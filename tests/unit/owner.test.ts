@@ -67,7 +67,9 @@ describe("provider", () => {
     const other = OWNER.replace("incus:Profile::web", "incus:Profile::shared").replace("::urn:pulumi:dev::app::", "::urn:pulumi:dev::app::my:Lib$");
     fake.set(PATH, { name: "web", description: "", config: { [OWNER_MARKER]: `${other} #0123456789ab` }, devices: {}, used_by: [] });
     const failure = quietly(() => profiles.create(inputs({ [OWNER_KEY]: OWNER })));
-    await expect(failure).rejects.toThrow(/belongs to another resource of this stack, urn:pulumi:dev::app::my:Lib\$pulumi-nodejs:dynamic\/incus:Profile::shared/);
+    await expect(failure).rejects.toThrow(
+      /belongs to another resource of this stack, urn:pulumi:dev::app::my:Lib\$pulumi-nodejs:dynamic\/incus:Profile::shared/,
+    );
     await expect(failure).rejects.toThrow(/add `aliases`/);
     expect((fake.get(PATH) as State).config).toEqual({ [OWNER_MARKER]: `${other} #0123456789ab` });
     expect(fake.requests.filter((r) => r.method === "PUT")).toEqual([]);
@@ -219,7 +221,15 @@ describe("provider", () => {
     const post = async (over: State) => {
       fake.requests.length = 0;
       fake.remove("/1.0/storage-pools/default/volumes/custom/copy");
-      await volumes.create({ name: "copy", project: "default", socket: fake.socket, pool: "default", copyFrom: { volume: "src" }, [OWNER_KEY]: OWNER, ...over });
+      await volumes.create({
+        name: "copy",
+        project: "default",
+        socket: fake.socket,
+        pool: "default",
+        copyFrom: { volume: "src" },
+        [OWNER_KEY]: OWNER,
+        ...over,
+      });
       return fake.requests.find((r) => r.method === "POST")?.body;
     };
     expect(await post({})).not.toHaveProperty("config");
@@ -251,7 +261,10 @@ describe("SDK", () => {
       {
         newResource: (args) => {
           registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-          return { id: args.type.endsWith(":StackIdentity") ? "0b7d2a4c-1111-4222-8333-444455556666" : `${args.name}-id`, state: { ...args.inputs, uuid: "0b7d2a4c-1111-4222-8333-444455556666" } };
+          return {
+            id: args.type.endsWith(":StackIdentity") ? "0b7d2a4c-1111-4222-8333-444455556666" : `${args.name}-id`,
+            state: { ...args.inputs, uuid: "0b7d2a4c-1111-4222-8333-444455556666" },
+          };
         },
         call: (args) => args.inputs,
       },
@@ -295,7 +308,10 @@ describe("SDK", () => {
     new (lib("my:index:Web"))("web");
     new (lib("my:index:Db"))("db");
     await new Promise((r) => setTimeout(r, 100));
-    const owners = registered.slice(before).filter((r) => r.type.endsWith(":Profile")).map((r) => r.inputs.__owner);
+    const owners = registered
+      .slice(before)
+      .filter((r) => r.type.endsWith(":Profile"))
+      .map((r) => r.inputs.__owner);
     const stack = "organization/app/dev/0b7d2a4c-1111-4222-8333-444455556666";
     expect(owners).toEqual([
       `${stack}::urn:pulumi:dev::app::my:index:Web$pulumi-nodejs:dynamic/incus:Profile::shared`,

@@ -54,7 +54,6 @@ describe("package schema", () => {
 const secret = (value: unknown) => ({ [SIG]: SECRET, value });
 
 describe("secrets between the protocol and the engine", () => {
-
   it("reveal gives plain values and the paths that were secret", () => {
     const { value, paths } = reveal({ name: "p", config: { "user.token": secret("s3cret"), "limits.cpu": "1" }, files: secret({ "/a": { content: "x" } }) });
     expect(value).toEqual({ name: "p", config: { "user.token": "s3cret", "limits.cpu": "1" }, files: { "/a": { content: "x" } } });

@@ -153,7 +153,10 @@ describe("ReadCache on its own", () => {
   it("hands out copies, so one caller cannot change what another reads", async () => {
     const cache = new ReadCache();
     await cache.read("c", "a", one("a"), async () => []);
-    const items = [{ name: "b", config: { k: "1" } }, { name: "c", config: { k: "1" } }];
+    const items = [
+      { name: "b", config: { k: "1" } },
+      { name: "c", config: { k: "1" } },
+    ];
     const b = (await cache.read("c", "b", one("b"), async () => items)) as { config: Record<string, string> };
     b.config.k = "changed";
     expect(items[0].config.k).toBe("1");

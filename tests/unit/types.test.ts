@@ -17,8 +17,7 @@ test("tests/types compiles, and type errors name the Args interface", () => {
   host.getSourceFile = (file, lang, ...rest) =>
     path.resolve(file) === mistake ? ts.createSourceFile(file, MISTAKE, lang) : getSourceFile(file, lang, ...rest);
   const program = ts.createProgram({ rootNames: [...parsed.fileNames, mistake], options: parsed.options, host });
-  const format = (d: ts.Diagnostic) =>
-    `${d.file ? path.relative(dir, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
+  const format = (d: ts.Diagnostic) => `${d.file ? path.relative(dir, d.file.fileName) : ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
   const errors = ts.getPreEmitDiagnostics(program).map(format);
 
   expect(parsed.fileNames.map((f) => path.basename(f))).toContain("args.ts");

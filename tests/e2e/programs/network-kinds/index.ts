@@ -42,7 +42,10 @@ const www = new incus.NetworkZoneRecord("www", {
   zone: zone.name,
   name: "www",
   entries: edited
-    ? [{ type: "A", value: `${subnet}.5` }, { type: "TXT", value: "v=1", ttl: 300 }]
+    ? [
+        { type: "A", value: `${subnet}.5` },
+        { type: "TXT", value: "v=1", ttl: 300 },
+      ]
     : [{ type: "A", value: `${subnet}.5` }],
 });
 

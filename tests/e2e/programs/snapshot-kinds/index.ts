@@ -25,7 +25,12 @@ const restored = new incus.StorageVolume("restored", {
 const imported = new incus.StorageVolume("imported", { project, pool: "default", name: `imported-${suffix}`, importFile: config.require("backup") });
 
 // An image published from the snapshot (issue 12): its own alias and a property the program keeps.
-const golden = new incus.Image("golden", { project, sourceInstance: { name: inst.name, snapshot: snap.name }, aliases: [`golden/${suffix}`], properties: { "user.note": note } });
+const golden = new incus.Image("golden", {
+  project,
+  sourceInstance: { name: inst.name, snapshot: snap.name },
+  aliases: [`golden/${suffix}`],
+  properties: { "user.note": note },
+});
 
 const alias = new incus.ImageAlias("alias", { project, name: `e2e/${suffix}`, target: image.fingerprint, description: note });
 
