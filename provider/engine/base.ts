@@ -64,12 +64,14 @@ export class EngineBase<I extends CommonInputs> {
   /** The client and project for an object; messages hide the secret values of every state given. */
   context(state: State, ...secretsOf: State[]): Context {
     const client = clientFor(state);
-    return {
+    const ctx: Context = {
       client,
       project: this.spec.scoped ? ((state.project as string | undefined) ?? defaultProject(client)) : undefined,
       type: this.spec.type,
       redact: redactor(...[state, ...secretsOf].map((s) => this.model.withKindSecrets(s))),
+      isRecorded: (path) => this.recorded.has(this.placeOf(ctx, path)),
     };
+    return ctx;
   }
 
   reqOpts(ctx: Context) {

@@ -31,7 +31,7 @@ export async function create<I extends CommonInputs>(e: EngineBase<I>, inputsRaw
   const given = inputsRaw[OWNER_KEY];
   const owner = providerSettings().markOwner !== "false" && typeof given === "string" && !isUnknown(given) ? given : undefined;
   const inputs = withoutProvider(inputsRaw) as I & State;
-  const ctx: Context = { ...e.context(inputs), owner, isRecorded: (path) => e.recorded.has(e.placeOf(ctx, path)) };
+  const ctx: Context = { ...e.context(inputs), owner };
   // Adopting looks first, so an object that is already there gets no create request (an image no upload).
   const existing = inputs.adopt ? await readLiveIfAddressable(e, ctx, inputs) : null;
   if (existing) guardLive(e, inputs, ctx, existing.live);

@@ -75,9 +75,9 @@ describe("a project whose feature is off serves the default project's objects", 
     log.take();
     const profile = new Resource("Profile", { name: "default", project: shared, adopt: true, devices: {} });
     const err = await rejection(profile.check());
-    expect(err.message).toContain('"property":"project"');
-    expect(err.message).toContain(`project \\"${shared}\\" has features.profiles turned off`);
-    expect(err.message).toContain('Set `project: \\"default\\"` to manage it there');
+    expect(err.message).toContain("(project) project: ");
+    expect(err.message).toContain(`project "${shared}" has features.profiles turned off`);
+    expect(err.message).toContain('Set `project: "default"` to manage it there');
     // And if a preview was skipped (the project was made in the same run), create refuses before sending anything.
     const create = await rejection(engineCreate("Profile", { name: "default", project: shared, adopt: true, devices: {} }));
     expect(create.message).toMatch(/features\.profiles turned off/);

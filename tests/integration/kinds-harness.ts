@@ -142,7 +142,7 @@ export class Resource {
         log.mockRestore();
       }
     }
-    if (res.failures) throw new Error(`check failed: ${JSON.stringify(res.failures)}`);
+    if (res.failures) throw new Error(`check failed: ${res.failures.map((f) => `(${f.property}) ${f.reason}`).join("; ")}`);
     return res.inputs!;
   }
 
