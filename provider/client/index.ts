@@ -5,3 +5,7 @@ export * from "./schemas";
 export { type CliConfig, cliConfigDir, type CliRemote, loadCliConfig, serverCertPath } from "./cliconfig";
 export { EventSchema, type EventType, type IncusEvent } from "./events";
 export * from "./instanceio";
+export { type FilterFields, filterExpression, type ListOptions } from "./list";
+export type { WaitOptions, WriteOptions } from "./operations";
+export type { Download, Query, RequestOptions, SyncResult } from "./request";
+export type { UpdateOptions } from "./update";

@@ -1,0 +1,134 @@
+// Waiting for Incus's async operations: on the shared events stream when it is up, by polling /wait when it is not.
+// A failed operation becomes an IncusError that names the request that started it; an abort cancels it on the server.
+import type { Endpoint } from "./endpoint";
+import { IncusError } from "./errors";
+import { hubFor, OperationWatch } from "./events";
+import type { Requester, RequestOptions } from "./request";
+import { type Operation, OperationSchema, operationFinished } from "./schemas";
+
+export interface WaitOptions {
+  /** Give up after this long (the operation keeps running on the server). */
+  timeoutMs?: number;
+  /** Aborting cancels the operation on the server when it can be cancelled, then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called with the operation's metadata (e.g. `progress`) whenever it changes. */
+  onProgress?: (metadata: Record<string, unknown>) => void;
+}
+
+export interface WriteOptions extends RequestOptions, WaitOptions {}
+
+/** While waiting on events, ask the server this often (less than the 5 s a finished operation stays visible). */
+const SAFETY_CHECK_MS = 4_000;
+const WAIT_SLICE_S = 5;
+
+/** The request that started an operation, for its error message. */
+export interface OperationRequest {
+  method: string;
+  path: string;
+}
+
+export function opId(idOrUrl: string): string {
+  return idOrUrl.replace(/^\/1\.0\/operations\//, "");
+}
+
+/** GET /1.0/operations/{id}. */
+export async function getOperation(requester: Requester, id: string, signal?: AbortSignal): Promise<Operation> {
+  const res = await requester.request("GET", `/1.0/operations/${opId(id)}`, { project: null, signal });
+  return OperationSchema.parse(res.value);
+}
+
+/** A watch on the endpoint's events stream, or undefined when events are off or the stream cannot be opened. */
+export async function openWatch(endpoint: Endpoint, useEvents: boolean): Promise<OperationWatch | undefined> {
+  if (!useEvents) return undefined;
+  const hub = hubFor(endpoint);
+  const watch = new OperationWatch(hub);
+  try {
+    await hub.ready();
+    return watch;
+  } catch {
+    watch.close();
+    return undefined;
+  }
+}
+
+/**
+ * Waits for operation `id` (already read as `initial` when the request that started it answered): on `watch` while
+ * its stream holds, then by polling.
+ */
+export async function awaitOperation(
+  requester: Requester,
+  id: string,
+  initial: Operation | undefined,
+  opts: WaitOptions,
+  watch: OperationWatch | undefined,
+  request?: OperationRequest,
+): Promise<Operation> {
+  const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : Infinity;
+  let latest = initial;
+  try {
+    if (watch) {
+      latest ??= await getOperation(requester, id, opts.signal);
+      while (!operationFinished(latest) && !watch.streamLost) {
+        checkDeadline(id, deadline, opts);
+        const left = Math.max(1, Math.min(SAFETY_CHECK_MS, deadline - Date.now()));
+        const seen = await watch.next(id, opts.onProgress, left, opts.signal);
+        checkDeadline(id, deadline, opts);
+        // No final event for a while (or a lost one): ask the server, which keeps finished operations 5 s.
+        latest = seen ?? (watch.streamLost ? latest : await getOperation(requester, id, opts.signal));
+      }
+      if (operationFinished(latest)) return finished(latest, request);
+    }
+    return await pollOperation(requester, id, deadline, opts, request);
+  } catch (err) {
+    if (opts.signal?.aborted) await cancelOperation(requester, id, watch?.latest ?? latest);
+    // Incus accepted the request; unless the operation itself said it failed, its outcome is not known.
+    if (err instanceof IncusError && !err.operationFailed) err.accepted = true;
+    throw err;
+  }
+}
+
+/** /wait in slices, so timeouts and aborts are honoured; /wait answers HTTP 200 even for failures (the operation's status code says how it ended). */
+async function pollOperation(requester: Requester, id: string, deadline: number, opts: WaitOptions, request?: OperationRequest): Promise<Operation> {
+  const path = `/1.0/operations/${id}`;
+  for (;;) {
+    checkDeadline(id, deadline, opts);
+    const slice = Math.max(1, Math.min(WAIT_SLICE_S, Math.ceil((deadline - Date.now()) / 1000)));
+    let op: Operation;
+    try {
+      const res = await requester.request("GET", `${path}/wait`, { project: null, query: { timeout: slice }, signal: opts.signal });
+      op = OperationSchema.parse(res.value);
+    } catch (err) {
+      // An error envelope from /wait means "failed" or "still running": the operation itself says which.
+      if (!(err instanceof IncusError) || err.isNotFound) throw err;
+      op = await getOperation(requester, id, opts.signal);
+    }
+    if (op.metadata && opts.onProgress) opts.onProgress(op.metadata);
+    if (operationFinished(op)) return finished(op, request);
+  }
+}
+
+function checkDeadline(id: string, deadline: number, opts: WaitOptions): void {
+  if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
+  if (Date.now() >= deadline) {
+    throw new IncusError(408, `operation ${id} did not finish within ${opts.timeoutMs} ms`, "GET", `/1.0/operations/${id}`);
+  }
+}
+
+/** Best effort: the caller is already failing with the abort reason. */
+async function cancelOperation(requester: Requester, id: string, op: Operation | undefined): Promise<void> {
+  if (op?.may_cancel === false) return;
+  try {
+    await requester.request("DELETE", `/1.0/operations/${id}`, { project: null });
+  } catch {
+    // not cancellable, or already finished
+  }
+}
+
+/** A failed operation becomes an IncusError that names the request that started it, when known. */
+function finished(op: Operation, request?: OperationRequest): Operation {
+  if (op.status_code === 200) return op;
+  const { method, path } = request ?? { method: "OPERATION", path: `/1.0/operations/${op.id}` };
+  const err = new IncusError(op.status_code, op.err || op.status, method, `${path} (${op.description})`, undefined, undefined, op.id);
+  err.operationFailed = true;
+  throw err;
+}
