@@ -2,6 +2,7 @@
 // or an image server), with profiles (order kept), config and devices. `running` is desired state. Incus keeps
 // runtime state in config (volatile.*, image.*): never diffed, always carried over in PUTs. Renames and keys that
 // only take effect at start need the instance stopped: it is stopped, changed, and started again.
+// Its files, waits and commands: instanceContent.ts; starting, stopping and addresses: instanceState.ts.
 import { z } from "zod";
 import { isNotFound } from "../client";
 import { configMap, deviceMap, hostName, objectName, shown } from "../engine/inputs";
