@@ -3,126 +3,16 @@
 // content is a new image, so a changed file or source replaces it. Aliases are separate objects in Incus; the
 // aliases the program names are created, those it stops naming removed, and the image's other aliases (an
 // ImageAlias resource's, a hand-made one) left alone. An alias that another image holds is only taken over with
-// `adopt: true`, so two resources never fight over one alias.
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { FormData } from "undici";
+// `adopt: true`, so two resources never fight over one alias. Its inputs are in imageSchema.ts, the upload, copy and
+// publish requests in imageSources.ts.
 import { z } from "zod";
 import { isAlreadyExists, isNotFound } from "../client";
-import { configMap, isUnknown, OWNER_KEY, OWNER_MARKER, objectName, shown } from "../engine/inputs";
+import { isUnknown, OWNER_KEY, OWNER_MARKER, shown } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap } from "../engine/kind";
 import { parseMark } from "../engine/ownership";
-import { encode, scopedFields } from "./common";
-
-const fileSchema = z
-  .string()
-  .min(1)
-  .refine((p) => fs.existsSync(p) && fs.statSync(p).isFile(), { message: "no such file" });
-
-const sourceSchema = z
-  .strictObject({
-    server: z.url({ protocol: /^https?$/ }).describe("Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus)."),
-    protocol: z.enum(["simplestreams", "incus"]).default("simplestreams").describe("The server's protocol."),
-    alias: z.string().min(1).optional().describe("The image's alias on the server (give this or `fingerprint`)."),
-    fingerprint: z
-      .string()
-      .regex(/^[0-9a-f]{12,64}$/, "a hex fingerprint (at least 12 characters)")
-      .optional()
-      .describe("The image's fingerprint on the server (give this or `alias`)."),
-    certificate: z.string().optional().describe("PEM certificate of an incus-protocol server that is not publicly trusted."),
-    project: z.string().optional().describe("Project on the source server."),
-  })
-  .refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
-
-const sourceInstanceSchema = z.strictObject({
-  name: objectName.describe("The instance to publish. It must be stopped (Incus cannot export a running instance), unless `snapshot` is given."),
-  snapshot: objectName.optional().describe("Publish this snapshot of the instance instead of the instance itself (the instance may be running)."),
-  project: z.string().min(1).optional().describe("The instance's project. Default: the image's project."),
-});
-
-/** Aliases may contain slashes ("debian/12"); no spaces, no colon (the CLI reads `remote:alias`). */
-const aliasName = z
-  .string()
-  .min(1, "must not be empty")
-  .max(255)
-  .refine((a) => !/[\s:]/.test(a) && !a.startsWith("/"), { message: "must not contain spaces or ':', or start with '/'" });
-
-const streamHashCache = new Map<string, string>();
-
-/** sha256 of the files, read in chunks; cached per path, size and mtime so repeated previews do not re-read. */
-function fingerprintOf(files: string[]): string {
-  const key = files
-    .map((f) => {
-      const st = fs.statSync(f);
-      return `${path.resolve(f)}:${st.size}:${st.mtimeMs}`;
-    })
-    .join("|");
-  const cached = streamHashCache.get(key);
-  if (cached) return cached;
-  const hash = createHash("sha256");
-  const buf = Buffer.allocUnsafe(1 << 20);
-  for (const f of files) {
-    const fd = fs.openSync(f, "r");
-    try {
-      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  const fp = hash.digest("hex");
-  streamHashCache.set(key, fp);
-  return fp;
-}
-
-export const imageSchema = z
-  .strictObject({
-    ...scopedFields(),
-    file: fileSchema.optional().describe("A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the image."),
-    metadataFile: fileSchema.optional().describe("A split image: the metadata tarball, with `rootfsFile`. New content replaces the image."),
-    rootfsFile: fileSchema.optional().describe("A split image: the rootfs (squashfs or tarball), with `metadataFile`. New content replaces the image."),
-    source: sourceSchema.optional().describe("Copy the image from an image server instead of uploading a file."),
-    sourceInstance: sourceInstanceSchema
-      .optional()
-      .describe(
-        "Publish the image from an instance of this server (stopped) or one of its snapshots, instead of uploading a file. A change replaces the image.",
-      ),
-    aliases: z
-      .array(aliasName)
-      .refine((a) => new Set(a).size === a.length, { message: "aliases must be unique" })
-      .optional()
-      .describe(
-        "Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`.",
-      ),
-    properties: configMap
-      .optional()
-      .describe("Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."),
-    public: z.boolean().optional().describe("Whether clients that are not trusted may download the image. Default: `false`."),
-    autoUpdate: z.boolean().optional().describe("Whether Incus refreshes the image from its source server. Default: `false`."),
-    profiles: z.array(objectName).optional().describe('Profiles applied to instances made from this image. Default: Incus\'s (`["default"]`).'),
-    fingerprint: z
-      .string()
-      .optional()
-      .describe("The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy."),
-  })
-  .superRefine((i, ctx) => {
-    const ways = [i.file, i.metadataFile ?? i.rootfsFile, i.source, i.sourceInstance].filter((x) => x !== undefined).length;
-    if (ways !== 1)
-      ctx.addIssue({ code: "custom", path: ["file"], message: "give exactly one of `file`, `metadataFile` + `rootfsFile`, `source` or `sourceInstance`" });
-    if ((i.metadataFile === undefined) !== (i.rootfsFile === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [i.metadataFile ? "rootfsFile" : "metadataFile"],
-        message: "a split image needs both `metadataFile` and `rootfsFile`",
-      });
-    }
-  })
-  .transform((i) => {
-    if ([i.file, i.metadataFile, i.rootfsFile].some(isUnknown)) return i;
-    const files = i.file ? [i.file] : i.metadataFile && i.rootfsFile ? [i.metadataFile, i.rootfsFile] : [];
-    return files.length ? { ...i, fingerprint: fingerprintOf(files) } : i;
-  });
-export type ImageInputs = z.output<typeof imageSchema>;
+import { encode } from "./common";
+import { aliasName, type ImageInputs, imageSchema } from "./imageSchema";
+import { copyFromServer, publish, upload } from "./imageSources";
 
 function imagePath(i: ImageInputs): string {
   if (!i.fingerprint) throw new Error("the image's fingerprint is not known yet");
@@ -134,93 +24,6 @@ function liveAliases(live: Live): string[] {
     .map((a: { name?: string }) => a?.name ?? "")
     .filter(Boolean)
     .sort();
-}
-
-/** Query-string form Incus reads from X-Incus-* upload headers. */
-function headerList(key: string, values: string[]): string {
-  return values.map((v) => `${key}=${encodeURIComponent(v)}`).join("&");
-}
-
-async function upload(ctx: Context, inputs: ImageInputs): Promise<string> {
-  const headers: Record<string, string> = {
-    "x-incus-public": String(inputs.public ?? false),
-    "x-incus-fingerprint": inputs.fingerprint!,
-  };
-  if (inputs.profiles) headers["x-incus-profiles"] = headerList("profile", inputs.profiles);
-  if (inputs.properties) {
-    headers["x-incus-properties"] = Object.entries(inputs.properties)
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-      .join("&");
-  }
-  let body: unknown;
-  if (inputs.file) {
-    headers["x-incus-filename"] = path.basename(inputs.file);
-    body = fs.createReadStream(inputs.file);
-  } else {
-    // Split image: multipart with parts named metadata and rootfs; Blobs backed by the files stream lazily.
-    const form = new FormData();
-    form.append("metadata", await fs.openAsBlob(inputs.metadataFile!), path.basename(inputs.metadataFile!));
-    form.append("rootfs", await fs.openAsBlob(inputs.rootfsFile!), path.basename(inputs.rootfsFile!));
-    body = form;
-  }
-  const res = await ctx.client.post<unknown>("/1.0/images", body, { project: ctx.project, headers, timeoutMs: 30 * 60_000 });
-  const meta = (res.operation?.metadata ?? {}) as { fingerprint?: string };
-  return meta.fingerprint ?? inputs.fingerprint!;
-}
-
-async function copyFromServer(ctx: Context, inputs: ImageInputs): Promise<string> {
-  const s = inputs.source!;
-  const res = await ctx.client.post<unknown>(
-    "/1.0/images",
-    {
-      source: {
-        type: "image",
-        mode: "pull",
-        server: s.server,
-        protocol: s.protocol,
-        ...(s.alias ? { alias: s.alias } : { fingerprint: s.fingerprint }),
-        ...(s.certificate ? { certificate: s.certificate } : {}),
-        ...(s.project ? { project: s.project } : {}),
-      },
-      public: inputs.public ?? false,
-      auto_update: inputs.autoUpdate ?? false,
-      ...(inputs.properties ? { properties: inputs.properties } : {}),
-      ...(inputs.profiles ? { profiles: inputs.profiles } : {}),
-    },
-    { project: ctx.project, timeoutMs: 30 * 60_000 },
-  );
-  const fp = (res.operation?.metadata as { fingerprint?: string } | undefined)?.fingerprint;
-  if (!fp) throw new Error("the image server copy finished without reporting a fingerprint");
-  return fp;
-}
-
-/** Publishes an instance or one of its snapshots as an image of this server (`incus publish`). */
-async function publish(ctx: Context, inputs: ImageInputs): Promise<string> {
-  const from = inputs.sourceInstance!;
-  const res = await ctx.client
-    .post<unknown>(
-      "/1.0/images",
-      {
-        source: {
-          type: from.snapshot ? "snapshot" : "instance",
-          name: from.snapshot ? `${from.name}/${from.snapshot}` : from.name,
-          ...(from.project ? { project: from.project } : {}),
-        },
-        public: inputs.public ?? false,
-        ...(inputs.properties ? { properties: inputs.properties } : {}),
-        ...(inputs.profiles ? { profiles: inputs.profiles } : {}),
-      },
-      { project: ctx.project, timeoutMs: 30 * 60_000 },
-    )
-    .catch((err: Error) => {
-      if (/running instance/i.test(err.message)) {
-        err.message += `; publish a snapshot of it (\`sourceInstance.snapshot\`) or keep the instance stopped (\`running: false\`)`;
-      }
-      throw err;
-    });
-  const fp = (res.operation?.metadata as { fingerprint?: string } | undefined)?.fingerprint;
-  if (!fp) throw new Error("publishing finished without reporting a fingerprint");
-  return fp;
 }
 
 /**

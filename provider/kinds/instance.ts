@@ -2,24 +2,18 @@
 // or an image server), with profiles (order kept), config and devices. `running` is desired state. Incus keeps
 // runtime state in config (volatile.*, image.*): never diffed, always carried over in PUTs. Renames and keys that
 // only take effect at start need the instance stopped: it is stopped, changed, and started again.
+// Its files, waits and commands: instanceContent.ts; starting, stopping and addresses: instanceState.ts.
 import { z } from "zod";
 import { isNotFound } from "../client";
 import { configMap, deviceMap, hostName, objectName, shown } from "../engine/inputs";
-import { type Context, defineKind, type Live, liveMap, liveString } from "../engine/kind";
-import { encode, scopedFields } from "./common";
-import {
-  applyContent,
-  beforeStart,
-  type CommandResult,
-  commandsSchema,
-  contentDiff,
-  contentOutputs,
-  type FileRecord,
-  filesSchema,
-  waitForSchema,
-} from "./instanceContent";
+import { defineKind, liveMap, liveString } from "../engine/kind";
+import { scopedFields } from "./common";
+import { commandsSchema } from "./instanceCommands";
+import { applyContent, beforeStart, contentDiff, contentOutputs } from "./instanceContent";
+import { filesSchema } from "./instanceFiles";
+import { addresses, hasInterfaces, instancePath, isRunning, setState } from "./instanceState";
+import { waitForSchema } from "./instanceWaits";
 
-const RUNNING = new Set(["Running", "Ready", "Frozen", "Starting"]);
 /** Keys Incus accepts on a running container but only applies when it starts. */
 const APPLIED_AT_START = [/^raw\./, /^security\.privileged$/, /^security\.idmap\./, /^security\.nesting$/, /^linux\.kernel_modules$/];
 const serverKey = (k: string) => k.startsWith("volatile.") || k.startsWith("image.");
@@ -103,46 +97,13 @@ export const instanceSchema = z
   });
 export type InstanceInputs = z.output<typeof instanceSchema>;
 
-/** Addresses of the running instance's interfaces (not the loopback interface, not link-local), from its state. */
-function addresses(live: Live): { ipv4Addresses: string[]; ipv6Addresses: string[] } {
-  const out = { ipv4Addresses: [] as string[], ipv6Addresses: [] as string[] };
-  const network = (live.state as { network?: Record<string, { addresses?: { address: string; family: string; scope: string }[] }> } | undefined)?.network ?? {};
-  for (const [iface, nic] of Object.entries(network)) {
-    if (iface === "lo") continue;
-    for (const a of nic.addresses ?? []) {
-      if (a.scope === "link") continue;
-      (a.family === "inet" ? out.ipv4Addresses : out.ipv6Addresses).push(a.address);
-    }
-  }
-  return out;
-}
-
-const instancePath = (i: InstanceInputs) => `/1.0/instances/${encode(i.name)}`;
-/** A network device, or interfaces set up through raw.lxc: only then can the instance have addresses to report. */
-const hasInterfaces = (live: Live) =>
-  Object.values((live.expanded_devices ?? {}) as Record<string, Record<string, string>>).some((d) => d.type === "nic" || d.type === "infiniband") ||
-  /lxc\.net\./.test(liveMap(live.expanded_config)["raw.lxc"] ?? "");
-const isRunning = (live: Live) => RUNNING.has(String(live.status));
 const looksLikeFingerprint = (s: string) => /^[0-9a-f]{12,64}$/.test(s);
-
-async function setState(ctx: Context, inputs: InstanceInputs, action: "start" | "stop"): Promise<void> {
-  const body: Record<string, unknown> = { action };
-  // An explicit timeout of 0 means "kill now" to Incus; a graceful stop gets the program's timeout.
-  if (action === "stop") body.timeout = inputs.stopTimeout ?? 30;
-  try {
-    await ctx.client.put(`${instancePath(inputs)}/state`, body, { project: ctx.project, timeoutMs: ((inputs.stopTimeout ?? 30) + 60) * 1000 });
-  } catch (err) {
-    if (action !== "stop" || isNotFound(err)) throw err;
-    // A guest that ignores the shutdown request is killed.
-    await ctx.client.put(`${instancePath(inputs)}/state`, { action: "stop", force: true }, { project: ctx.project });
-  }
-}
 
 export const instance = defineKind({
   type: "Instance",
   schema: instanceSchema,
   scoped: true,
-  path: instancePath,
+  path: (i: InstanceInputs) => instancePath(i),
   collection: () => "/1.0/instances",
   renamable: true,
   identity: ["image", "imageServer", "copyFrom"],
@@ -185,7 +146,7 @@ export const instance = defineKind({
     // A list with recursion=2 (getInstances) brings the state along.
     if (!isRunning(live) || !hasInterfaces(live) || live.state) return live;
     try {
-      const state = await ctx.client.get(`${instancePath({ name: String(live.name) } as InstanceInputs)}/state`, { project: ctx.project });
+      const state = await ctx.client.get(`${instancePath({ name: String(live.name) })}/state`, { project: ctx.project });
       return { ...live, state: state.value };
     } catch (err) {
       if (isNotFound(err)) return live;
@@ -201,7 +162,7 @@ export const instance = defineKind({
   derivedSecretOutputs: ["fileDigests", "commandResults"],
   stackOutputs: ["fileDigests", "commandResults"],
   outputs: (live, inputs) => ({
-    ...(contentOutputs(inputs) as { fileDigests: Record<string, FileRecord>; commandResults: Record<string, CommandResult> }),
+    ...contentOutputs(inputs),
     ...addresses(live),
     status: liveString(live.status),
     architecture: liveString(live.architecture),

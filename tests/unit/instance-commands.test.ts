@@ -2,7 +2,7 @@
 // said as failed and runs again, a changed trigger runs it again, an unchanged command does not run, and state written
 // before results carried their digest still tells a changed command from an unchanged one.
 import { kinds, UNKNOWN } from "pulumi-incus/provider";
-import { type CommandSpec, commandDigest } from "../../provider/kinds/instanceContent";
+import { type CommandSpec, commandDigest } from "../../provider/kinds/instanceCommands";
 
 type State = Record<string, unknown>;
 const live = { name: "app", status: "Running" };
