@@ -207,3 +207,45 @@ export function installedProgram(name: string): string {
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   return dir;
 }
+
+/**
+ * Commands run as a user runs them in a shell, for suites that drive the CLI directly: an offline, file-backend
+ * environment under `work` (state in work/state, the provider's request log in work/requests.log), `run` (throws
+ * with the command's output), and the writes the provider sent since the last call. `timings` collects the seconds
+ * each command took (a figure to print, not a limit).
+ */
+export function cliSession(work: string) {
+  const requestLog = path.join(work, "requests.log");
+  fs.mkdirSync(path.join(work, "state"), { recursive: true });
+  const env = {
+    ...process.env,
+    PULUMI_BACKEND_URL: `file://${work}/state`,
+    PULUMI_CONFIG_PASSPHRASE: "",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_INCUS_REQUEST_LOG: requestLog,
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+    npm_config_update_notifier: "false",
+  };
+  const timings: string[] = [];
+  const run = (cmd: string, args: string[], cwd: string): string => {
+    const started = Date.now();
+    try {
+      return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`${cmd} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+    } finally {
+      timings.push(`${cmd} ${args.slice(0, 2).join(" ")}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+  };
+  /** Requests other than GET (and HEAD) that the provider sent since the last call. */
+  const takeWrites = (): string[] => {
+    if (!fs.existsSync(requestLog)) return [];
+    const lines = fs.readFileSync(requestLog, "utf8").split("\n").filter(Boolean);
+    fs.truncateSync(requestLog, 0);
+    return lines.filter((l) => !l.startsWith("GET ") && !l.startsWith("HEAD "));
+  };
+  return { env, run, takeWrites, timings };
+}

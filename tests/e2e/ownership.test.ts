@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dropTestProject, incus, incusJson, packCheckout, REPO, uniqueSuffix } from "./harness";
+import { cliSession, dropTestProject, incus, incusJson, packCheckout, REPO, uniqueSuffix } from "./harness";
 
 jest.setTimeout(900_000);
 
@@ -20,27 +20,7 @@ const P = `pio-${s}`;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "pi-ownership-"));
 const app = path.join(work, "app");
 const lib = path.join(work, "lib");
-const requestLog = path.join(work, "requests.log");
-const env = {
-  ...process.env,
-  PULUMI_BACKEND_URL: `file://${work}/state`,
-  PULUMI_CONFIG_PASSPHRASE: "",
-  PULUMI_SKIP_UPDATE_CHECK: "true",
-  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-  PULUMI_INCUS_REQUEST_LOG: requestLog,
-  npm_config_audit: "false",
-  npm_config_fund: "false",
-  npm_config_update_notifier: "false",
-};
-
-function run(cmd: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
-  }
-}
+const { env, run, takeWrites } = cliSession(work);
 
 /** A pulumi command that must fail: its output. */
 function fails(args: string[]): string {
@@ -55,14 +35,6 @@ function fails(args: string[]): string {
 
 const pulumi = (...args: string[]) => run("pulumi", [...args, "--non-interactive"], app);
 const up = (...args: string[]) => pulumi("up", "--yes", "--skip-preview", ...args);
-
-/** Requests other than GET that the provider sent since the last call. */
-function takeWrites(): string[] {
-  if (!fs.existsSync(requestLog)) return [];
-  const lines = fs.readFileSync(requestLog, "utf8").split("\n").filter(Boolean);
-  fs.truncateSync(requestLog, 0);
-  return lines.filter((l) => !l.startsWith("GET "));
-}
 
 const PROGRAM = `const pulumi = require("@pulumi/pulumi");
 const incus = require("pulumi-incus");
@@ -106,7 +78,6 @@ const MARK = "user.pulumi-incus.stack";
 const nested = () => path.join(app, "node_modules", "shared-lib", "node_modules", "pulumi-incus");
 
 beforeAll(() => {
-  fs.mkdirSync(path.join(work, "state"));
   tarball = packCheckout(work, run).filename;
   // The library's own copy: the same package under another version, so npm nests it under the library.
   const copy = path.join(work, "copy");

@@ -2,11 +2,10 @@
 // outside the repository (its own package.json, no self-link, no path mapping), type-checked against the shipped
 // declarations and deployed through the real Pulumi CLI: up, an up that must change nothing, destroy. And a
 // plain-JavaScript program that only requires the package.
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dropTestProject, incusJson, packCheckout, REPO, uniqueSuffix } from "./harness";
+import { cliSession, dropTestProject, incusJson, packCheckout, REPO, uniqueSuffix } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -14,45 +13,10 @@ const s = uniqueSuffix().slice(-8);
 const projectName = `pit-${s}`;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "pi-tarball-"));
 const app = path.join(work, "app");
-const requestLog = path.join(work, "requests.log");
 let packed: { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] };
-
-const env = {
-  ...process.env,
-  PULUMI_BACKEND_URL: `file://${work}/state`,
-  PULUMI_CONFIG_PASSPHRASE: "",
-  PULUMI_SKIP_UPDATE_CHECK: "true",
-  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-  PULUMI_INCUS_REQUEST_LOG: requestLog,
-  npm_config_audit: "false",
-  npm_config_fund: "false",
-  npm_config_update_notifier: "false",
-};
-
-/** Seconds each command took, printed at the end (a figure, not a limit). */
-const timings: string[] = [];
-
-function run(cmd: string, args: string[], cwd: string): string {
-  const started = Date.now();
-  try {
-    return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
-  } finally {
-    timings.push(`${cmd} ${args.slice(0, 2).join(" ")}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  }
-}
+const { run, takeWrites, timings } = cliSession(work);
 
 const repoVersion = (pkg: string) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version as string;
-
-/** Requests other than GET that the provider sent since the last call. */
-function takeWrites(): string[] {
-  if (!fs.existsSync(requestLog)) return [];
-  const lines = fs.readFileSync(requestLog, "utf8").split("\n").filter(Boolean);
-  fs.truncateSync(requestLog, 0);
-  return lines.filter((l) => !l.startsWith("GET "));
-}
 
 const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import * as incus from "pulumi-incus";
@@ -99,7 +63,6 @@ export const busyboxAliases = incus.getImage({ alias: "pulumi-incus/busybox", pr
 `;
 
 beforeAll(() => {
-  fs.mkdirSync(path.join(work, "state"));
   packed = packCheckout(work, run);
 
   fs.mkdirSync(app);
