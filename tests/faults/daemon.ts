@@ -163,6 +163,10 @@ export class FaultDaemon {
     }
     while (alive(pid)) await sleep(20);
     this.child = undefined;
+    // Its socket file goes with it, as an init system's would: a container monitor that LXC forked from the daemon a
+    // moment before the kill inherits the listening socket and outlives it, and connections made to that file until
+    // the next daemon binds a new one would wait in a queue nobody serves (seen once: an `up` hung for 20 minutes).
+    fs.rmSync(this.socket, { force: true });
   }
 
   async restart(): Promise<void> {
