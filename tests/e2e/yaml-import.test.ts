@@ -28,7 +28,7 @@ describe("pulumi import through the plugin", () => {
     incus("profile", "device", "add", "web", "root", "disk", "path=/", "pool=default", "--project", prefix);
     incus("network", "create", net, "ipv4.address=none", "ipv6.address=none");
     incus("network", "set", net, "user.owner=ops");
-    incus("storage", "volume", "create", "default", "data", "size=64MiB", "--project", prefix);
+    incus("storage", "volume", "create", "default", "data", "user.purpose=scratch", "--project", prefix);
   });
 
   afterAll(async () => {
@@ -78,7 +78,7 @@ describe("pulumi import through the plugin", () => {
       project: ${prefix}
       pool: default
       config:
-        size: 64MiB
+        user.purpose: scratch
 `;
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `${head}${generated}${byHand}`);
     const state = JSON.parse(pulumi("stack", "export"));
