@@ -3,8 +3,8 @@
 // - Configure: the stock one drops the provider's config; this one hands `incus:*` to the engine's `configure`, and
 //   tells the engine the plugin takes secrets (marked values) but neither resource references nor output values.
 // - Diff: the stock one forwards only changes/replaces; this one adds the per-property detailed diff.
-// - Read: `pulumi import` is the one read that sends no inputs (a refresh and a YAML `get:` send them, if empty);
-//   it goes to the plugin's importObject, whose answer carries the inputs Pulumi needs to import.
+// - Read: one with no inputs (`pulumi import`, or a YAML `get:`, which Pulumi sends alike) goes to the plugin's
+//   importObject, whose answer carries the inputs an import needs (the stock handler has no way to send them).
 // What the engine prints for a resource (drift lines, adopt previews, a command's progress) goes to the Pulumi
 // engine's log under that resource, as it does for a dynamic provider (a plugin's stdout is not shown).
 import { AsyncLocalStorage } from "node:async_hooks";

@@ -175,7 +175,7 @@ export function incusPlugin(version: string): IncusPlugin {
       };
     },
 
-    // `pulumi import` (a read with neither state nor inputs): the object with the inputs a program would declare.
+    // A read with no inputs (`pulumi import`, or a `get:`): the object, and the inputs a program would declare for it.
     async importObject(id, urn) {
       const { engine, kind } = engineOf(urn);
       const found = await engine.importObject(id);

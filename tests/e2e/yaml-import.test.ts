@@ -49,8 +49,10 @@ describe("pulumi import through the plugin", () => {
     // One object, with the code Pulumi writes for it from the inputs the plugin reads.
     pulumi("import", "incus:index:Profile", "web", ids.profile, "--yes", "--protect=false", "--out", "web.yaml");
     const generated = fs.readFileSync(path.join(dir, "web.yaml"), "utf8");
-    expect(generated).toContain("type: incus:index:Profile");
-    expect(generated).toContain('limits.cpu: "1"');
+    expect(generated).toMatch(/type: incus:(index:)?Profile\n/);
+    expect(generated).toMatch(/limits\.cpu: ['"]1['"]\n/);
+    expect(generated).toContain(`project: ${prefix}\n`);
+    expect(generated).not.toContain("volatile");
     // Bulk: Pulumi's import file, and the program written by hand.
     const file = {
       resources: [

@@ -1,6 +1,6 @@
 // `pulumi import` through the plugin, against the stand-in daemon: the read Pulumi sends with an id and nothing else
 // answers with the inputs a program would declare (identity, project, set fields; no server keys, no empty fields)
-// and outputs that are those of a managed resource, not of a read-only `get:`.
+// and the outputs a `get:` of it reports (Pulumi sends that read exactly as an import's).
 import { closeAllPools } from "pulumi-incus/provider";
 import { incusPlugin } from "../../provider/plugin/provider";
 import { FakeIncus } from "./fake-incus";
@@ -38,9 +38,7 @@ test("a profile: its identity, project and set fields as inputs; no server keys,
     config: { "limits.cpu": "2" },
     devices: { root: { type: "disk", path: "/", pool: "default" } },
   });
-  expect(res.props).toMatchObject({ ...res.inputs, usedBy: ["/1.0/instances/a?project=lab"] });
-  expect(res.props).not.toHaveProperty("__readById");
-  expect(res.props).not.toHaveProperty("description");
+  expect(res.props).toEqual({ ...res.inputs, description: "", usedBy: ["/1.0/instances/a?project=lab"], __readById: true });
 });
 
 test("a volume: its pool and content type; the default project named", async () => {
@@ -55,11 +53,11 @@ test("a volume: its pool and content type; the default project named", async () 
   expect(res.inputs).toEqual({ name: "data", pool: "fast", project: "default", contentType: "block", description: "scratch", config: { size: "1GiB" } });
 });
 
-test("an id that is no API path of the kind, or of nothing, fails naming the import", async () => {
+test("an id that is no API path of the kind, or of nothing, fails naming the kind and the id", async () => {
   await expect(incusPlugin("0.0.0").importObject("web", urn("Profile", "web"))).rejects.toThrow(
-    'import of Profile: id "web" is not the API path of a profile; expected "/1.0/profiles/<name>?project=<project>"',
+    'Profile.get: id "web" is not the API path of a profile; expected "/1.0/profiles/<name>?project=<project>"',
   );
   await expect(incusPlugin("0.0.0").importObject("/1.0/profiles/gone", urn("Profile", "gone"))).rejects.toThrow(
-    'import of Profile: no profile at "/1.0/profiles/gone"',
+    'Profile.get: no profile at "/1.0/profiles/gone"',
   );
 });
