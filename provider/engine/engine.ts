@@ -8,6 +8,7 @@ import { create } from "./create";
 import { rethrowForUser } from "./errors";
 import type { DetailedDiff, State } from "./fields";
 import type { CommonInputs, KindSpec } from "./kind";
+import { importById } from "./importing";
 import { read } from "./live";
 import { idPattern, lookupObject, lookupObjects, readById } from "./lookup";
 import { readCache } from "./readcache";
@@ -52,6 +53,11 @@ export class KindEngine<I extends CommonInputs> {
     // A lookup manages nothing: first read and refresh alike report what its id names.
     const lookedUp = props.name === undefined || props[LOOKUP_KEY] === true;
     return (lookedUp ? readById(this.e, id, props, props[LOOKUP_KEY] === true) : read(this.e, id, props)).catch(rethrowForUser);
+  }
+
+  /** `pulumi import`: the object the id names, with the inputs a program would declare for it (importing.ts). */
+  async importObject(id: string): Promise<{ id: string; props: State; inputs: State }> {
+    return importById(this.e, id).catch(rethrowForUser);
   }
 
   async update(id: string, olds: State, news: State): Promise<{ outs: State }> {

@@ -3,6 +3,8 @@
 // - Configure: the stock one drops the provider's config; this one hands `incus:*` to the engine's `configure`, and
 //   tells the engine the plugin takes secrets (marked values) but neither resource references nor output values.
 // - Diff: the stock one forwards only changes/replaces; this one adds the per-property detailed diff.
+// - Read: one with no inputs (`pulumi import`, or a YAML `get:`, which Pulumi sends alike) goes to the plugin's
+//   importObject, whose answer carries the inputs an import needs (the stock handler has no way to send them).
 // What the engine prints for a resource (drift lines, adopt previews, a command's progress) goes to the Pulumi
 // engine's log under that resource, as it does for a dynamic provider (a plugin's stdout is not shown).
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -19,6 +21,7 @@ const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
 const engrpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
 const engproto = require("@pulumi/pulumi/proto/engine_pb");
+const structproto = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [pulumiDir] }));
 
 /** The resource a call is for, so console output during it is logged under that resource. */
 const current = new AsyncLocalStorage<string>();
@@ -44,7 +47,7 @@ function logToEngine(engineAddress: string | undefined): void {
 /** The plugin with each resource call run under its URN (see logToEngine). */
 function underUrn<T extends object>(plugin: T): T {
   const out: Record<string, unknown> = { ...(plugin as Record<string, unknown>) };
-  for (const [name, urnAt] of Object.entries({ check: 0, diffDetailed: 1, create: 0, read: 1, update: 1, delete: 1 })) {
+  for (const [name, urnAt] of Object.entries({ check: 0, diffDetailed: 1, create: 0, read: 1, importObject: 1, update: 1, delete: 1 })) {
     const fn = (plugin as Record<string, unknown>)[name];
     if (typeof fn === "function") out[name] = (...args: unknown[]) => current.run(String(args[urnAt]), () => fn(...args));
   }
@@ -108,6 +111,20 @@ export function serve(version: string, args: string[]): Promise<void> {
             map.set(property, diff);
           }
         }
+        callback(undefined, resp);
+      } catch (err) {
+        callback(err, undefined);
+      }
+    };
+    wrapped.read = async (call: any, callback: any) => {
+      const req = call.request;
+      if (req.hasInputs()) return (impl as any).read.call(impl, call, callback);
+      try {
+        const found = await plugin.importObject(req.getId(), req.getUrn());
+        const resp = new provproto.ReadResponse();
+        resp.setId(found.id);
+        resp.setProperties(structproto.Struct.fromJavaScript(found.props));
+        resp.setInputs(structproto.Struct.fromJavaScript(found.inputs));
         callback(undefined, resp);
       } catch (err) {
         callback(err, undefined);

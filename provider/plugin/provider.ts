@@ -114,6 +114,7 @@ export interface PluginDiff extends DiffResult {
 
 export interface IncusPlugin extends provider.Provider {
   diffDetailed(id: string, urn: string, olds: State, news: State): Promise<PluginDiff>;
+  importObject(id: string, urn: string): Promise<{ id: string; props: State; inputs: State }>;
 }
 
 export function incusPlugin(version: string): IncusPlugin {
@@ -171,6 +172,18 @@ export function incusPlugin(version: string): IncusPlugin {
         id: result.id,
         props: plain(conceal(result.props, paths)),
         ...(result.inputs ? { inputs: plain(conceal(result.inputs, secretInputPaths(kind, result.inputs, secretPaths(result.inputs)))) } : {}),
+      };
+    },
+
+    // A read with no inputs (`pulumi import`, or a `get:`): the object, and the inputs a program would declare for it.
+    async importObject(id, urn) {
+      const { engine, kind } = engineOf(urn);
+      const found = await engine.importObject(id);
+      const inputPaths = [...secretInputPaths(kind, found.inputs, []), ...engine.secretKeysIn(found.inputs)];
+      return {
+        id: found.id,
+        props: plain(conceal(found.props, secretOutputPaths(kind, found.props))),
+        inputs: plain(conceal(found.inputs, inputPaths)),
       };
     },
 
