@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse, stringify } from "yaml";
 import { closeAllPools } from "../client";
 import { configure } from "../engine/connection";
 import { emit } from "./emit";
@@ -91,7 +92,16 @@ export async function main(argv: string[]): Promise<void> {
     versions: { pulumiIncus: version("pulumi-incus"), pulumi: version("@pulumi/pulumi"), typescript: version("typescript") },
   });
   fs.mkdirSync(o.out, { recursive: true });
-  for (const [file, text] of Object.entries(program.files)) fs.writeFileSync(path.join(o.out, file), text);
+  const stackFile = `Pulumi.${o.stack}.yaml`;
+  for (const [file, text] of Object.entries(program.files)) {
+    const target = path.join(o.out, file);
+    // An existing stack config keeps what it has (its encryption salt, secrets already set); the connection is renewed.
+    if (file === stackFile && fs.existsSync(target)) {
+      const doc = (parse(fs.readFileSync(target, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+      doc.config = { ...doc.config, ...(parse(text) as { config: Record<string, unknown> }).config };
+      fs.writeFileSync(target, stringify(doc));
+    } else fs.writeFileSync(target, text);
+  }
   const secretKeys = Object.keys(program.secrets);
   if (o.initStack) {
     const run = (args: string[], input?: string) => execFileSync("pulumi", args, { cwd: o.out, input, stdio: ["pipe", "ignore", "inherit"] });
