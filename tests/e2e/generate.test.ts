@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the generated YAML programs hold `${...}` interpolations
 // `pulumi-incus generate` as users run it (the bin of the installed tarball) on a project populated by hand with the
 // incus CLI: the generated YAML and TypeScript programs each take everything over with no write, preview clean with
 // --expect-no-changes, and an edit in the generated program is applied in place.

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the generated YAML programs hold `${...}` interpolations
 // The generator's writing half (no daemon): references between the objects read, secrets into the stack config,
 // and the command line's checks.
 import { parseArgs } from "../../provider/generate/cli";
