@@ -185,6 +185,7 @@ export function emit(found: Found[], o: EmitOptions): Program {
       {
         name: o.name,
         private: true,
+        main: "index.ts",
         dependencies: { "pulumi-incus": o.versions.pulumiIncus, "@pulumi/pulumi": o.versions.pulumi },
         devDependencies: { typescript: o.versions.typescript },
       },
