@@ -43,8 +43,9 @@ const writesOnly = (t: TestStack) => t.takeRequests().filter((w) => !/^(GET|HEAD
 beforeAll(() => {
   useYamlHost();
   installPackage(tsDir, "generated", ["typescript"]);
-  // What a user made by hand: an ACL, a network with no addresses using it, two volumes, a profile whose devices use
-  // the network and a volume (and holds a token), and the project's own default profile.
+  // What a user made by hand: two volumes, a profile whose devices use a network and a volume (and holds a token), and
+  // the project's own default profile. A project with features.networks may only hold OVN networks (none here), so
+  // the network (no addresses) is the default project's and the generator skips networks and ACLs.
   incus(
     "project",
     "create",
@@ -52,15 +53,13 @@ beforeAll(() => {
     "-c",
     "features.profiles=true",
     "-c",
-    "features.networks=true",
+    "features.networks=false",
     "-c",
     "features.storage.volumes=true",
     "-c",
     "features.images=false",
   );
-  incus("network", "acl", "create", "web-in", "--project", P);
-  incus("network", "acl", "rule", "add", "web-in", "ingress", "action=allow", "protocol=tcp", "destination_port=22", "--project", P);
-  incus("network", "create", NET, "--project", P, "ipv4.address=none", "ipv6.address=none", "security.acls=web-in");
+  incus("network", "create", NET, "ipv4.address=none", "ipv6.address=none");
   incus("storage", "volume", "create", "default", "data", "--project", P);
   incus("storage", "volume", "create", "default", "logs", "user.note=kept", "--project", P);
   incus("profile", "create", "web", "--project", P);
@@ -71,13 +70,14 @@ beforeAll(() => {
 
 afterAll(async () => {
   if (incusJson(`/1.0/projects/${P}`)) await dropTestProject(P);
+  if (incusJson(`/1.0/networks/${NET}`)) incus("network", "delete", NET);
   for (const dir of [tsDir, yamlDir]) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** Up with no write, a clean preview, the secret kept out of state, then an edit of `limits.cpu` applied in place. */
-async function takeOverAndEdit(t: TestStack, file: string, from: string, to: string, cpu: string) {
+async function takeOverAndEdit(t: TestStack, file: string, from: string, to: string, cpu: string, resources: number) {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ create: 7 }); // stack, ACL, network, 2 volumes, 2 profiles
+  expect(up.summary.resourceChanges).toEqual({ create: resources }); // the stack, 2 volumes, 2 profiles (and in TS the dynamic provider)
   expect(writesOnly(t)).toEqual([]);
   await t.stack.preview({ expectNoChanges: true });
   expect(writesOnly(t)).toEqual([]);
@@ -88,7 +88,7 @@ async function takeOverAndEdit(t: TestStack, file: string, from: string, to: str
   expect(text).toContain(from);
   fs.writeFileSync(program, text.replace(from, to));
   const edit = await t.stack.up();
-  expect(edit.summary.resourceChanges).toEqual({ update: 1, same: 6 });
+  expect(edit.summary.resourceChanges).toEqual({ update: 1, same: resources - 1 });
   expect(writesOnly(t)).toEqual([`PUT /1.0/profiles/web?${q}`]);
   const web = incusJson(`/1.0/profiles/web?${q}`);
   expect(web.config).toEqual({ "limits.cpu": cpu, "user.api.token": SECRET });
@@ -100,12 +100,12 @@ describe("pulumi-incus generate", () => {
     const stack = `y${uniqueSuffix()}`;
     const plugin = path.join(REPO, "provider", "plugin", "incus");
     const first = generate(["--language", "yaml", "--out", yamlDir, "--plugin", plugin, "--stack", stack]);
-    expect(first.stderr).toContain(`reading 1 NetworkAcl object(s) in project "${P}"`);
-    expect(first.stdout).toContain(`wrote Pulumi.${stack}.yaml, Pulumi.yaml in ${yamlDir}: 1 NetworkAcl, 1 Network, 2 StorageVolume, 2 Profile (adopt: true)`);
+    expect(first.stderr).toContain(`skipping NetworkAcl: project "${P}" has features.networks off`);
+    expect(first.stderr).toContain(`reading 2 StorageVolume object(s) in project "${P}"`);
+    expect(first.stdout).toContain(`wrote Pulumi.${stack}.yaml, Pulumi.yaml in ${yamlDir}: 2 StorageVolume, 2 Profile (adopt: true)`);
     expect(first.stdout).toContain("pulumi config set --secret profile_web_config_user_api_token");
     const y = fs.readFileSync(path.join(yamlDir, "Pulumi.yaml"), "utf8");
-    expect(y).toContain("security.acls: ${acl_web_in.name}");
-    expect(y).toContain(`network: \${network_${NET}.name}`);
+    expect(y).toContain(`network: ${NET}`);
     expect(y).toContain("source: ${volume_default_data.name}");
     expect(y).not.toContain(SECRET);
 
@@ -115,7 +115,7 @@ describe("pulumi-incus generate", () => {
       const second = generate(["--language", "yaml", "--out", yamlDir, "--plugin", plugin, "--stack", stack, "--init-stack"], t.env);
       expect(second.stdout).toContain(`set 1 secret(s) in stack ${stack}: profile_web_config_user_api_token`);
       expect(fs.readFileSync(path.join(yamlDir, `Pulumi.${stack}.yaml`), "utf8")).not.toContain(SECRET);
-      await takeOverAndEdit(t, "Pulumi.yaml", 'limits.cpu: "1"', 'limits.cpu: "2"', "2");
+      await takeOverAndEdit(t, "Pulumi.yaml", 'limits.cpu: "1"', 'limits.cpu: "2"', "2", 5);
     } finally {
       // The TypeScript test takes the same objects over next: forget them, do not delete them.
       await t.cleanup(true);
@@ -129,17 +129,17 @@ describe("pulumi-incus generate", () => {
     const t = await programStack(tsDir, {}, stack);
     try {
       const out = generate(["--language", "ts", "--out", tsDir, "--stack", stack, "--init-stack"], t.env);
-      expect(out.stdout).toContain("1 NetworkAcl, 1 Network, 2 StorageVolume, 2 Profile (adopt: true)");
+      expect(out.stdout).toContain("2 StorageVolume, 2 Profile (adopt: true)");
       const ts = fs.readFileSync(path.join(tsDir, "index.ts"), "utf8");
-      expect(ts).toContain(`network: network_${NET}.name,`);
+      expect(ts).toContain("source: volume_default_data.name,");
       expect(ts).toContain('"user.api.token": config.requireSecret("profile_web_config_user_api_token"),');
       expect(ts).not.toContain(SECRET);
-      await takeOverAndEdit(t, "index.ts", '"limits.cpu": "2"', '"limits.cpu": "3"', "3");
+      await takeOverAndEdit(t, "index.ts", '"limits.cpu": "2"', '"limits.cpu": "3"', "3", 6);
     } finally {
       await t.cleanup();
     }
     // Destroying the adopted objects removed them.
     expect(incusJson(`/1.0/profiles/web?${q}`)).toBeNull();
-    expect(incusJson(`/1.0/networks/${NET}?${q}`)).toBeNull();
+    expect(incusJson(`/1.0/storage-pools/default/volumes/custom/data?${q}`)).toBeNull();
   });
 });
