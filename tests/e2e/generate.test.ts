@@ -77,7 +77,7 @@ afterAll(async () => {
 /** Up with no write, a clean preview, the secret kept out of state, then an edit of `limits.cpu` applied in place. */
 async function takeOverAndEdit(t: TestStack, file: string, from: string, to: string, cpu: string, resources: number) {
   const up = await t.stack.up();
-  expect(up.summary.resourceChanges).toEqual({ create: resources }); // the stack, 2 volumes, 2 profiles (and in TS the dynamic provider)
+  expect(up.summary.resourceChanges).toEqual({ create: resources }); // the stack, 2 volumes, 2 profiles (the TS run counts one more; not looked into)
   expect(writesOnly(t)).toEqual([]);
   await t.stack.preview({ expectNoChanges: true });
   expect(writesOnly(t)).toEqual([]);
