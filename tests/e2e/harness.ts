@@ -27,7 +27,8 @@ export interface TestStack {
   writes(lines: string[]): string[];
   env: Record<string, string>;
   workDir: string;
-  cleanup(): Promise<void>;
+  /** Destroys the stack and removes it; `forget`: removes it without destroying what it manages. */
+  cleanup(forget?: boolean): Promise<void>;
 }
 
 /** A fresh stack of `examples/<example>` with its own backend directory and request log. */
@@ -64,9 +65,9 @@ export async function programStack(workDir: string, config: Record<string, strin
     workDir,
     takeRequests,
     writes: (lines) => lines.filter((l) => !l.startsWith("GET ")),
-    async cleanup() {
+    async cleanup(forget = false) {
       try {
-        await stack.destroy();
+        if (!forget) await stack.destroy();
       } finally {
         await stack.workspace.removeStack(stack.name).catch(() => undefined);
         fs.rmSync(tmp, { recursive: true, force: true });
@@ -192,20 +193,32 @@ export function packedTarball(): string {
 export function installedProgram(name: string): string {
   const source = path.join(REPO, "tests", "e2e", "programs", name);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pi-installed-${name}-`));
-  const version = (pkg: string) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version as string;
   fs.copyFileSync(path.join(REPO, "dist", "tests", "e2e", "programs", name, "index.js"), path.join(dir, "index.js"));
   const manifest = fs.readFileSync(path.join(source, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, "main: index.js");
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), manifest);
+  installPackage(dir, `installed-${name}`);
+  return dir;
+}
+
+/**
+ * `npm install` in a program directory of the packed package and this checkout's `@pulumi/pulumi` (and `extra`
+ * packages, at this checkout's versions), as users install them.
+ */
+export function installPackage(dir: string, name: string, extra: string[] = []): void {
+  const version = (pkg: string) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version as string;
   fs.writeFileSync(
     path.join(dir, "package.json"),
     JSON.stringify({
-      name: `installed-${name}`,
+      name,
       private: true,
-      dependencies: { "pulumi-incus": `file:${packedTarball()}`, "@pulumi/pulumi": version("@pulumi/pulumi") },
+      dependencies: {
+        "pulumi-incus": `file:${packedTarball()}`,
+        "@pulumi/pulumi": version("@pulumi/pulumi"),
+        ...Object.fromEntries(extra.map((p) => [p, version(p)])),
+      },
     }),
   );
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  return dir;
 }
 
 /**
