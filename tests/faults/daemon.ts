@@ -167,6 +167,28 @@ export class FaultDaemon {
     // moment before the kill inherits the listening socket and outlives it, and connections made to that file until
     // the next daemon binds a new one would wait in a queue nobody serves (seen once: an `up` hung for 20 minutes).
     fs.rmSync(this.socket, { force: true });
+    this.stopForks();
+  }
+
+  /**
+   * Forks of the killed daemon that had not become anything else yet (LXC starts a container from a fork of incusd,
+   * which runs incusd's own image until it execs): one the kill catches can stay stopped for good, holding the
+   * daemon's sockets and connections, so requests sent on them are never answered. They are this suite's daemon's
+   * own, found by its exact command line and this daemon's INCUS_DIR (the next daemon is not started yet), and
+   * stopped by PID.
+   */
+  private stopForks(): void {
+    for (const entry of fs.readdirSync("/proc")) {
+      const pid = Number(entry);
+      if (!Number.isInteger(pid)) continue;
+      try {
+        if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") !== `${INCUSD}\0--group\0root\0`) continue;
+        if (!fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`INCUS_DIR=${this.dir}`)) continue;
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
   }
 
   async restart(): Promise<void> {
