@@ -1,5 +1,6 @@
 // Image: project-scoped (features.images), identified by its content fingerprint. It comes from a local tarball
-// (unified, or split into metadata + rootfs; streamed, never read whole into memory) or from an image server. New
+// (unified, or split into metadata + rootfs; streamed, never read whole into memory) or from an image server, or is
+// one already in the store, named by its fingerprint alone and adopted (what the generator writes). New
 // content is a new image, so a changed file or source replaces it. Aliases are separate objects in Incus; the
 // aliases the program names are created, those it stops naming removed, and the image's other aliases (an
 // ImageAlias resource's, a hand-made one) left alone. An alias that another image holds is only taken over with
@@ -18,6 +19,9 @@ function imagePath(i: ImageInputs): string {
   if (!i.fingerprint) throw new Error("the image's fingerprint is not known yet");
   return `/1.0/images/${encode(i.fingerprint)}`;
 }
+
+/** Named by fingerprint alone: an image already in the store (adopted or imported), with no source to make it from. */
+const inStore = (i: ImageInputs) => !i.file && !i.metadataFile && !i.source && !i.sourceInstance;
 
 function liveAliases(live: Live): string[] {
   return (Array.isArray(live.aliases) ? live.aliases : [])
@@ -118,6 +122,13 @@ export const image = defineKind({
 
   // Same content already in the store fails with "already exists"; the engine then adopts it or says so.
   async create(ctx, inputs) {
+    // Named by fingerprint alone: only an image already in the store, taken over (adopt); nothing to make it from.
+    if (inStore(inputs))
+      throw new Error(
+        inputs.adopt
+          ? `fingerprint: no image ${inputs.fingerprint} in project "${ctx.project ?? "default"}" to adopt`
+          : "fingerprint: an image given only by its fingerprint is one already in the store: set `adopt: true` to take it over, or give `file`, `source` or `sourceInstance`",
+      );
     const fingerprint = inputs.source ? await copyFromServer(ctx, inputs) : inputs.sourceInstance ? await publish(ctx, inputs) : await upload(ctx, inputs);
     return { fingerprint };
   },
@@ -133,6 +144,14 @@ export const image = defineKind({
   // run's diff saw recorded, or by one that carries this resource's own owner mark, is that old image's and goes
   // with it.
   async conflictAtCheck(ctx, inputs) {
+    // Named by fingerprint alone: a preview already says when there is no such image.
+    if (inStore(inputs) && !isUnknown(inputs.fingerprint)) {
+      const there = await ctx.client.get(imagePath(inputs), { project: ctx.project }).then(
+        () => true,
+        (err) => (isNotFound(err) ? false : Promise.reject(err)),
+      );
+      if (!there) return { property: "fingerprint", reason: `no image ${inputs.fingerprint} in project "${ctx.project ?? "default"}"` };
+    }
     const owner = (inputs as Record<string, unknown>)[OWNER_KEY];
     for (const name of Array.isArray(inputs.aliases) ? inputs.aliases : []) {
       const target = isUnknown(name) ? undefined : await aliasTarget(ctx, name);

@@ -97,11 +97,17 @@ export const imageSchema = z
     fingerprint: z
       .string()
       .optional()
-      .describe("The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy."),
+      .describe(
+        "The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes).",
+      ),
   })
   .superRefine((i, ctx) => {
     const ways = [i.file, i.metadataFile ?? i.rootfsFile, i.source, i.sourceInstance].filter((x) => x !== undefined).length;
-    if (ways !== 1)
+    // An image already in the store, named by its fingerprint alone (adopted, or imported): nothing to make it from.
+    if (ways === 0 && i.fingerprint !== undefined) {
+      if (!isUnknown(i.fingerprint) && !/^[0-9a-f]{64}$/.test(i.fingerprint))
+        ctx.addIssue({ code: "custom", path: ["fingerprint"], message: "the image's full SHA-256 fingerprint (64 lowercase hex digits)" });
+    } else if (ways !== 1)
       ctx.addIssue({ code: "custom", path: ["file"], message: "give exactly one of `file`, `metadataFile` + `rootfsFile`, `source` or `sourceInstance`" });
     if ((i.metadataFile === undefined) !== (i.rootfsFile === undefined)) {
       ctx.addIssue({

@@ -120,6 +120,12 @@ export const instance = defineKind({
   put: { extras: ["architecture", "stateful"] },
   listable: true,
   lookup: {
+    // What a program would declare for it (pulumi import, pulumi-incus generate): the image it was made from, and
+    // whether it runs (only a stopped one says so: running is the default).
+    fields: {
+      image: (live) => liveMap(live.config)["volatile.base_image"] || undefined,
+      running: (live) => (isRunning(live) ? undefined : false),
+    },
     list: {
       filters: z.strictObject({
         namePrefix: z.string().optional().describe("Only instances whose name starts with this."),

@@ -1114,7 +1114,8 @@ export interface ImageArgs {
   profiles?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
   /**
    * The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a
-   * copy. Changing it replaces the object.
+   * copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what
+   * `pulumi-incus generate` writes). Changing it replaces the object.
    */
   fingerprint?: pulumi.Input<string | null | undefined>;
 }
@@ -1206,7 +1207,8 @@ export interface ImageOutputs {
   readonly profiles: pulumi.Output<string[] | undefined>;
   /**
    * The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a
-   * copy.
+   * copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what
+   * `pulumi-incus generate` writes).
    */
   readonly fingerprint: pulumi.Output<string>;
   /** Size of the image in bytes. */
@@ -1805,6 +1807,13 @@ export interface GetInstanceResult {
   readonly devices: Record<string, Record<string, string>>;
   /** Delete the instance when it stops (so it cannot be combined with `running: false`). */
   readonly ephemeral: boolean;
+  /**
+   * The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the
+   * instance's project (or on `imageServer`). Give this or `copyFrom`.
+   */
+  readonly image: string;
+  /** Desired state: running or stopped. A change starts or stops the instance. */
+  readonly running: boolean;
   /** The server's status of the instance (`Running`, `Stopped`, …). */
   readonly status: string;
   /** The instance's architecture (e.g. `x86_64`). */

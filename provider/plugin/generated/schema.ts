@@ -747,7 +747,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "fingerprint": {
           "type": "string",
-          "description": "The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy."
+          "description": "The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes)."
         },
         "size": {
           "type": "number",
@@ -866,7 +866,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "fingerprint": {
           "type": "string",
-          "description": "The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Changing it replaces the object.",
+          "description": "The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes). Changing it replaces the object.",
           "willReplaceOnChanges": true
         }
       },
