@@ -53,3 +53,27 @@ export function redactDeep(value: unknown, redact: Redact): unknown {
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)]));
   return value;
 }
+
+/**
+ * Whether a config or device key's value looks like a credential, by its last dotted segment: `password`, `secret`,
+ * `token` or `key`, alone or as the end of a word (`client_key`, `api-token`, `secret-key`). A list of keys
+ * (`ssh_authorized_keys`, `cloud-init.ssh-keys.<name>`), a public key, or a word that only contains one
+ * (`key_name`, `join_token_expiry`, `monkey`) is not.
+ */
+export function credentialLooking(key: string): boolean {
+  const last = key.toLowerCase().split(".").pop() ?? "";
+  if (last.includes("public")) return false;
+  return /(^|[_-])(password|passphrase|secret|token|key)$/.test(last);
+}
+
+/** Paths of the credential-looking keys of the maps in these inputs (`config`, each device's options). */
+export function credentialPaths(inputs: Record<string, unknown>): SecretPath[] {
+  const out: SecretPath[] = [];
+  const strings = (map: unknown, at: SecretPath) => {
+    if (!map || typeof map !== "object" || Array.isArray(map)) return;
+    for (const [k, v] of Object.entries(map)) if (typeof v === "string" && credentialLooking(k)) out.push([...at, k]);
+  };
+  strings(inputs.config, ["config"]);
+  for (const [name, options] of Object.entries((inputs.devices as Record<string, unknown> | undefined) ?? {})) strings(options, ["devices", name]);
+  return out;
+}
