@@ -8,7 +8,7 @@ import type * as provider from "@pulumi/pulumi/provider";
 import type { DetailedDiff, DiffResult } from "../engine/engine";
 import { providerSettings } from "../engine/connection";
 import { OWNER_KEY } from "../engine/inputs";
-import { SECRETS_KEY, type SecretPath, secretPaths } from "../engine/secrets";
+import { credentialPaths, SECRETS_KEY, type SecretPath, secretPaths } from "../engine/secrets";
 import { engineFor, type KindName, kinds } from "../index";
 import { sanitizeName } from "../../sdk/names";
 import { schemaShape } from "../engine/inputs";
@@ -179,10 +179,14 @@ export function incusPlugin(version: string): IncusPlugin {
     async importObject(id, urn) {
       const { engine, kind } = engineOf(urn);
       const found = await engine.importObject(id);
-      const inputPaths = [...secretInputPaths(kind, found.inputs, []), ...engine.secretKeysIn(found.inputs)];
+      // Credential-looking keys (`user.api.token`, a zone peer's `key`) are stored secret, as the generator declares them.
+      // The paths go with the inputs, as a check of the program that marks them secret records them.
+      const credentials = credentialPaths(found.inputs);
+      if (credentials.length) found.inputs[SECRETS_KEY] = found.props[SECRETS_KEY] = [...secretPaths(found.inputs), ...credentials];
+      const inputPaths = [...secretInputPaths(kind, found.inputs, []), ...engine.secretKeysIn(found.inputs), ...credentials];
       return {
         id: found.id,
-        props: plain(conceal(found.props, secretOutputPaths(kind, found.props))),
+        props: plain(conceal(found.props, [...secretOutputPaths(kind, found.props), ...credentials])),
         inputs: plain(conceal(found.inputs, inputPaths)),
       };
     },
