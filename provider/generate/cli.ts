@@ -12,7 +12,8 @@ import { GENERATED_KINDS, type GeneratedKind, readProject } from "./read";
 
 const USAGE = `usage: pulumi-incus generate --project <p> --language ts|yaml [--out dir] [--remote r] [--socket s]
          [--kinds ${GENERATED_KINDS.join(",")}] [--stack dev] [--name program-name] [--plugin path-of-incus-plugin]
-         [--init-stack]   (runs \`pulumi stack select --create\` and \`pulumi config set --secret\` for the secrets found)`;
+         [--init-stack]   (runs \`pulumi stack select --create\` and \`pulumi config set --secret\` for the secrets found)
+         [--import-file]  (YAML: writes import.json for \`pulumi import --file\`, and the program without \`adopt\`)`;
 
 interface Options {
   project: string;
@@ -25,6 +26,7 @@ interface Options {
   name: string;
   plugin?: string;
   initStack: boolean;
+  importFile: boolean;
 }
 
 export function parseArgs(argv: string[]): Options {
@@ -32,10 +34,12 @@ export function parseArgs(argv: string[]): Options {
   if (command !== "generate") throw new Error(USAGE);
   const values: Record<string, string> = {};
   let initStack = false;
+  let importFile = false;
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
-    if (flag === "--init-stack") {
-      initStack = true;
+    if (flag === "--init-stack" || flag === "--import-file") {
+      if (flag === "--init-stack") initStack = true;
+      else importFile = true;
       continue;
     }
     const m = /^--(project|language|out|remote|socket|kinds|stack|name|plugin)(?:=(.*))?$/.exec(flag);
@@ -47,6 +51,8 @@ export function parseArgs(argv: string[]): Options {
   if (!values.project) throw new Error(`--project: required\n${USAGE}`);
   const language = values.language;
   if (language !== "ts" && language !== "yaml") throw new Error(`--language: must be ts or yaml, not ${JSON.stringify(language ?? "")}\n${USAGE}`);
+  // A TypeScript program's resources are dynamic ones, which `pulumi import` cannot take: it adopts instead.
+  if (importFile && language !== "yaml") throw new Error(`--import-file: only with --language yaml (a TypeScript program adopts its objects)\n${USAGE}`);
   const kinds = (values.kinds ?? GENERATED_KINDS.join(",")).split(",").map((k) => k.trim());
   const unknown = kinds.filter((k) => !(GENERATED_KINDS as readonly string[]).includes(k));
   if (unknown.length) throw new Error(`--kinds: ${unknown.join(", ")} not covered (it covers ${GENERATED_KINDS.join(", ")})`);
@@ -61,6 +67,7 @@ export function parseArgs(argv: string[]): Options {
     name: values.name ?? `incus-${values.project}`,
     plugin: values.plugin,
     initStack,
+    importFile,
   };
 }
 
@@ -89,6 +96,7 @@ export async function main(argv: string[]): Promise<void> {
     stack: o.stack,
     conn,
     plugin: o.plugin,
+    importFile: o.importFile,
     versions: { pulumiIncus: version("pulumi-incus"), pulumi: version("@pulumi/pulumi"), typescript: version("typescript") },
   });
   fs.mkdirSync(o.out, { recursive: true });
@@ -110,7 +118,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   const counts = Object.entries(program.counts).map(([k, n]) => `${n} ${k}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`wrote ${Object.keys(program.files).join(", ")} in ${o.out}: ${counts.join(", ") || "no objects"} (adopt: true), read in ${seconds} s`);
+  const how = o.importFile ? "to import" : "adopt: true";
+  console.log(`wrote ${Object.keys(program.files).join(", ")} in ${o.out}: ${counts.join(", ") || "no objects"} (${how}), read in ${seconds} s`);
+  if (o.importFile) console.log("import them into the stack with `pulumi import --file import.json --generate-code=false`");
   if (secretKeys.length) {
     console.log(
       o.initStack
