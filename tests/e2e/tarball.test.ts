@@ -119,10 +119,11 @@ afterAll(async () => {
   }
 });
 
-test("npm pack ships only runtime files: compiled provider/ and sdk/ with their declarations, README, LICENSE", () => {
+test("npm pack ships only runtime files: compiled provider/ and sdk/ with their declarations, the templates, README, LICENSE", () => {
   const paths = packed.files.map((f) => f.path).sort();
   console.log(`npm pack: ${packed.filename}, ${packed.entryCount} files, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked`);
-  for (const p of paths) expect(p).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/(sdk|provider)\/[\w/.-]+\.(js|d\.ts))$/);
+  for (const p of paths)
+    expect(p).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/(sdk|provider)\/[\w/.-]+\.(js|d\.ts)|templates\/(typescript|yaml)\/[\w.]+)$/);
   expect(paths).toEqual(
     expect.arrayContaining([
       "LICENSE",
@@ -131,6 +132,9 @@ test("npm pack ships only runtime files: compiled provider/ and sdk/ with their 
       "dist/sdk/generated/index.d.ts",
       "dist/sdk/generated/dynamic/Profile.js",
       "dist/provider/index.js",
+      // `pulumi new node_modules/pulumi-incus/templates/…` works from the installed package.
+      "templates/typescript/Pulumi.yaml",
+      "templates/yaml/Pulumi.yaml",
     ]),
   );
   expect(paths.filter((p) => /\.map$|examples|tests|scripts/.test(p))).toEqual([]);
