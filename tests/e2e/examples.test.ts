@@ -1,7 +1,7 @@
 // The example programs users read first (examples/web-tier, examples/adopt), deployed for real through the
 // Automation API: what each `up` makes on the daemon, that a second `up` changes and writes nothing, and what
 // `destroy` leaves (nothing it managed; never an object it only looked up).
-import { dropTestProject, incus, incusJson, marked, type TestStack, exampleStack, uniqueSuffix } from "./harness";
+import { dropLeftovers, incus, incusJson, marked, type TestStack, exampleStack, uniqueSuffix } from "./harness";
 
 jest.setTimeout(180_000);
 
@@ -11,12 +11,7 @@ describe("examples/web-tier", () => {
   const prefix = `pi-web-${uniqueSuffix()}`;
   const q = `project=${prefix}`;
 
-  afterAll(async () => {
-    // Only if something failed half-way: whatever is left of the test's project goes.
-    if (incusJson(`/1.0/projects/${prefix}`)) {
-      await dropTestProject(prefix);
-    }
-  });
+  afterAll(() => dropLeftovers(prefix));
 
   it("deploys project, profile, volume and instances from the default project's image; edits; destroys all", async () => {
     const t = await exampleStack("web-tier", { prefix, instances: "3" });
@@ -206,12 +201,7 @@ describe("examples/cloud-init", () => {
   const prefix = `pi-ci-${uniqueSuffix()}`;
   const q = `project=${prefix}`;
 
-  afterAll(async () => {
-    // Only if something failed half-way: whatever is left of the test's project goes.
-    if (incusJson(`/1.0/projects/${prefix}`)) {
-      await dropTestProject(prefix);
-    }
-  });
+  afterAll(() => dropLeftovers(prefix));
 
   it("multi-line cloud-init values and snapshot schedules are stored byte for byte and never diff", async () => {
     const t = await exampleStack("cloud-init", { prefix, instances: "1" });

@@ -110,6 +110,12 @@ export async function dropTestProject(name: string): Promise<void> {
   }
 }
 
+/** Only after a test that failed half-way: its project, if still there, and its default-project networks go. */
+export async function dropLeftovers(project: string, networks: string[] = []): Promise<void> {
+  if (incusJson(`/1.0/projects/${project}`)) await dropTestProject(project);
+  for (const n of networks) if (incusJson(`/1.0/networks/${n}`)) incus("network", "delete", n);
+}
+
 /** The config key that carries the owner mark on every object an SDK program makes (the stack instance, resource). */
 export const OWNER_MARK = "user.pulumi-incus.stack";
 

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dropTestProject, incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix, useYamlHost } from "./harness";
+import { dropLeftovers, incus, incusJson, programStack, REPO, type TestStack, uniqueSuffix, useYamlHost } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -21,13 +21,7 @@ describe("examples/yaml-lab", () => {
   const prefix = `y${uniqueSuffix().slice(-8)}`;
   const q = `project=${prefix}`;
 
-  afterAll(async () => {
-    // Only if something failed half-way: what the test made goes.
-    if (incusJson(`/1.0/projects/${prefix}`)) {
-      await dropTestProject(prefix);
-    }
-    if (incusJson(`/1.0/networks/${prefix}-net`)) incus("network", "delete", `${prefix}-net`);
-  });
+  afterAll(() => dropLeftovers(prefix, [`${prefix}-net`]));
 
   it("up, a second up with no write, an edit, drift shown per property and reverted, destroy", async () => {
     const t = await programStack(path.join(REPO, "examples", "yaml-lab"), { prefix, imageFile: IMAGE_FILE });
@@ -152,11 +146,7 @@ describe("the plugin's contract through the CLI: secrets, lookups by id, partial
   const q = `project=${project}`;
   const SECRET = `s3cret-${uniqueSuffix()}`;
 
-  afterAll(async () => {
-    if (incusJson(`/1.0/projects/${project}`)) {
-      await dropTestProject(project);
-    }
-  });
+  afterAll(() => dropLeftovers(project));
 
   it("keeps secrets out of state and previews, reads by id, and keeps an instance whose command failed", async () => {
     const t = await programStack(path.join(REPO, "tests", "e2e", "programs", "yaml-contract"), { project });
