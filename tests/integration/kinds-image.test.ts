@@ -171,6 +171,30 @@ describe("adopt", () => {
   });
 });
 
+describe("an image already in the store, named by its fingerprint alone (what pulumi-incus generate writes)", () => {
+  it("is adopted with no write; without adopt, or when missing, a clear error naming the field and nothing sent", async () => {
+    incus("image", "import", BUSYBOX_TARBALL, "--alias", "in-store", "--project", project);
+    log.take();
+    const adopted = new Resource("Image", { name: "in-store", project, fingerprint: FP, adopt: true });
+    expect(await adopted.create()).toMatchObject({ fingerprint: FP, imageType: "container" });
+    expect(await adopted.diff()).toEqual({ changes: false });
+    expect(log.takeWrites()).toEqual([]);
+    expect(aliasesOf(FP)).toEqual(["in-store"]);
+    await expect(new Resource("Image", { name: "plain", project, fingerprint: FP }).create()).rejects.toThrow(
+      /fingerprint: an image given only by its fingerprint is one already in the store: set `adopt: true` to take it over/,
+    );
+    await expect(new Resource("Image", { name: "missing", project, fingerprint: "0".repeat(64) }).check()).rejects.toThrow(
+      /\(fingerprint\) fingerprint: no image 0{64} in project/,
+    );
+    await expect(new Resource("Image", { name: "short", project, fingerprint: FP.slice(0, 12), adopt: true }).check()).rejects.toThrow(
+      /full SHA-256 fingerprint/,
+    );
+    expect(log.takeWrites()).toEqual([]);
+    await adopted.delete();
+    expect(query(`/1.0/images/${FP}${q}`)).toBeUndefined();
+  });
+});
+
 describe("split image", () => {
   it("uploads a metadata tarball and a rootfs tarball as one image whose fingerprint covers both", async () => {
     const tree = fs.mkdtempSync(path.join(scratch, "split-"));
