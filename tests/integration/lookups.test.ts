@@ -120,6 +120,9 @@ describe("each kind is found, every field as Incus has it", () => {
       config: { "user.role": "web", "boot.autostart": "false" },
       imageFingerprint: busybox,
       ipv4Addresses: [],
+      // As a program would declare it (pulumi import, pulumi-incus generate): its image, and that it is stopped.
+      image: busybox,
+      running: false,
     });
     expect(Object.keys(i)).not.toEqual(expect.arrayContaining(["fileDigests"]));
   });
