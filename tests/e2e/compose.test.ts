@@ -77,14 +77,12 @@ afterAll(async () => {
 
 test("bad compose files fail at preview naming their path, with no request", () => {
   const corpus = path.join(REPO, "tests", "unit", "compose-corpus");
-  // One of each stage: YAML, interpolation, schema, unmappable key, mapping, x-incus, dependencies, local files.
+  // One of each stage: YAML, interpolation, schema, an unmappable key, the mapping (dependencies), a local file.
   const picked = [
     "44-yaml-syntax",
     "13-required-variable",
     "01-unknown-service-key",
     "08-network-mode-host",
-    "17-port-replicas",
-    "33-x-incus-unknown",
     "27-healthy-without-healthcheck",
     "23-secret-file-missing",
   ];
