@@ -138,7 +138,7 @@ export function mapService(key: string, s: Record<string, any>, file: FileContex
     fail(["network_mode"], `"${s.network_mode}" cannot be mapped to Incus (only "none": no network)`);
 
   const replicas = Number(s.deploy?.replicas ?? s.scale ?? 1);
-  if (s.deploy?.replicas !== undefined && s.scale !== undefined && s.deploy.replicas !== s.scale)
+  if (s.deploy?.replicas !== undefined && s.scale !== undefined && Number(s.deploy.replicas) !== Number(s.scale))
     fail(["scale"], "differs from deploy.replicas; give one of them");
   if (s.container_name !== undefined && replicas !== 1) fail(["container_name"], `cannot name ${replicas} replicas`);
   const base = incusName(key, 60);
