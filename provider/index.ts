@@ -5,7 +5,7 @@ import { KindEngine } from "./engine/engine";
 import { kinds, type KindName } from "./kinds";
 
 export * from "./client";
-export { configure, providerSettings } from "./engine/connection";
+export { clientFor, configure, providerSettings } from "./engine/connection";
 export { KindEngine } from "./engine/engine";
 export { UNKNOWN } from "./engine/inputs";
 export { kinds, type KindName } from "./kinds";

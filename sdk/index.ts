@@ -5,3 +5,4 @@
 // ./generated (index.ts); loading this module loads @pulumi/pulumi and nothing of the provider.
 export * from "./generated";
 export type { ResourceClass } from "./resource";
+export { type ComposeServiceOutput, ComposeStack, type ComposeStackArgs } from "./compose/stack";

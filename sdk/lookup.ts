@@ -11,6 +11,11 @@ let configuredWith: string | undefined;
 
 /** The provider's engine, configured with this stack's `incus:*` settings (what `configure` gives the provider); again only when they change. */
 function engine(type: string): Engine {
+  return configuredProvider().engineFor(type);
+}
+
+/** The provider's module, configured as above (a component's own reads of the server use it too). */
+export function configuredProvider(): any {
   const provider = require("pulumi-incus/provider");
   const config = new pulumi.Config("incus");
   const settings = {
@@ -25,7 +30,7 @@ function engine(type: string): Engine {
     provider.configure(settings);
     configuredWith = JSON.stringify(settings);
   }
-  return provider.engineFor(type);
+  return provider;
 }
 
 /**

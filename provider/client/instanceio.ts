@@ -131,6 +131,16 @@ export async function pushFile(client: IncusClient, instance: string, path: stri
   await client.upload(filePath(instance, path), content, { project: opts.project, headers });
 }
 
+/** Creates the directories of `dir` that are missing (mode 0755, owned by root), from the top down. */
+export async function makeDirectories(client: IncusClient, instance: string, dir: string, project?: string): Promise<void> {
+  const parts = dir.split("/").filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const p = `/${parts.slice(0, i).join("/")}`;
+    if (await statFile(client, instance, p, project)) continue;
+    await client.upload(filePath(instance, p), Buffer.alloc(0), { project, headers: { "x-incus-type": "directory", "x-incus-mode": "0755" } });
+  }
+}
+
 /** Deletes the file; a file that is already gone is fine. */
 export async function deleteFile(client: IncusClient, instance: string, path: string, project?: string): Promise<void> {
   try {

@@ -74,7 +74,7 @@ export const instanceSchema = z
     files: filesSchema
       .optional()
       .describe(
-        "Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.",
+        "Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).",
       ),
     commands: commandsSchema
       .optional()

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { z } from "zod";
-import { deleteFile, type FileInfo, hashFile, IncusError, pushFile, statFile } from "../client";
+import { deleteFile, type FileInfo, hashFile, IncusError, makeDirectories, pushFile, statFile } from "../client";
 import { isUnknown, KNOWN_AFTER_APPLY } from "../engine/inputs";
 import type { Context } from "../engine/kind";
 
@@ -90,12 +90,20 @@ export async function pushFiles(ctx: Context, inputs: FileInputs, out: Record<st
     }
     // Incus applies mode and owner only to a new file: a file with the wrong ones is re-created.
     if (have.info) await deleteFile(ctx.client, inputs.name, path, ctx.project);
-    try {
-      await pushFile(ctx.client, inputs.name, path, f.content !== undefined ? Buffer.from(f.content, "utf8") : f.source!, {
+    const push = () =>
+      pushFile(ctx.client, inputs.name, path, f.content !== undefined ? Buffer.from(f.content, "utf8") : f.source!, {
         project: ctx.project,
         mode: f.mode === undefined ? undefined : parseInt(f.mode, 8),
         uid: f.uid,
         gid: f.gid,
+      });
+    try {
+      await push().catch(async (err) => {
+        // A missing parent directory (e.g. /run/secrets) is made, then the push is tried once more.
+        const parent = path.slice(0, path.lastIndexOf("/")) || "/";
+        if (await statFile(ctx.client, inputs.name, parent, ctx.project)) throw err;
+        await makeDirectories(ctx.client, inputs.name, parent, ctx.project);
+        await push();
       });
     } catch (err) {
       throw new Error(`files[${JSON.stringify(path)}]: cannot push: ${err instanceof IncusError ? err.incusMessage : (err as Error).message}`);

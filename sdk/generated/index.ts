@@ -1524,7 +1524,7 @@ export interface InstanceArgs {
   /**
    * Files in the instance, by absolute path: pushed before the first start and whenever the program's content
    * changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed
-   * from the program is deleted from the instance. Parent directories must exist.
+   * from the program is deleted from the instance. Missing parent directories are created (mode 0755).
    */
   files?: pulumi.Input<Record<string, pulumi.Input<{
     content?: pulumi.Input<string | null | undefined>;
@@ -1649,7 +1649,7 @@ export interface InstanceOutputs {
   /**
    * Files in the instance, by absolute path: pushed before the first start and whenever the program's content
    * changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed
-   * from the program is deleted from the instance. Parent directories must exist.
+   * from the program is deleted from the instance. Missing parent directories are created (mode 0755).
    */
   readonly files: pulumi.Output<Record<string, {
     readonly content?: string;

@@ -247,3 +247,20 @@ describe("copies", () => {
     incus("delete", "-f", "src", "--project", project);
   });
 });
+
+describe("files whose parent directories are missing", () => {
+  it("creates the missing directories (0755) before pushing the file", async () => {
+    const c = new Resource("Instance", {
+      name: "parents",
+      project,
+      image: "pulumi-incus/busybox",
+      files: { "/run/pi-new/secrets/pw": { content: "x", mode: "0400" } },
+    });
+    await c.create();
+    expect(exec("parents", "stat", "-c", "%a %n", "/run/pi-new", "/run/pi-new/secrets", "/run/pi-new/secrets/pw")).toBe(
+      "755 /run/pi-new\n755 /run/pi-new/secrets\n400 /run/pi-new/secrets/pw\n",
+    );
+    expect(await c.diff()).toEqual({ changes: false });
+    await c.delete();
+  });
+});

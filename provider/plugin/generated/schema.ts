@@ -968,7 +968,7 @@ export const packageSchema: Record<string, unknown> = {
           "additionalProperties": {
             "$ref": "#/types/incus:index:InstanceFilesValue"
           },
-          "description": "Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist."
+          "description": "Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755)."
         },
         "commands": {
           "type": "object",
@@ -1163,7 +1163,7 @@ export const packageSchema: Record<string, unknown> = {
           "additionalProperties": {
             "$ref": "#/types/incus:index:InstanceFilesValue"
           },
-          "description": "Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist."
+          "description": "Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755)."
         },
         "commands": {
           "type": "object",
