@@ -63,7 +63,10 @@ export class OvnStack {
     this.ns = `pi-ovn-${tag}`;
     this.dir = path.join(ROOT, `${tag}-ovs`);
     this.pidFile = path.join(ROOT, `${tag}-ovs.pids`);
-    this.root = execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-ovn.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+    this.root = execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-ovn.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
     // incusd runs in the namespace with the host's cgroup v1 mounts mounted again: `ip netns exec` remounts /sys.
     const cgroups = fs
       .readFileSync("/proc/mounts", "utf8")
@@ -153,7 +156,12 @@ export class OvnStack {
     const ovn = (f: string) => this.bin(`usr/share/ovn/${f}`);
     await this.ovsdb("db", this.bin("usr/share/openvswitch/vswitch.ovsschema"));
     this.tool("ovs-vsctl", "--no-wait", "init");
-    await this.daemonize("ovs-vswitchd", this.bin("usr/lib/openvswitch-switch/ovs-vswitchd"), [this.sock("db"), `--unixctl=${d}/ovs-vswitchd.ctl`], `${d}/ovs-vswitchd.ctl`);
+    await this.daemonize(
+      "ovs-vswitchd",
+      this.bin("usr/lib/openvswitch-switch/ovs-vswitchd"),
+      [this.sock("db"), `--unixctl=${d}/ovs-vswitchd.ctl`],
+      `${d}/ovs-vswitchd.ctl`,
+    );
     await this.ovsdb("ovnnb_db", ovn("ovn-nb.ovsschema"));
     await this.ovsdb("ovnsb_db", ovn("ovn-sb.ovsschema"));
     await this.ovsdb("ovn_ic_nb_db", ovn("ovn-ic-nb.ovsschema"));
