@@ -6,10 +6,13 @@
 // deleted after. Nothing runs on the host's network: no host interface, no route out of the namespace.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { FaultDaemon } from "../faults/daemon";
 
 const ROOT = "/var/lib/pulumi-incus-faults";
+/** Where scripts/setup-ovn.sh unpacks the packages (it runs at start, a no-op once they are there). */
+const OVN_ROOT = path.join(process.env.PULUMI_INCUS_TOOLS ?? path.join(os.homedir(), ".cache", "pulumi-incus"), "ovn");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -63,10 +66,7 @@ export class OvnStack {
     this.ns = `pi-ovn-${tag}`;
     this.dir = path.join(ROOT, `${tag}-ovs`);
     this.pidFile = path.join(ROOT, `${tag}-ovs.pids`);
-    this.root = execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-ovn.sh")], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    }).trim();
+    this.root = OVN_ROOT;
     // incusd runs in the namespace with the host's cgroup v1 mounts mounted again: `ip netns exec` remounts /sys.
     const cgroups = fs
       .readFileSync("/proc/mounts", "utf8")
@@ -82,7 +82,8 @@ export class OvnStack {
     return path.join(this.root, rel);
   }
 
-  private sock(name: string): string {
+  /** The OVSDB endpoint of one of the stack's databases: `db` (OVS), `ovnnb_db`, `ovnsb_db`, `ovn_ic_nb_db`, `ovn_ic_sb_db`. */
+  sock(name: string): string {
     return `unix:${path.join(this.dir, `${name}.sock`)}`;
   }
 
@@ -149,6 +150,7 @@ export class OvnStack {
   async start(): Promise<void> {
     await this.stop();
     const t0 = Date.now();
+    execFileSync("bash", [path.join(__dirname, "..", "..", "scripts", "setup-ovn.sh")], { stdio: ["ignore", "ignore", "inherit"] });
     fs.mkdirSync(this.dir, { recursive: true });
     execFileSync("ip", ["netns", "add", this.ns]);
     execFileSync("ip", ["-n", this.ns, "link", "set", "lo", "up"]);
