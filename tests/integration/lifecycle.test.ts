@@ -131,9 +131,13 @@ const BACKEND_B = { name: "b", target_address: "10.213.1.11", description: "seco
 const LB_WEB = { protocol: "tcp", listen_port: "80,443", target_backend: ["a"] };
 const LB_DNS = { protocol: "udp", listen_port: "53", target_backend: ["a", "b"], description: "dns" };
 const ovnNetworks = {
-  make: () =>
-    [LIFE_OVN1, LIFE_OVN2, LIFE_OVN3].forEach((name, i) => onOvn.queryWrite("POST", "/1.0/networks", { name, type: "ovn", config: OvnStack.network(i + 1) })),
-  drop: () => [LIFE_OVN1, LIFE_OVN2, LIFE_OVN3].forEach((name) => onOvn.dropIfPresent(`/1.0/networks/${name}`)),
+  make: () => {
+    for (const [i, name] of [LIFE_OVN1, LIFE_OVN2, LIFE_OVN3].entries())
+      onOvn.queryWrite("POST", "/1.0/networks", { name, type: "ovn", config: OvnStack.network(i + 1) });
+  },
+  drop: () => {
+    for (const name of [LIFE_OVN1, LIFE_OVN2, LIFE_OVN3]) onOvn.dropIfPresent(`/1.0/networks/${name}`);
+  },
 };
 
 const table: Row[] = [
