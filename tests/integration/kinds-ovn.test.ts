@@ -129,6 +129,17 @@ describe("NetworkIntegration and a remote peer through it", () => {
     expect(query("/1.0/network-integrations/pi-ic").config["ovn.client_key"]).toBe(KEY);
   });
 
+  it("lookups: a peer by network and name; the integration with its key, which the SDK makes secret", async () => {
+    expect(await engineFor("NetworkPeer").lookup({ network: "pio1", name: "toic", socket })).toMatchObject({
+      type: "remote",
+      targetIntegration: "pi-ic",
+      status: "Created",
+    });
+    const found = await engineFor("NetworkIntegration").lookup({ name: "pi-ic", socket });
+    expect(found).toMatchObject({ type: "ovn", config: { "ovn.client_key": KEY } });
+    expect(engineFor("NetworkIntegration").secretKeysIn(found)).toEqual([["config", "ovn.client_key"]]);
+  });
+
   it("renames in place", async () => {
     // A used integration cannot be renamed: the peer goes first.
     await remote.delete();
