@@ -10,7 +10,7 @@ import { cliSession, filesUnder, installPackage, occurrences, REPO } from "./har
 
 jest.setTimeout(900_000);
 
-const stack = new OvnStack("e2e-ovn");
+const stack = new OvnStack("e2e-ovn", { image: true });
 const KEY = `-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIE2eovnexamplekey${process.pid}\n-----END PRIVATE KEY-----`;
 const LB = "/1.0/networks/pea/load-balancers/192.0.2.130";
 let work = "";

@@ -62,7 +62,8 @@ export class OvnStack {
   private readonly pidFile: string;
   private readonly children: ChildProcess[] = [];
 
-  constructor(tag: string) {
+  /** `opts.image`: import the busybox test image into the stack's incusd (for instances). Default: no image. */
+  constructor(tag: string, opts: { image?: boolean } = {}) {
     this.ns = `pi-ovn-${tag}`;
     this.dir = path.join(ROOT, `${tag}-ovs`);
     this.pidFile = path.join(ROOT, `${tag}-ovs.pids`);
@@ -75,7 +76,7 @@ export class OvnStack {
       .filter(([, at, type]) => at?.startsWith("/sys/fs/cgroup/") && (type === "cgroup" || type === "cgroup2"))
       .map(([, at, type, opts]) => `mkdir -p ${at} && mount -t ${type} -o ${opts} ${type} ${at}`);
     const script = ["mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup", ...cgroups, 'exec "$@"'].join(" && ");
-    this.daemon = new FaultDaemon(tag, { image: true, prefix: ["ip", "netns", "exec", this.ns, "sh", "-c", script, "sh"], path: [this.bin("usr/bin")] });
+    this.daemon = new FaultDaemon(tag, { image: opts.image ?? false, prefix: ["ip", "netns", "exec", this.ns, "sh", "-c", script, "sh"], path: [this.bin("usr/bin")] });
   }
 
   private bin(rel: string): string {
