@@ -40,7 +40,7 @@ const { incus, queryWrite, dropIfPresent } = shared;
 const privateDaemon = new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
 const onPrivate = cli(privateDaemon.dir);
 /** The OVN stack of the `ovn` rows: one per file (the plugin run has its own), started by the first such row. */
-const ovnStack = new OvnStack(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`);
+const ovnStack = new OvnStack(`life-ovn-${process.env.PULUMI_INCUS_VIA ?? "engine"}`);
 const onOvn = cli(ovnStack.daemon.dir);
 
 /**
