@@ -76,7 +76,11 @@ export class OvnStack {
       .filter(([, at, type]) => at?.startsWith("/sys/fs/cgroup/") && (type === "cgroup" || type === "cgroup2"))
       .map(([, at, type, opts]) => `mkdir -p ${at} && mount -t ${type} -o ${opts} ${type} ${at}`);
     const script = ["mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup", ...cgroups, 'exec "$@"'].join(" && ");
-    this.daemon = new FaultDaemon(tag, { image: opts.image ?? false, prefix: ["ip", "netns", "exec", this.ns, "sh", "-c", script, "sh"], path: [this.bin("usr/bin")] });
+    this.daemon = new FaultDaemon(tag, {
+      image: opts.image ?? false,
+      prefix: ["ip", "netns", "exec", this.ns, "sh", "-c", script, "sh"],
+      path: [this.bin("usr/bin")],
+    });
   }
 
   private bin(rel: string): string {
