@@ -10,6 +10,8 @@ bash scripts/setup-minio.sh >/dev/null || log "minio/mc could not be built: the 
 # The Pulumi YAML language host for the YAML e2e tests: built from Go modules once (minutes), here rather than
 # inside a test's time limit while other suites load the machine.
 bash scripts/setup-yaml.sh >/dev/null || log "the YAML language host could not be built: the YAML e2e tests will fail"
+# Open vSwitch and OVN for the OVN tests: pinned .debs unpacked into the cache (seconds; never installed).
+bash scripts/setup-ovn.sh >/dev/null || log "Open vSwitch/OVN could not be unpacked: the OVN tests will fail"
 report="$(mktemp)"
 before="$(node scripts/daemon-snapshot.js)"
 set +e

@@ -133,12 +133,12 @@ async function makeOrTakeOver<I extends CommonInputs>(
     // An adopted object gets no claim: the stack did not make it, and its mark (if any) is someone else's.
     state = { ...inputs, ...(existing && !own ? {} : claimed), [LEARNT_KEY]: e.model.learn(inputs, current.live, !!existing && !own) } as unknown as I & State;
     const live = await converge(e, ctx, state, undefined, current);
-    return { id, outs: e.outputs(state, await withDetails(e, ctx, live), ctx) };
+    return { id, outs: e.outputs(state, await withDetails(e, ctx, live, state), ctx) };
   } catch (err) {
     // The object exists: keep it in state so nothing is leaked, and report what failed (with what was learnt and
     // what the kind did before the failure, e.g. an instance's commands that ran).
     const found = await readLive(e, ctx, inputs).catch(() => null);
-    const live = found ? await withDetails(e, ctx, found.live).catch(() => found!.live) : undefined;
+    const live = found ? await withDetails(e, ctx, found.live, inputs).catch(() => found!.live) : undefined;
     const props = live ? e.outputs(state, live, ctx) : located();
     const what = own
       ? "was left by an interrupted run of this stack and could not be completed"

@@ -155,9 +155,10 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   conflictAtCheck?(ctx: Context, inputs: I): Promise<{ property: string; reason: string } | undefined>;
   /**
    * Adds to a live object what the outputs need and the object's own GET does not bring (an instance's addresses,
-   * from its state). Called only for reads that produce outputs (create, update, refresh), never for diff.
+   * from its state). Called only for reads that produce outputs (create, update, refresh), never for diff. `identity`: the fields naming
+   * the object (its parents), for objects whose live form does not carry them (a load balancer's network).
    */
-  details?(ctx: Context, live: Live): Promise<Live>;
+  details?(ctx: Context, live: Live, identity: Partial<I>): Promise<Live>;
 
   // ---- groups of hooks that only a kind or two need -------------------------------------------------------------
   /** State the fields cannot carry (an instance's running state, an image's aliases): how it differs, how to apply it. */

@@ -65,9 +65,12 @@ export function takeHandover<I extends CommonInputs>(e: EngineBase<I>, ctx: Cont
   return entry && Date.now() - entry.at <= HANDOVER_MS ? entry.found : undefined;
 }
 
-/** What the outputs need beyond the object itself (the kind's details hook, e.g. an instance's addresses). */
-export async function withDetails<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, live: Live): Promise<Live> {
-  return e.spec.details ? e.spec.details(ctx, live) : live;
+/**
+ * What the outputs need beyond the object itself (the kind's details hook, e.g. an instance's addresses). `identity`:
+ * the fields naming the object (a load balancer's network, which its live object does not carry).
+ */
+export async function withDetails<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, live: Live, identity: Partial<I>): Promise<Live> {
+  return e.spec.details ? e.spec.details(ctx, live, identity) : live;
 }
 
 // ---- objects Incus serves from another project --------------------------------------------------------------
@@ -115,5 +118,5 @@ export async function read<I extends CommonInputs>(e: EngineBase<I>, id: string,
   // Outputs only the stack knows (a generated key, an instance's command results) are carried over, as diff does;
   // those read from the object are read again.
   const carried = { ...e.carriedIdentity(props), ...inputs, [LEARNT_KEY]: props[LEARNT_KEY], ...e.claimOf(props) };
-  return { id, props: defined(e.outputs(carried, await withDetails(e, ctx, found.live), ctx)), inputs: defined(inputs) };
+  return { id, props: defined(e.outputs(carried, await withDetails(e, ctx, found.live, carried as unknown as Partial<I>), ctx)), inputs: defined(inputs) };
 }

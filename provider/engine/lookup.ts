@@ -46,7 +46,7 @@ export async function readById<I extends CommonInputs>(e: EngineBase<I>, id: str
   const ctx = e.context({ ...props, project });
   let live: Live;
   try {
-    live = await withDetails(e, ctx, (await ctx.client.get<Live>(path, e.reqOpts(ctx))).value);
+    live = await withDetails(e, ctx, (await ctx.client.get<Live>(path, e.reqOpts(ctx))).value, identity as Partial<I>);
   } catch (err) {
     if (isNotFound(err) && refreshing) return {};
     if (isNotFound(err)) throw new Error(`${e.spec.type}.get: no ${e.spec.type.toLowerCase()} at "${id}" (Incus answered: ${e.message(err)})`);
@@ -131,7 +131,7 @@ export async function lookupObject<I extends CommonInputs>(e: EngineBase<I>, arg
   }
   let live: Live;
   try {
-    live = await withDetails(e, ctx, (await ctx.client.get<Live>(e.spec.path(identity as I), e.reqOpts(ctx))).value);
+    live = await withDetails(e, ctx, (await ctx.client.get<Live>(e.spec.path(identity as I), e.reqOpts(ctx))).value, identity as Partial<I>);
   } catch (err) {
     if (isNotFound(err)) throw new Error(`${fn}: ${lookupTitle(e, identity, ctx)} does not exist (Incus answered: ${e.message(err)})`);
     throw new Error(`${fn}: ${lookupTitle(e, identity, ctx)}: ${e.message(err)}`);
@@ -172,7 +172,7 @@ export async function lookupObjects<I extends CommonInputs>(e: EngineBase<I>, ar
   const out: State[] = [];
   for (const live of objects.filter((o) => list.matches(o, parsed.data))) {
     const identity = Object.fromEntries(fields.map((f) => [f, live[f === key.input ? key.api : e.model.api(f)]]));
-    out.push(withoutStackOutputs(e, asFound(e, ctx, await withDetails(e, ctx, live), identity)));
+    out.push(withoutStackOutputs(e, asFound(e, ctx, await withDetails(e, ctx, live, identity as Partial<I>), identity)));
   }
   return out;
 }

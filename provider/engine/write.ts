@@ -58,13 +58,13 @@ export async function update<I extends CommonInputs>(e: EngineBase<I>, id: strin
     await e.spec.verify?.(ctx, news, olds as Partial<I>);
     if (news.name !== olds.name && !e.spec.nameIsLabel) await rename(e, ctx, olds, news);
     const live = await converge(e, ctx, state, olds);
-    return { outs: e.outputs(state, await withDetails(e, ctx, live), ctx) };
+    return { outs: e.outputs(state, await withDetails(e, ctx, live, state), ctx) };
   } catch (err) {
     // Everything but a step inside the object (a command) was applied: the new inputs are true of it, and the
     // step's failed result is kept, so the next preview says it failed (not that it never ran).
     const found = err instanceof ContentStepFailed ? await readLive(e, ctx, news).catch(() => null) : null;
     if (found) {
-      const live = await withDetails(e, ctx, found.live).catch(() => found.live);
+      const live = await withDetails(e, ctx, found.live, news).catch(() => found.live);
       const props = { ...e.outputs(state, live, ctx), [PROVIDER_KEY]: newsRaw[PROVIDER_KEY] ?? oldsRaw[PROVIDER_KEY] };
       throw new PartialFailure(ctx.redact(`${e.describe(news, ctx)}: ${e.message(err)}`), id, props);
     }

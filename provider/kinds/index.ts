@@ -22,6 +22,9 @@ const loaders = {
   ImageAlias: () => (require("./imageAlias") as typeof import("./imageAlias")).imageAlias,
   StorageBucket: () => (require("./storageBucket") as typeof import("./storageBucket")).storageBucket,
   StorageBucketKey: () => (require("./storageBucketKey") as typeof import("./storageBucketKey")).storageBucketKey,
+  NetworkPeer: () => (require("./networkPeer") as typeof import("./networkPeer")).networkPeer,
+  NetworkLoadBalancer: () => (require("./networkLoadBalancer") as typeof import("./networkLoadBalancer")).networkLoadBalancer,
+  NetworkIntegration: () => (require("./networkIntegration") as typeof import("./networkIntegration")).networkIntegration,
 } satisfies Record<string, () => KindSpec<any, any>>;
 
 type Kinds = { readonly [K in keyof typeof loaders]: ReturnType<(typeof loaders)[K]> };

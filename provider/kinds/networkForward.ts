@@ -9,13 +9,13 @@ import { defineKind, liveString } from "../engine/kind";
 import { description, encode, scopedFields } from "./common";
 
 /** An IP address in the form Incus keys the forward by (IPv6 compressed, lower case). */
-const listenAddress = z
+export const listenAddress = z
   .string()
   .refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" })
   .transform((s) => (isIP(s) === 6 ? new URL(`http://[${s}]/`).hostname.slice(1, -1) : s));
 
 /** Port lists as Incus stores them: no spaces around commas; numbers are accepted. */
-const portList = z.union([z.string(), z.number().int().min(0).max(65535)]).transform((v) =>
+export const portList = z.union([z.string(), z.number().int().min(0).max(65535)]).transform((v) =>
   String(v)
     .trim()
     .replace(/\s*,\s*/g, ","),
@@ -37,7 +37,7 @@ export const forwardPort = z
 type Port = Record<string, unknown>;
 
 /** Incus answers empty port fields as ""; the program leaves them out. Both sides drop them. */
-function canonicalPort<T extends Port>(port: T): T {
+export function canonicalPort<T extends Port>(port: T): T {
   return Object.fromEntries(Object.entries(port).filter(([, v]) => v !== undefined && v !== null && v !== "")) as T;
 }
 

@@ -4309,3 +4309,743 @@ export function getStorageBucketKey(args: GetStorageBucketKeyArgs): Promise<GetS
 export function getStorageBucketKeyOutput(args: GetStorageBucketKeyOutputArgs): pulumi.Output<GetStorageBucketKeyResult> {
   return lookupOutput<GetStorageBucketKeyResult>("StorageBucketKey", args, true);
 }
+
+/** The arguments of a {@link NetworkPeer}. */
+export interface NetworkPeerArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces
+   * the object.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** The OVN network the peer belongs to. Changing it replaces the object. */
+  network: pulumi.Input<string>;
+  /**
+   * `local`: another OVN network of this Incus; `remote`: a network behind a NetworkIntegration. Default:
+   * `local`. Changing it replaces the object.
+   */
+  type?: pulumi.Input<"local" | "remote" | null | undefined>;
+  /**
+   * For a local peer: the project of the target network. Default: the peer's own project. Changing it
+   * replaces the object.
+   */
+  targetProject?: pulumi.Input<string | null | undefined>;
+  /**
+   * For a local peer: the OVN network to peer with (it needs a peer back to this network). Changing it
+   * replaces the object.
+   */
+  targetNetwork?: pulumi.Input<string | null | undefined>;
+  /** For a remote peer: the NetworkIntegration (OVN-IC) to peer through. Changing it replaces the object. */
+  targetIntegration?: pulumi.Input<string | null | undefined>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /** Peer config: `user.*` keys. Changed in place. */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+}
+
+/** What a {@link NetworkPeer} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface NetworkPeerOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The OVN network the peer belongs to. */
+  readonly network: pulumi.Output<string>;
+  /**
+   * `local`: another OVN network of this Incus; `remote`: a network behind a NetworkIntegration. Default:
+   * `local`.
+   */
+  readonly type: pulumi.Output<"local" | "remote" | undefined>;
+  /** For a local peer: the project of the target network. Default: the peer's own project. */
+  readonly targetProject: pulumi.Output<string | undefined>;
+  /** For a local peer: the OVN network to peer with (it needs a peer back to this network). */
+  readonly targetNetwork: pulumi.Output<string | undefined>;
+  /** For a remote peer: the NetworkIntegration (OVN-IC) to peer through. */
+  readonly targetIntegration: pulumi.Output<string | undefined>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /** Peer config: `user.*` keys. */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * `Pending` (the target network has no peer back yet), `Created` or `Errored`, as of the last create,
+   * update or refresh.
+   */
+  readonly status: pulumi.Output<string>;
+  /** API paths of what uses the peer. */
+  readonly usedBy: pulumi.Output<string[]>;
+}
+
+/**
+ * A network peer of an OVN network: a local peer links two OVN networks (both sides declare one; the first is
+ * `Pending` until the other exists, then both are `Created`, and the preview says so), a remote peer reaches
+ * another OVN deployment through a NetworkIntegration. Lives in the network's project (`features.networks`).
+ * Changes to description and config are made in place, guarded against concurrent writers by reading again
+ * just before the write (Incus 6.0 ignores If-Match here).
+ *
+ * ## Example Usage
+ *
+ * ```typescript
+ * import * as incus from "pulumi-incus";
+ *
+ * const ovn1 = new incus.Network("ovn1", {
+ *   type: "ovn",
+ *   config: { network: "uplink", "ipv4.address": "10.213.1.1/24", "ipv6.address": "none" },
+ * });
+ * const ovn2 = new incus.Network("ovn2", {
+ *   type: "ovn",
+ *   config: { network: "uplink", "ipv4.address": "10.213.2.1/24", "ipv6.address": "none" },
+ * });
+ * // Pending until the second exists; then both are Created.
+ * const there = new incus.NetworkPeer("to-ovn2", { network: ovn1.name, targetNetwork: ovn2.name });
+ * const back = new incus.NetworkPeer("to-ovn1", { network: ovn2.name, targetNetwork: ovn1.name });
+ * ```
+ */
+export const NetworkPeer = resourceClass<NetworkPeerArgs, NetworkPeerOutputs>("NetworkPeer", ["name", "remote", "socket", "configDir", "adopt", "project", "network", "type", "targetProject", "targetNetwork", "targetIntegration", "description", "config"], ["status", "usedBy"], 63);
+export type NetworkPeer = InstanceType<typeof NetworkPeer>;
+
+/** The arguments of {@link getNetworkPeer}: which network peer, and where to look. */
+export interface GetNetworkPeerArgs {
+  /** The OVN network the peer belongs to. */
+  network: string;
+  /** The network peer's name in Incus. */
+  name: string;
+  /**
+   * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
+   * `default`).
+   */
+  project?: string;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: string;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: string;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: string;
+}
+
+/**
+ * The arguments of {@link getNetworkPeerOutput}: those of {@link getNetworkPeer}, each may be an Output of
+ * another resource.
+ */
+export interface GetNetworkPeerOutputArgs {
+  /** The OVN network the peer belongs to. */
+  network: pulumi.Input<string>;
+  /** The network peer's name in Incus. */
+  name: pulumi.Input<string>;
+  /**
+   * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
+   * `default`).
+   */
+  project?: pulumi.Input<string>;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: pulumi.Input<string>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: pulumi.Input<string>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: pulumi.Input<string>;
+}
+
+/**
+ * An existing network peer as {@link getNetworkPeer} finds it: every field as the server has it, and what the
+ * server reports.
+ */
+export interface GetNetworkPeerResult {
+  /** The network peer's name in Incus. */
+  readonly name: string;
+  /** The OVN network the peer belongs to. */
+  readonly network: string;
+  /**
+   * The project the object lives in (the `default` project when the project named does not have this kind's
+   * feature on, as Incus then serves the default project's).
+   */
+  readonly project: string;
+  /** `local`: another OVN network of this Incus; `remote`: a network behind a NetworkIntegration. */
+  readonly type: "local" | "remote";
+  /** For a local peer: the project of the target network. */
+  readonly targetProject?: string;
+  /** For a local peer: the OVN network to peer with (it needs a peer back to this network). */
+  readonly targetNetwork: string;
+  /** For a remote peer: the NetworkIntegration (OVN-IC) to peer through. */
+  readonly targetIntegration: string;
+  /** Free-text description of the object. */
+  readonly description: string;
+  /** Peer config: `user.*` keys. */
+  readonly config: Record<string, string>;
+  /**
+   * `Pending` (the target network has no peer back yet), `Created` or `Errored`, as of the last create,
+   * update or refresh.
+   */
+  readonly status: string;
+  /** API paths of what uses the peer. */
+  readonly usedBy: string[];
+}
+
+/**
+ * Looks up an existing network peer by `network` and `name`, in the program's own process (during previews
+ * too), reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming
+ * the network peer and the project, when there is none.
+ */
+export function getNetworkPeer(args: GetNetworkPeerArgs): Promise<GetNetworkPeerResult> {
+  return lookup<GetNetworkPeerResult>("NetworkPeer", args);
+}
+
+/** {@link getNetworkPeer} for arguments that may be Outputs of other resources; the result is an Output. */
+export function getNetworkPeerOutput(args: GetNetworkPeerOutputArgs): pulumi.Output<GetNetworkPeerResult> {
+  return lookupOutput<GetNetworkPeerResult>("NetworkPeer", args);
+}
+
+/** The arguments of a {@link NetworkLoadBalancer}. */
+export interface NetworkLoadBalancerArgs {
+  /**
+   * A load balancer is identified by its network and listen address, not by a name. Default: the Pulumi
+   * logical name. Only a label in Pulumi: changing it changes nothing in Incus.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`). Changing it replaces the object.
+   */
+  project?: pulumi.Input<string | null | undefined>;
+  /** The OVN network the load balancer belongs to. Changing it replaces the object. */
+  network: pulumi.Input<string>;
+  /**
+   * The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its
+   * network. Changing it replaces the object.
+   */
+  listenAddress: pulumi.Input<string>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /** Load balancer config: `user.*` keys. Changed in place. */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * The backends, in order; the list is kept exactly (a backend left out goes). Default: none. Changed in
+   * place.
+   */
+  backends?: pulumi.Input<pulumi.Input<{
+    /** The backend's name, which ports name in `target_backend`. */
+    name: pulumi.Input<string>;
+    /** The backend's address (inside the network's subnet, e.g. an instance's). */
+    target_address: pulumi.Input<string>;
+    /** Target ports or ranges. Default: the listen ports. */
+    target_port?: pulumi.Input<string | number | null | undefined>;
+    /** Free-text description of the backend. */
+    description?: pulumi.Input<string | null | undefined>;
+  }>[] | null | undefined>;
+  /** The balanced ports, in order; the list is kept exactly. Default: none. Changed in place. */
+  ports?: pulumi.Input<pulumi.Input<{
+    /** The protocol balanced. */
+    protocol: pulumi.Input<"tcp" | "udp">;
+    /** Listen ports or ranges (e.g. `80`, `8000-8010`). */
+    listen_port: pulumi.Input<string | number>;
+    /** The backends (by name) traffic is spread over. */
+    target_backend: pulumi.Input<pulumi.Input<string>[]>;
+    /** Free-text description of the port. */
+    description?: pulumi.Input<string | null | undefined>;
+  }>[] | null | undefined>;
+}
+
+/** What a {@link NetworkLoadBalancer} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface NetworkLoadBalancerOutputs {
+  /**
+   * A load balancer is identified by its network and listen address, not by a name. Default: the Pulumi
+   * logical name.
+   */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /**
+   * The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project
+   * (usually `default`).
+   */
+  readonly project: pulumi.Output<string>;
+  /** The OVN network the load balancer belongs to. */
+  readonly network: pulumi.Output<string>;
+  /**
+   * The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its
+   * network.
+   */
+  readonly listenAddress: pulumi.Output<string>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /** Load balancer config: `user.*` keys. */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /** The backends, in order; the list is kept exactly (a backend left out goes). Default: none. */
+  readonly backends: pulumi.Output<{
+    /** The backend's name, which ports name in `target_backend`. */
+    readonly name: string;
+    /** The backend's address (inside the network's subnet, e.g. an instance's). */
+    readonly target_address: string;
+    /** Target ports or ranges. Default: the listen ports. */
+    readonly target_port?: string | number;
+    /** Free-text description of the backend. */
+    readonly description?: string;
+  }[] | undefined>;
+  /** The balanced ports, in order; the list is kept exactly. Default: none. */
+  readonly ports: pulumi.Output<{
+    /** The protocol balanced. */
+    readonly protocol: "tcp" | "udp";
+    /** Listen ports or ranges (e.g. `80`, `8000-8010`). */
+    readonly listen_port: string | number;
+    /** The backends (by name) traffic is spread over. */
+    readonly target_backend: string[];
+    /** Free-text description of the port. */
+    readonly description?: string;
+  }[] | undefined>;
+  /**
+   * The health of each backend as OVN reports it (`/state`'s `backend_health`, by backend address); empty
+   * when OVN has no health checks.
+   */
+  readonly backendHealth: pulumi.Output<Record<string, { address: string; ports: { protocol: string; port: number; status: string }[] }>>;
+  /** The cluster member holding the load balancer (`none` outside a cluster). */
+  readonly location: pulumi.Output<string>;
+}
+
+/**
+ * A network load balancer on an OVN network: traffic to a listen address (and ports) spread over named
+ * backends inside the network. Identified by network and listen address; changes to backends, ports, config
+ * and description are made in place, guarded against concurrent writers by reading again just before the
+ * write (Incus 6.0 ignores If-Match here).
+ *
+ * ## Example Usage
+ *
+ * ```typescript
+ * import * as incus from "pulumi-incus";
+ *
+ * const ovn1 = new incus.Network("ovn1", {
+ *   type: "ovn",
+ *   config: { network: "uplink", "ipv4.address": "10.213.1.1/24", "ipv6.address": "none" },
+ * });
+ * const lb = new incus.NetworkLoadBalancer("web", {
+ *   network: ovn1.name,
+ *   listenAddress: "192.0.2.130",
+ *   backends: [
+ *     { name: "a", target_address: "10.213.1.10", target_port: 80 },
+ *     { name: "b", target_address: "10.213.1.11", target_port: 80 },
+ *   ],
+ *   ports: [{ protocol: "tcp", listen_port: 80, target_backend: ["a", "b"] }],
+ * });
+ * ```
+ */
+export const NetworkLoadBalancer = resourceClass<NetworkLoadBalancerArgs, NetworkLoadBalancerOutputs>("NetworkLoadBalancer", ["name", "remote", "socket", "configDir", "adopt", "project", "network", "listenAddress", "description", "config", "backends", "ports"], ["backendHealth", "location"], 63);
+export type NetworkLoadBalancer = InstanceType<typeof NetworkLoadBalancer>;
+
+/** The arguments of {@link getNetworkLoadBalancer}: which network load balancer, and where to look. */
+export interface GetNetworkLoadBalancerArgs {
+  /** The OVN network the load balancer belongs to. */
+  network: string;
+  /**
+   * The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its
+   * network.
+   */
+  listenAddress: string;
+  /**
+   * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
+   * `default`).
+   */
+  project?: string;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: string;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: string;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: string;
+}
+
+/**
+ * The arguments of {@link getNetworkLoadBalancerOutput}: those of {@link getNetworkLoadBalancer}, each may be
+ * an Output of another resource.
+ */
+export interface GetNetworkLoadBalancerOutputArgs {
+  /** The OVN network the load balancer belongs to. */
+  network: pulumi.Input<string>;
+  /**
+   * The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its
+   * network.
+   */
+  listenAddress: pulumi.Input<string>;
+  /**
+   * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
+   * `default`).
+   */
+  project?: pulumi.Input<string>;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: pulumi.Input<string>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: pulumi.Input<string>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: pulumi.Input<string>;
+}
+
+/**
+ * An existing network load balancer as {@link getNetworkLoadBalancer} finds it: every field as the server has
+ * it, and what the server reports.
+ */
+export interface GetNetworkLoadBalancerResult {
+  /** The OVN network the load balancer belongs to. */
+  readonly network: string;
+  /**
+   * The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its
+   * network.
+   */
+  readonly listenAddress: string;
+  /**
+   * The project the object lives in (the `default` project when the project named does not have this kind's
+   * feature on, as Incus then serves the default project's).
+   */
+  readonly project: string;
+  /** Free-text description of the object. */
+  readonly description: string;
+  /** Load balancer config: `user.*` keys. */
+  readonly config: Record<string, string>;
+  /** The backends, in order; the list is kept exactly (a backend left out goes). */
+  readonly backends: {
+    /** The backend's name, which ports name in `target_backend`. */
+    readonly name: string;
+    /** The backend's address (inside the network's subnet, e.g. an instance's). */
+    readonly target_address: string;
+    /** Target ports or ranges. Default: the listen ports. */
+    readonly target_port?: string | number;
+    /** Free-text description of the backend. */
+    readonly description?: string;
+  }[];
+  /** The balanced ports, in order; the list is kept exactly. */
+  readonly ports: {
+    /** The protocol balanced. */
+    readonly protocol: "tcp" | "udp";
+    /** Listen ports or ranges (e.g. `80`, `8000-8010`). */
+    readonly listen_port: string | number;
+    /** The backends (by name) traffic is spread over. */
+    readonly target_backend: string[];
+    /** Free-text description of the port. */
+    readonly description?: string;
+  }[];
+  /**
+   * The health of each backend as OVN reports it (`/state`'s `backend_health`, by backend address); empty
+   * when OVN has no health checks.
+   */
+  readonly backendHealth: Record<string, { address: string; ports: { protocol: string; port: number; status: string }[] }>;
+  /** The cluster member holding the load balancer (`none` outside a cluster). */
+  readonly location: string;
+}
+
+/**
+ * Looks up an existing network load balancer by `network` and `listenAddress`, in the program's own process
+ * (during previews too), reaching Incus as resources do (stack config `incus:*`, else the incus CLI's
+ * config). Fails, naming the network load balancer and the project, when there is none.
+ */
+export function getNetworkLoadBalancer(args: GetNetworkLoadBalancerArgs): Promise<GetNetworkLoadBalancerResult> {
+  return lookup<GetNetworkLoadBalancerResult>("NetworkLoadBalancer", args);
+}
+
+/**
+ * {@link getNetworkLoadBalancer} for arguments that may be Outputs of other resources; the result is an
+ * Output.
+ */
+export function getNetworkLoadBalancerOutput(args: GetNetworkLoadBalancerOutputArgs): pulumi.Output<GetNetworkLoadBalancerResult> {
+  return lookupOutput<GetNetworkLoadBalancerResult>("NetworkLoadBalancer", args);
+}
+
+/** The arguments of a {@link NetworkIntegration}. */
+export interface NetworkIntegrationArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
+   * the object in place.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /**
+   * The integration type; Incus 6.0 knows `ovn` (OVN-IC). Default: `ovn`. Changing it replaces the object.
+   */
+  type?: pulumi.Input<"ovn" | null | undefined>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * Integration config: `ovn.northbound_connection` and `ovn.southbound_connection` (the IC databases),
+   * `ovn.ca_cert`, `ovn.client_cert`, `ovn.client_key` (kept secret), `ovn.transit.pattern`, `user.*`.
+   * Changed in place.
+   */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+}
+
+/** What a {@link NetworkIntegration} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface NetworkIntegrationOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /** The integration type; Incus 6.0 knows `ovn` (OVN-IC). Default: `ovn`. */
+  readonly type: pulumi.Output<"ovn" | undefined>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /**
+   * Integration config: `ovn.northbound_connection` and `ovn.southbound_connection` (the IC databases),
+   * `ovn.ca_cert`, `ovn.client_cert`, `ovn.client_key` (kept secret), `ovn.transit.pattern`, `user.*`.
+   */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /** API paths of the peers that use the integration. */
+  readonly usedBy: pulumi.Output<string[]>;
+}
+
+/**
+ * A network integration: the link to an OVN-IC deployment that remote NetworkPeers (`targetIntegration`) go
+ * through. Global (not in a project); renamed in place. Its TLS keys and certificates in `config` are kept
+ * secret in state, outputs and messages.
+ *
+ * ## Example Usage
+ *
+ * ```typescript
+ * import * as incus from "pulumi-incus";
+ *
+ * declare const caPem: string, certPem: string, keyPem: string;
+ * const ic = new incus.NetworkIntegration("ic", {
+ *   config: {
+ *     "ovn.northbound_connection": "ssl:192.0.2.50:6645",
+ *     "ovn.southbound_connection": "ssl:192.0.2.50:6646",
+ *     "ovn.ca_cert": caPem,
+ *     "ovn.client_cert": certPem,
+ *     "ovn.client_key": keyPem, // kept secret even as plain text
+ *   },
+ * });
+ * ```
+ */
+export const NetworkIntegration = resourceClass<NetworkIntegrationArgs, NetworkIntegrationOutputs>("NetworkIntegration", ["name", "remote", "socket", "configDir", "adopt", "type", "description", "config"], ["usedBy"], 63, [], { config: ["ovn.ca_cert", "ovn.client_cert", "ovn.client_key"] });
+export type NetworkIntegration = InstanceType<typeof NetworkIntegration>;
+
+/** The arguments of {@link getNetworkIntegration}: which network integration, and where to look. */
+export interface GetNetworkIntegrationArgs {
+  /** The network integration's name in Incus. */
+  name: string;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: string;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: string;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: string;
+}
+
+/**
+ * The arguments of {@link getNetworkIntegrationOutput}: those of {@link getNetworkIntegration}, each may be
+ * an Output of another resource.
+ */
+export interface GetNetworkIntegrationOutputArgs {
+  /** The network integration's name in Incus. */
+  name: pulumi.Input<string>;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: pulumi.Input<string>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: pulumi.Input<string>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: pulumi.Input<string>;
+}
+
+/**
+ * An existing network integration as {@link getNetworkIntegration} finds it: every field as the server has
+ * it, and what the server reports.
+ */
+export interface GetNetworkIntegrationResult {
+  /** The network integration's name in Incus. */
+  readonly name: string;
+  /** The integration type; Incus 6.0 knows `ovn` (OVN-IC). */
+  readonly type: "ovn";
+  /** Free-text description of the object. */
+  readonly description: string;
+  /**
+   * Integration config: `ovn.northbound_connection` and `ovn.southbound_connection` (the IC databases),
+   * `ovn.ca_cert`, `ovn.client_cert`, `ovn.client_key` (kept secret), `ovn.transit.pattern`, `user.*`.
+   */
+  readonly config: Record<string, string>;
+  /** API paths of the peers that use the integration. */
+  readonly usedBy: string[];
+}
+
+/**
+ * Looks up an existing network integration by `name`, in the program's own process (during previews too),
+ * reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the
+ * network integration and the project, when there is none.
+ */
+export function getNetworkIntegration(args: GetNetworkIntegrationArgs): Promise<GetNetworkIntegrationResult> {
+  return lookup<GetNetworkIntegrationResult>("NetworkIntegration", args);
+}
+
+/**
+ * {@link getNetworkIntegration} for arguments that may be Outputs of other resources; the result is an
+ * Output.
+ */
+export function getNetworkIntegrationOutput(args: GetNetworkIntegrationOutputArgs): pulumi.Output<GetNetworkIntegrationResult> {
+  return lookupOutput<GetNetworkIntegrationResult>("NetworkIntegration", args);
+}

@@ -61,6 +61,20 @@ const cases: [string, Record<string, unknown>, string, string?][] = [
     "expiresAt",
     "2021-06-01T10:00:00Z is in the past",
   ],
+  // The OVN kinds: refused at preview, so no OVN is needed to see them.
+  ["NetworkPeer", { name: `p${s}`, network: "ovn1", type: "ovn-ic" }, "type"],
+  [
+    "NetworkLoadBalancer",
+    {
+      network: "ovn1",
+      listenAddress: "192.0.2.130",
+      backends: [{ name: "a", target_address: "10.0.0.2" }],
+      ports: [{ protocol: "tcp", listen_port: 80, target_backend: ["b"] }],
+    },
+    "ports[0].target_backend[0]",
+    'names no backend of `backends` ("b")',
+  ],
+  ["NetworkIntegration", { name: `i${s}`, type: "bgp" }, "type"],
 ];
 
 const stacks: TestStack[] = [];

@@ -49,11 +49,12 @@ export class FaultDaemon {
   /**
    * `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. `opts.buckets`:
    * it can serve storage buckets (Incus 6.0 runs MinIO for a dir pool's, so minio and mc go first on incusd's PATH);
-   * `opts.image: false` skips the test image.
+   * `opts.image: false` skips the test image. `opts.prefix` runs incusd through a command (a network namespace's
+   * `ip netns exec`, which execs it, so the PID stays incusd's); `opts.path` goes first on incusd's PATH.
    */
   constructor(
     tag: string,
-    private readonly opts: { buckets?: boolean; image?: boolean } = {},
+    private readonly opts: { buckets?: boolean; image?: boolean; prefix?: string[]; path?: string[] } = {},
   ) {
     this.dir = path.join(ROOT, tag);
     this.socket = path.join(this.dir, "unix.socket");
@@ -122,7 +123,7 @@ export class FaultDaemon {
     if (this.child && alive(this.child.pid!)) throw new Error("the fault daemon is already running");
     const log = fs.openSync(this.logFile, "a");
     // Background fetches (instance types) go to a closed loopback port, as for the shared daemon.
-    const PATH = [...(this.opts.buckets ? [minioDir()] : []), process.env.PATH ?? ""].join(":");
+    const PATH = [...(this.opts.path ?? []), ...(this.opts.buckets ? [minioDir()] : []), process.env.PATH ?? ""].join(":");
     const env = {
       ...process.env,
       PATH,
@@ -131,7 +132,8 @@ export class FaultDaemon {
       http_proxy: "http://127.0.0.1:9",
       no_proxy: "127.0.0.1,localhost,::1",
     };
-    this.child = spawn(INCUSD, ["--group", "root"], { env, detached: true, stdio: ["ignore", log, log] });
+    const [cmd, ...args] = [...(this.opts.prefix ?? []), INCUSD, "--group", "root"];
+    this.child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", log, log] });
     fs.closeSync(log);
     fs.writeFileSync(this.pidFile, String(this.child.pid));
     this.child.unref();

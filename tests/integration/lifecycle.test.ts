@@ -4,6 +4,7 @@
 // listen address, by fingerprint, or the server's one config). Each step checks the live object through the incus
 // CLI, not through the provider. Rows marked `private` run on a daemon of their own (tests/faults/daemon.ts): the
 // server's config is a singleton nobody else may have changed under them, and buckets need MinIO on incusd's PATH.
+// Rows marked `ovn` run on the OVN stack's incusd, in a network namespace of this file's own (tests/ovn/stack.ts).
 //   create → no-op (no write) → each field changed in place → "" and null → each field removed → drift shown and
 //   reverted → rename → out-of-band delete, refresh, re-create → adopt (the preview says what adopting changes) → delete
 import { createHash } from "node:crypto";
@@ -13,6 +14,7 @@ import * as path from "node:path";
 import { kinds, type KindName } from "pulumi-incus/provider";
 import { certificateFingerprint, certificateBase64Der, opensslCertificate } from "../certs";
 import { FaultDaemon } from "../faults/daemon";
+import { OvnStack } from "../ovn/stack";
 import {
   BUSYBOX_ALIAS,
   BUSYBOX_TARBALL,
@@ -37,6 +39,9 @@ const { incus, queryWrite, dropIfPresent } = shared;
 /** The private daemon of the `private` rows: one per file (the plugin run has its own), started by the first such row. */
 const privateDaemon = new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
 const onPrivate = cli(privateDaemon.dir);
+/** The OVN stack of the `ovn` rows: one per file (the plugin run has its own), started by the first such row. */
+const ovnStack = new OvnStack(`life-ovn-${process.env.PULUMI_INCUS_VIA ?? "engine"}`);
+const onOvn = cli(ovnStack.daemon.dir);
 
 /**
  * How the table picks out one of a row's objects, by a label of its own (the row's object, the one renamed, the one
@@ -69,6 +74,8 @@ interface Row {
   identity: Identity;
   /** On the private daemon (its own socket and CLI), not the shared one. */
   private?: boolean;
+  /** On the OVN stack's daemon (its own socket and CLI). */
+  ovn?: boolean;
   /** What the row's objects live in (a zone for its records): made before the row, removed after it. */
   parent?: { make(): void; drop(): void };
   /** Makes the parents a child kind needs (an instance, a volume) in the table's project, before the row runs. */
@@ -115,6 +122,23 @@ const CERT_RENAMED = `life-cert-${rand()}`;
 /** The bucket a StorageBucketKey row's keys belong to (on the private daemon). */
 const KEY_BUCKET = `life-keys-${rand()}`;
 const bucketPath = (name: string) => `/1.0/storage-pools/default/buckets/${name}`;
+/** OVN rows: peers from LIFE_OVN1 (one per target network, so the adopted one targets LIFE_OVN3), load balancers on it. */
+const [LIFE_OVN1, LIFE_OVN2, LIFE_OVN3] = ["plo1", "plo2", "plo3"];
+const peerTarget = (label: string) => (label.startsWith("adopt-") ? LIFE_OVN3 : LIFE_OVN2);
+const lbListen = memo((_label, i) => `192.0.2.${130 + i}`);
+const BACKEND_A = { name: "a", target_address: "10.213.1.10", target_port: "8080" };
+const BACKEND_B = { name: "b", target_address: "10.213.1.11", description: "second" };
+const LB_WEB = { protocol: "tcp", listen_port: "80,443", target_backend: ["a"] };
+const LB_DNS = { protocol: "udp", listen_port: "53", target_backend: ["a", "b"], description: "dns" };
+const ovnNetworks = {
+  make: () => {
+    for (const [i, name] of [LIFE_OVN1, LIFE_OVN2, LIFE_OVN3].entries())
+      onOvn.queryWrite("POST", "/1.0/networks", { name, type: "ovn", config: OvnStack.network(i + 1) });
+  },
+  drop: () => {
+    for (const name of [LIFE_OVN1, LIFE_OVN2, LIFE_OVN3]) onOvn.dropIfPresent(`/1.0/networks/${name}`);
+  },
+};
 
 const table: Row[] = [
   {
@@ -363,6 +387,66 @@ const table: Row[] = [
       drop: () => onPrivate.dropIfPresent(`${bucketPath(KEY_BUCKET)}${q}`),
     },
   },
+  {
+    kind: "NetworkPeer",
+    base: { network: LIFE_OVN1, description: "d1", config: { "user.a": "1", "user.b": "2" } },
+    changes: [{ description: "d2" }, { config: { "user.a": "3", "user.b": "2" } }],
+    driftField: "config",
+    removable: ["description", "config"],
+    renamable: false,
+    scoped: false, // in the networks' project (the table's has no features.networks)
+    ovn: true,
+    identity: {
+      args: (label) => ({ name: label, targetNetwork: peerTarget(label) }),
+      path: (label) => `/1.0/networks/${LIFE_OVN1}/peers/${label}`,
+      makeByHand: (label) =>
+        onOvn.queryWrite("POST", `/1.0/networks/${LIFE_OVN1}/peers`, {
+          name: label,
+          target_network: peerTarget(label),
+          description: "by hand",
+          config: { "user.hand": "1" },
+        }),
+    },
+    parent: ovnNetworks,
+  },
+  {
+    kind: "NetworkLoadBalancer",
+    base: { network: LIFE_OVN1, description: "d1", config: { "user.a": "1", "user.b": "2" }, backends: [BACKEND_A], ports: [LB_WEB] },
+    changes: [{ description: "d2" }, { config: { "user.a": "3", "user.b": "2" } }, { backends: [BACKEND_A, BACKEND_B] }, { ports: [LB_WEB, LB_DNS] }],
+    driftField: "config",
+    removable: ["description", "config", "backends", "ports"],
+    renamable: false,
+    scoped: false,
+    ovn: true,
+    identity: {
+      args: (label) => ({ name: label, listenAddress: lbListen(label) }),
+      path: (label) => `/1.0/networks/${LIFE_OVN1}/load-balancers/${lbListen(label)}`,
+      makeByHand: (label) =>
+        onOvn.queryWrite("POST", `/1.0/networks/${LIFE_OVN1}/load-balancers`, {
+          listen_address: lbListen(label),
+          description: "by hand",
+          config: { "user.hand": "1" },
+        }),
+    },
+    parent: ovnNetworks,
+  },
+  {
+    kind: "NetworkIntegration",
+    base: {
+      description: "d1",
+      config: { "ovn.transit.pattern": "ts-{{ integrationName }}-{{ projectName }}-{{ networkName }}", "user.a": "1", "user.b": "2" },
+    },
+    changes: [{ description: "d2" }, { config: { "ovn.transit.pattern": "ts-{{ networkName }}", "user.a": "1", "user.b": "2" } }],
+    driftField: "config",
+    removable: ["description", "config"],
+    renamable: true,
+    scoped: false,
+    ovn: true,
+    identity: {
+      makeByHand: (name) => onOvn.queryWrite("POST", "/1.0/network-integrations", { name, type: "ovn", description: "by hand", config: { "user.hand": "1" } }),
+      path: (name) => `/1.0/network-integrations/${name}`,
+    },
+  },
 ];
 
 beforeAll(() => {
@@ -376,6 +460,7 @@ afterAll(async () => {
   await closeConnections();
   dropProject(project);
   if (privateStarted) await privateDaemon.destroy();
+  if (ovnStarted) await ovnStack.stop();
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 180_000);
 
@@ -387,6 +472,10 @@ function startPrivate(): Promise<void> {
     .then(() => onPrivate.queryWrite("POST", "/1.0/projects", { name: project, config: { "features.storage.buckets": "true" } }));
   return privateStarted;
 }
+
+/** Starts the OVN stack (once). */
+let ovnStarted: Promise<void> | undefined;
+const startOvn = (): Promise<void> => (ovnStarted ??= ovnStack.start());
 
 /** The row's base args. Once every kind declares an `example`, this one line becomes `({ ...kinds[row.kind].example.args, ...row.base })`. */
 const baseOf = (row: Row): State => row.base;
@@ -401,13 +490,14 @@ function liveField(kind: KindName, live: State, field: string): unknown {
 describe.each(table)("$kind", (row) => {
   const tag = rand();
   const name = row.kind === "Network" ? `pl${tag}` : `life-${tag}`;
-  const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : shared;
+  const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : row.ovn ? onOvn : shared;
   /** The args that pick out the object labelled `label`, on the row's daemon and in the row's project. */
   const where = (label: string, args: State): State => ({
     ...args,
     ...(row.identity.args?.(label) ?? { name: label }),
     ...(row.scoped ? { project } : {}),
     ...(row.private ? { socket: privateDaemon.socket } : {}),
+    ...(row.ovn ? { socket: ovnStack.daemon.socket } : {}),
   });
   const r = new Resource(row.kind, where(name, baseOf(row)));
   const at = (id: string) => `${id.split("?")[0]}${row.scoped ? q : ""}`;
@@ -431,6 +521,7 @@ describe.each(table)("$kind", (row) => {
 
   beforeAll(async () => {
     if (row.private) await startPrivate();
+    if (row.ovn) await startOvn();
     row.parent?.make();
     row.setUp?.();
   }, 45 * 60_000);

@@ -2419,6 +2419,424 @@ export const packageSchema: Record<string, unknown> = {
         "pool",
         "bucket"
       ]
+    },
+    "incus:index:NetworkPeer": {
+      "description": "A network peer of an OVN network: a local peer links two OVN networks (both sides declare one; the first is `Pending` until the other exists, then both are `Created`, and the preview says so), a remote peer reaches another OVN deployment through a NetworkIntegration. Lives in the network's project (`features.networks`). Changes to description and config are made in place, guarded against concurrent writers by reading again just before the write (Incus 6.0 ignores If-Match here).",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The object's name in Incus. Default: the Pulumi logical name, made valid for Incus."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "project": {
+          "type": "string",
+          "description": "The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+        },
+        "network": {
+          "type": "string",
+          "description": "The OVN network the peer belongs to."
+        },
+        "type": {
+          "$ref": "#/types/incus:index:NetworkPeerType",
+          "description": "`local`: another OVN network of this Incus; `remote`: a network behind a NetworkIntegration. Default: `local`."
+        },
+        "targetProject": {
+          "type": "string",
+          "description": "For a local peer: the project of the target network. Default: the peer's own project."
+        },
+        "targetNetwork": {
+          "type": "string",
+          "description": "For a local peer: the OVN network to peer with (it needs a peer back to this network)."
+        },
+        "targetIntegration": {
+          "type": "string",
+          "description": "For a remote peer: the NetworkIntegration (OVN-IC) to peer through."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Peer config: `user.*` keys."
+        },
+        "status": {
+          "type": "string",
+          "description": "`Pending` (the target network has no peer back yet), `Created` or `Errored`, as of the last create, update or refresh."
+        },
+        "usedBy": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "API paths of what uses the peer."
+        }
+      },
+      "required": [
+        "name",
+        "project",
+        "network",
+        "status",
+        "usedBy"
+      ],
+      "inputProperties": {
+        "name": {
+          "type": "string",
+          "description": "The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "project": {
+          "type": "string",
+          "description": "The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "network": {
+          "type": "string",
+          "description": "The OVN network the peer belongs to. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "type": {
+          "$ref": "#/types/incus:index:NetworkPeerType",
+          "description": "`local`: another OVN network of this Incus; `remote`: a network behind a NetworkIntegration. Default: `local`. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "targetProject": {
+          "type": "string",
+          "description": "For a local peer: the project of the target network. Default: the peer's own project. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "targetNetwork": {
+          "type": "string",
+          "description": "For a local peer: the OVN network to peer with (it needs a peer back to this network). Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "targetIntegration": {
+          "type": "string",
+          "description": "For a remote peer: the NetworkIntegration (OVN-IC) to peer through. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty. Changed in place."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string",
+            "oneOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              }
+            ]
+          },
+          "description": "Peer config: `user.*` keys. Changed in place."
+        }
+      },
+      "requiredInputs": [
+        "network"
+      ]
+    },
+    "incus:index:NetworkLoadBalancer": {
+      "description": "A network load balancer on an OVN network: traffic to a listen address (and ports) spread over named backends inside the network. Identified by network and listen address; changes to backends, ports, config and description are made in place, guarded against concurrent writers by reading again just before the write (Incus 6.0 ignores If-Match here).",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "A load balancer is identified by its network and listen address, not by a name. Default: the Pulumi logical name."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "project": {
+          "type": "string",
+          "description": "The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+        },
+        "network": {
+          "type": "string",
+          "description": "The OVN network the load balancer belongs to."
+        },
+        "listenAddress": {
+          "type": "string",
+          "description": "The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its network."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Load balancer config: `user.*` keys."
+        },
+        "backends": {
+          "type": "array",
+          "items": {
+            "$ref": "#/types/incus:index:NetworkLoadBalancerBackendsItem"
+          },
+          "description": "The backends, in order; the list is kept exactly (a backend left out goes). Default: none."
+        },
+        "ports": {
+          "type": "array",
+          "items": {
+            "$ref": "#/types/incus:index:NetworkLoadBalancerPortsItem"
+          },
+          "description": "The balanced ports, in order; the list is kept exactly. Default: none."
+        },
+        "backendHealth": {
+          "type": "object",
+          "additionalProperties": {
+            "$ref": "pulumi.json#/Any"
+          },
+          "description": "The health of each backend as OVN reports it (`/state`'s `backend_health`, by backend address); empty when OVN has no health checks."
+        },
+        "location": {
+          "type": "string",
+          "description": "The cluster member holding the load balancer (`none` outside a cluster)."
+        }
+      },
+      "required": [
+        "name",
+        "project",
+        "network",
+        "listenAddress",
+        "backendHealth",
+        "location"
+      ],
+      "inputProperties": {
+        "name": {
+          "type": "string",
+          "description": "A load balancer is identified by its network and listen address, not by a name. Default: the Pulumi logical name. Only a label in Pulumi: changing it changes nothing in Incus."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "project": {
+          "type": "string",
+          "description": "The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "network": {
+          "type": "string",
+          "description": "The OVN network the load balancer belongs to. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "listenAddress": {
+          "type": "string",
+          "description": "The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its network. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty. Changed in place."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string",
+            "oneOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              }
+            ]
+          },
+          "description": "Load balancer config: `user.*` keys. Changed in place."
+        },
+        "backends": {
+          "type": "array",
+          "items": {
+            "$ref": "#/types/incus:index:NetworkLoadBalancerBackendsItem"
+          },
+          "description": "The backends, in order; the list is kept exactly (a backend left out goes). Default: none. Changed in place."
+        },
+        "ports": {
+          "type": "array",
+          "items": {
+            "$ref": "#/types/incus:index:NetworkLoadBalancerPortsItem"
+          },
+          "description": "The balanced ports, in order; the list is kept exactly. Default: none. Changed in place."
+        }
+      },
+      "requiredInputs": [
+        "network",
+        "listenAddress"
+      ]
+    },
+    "incus:index:NetworkIntegration": {
+      "description": "A network integration: the link to an OVN-IC deployment that remote NetworkPeers (`targetIntegration`) go through. Global (not in a project); renamed in place. Its TLS keys and certificates in `config` are kept secret in state, outputs and messages.",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The object's name in Incus. Default: the Pulumi logical name, made valid for Incus."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "type": {
+          "$ref": "#/types/incus:index:NetworkIntegrationType",
+          "description": "The integration type; Incus 6.0 knows `ovn` (OVN-IC). Default: `ovn`."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Integration config: `ovn.northbound_connection` and `ovn.southbound_connection` (the IC databases), `ovn.ca_cert`, `ovn.client_cert`, `ovn.client_key` (kept secret), `ovn.transit.pattern`, `user.*`."
+        },
+        "usedBy": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "API paths of the peers that use the integration."
+        }
+      },
+      "required": [
+        "name",
+        "usedBy"
+      ],
+      "inputProperties": {
+        "name": {
+          "type": "string",
+          "description": "The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames the object in place."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "type": {
+          "$ref": "#/types/incus:index:NetworkIntegrationType",
+          "description": "The integration type; Incus 6.0 knows `ovn` (OVN-IC). Default: `ovn`. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty. Changed in place."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string",
+            "oneOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              }
+            ]
+          },
+          "description": "Integration config: `ovn.northbound_connection` and `ovn.southbound_connection` (the IC databases), `ovn.ca_cert`, `ovn.client_cert`, `ovn.client_key` (kept secret), `ovn.transit.pattern`, `user.*`. Changed in place."
+        }
+      },
+      "requiredInputs": []
     }
   },
   "types": {
@@ -2963,6 +3381,106 @@ export const packageSchema: Record<string, unknown> = {
         },
         {
           "value": "admin"
+        }
+      ]
+    },
+    "incus:index:NetworkPeerType": {
+      "type": "string",
+      "enum": [
+        {
+          "value": "local"
+        },
+        {
+          "value": "remote"
+        }
+      ]
+    },
+    "incus:index:NetworkLoadBalancerBackendsItem": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The backend's name, which ports name in `target_backend`."
+        },
+        "target_address": {
+          "type": "string",
+          "description": "The backend's address (inside the network's subnet, e.g. an instance's)."
+        },
+        "target_port": {
+          "type": "string",
+          "oneOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "integer"
+            }
+          ],
+          "description": "Target ports or ranges. Default: the listen ports."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the backend."
+        }
+      },
+      "required": [
+        "name",
+        "target_address"
+      ]
+    },
+    "incus:index:NetworkLoadBalancerPortsItemProtocol": {
+      "type": "string",
+      "enum": [
+        {
+          "value": "tcp"
+        },
+        {
+          "value": "udp"
+        }
+      ]
+    },
+    "incus:index:NetworkLoadBalancerPortsItem": {
+      "type": "object",
+      "properties": {
+        "protocol": {
+          "$ref": "#/types/incus:index:NetworkLoadBalancerPortsItemProtocol",
+          "description": "The protocol balanced."
+        },
+        "listen_port": {
+          "type": "string",
+          "oneOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "integer"
+            }
+          ],
+          "description": "Listen ports or ranges (e.g. `80`, `8000-8010`)."
+        },
+        "target_backend": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "The backends (by name) traffic is spread over."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the port."
+        }
+      },
+      "required": [
+        "protocol",
+        "listen_port",
+        "target_backend"
+      ]
+    },
+    "incus:index:NetworkIntegrationType": {
+      "type": "string",
+      "enum": [
+        {
+          "value": "ovn"
         }
       ]
     }
