@@ -39,14 +39,7 @@ Point a Pulumi program at it:
 
 async function up(): Promise<void> {
   await cluster.create();
-  fs.mkdirSync(path.join(confDir, "servercerts"), { recursive: true });
-  fs.writeFileSync(
-    path.join(confDir, "config.yml"),
-    `default-remote: cluster\nremotes:\n  cluster:\n    addr: ${cluster.member(1).url}\n    protocol: incus\n`,
-  );
-  fs.writeFileSync(path.join(confDir, "client.crt"), cluster.cert!.cert);
-  fs.writeFileSync(path.join(confDir, "client.key"), cluster.cert!.key, { mode: 0o600 });
-  fs.writeFileSync(path.join(confDir, "servercerts", "cluster.crt"), cluster.serverCert());
+  cluster.writeConfigDir(confDir);
   const members = cluster.members.map((m) => ({ name: m.name, url: m.url, dir: m.daemon.dir, pid: m.daemon.pid }));
   fs.writeFileSync(stateFile, JSON.stringify({ members }, null, 2));
   console.log(`formed in ${(cluster.formedIn / 1000).toFixed(1)} s; RSS MiB ${JSON.stringify(cluster.rssMiB())}`);

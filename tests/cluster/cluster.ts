@@ -139,6 +139,20 @@ export class ClusterDaemons {
     return { kind: "https", url: m.url, clientCert: this.cert.cert, clientKey: this.cert.key, serverCert: this.serverCert(), defaultProject: "default" };
   }
 
+  /**
+   * An incus CLI config dir (`INCUS_CONF`, a stack's `incus:configDir`) whose remote `cluster` (the default) is member
+   * `i`'s HTTPS address, with the trusted client certificate and the pinned cluster certificate.
+   */
+  writeConfigDir(dir: string, i = 1): string {
+    const e = this.endpoint(i);
+    fs.mkdirSync(path.join(dir, "servercerts"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "config.yml"), `default-remote: cluster\nremotes:\n  cluster:\n    addr: ${e.url}\n    protocol: incus\n`);
+    fs.writeFileSync(path.join(dir, "client.crt"), e.clientCert!);
+    fs.writeFileSync(path.join(dir, "client.key"), e.clientKey!, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, "servercerts", "cluster.crt"), e.serverCert!);
+    return dir;
+  }
+
   /** A client for the cluster through member `i`'s HTTPS address, with the trusted client certificate. */
   client(i = 1): IncusClient {
     return new IncusClient(this.endpoint(i));
