@@ -123,12 +123,12 @@ export async function memberTrouble(ctx: Context, member: string | undefined, te
     if (m.status !== "Online") return `cluster member "${m.server_name}" (${m.url}) is ${m.status.toLowerCase()}: ${m.message ?? ""}`.trim();
     // The database still says online for a while after a member stops: ask the member itself, briefly.
     if (client.endpoint.kind !== "https") continue;
-    const direct = new IncusClient({ ...client.endpoint, url: m.url }, { reconnectTimeoutMs: 0, requestTimeoutMs: 3000 });
+    const direct = new IncusClient({ ...client.endpoint, url: m.url, remote: undefined }, { reconnectTimeoutMs: 0, requestTimeoutMs: 3000 });
     const answer = await direct.server().then(
       () => undefined,
-      (err: Error) => err.message,
+      (err: Error) => err.message.replace(/^GET \/1\.0: cannot reach Incus at [^:]+:\/\/[^:]+:\d+: /, ""),
     );
-    if (answer) return `cluster member "${m.server_name}" (${m.url}) does not answer (${answer.replace(/^GET \/1\.0: /, "")})`;
+    if (answer) return `cluster member "${m.server_name}" (${m.url}) does not answer: ${answer}`;
   }
   return undefined;
 }

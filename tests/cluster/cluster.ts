@@ -15,10 +15,9 @@
 //   | n       | who                                                      |
 //   |---------|----------------------------------------------------------|
 //   | 9       | scripts/cluster.sh (by hand)                             |
-//   | 10      | tests/cluster/fixture.test.ts                            |
+//   | 10      | tests/cluster/connection.test.ts                         |
 //   | 11      | tests/cluster/volumes.test.ts                            |
 //   | 12      | tests/cluster/instance-target.test.ts                    |
-//   | 13      | tests/cluster/connection.test.ts                         |
 //   | 10–19   | reserved for the h-cl-a tests (target, volumes, connection) |
 //   | 20–29   | reserved for pool/network memberConfig, ClusterGroup/Member, examples/cluster |
 import { execFileSync } from "node:child_process";

@@ -102,7 +102,12 @@ test("a target on a standalone server is refused at preview, naming the field, w
   pulumi("stack", "init", "standalone");
   try {
     // The shared daemon through its unix socket: no cluster.
-    pulumi("config", "set", "resources", JSON.stringify([{ kind: "Instance", name: "placed", args: { name: `placed-${s}`, image: TEST_IMAGE_ALIAS, target: m1 } }]));
+    pulumi(
+      "config",
+      "set",
+      "resources",
+      JSON.stringify([{ kind: "Instance", name: "placed", args: { name: `placed-${s}`, image: TEST_IMAGE_ALIAS, target: m1 } }]),
+    );
     takeWrites();
     const out = fails("preview");
     expect(out).toContain("target: the Incus server is not clustered");
