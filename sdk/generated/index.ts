@@ -940,6 +940,12 @@ export interface GetStorageVolumeArgs {
   /** The storage volume's name in Incus. */
   name: string;
   /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered.
+   */
+  target?: string;
+  /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
    */
@@ -970,6 +976,12 @@ export interface GetStorageVolumeOutputArgs {
   pool: pulumi.Input<string>;
   /** The storage volume's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -3634,6 +3646,11 @@ export interface GetStorageVolumeSnapshotArgs {
   /** The storage volume snapshot's name in Incus. */
   name: string;
   /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   */
+  target?: string;
+  /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
    */
@@ -3666,6 +3683,11 @@ export interface GetStorageVolumeSnapshotOutputArgs {
   volume: pulumi.Input<string>;
   /** The storage volume snapshot's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -4035,6 +4057,12 @@ export interface GetStorageBucketArgs {
   /** The storage bucket's name in Incus. */
   name: string;
   /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered.
+   */
+  target?: string;
+  /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
    */
@@ -4065,6 +4093,12 @@ export interface GetStorageBucketOutputArgs {
   pool: pulumi.Input<string>;
   /** The storage bucket's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
