@@ -64,7 +64,7 @@ afterAll(async () => {
   if (app) fs.rmSync(app, { recursive: true, force: true });
 }, 300_000);
 
-test("placement: on a member, on a group's member, and where the scheduler chose, which later runs leave alone", async () => {
+test("placement: on a member, on a group's member, and where the scheduler chose", async () => {
   declare(m2);
   takeWrites();
   up();
@@ -76,8 +76,6 @@ test("placement: on a member, on a group's member, and where the scheduler chose
   expect([m1, m2, m3]).toContain((await instance(names.anywhere)).location);
   const state = JSON.parse(pulumi("stack", "export")).deployment.resources as { urn: string; outputs: { location?: string } }[];
   expect(state.find((r) => r.urn.endsWith("::web"))!.outputs.location).toBe(m2);
-  pulumi("up", "--yes", "--skip-preview", "--expect-no-changes");
-  expect(takeWrites()).toEqual([]);
 });
 
 test("a target edit: the preview says the instance moves; `up` moves it in place; the next `up` writes nothing", async () => {
@@ -94,6 +92,7 @@ test("a target edit: the preview says the instance moves; `up` moves it in place
     `PUT /1.0/instances/${names.web}/state`,
   ]);
   expect(await instance(names.web)).toMatchObject({ location: m1, status: "Running" });
+  // Where the group and the scheduler put the other two is no difference either.
   pulumi("up", "--yes", "--skip-preview", "--expect-no-changes");
   expect(takeWrites()).toEqual([]);
 });
@@ -113,8 +112,8 @@ test("a target on a standalone server is refused at preview, naming the field, w
     expect(out).toContain("target: the Incus server is not clustered");
     expect(takeWrites()).toEqual([]);
   } finally {
-    pulumi("stack", "select", "cluster");
     pulumi("stack", "rm", "--yes", "standalone");
+    pulumi("stack", "select", "cluster");
   }
 });
 
