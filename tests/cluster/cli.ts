@@ -8,6 +8,8 @@ import { closeAllPools } from "pulumi-incus/provider";
 import { ClusterDaemons } from "./cluster";
 
 const [command = "status"] = process.argv.slice(2);
+// `scripts/cluster.sh up | head -1` closes stdout early: the cluster is formed and recorded by then.
+process.stdout.on("error", () => undefined);
 const net = Number(process.env.CLUSTER_NET ?? 9);
 const cluster = new ClusterDaemons(process.env.CLUSTER_TAG ?? "by-hand", net, Number(process.env.CLUSTER_SIZE ?? 3));
 const stateFile = path.join(cluster.root, "state.json");
