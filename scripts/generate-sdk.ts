@@ -334,6 +334,8 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
       type: identityType(key),
       optional: alternatives.length > 0,
     })),
+    // A per-member object (a volume on a cluster) is looked for on the member `target` names.
+    ...(spec.clusterTarget === "member" ? [{ key: "target", doc: fieldDoc("target"), type: "string", optional: true }] : []),
     ...alternatives.map(([key, alt]) => {
       const f = unwrap(alt.schema);
       if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.by.${key} has no description`);

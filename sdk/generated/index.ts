@@ -807,6 +807,12 @@ export interface StorageVolumeArgs {
   /** The storage pool the volume lives in. Changing it replaces the object. */
   pool: pulumi.Input<string>;
   /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered. Changing it replaces the object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
+  /**
    * What the volume holds. Default: `filesystem` (a copy or import: the source's). Changing it replaces the
    * object.
    */
@@ -870,6 +876,12 @@ export interface StorageVolumeOutputs {
   readonly project: pulumi.Output<string>;
   /** The storage pool the volume lives in. */
   readonly pool: pulumi.Output<string>;
+  /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** What the volume holds. Default: `filesystem` (a copy or import: the source's). */
   readonly contentType: pulumi.Output<"filesystem" | "block" | "iso" | undefined>;
   /** Free-text description of the object. Default: empty. */
@@ -918,7 +930,7 @@ export interface StorageVolumeOutputs {
  * });
  * ```
  */
-export const StorageVolume = resourceClass<StorageVolumeArgs, StorageVolumeOutputs>("StorageVolume", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "contentType", "description", "config", "copyFrom", "importFile"], ["location", "usedBy", "createdAt"], 63);
+export const StorageVolume = resourceClass<StorageVolumeArgs, StorageVolumeOutputs>("StorageVolume", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "target", "contentType", "description", "config", "copyFrom", "importFile"], ["location", "usedBy", "createdAt"], 63);
 export type StorageVolume = InstanceType<typeof StorageVolume>;
 
 /** The arguments of {@link getStorageVolume}: which storage volume, and where to look. */
@@ -927,6 +939,12 @@ export interface GetStorageVolumeArgs {
   pool: string;
   /** The storage volume's name in Incus. */
   name: string;
+  /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered.
+   */
+  target?: string;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -958,6 +976,12 @@ export interface GetStorageVolumeOutputArgs {
   pool: pulumi.Input<string>;
   /** The storage volume's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -1476,6 +1500,13 @@ export interface InstanceArgs {
   imageProtocol?: pulumi.Input<"simplestreams" | "incus" | null | undefined>;
   /** Container or virtual machine. Default: `container`. Changing it replaces the object. */
   type?: pulumi.Input<"container" | "virtual-machine" | null | undefined>;
+  /**
+   * On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group.
+   * Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again),
+   * never replaces it; where the scheduler or the group put it is no change while that member satisfies the
+   * target. Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string | string | null | undefined>;
   /** Free-text description of the instance. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /** Profiles applied in this order (later ones win). Default: Incus's (`["default"]`). Changed in place. */
@@ -1604,6 +1635,13 @@ export interface InstanceOutputs {
   readonly imageProtocol: pulumi.Output<"simplestreams" | "incus" | undefined>;
   /** Container or virtual machine. Default: `container`. */
   readonly type: pulumi.Output<"container" | "virtual-machine" | undefined>;
+  /**
+   * On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group.
+   * Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again),
+   * never replaces it; where the scheduler or the group put it is no change while that member satisfies the
+   * target. Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | string | undefined>;
   /** Free-text description of the instance. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /** Profiles applied in this order (later ones win). Default: Incus's (`["default"]`). */
@@ -1718,7 +1756,7 @@ export interface InstanceOutputs {
  * });
  * ```
  */
-export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "copyFrom", "imageServer", "imageProtocol", "type", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout", "waitFor", "files", "commands"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"], 63, ["fileDigests", "commandResults"]);
+export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "copyFrom", "imageServer", "imageProtocol", "type", "target", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout", "waitFor", "files", "commands"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"], 63, ["fileDigests", "commandResults"]);
 export type Instance = InstanceType<typeof Instance>;
 
 /** The arguments of {@link getInstance}: which instance, and where to look. */
@@ -3527,6 +3565,12 @@ export interface StorageVolumeSnapshotArgs {
    * it replaces the object.
    */
   volume: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it
+   * replaces the object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /**
@@ -3569,6 +3613,11 @@ export interface StorageVolumeSnapshotOutputs {
   readonly pool: pulumi.Output<string>;
   /** The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). */
   readonly volume: pulumi.Output<string>;
+  /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /**
@@ -3594,7 +3643,7 @@ export interface StorageVolumeSnapshotOutputs {
  * const snap = new incus.StorageVolumeSnapshot("nightly", { pool: "default", volume: data.name });
  * ```
  */
-export const StorageVolumeSnapshot = resourceClass<StorageVolumeSnapshotArgs, StorageVolumeSnapshotOutputs>("StorageVolumeSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "volume", "description", "expiresAt"], ["createdAt", "contentType"], 63);
+export const StorageVolumeSnapshot = resourceClass<StorageVolumeSnapshotArgs, StorageVolumeSnapshotOutputs>("StorageVolumeSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "volume", "target", "description", "expiresAt"], ["createdAt", "contentType"], 63);
 export type StorageVolumeSnapshot = InstanceType<typeof StorageVolumeSnapshot>;
 
 /** The arguments of {@link getStorageVolumeSnapshot}: which storage volume snapshot, and where to look. */
@@ -3605,6 +3654,11 @@ export interface GetStorageVolumeSnapshotArgs {
   volume: string;
   /** The storage volume snapshot's name in Incus. */
   name: string;
+  /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   */
+  target?: string;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -3638,6 +3692,11 @@ export interface GetStorageVolumeSnapshotOutputArgs {
   volume: pulumi.Input<string>;
   /** The storage volume snapshot's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -3919,6 +3978,12 @@ export interface StorageBucketArgs {
   project?: pulumi.Input<string | null | undefined>;
   /** The storage pool the bucket lives in. Changing it replaces the object. */
   pool: pulumi.Input<string>;
+  /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered. Changing it replaces the object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /**
@@ -3959,6 +4024,12 @@ export interface StorageBucketOutputs {
   readonly project: pulumi.Output<string>;
   /** The storage pool the bucket lives in. */
   readonly pool: pulumi.Output<string>;
+  /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /**
@@ -3985,7 +4056,7 @@ export interface StorageBucketOutputs {
  * const bucket = new incus.StorageBucket("backups", { pool: "default" });
  * ```
  */
-export const StorageBucket = resourceClass<StorageBucketArgs, StorageBucketOutputs>("StorageBucket", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "description", "config"], ["s3Url", "location"], 1);
+export const StorageBucket = resourceClass<StorageBucketArgs, StorageBucketOutputs>("StorageBucket", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "target", "description", "config"], ["s3Url", "location"], 1);
 export type StorageBucket = InstanceType<typeof StorageBucket>;
 
 /** The arguments of {@link getStorageBucket}: which storage bucket, and where to look. */
@@ -3994,6 +4065,12 @@ export interface GetStorageBucketArgs {
   pool: string;
   /** The storage bucket's name in Incus. */
   name: string;
+  /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered.
+   */
+  target?: string;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -4025,6 +4102,12 @@ export interface GetStorageBucketOutputArgs {
   pool: pulumi.Input<string>;
   /** The storage bucket's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
