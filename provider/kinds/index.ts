@@ -22,6 +22,8 @@ const loaders = {
   ImageAlias: () => (require("./imageAlias") as typeof import("./imageAlias")).imageAlias,
   StorageBucket: () => (require("./storageBucket") as typeof import("./storageBucket")).storageBucket,
   StorageBucketKey: () => (require("./storageBucketKey") as typeof import("./storageBucketKey")).storageBucketKey,
+  ClusterGroup: () => (require("./clusterGroup") as typeof import("./clusterGroup")).clusterGroup,
+  ClusterMember: () => (require("./clusterMember") as typeof import("./clusterMember")).clusterMember,
 } satisfies Record<string, () => KindSpec<any, any>>;
 
 type Kinds = { readonly [K in keyof typeof loaders]: ReturnType<(typeof loaders)[K]> };
