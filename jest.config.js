@@ -1,5 +1,6 @@
-// Four suites: unit (no daemon), integration (real Incus daemon), e2e (real Pulumi engine + real daemon), faults (real
-// engine against a dedicated daemon of their own, which they kill, hang and restart).
+// Five suites: unit (no daemon), integration (real Incus daemon), e2e (real Pulumi engine + real daemon), faults (real
+// engine against a dedicated daemon of their own, which they kill, hang and restart), cluster (a private Incus
+// cluster per file, tests/cluster/cluster.ts).
 const common = {
   preset: "ts-jest",
   testEnvironment: "node",
@@ -16,5 +17,6 @@ module.exports = {
       displayName: "faults",
       testMatch: ["<rootDir>/tests/faults/**/*.test.ts"],
     },
+    { ...common, displayName: "cluster", testMatch: ["<rootDir>/tests/cluster/**/*.test.ts"] },
   ],
 };

@@ -49,16 +49,18 @@ export class FaultDaemon {
   /**
    * `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. `opts.buckets`:
    * it can serve storage buckets (Incus 6.0 runs MinIO for a dir pool's, so minio and mc go first on incusd's PATH);
-   * `opts.image: false` skips the test image.
+   * `opts.image: false` skips the test image. `opts.root`: the folder holding its directory, PID and log files
+   * (tests/cluster/cluster.ts puts each cluster's members in one of their own).
    */
   constructor(
     tag: string,
-    private readonly opts: { buckets?: boolean; image?: boolean } = {},
+    private readonly opts: { buckets?: boolean; image?: boolean; root?: string } = {},
   ) {
-    this.dir = path.join(ROOT, tag);
+    const root = opts.root ?? ROOT;
+    this.dir = path.join(root, tag);
     this.socket = path.join(this.dir, "unix.socket");
-    this.pidFile = path.join(ROOT, `${tag}.pid`);
-    this.logFile = path.join(ROOT, `${tag}.log`);
+    this.pidFile = path.join(root, `${tag}.pid`);
+    this.logFile = path.join(root, `${tag}.log`);
   }
 
   get pid(): number | undefined {
@@ -89,7 +91,7 @@ export class FaultDaemon {
    * `bare`: no pool, profile disk or image (for tests of server-wide settings only).
    */
   async create(opts: { bare?: boolean } = {}): Promise<void> {
-    fs.mkdirSync(ROOT, { recursive: true });
+    fs.mkdirSync(path.dirname(this.dir), { recursive: true });
     const previous = this.recordedDaemon();
     if (previous) {
       // An earlier run of this suite died and left its daemon running: stop it (and its instances).
@@ -226,8 +228,10 @@ export class FaultDaemon {
   /** Shuts the daemon down (started again first if a test left it killed, so it stops its instances) and removes its directory. */
   async destroy(): Promise<void> {
     await closeAllPools();
-    if (!this.child && fs.existsSync(this.dir)) await this.start().catch(() => undefined);
-    await this.shutdown();
+    // Another process (scripts/cluster.sh down) stops a daemon it did not start by the PID recorded for it.
+    const recorded = this.child ? undefined : this.recordedDaemon();
+    if (!this.child && !recorded && fs.existsSync(this.dir)) await this.start().catch(() => undefined);
+    await this.shutdown(recorded ?? this.child?.pid);
     this.wipe();
   }
 

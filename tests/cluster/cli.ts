@@ -1,0 +1,70 @@
+// scripts/cluster.sh's worker: `up` forms a cluster (tests/cluster/cluster.ts) and leaves it running, with an incus
+// CLI config dir (a remote `cluster` through member 1, the trusted client certificate, the pinned cluster
+// certificate) and a state file of member names, addresses and PIDs; `down` stops it by those PIDs; `status` prints
+// the state and whether each PID is still alive.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { closeAllPools } from "pulumi-incus/provider";
+import { ClusterDaemons } from "./cluster";
+
+const [command = "status"] = process.argv.slice(2);
+const net = Number(process.env.CLUSTER_NET ?? 9);
+const cluster = new ClusterDaemons(process.env.CLUSTER_TAG ?? "by-hand", net, Number(process.env.CLUSTER_SIZE ?? 3));
+const stateFile = path.join(cluster.root, "state.json");
+const confDir = path.join(cluster.root, "client");
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function status(): void {
+  if (!fs.existsSync(stateFile)) {
+    console.log(`no cluster recorded in ${stateFile}`);
+    return;
+  }
+  const state = JSON.parse(fs.readFileSync(stateFile, "utf8")) as { members: { name: string; url: string; pid: number }[] };
+  for (const m of state.members) console.log(`${m.name}\t${m.url}\tpid ${m.pid}\t${alive(m.pid) ? "running" : "gone"}`);
+  console.log(`
+Point the incus CLI at it:   INCUS_CONF=${confDir} incus cluster list cluster:
+Point a Pulumi program at it:
+  pulumi config set incus:remote cluster
+  pulumi config set incus:configDir ${confDir}
+(or incus:remote ${state.members[0].url} with incus:clientCert/clientKey/serverCert from ${confDir})`);
+}
+
+async function up(): Promise<void> {
+  await cluster.create();
+  fs.mkdirSync(path.join(confDir, "servercerts"), { recursive: true });
+  fs.writeFileSync(
+    path.join(confDir, "config.yml"),
+    `default-remote: cluster\nremotes:\n  cluster:\n    addr: ${cluster.member(1).url}\n    protocol: incus\n`,
+  );
+  fs.writeFileSync(path.join(confDir, "client.crt"), cluster.cert!.cert);
+  fs.writeFileSync(path.join(confDir, "client.key"), cluster.cert!.key, { mode: 0o600 });
+  fs.writeFileSync(path.join(confDir, "servercerts", "cluster.crt"), cluster.serverCert());
+  const members = cluster.members.map((m) => ({ name: m.name, url: m.url, dir: m.daemon.dir, pid: m.daemon.pid }));
+  fs.writeFileSync(stateFile, JSON.stringify({ members }, null, 2));
+  console.log(`formed in ${(cluster.formedIn / 1000).toFixed(1)} s; RSS MiB ${JSON.stringify(cluster.rssMiB())}`);
+  status();
+}
+
+async function main(): Promise<void> {
+  if (command === "up") await up();
+  else if (command === "down") {
+    const started = Date.now();
+    await cluster.destroy();
+    console.log(`stopped and removed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } else if (command === "status") status();
+  else throw new Error(`usage: scripts/cluster.sh up|down|status (not "${command}")`);
+  await closeAllPools();
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
