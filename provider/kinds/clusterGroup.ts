@@ -9,9 +9,7 @@ import { description, encode, globalFields } from "./common";
 
 /** A set of names, in one order on both sides (Incus keeps its own). */
 export const nameSet = (what: string) =>
-  z
-    .array(z.string().min(1, `${what} names must not be empty`))
-    .transform((names) => (names.some(isUnknown) ? names : [...new Set(names)].sort()));
+  z.array(z.string().min(1, `${what} names must not be empty`)).transform((names) => (names.some(isUnknown) ? names : [...new Set(names)].sort()));
 
 export const clusterGroupSchema = z.strictObject({
   ...globalFields(objectName),
@@ -37,7 +35,8 @@ export const clusterGroup = defineKind({
   },
   resetOnDelete: (inputs) => (inputs.name === "default" ? { description: "" } : undefined),
   async delete(ctx, inputs, live) {
-    if (liveStrings(live.members).length) await ctx.client.update(groupPath(inputs), (l: Record<string, unknown>) => ({ description: l.description, members: [] }), { project: null });
+    if (liveStrings(live.members).length)
+      await ctx.client.update(groupPath(inputs), (l: Record<string, unknown>) => ({ description: l.description, members: [] }), { project: null });
     await ctx.client.delete(groupPath(inputs), { project: null });
   },
   lookup: {

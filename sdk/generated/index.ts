@@ -429,6 +429,13 @@ export interface NetworkArgs {
    * Changed in place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`,
+   * `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry,
+   * then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone
+   * server takes none.
+   */
+  memberConfig?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>> | null | undefined>;
 }
 
 /** What a {@link Network} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -469,6 +476,13 @@ export interface NetworkOutputs {
    * strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them.
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`,
+   * `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry,
+   * then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone
+   * server takes none.
+   */
+  readonly memberConfig: pulumi.Output<Record<string, Record<string, string>> | undefined>;
   /** The network's whole config as the server has it, including the addresses Incus picked. */
   readonly managedConfig: pulumi.Output<Record<string, string>>;
   /** The server's status of the network (e.g. `Created`). */
@@ -491,7 +505,7 @@ export interface NetworkOutputs {
  * });
  * ```
  */
-export const Network = resourceClass<NetworkArgs, NetworkOutputs>("Network", ["name", "remote", "socket", "configDir", "adopt", "project", "type", "description", "config"], ["managedConfig", "status", "usedBy"], 15);
+export const Network = resourceClass<NetworkArgs, NetworkOutputs>("Network", ["name", "remote", "socket", "configDir", "adopt", "project", "type", "description", "config", "memberConfig"], ["managedConfig", "status", "usedBy"], 15);
 export type Network = InstanceType<typeof Network>;
 
 /** The arguments of {@link getNetwork}: which network, and where to look. */
@@ -628,6 +642,13 @@ export interface StoragePoolArgs {
    * driver fills in at create (`source`, …) stay the server's unless the program sets them. Changed in place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`,
+   * `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool
+   * pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and
+   * shows as a difference. A standalone server takes none.
+   */
+  memberConfig?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>> | null | undefined>;
 }
 
 /** What a {@link StoragePool} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -663,6 +684,13 @@ export interface StoragePoolOutputs {
    * driver fills in at create (`source`, …) stay the server's unless the program sets them.
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`,
+   * `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool
+   * pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and
+   * shows as a difference. A standalone server takes none.
+   */
+  readonly memberConfig: pulumi.Output<Record<string, Record<string, string>> | undefined>;
   /** The server's status of the pool (e.g. `Created`). */
   readonly status: pulumi.Output<string>;
   /** API paths of the volumes, images, instances and profiles that use the pool. */
@@ -684,7 +712,7 @@ export interface StoragePoolOutputs {
  * const pool = new incus.StoragePool("lab", { driver: "dir" });
  * ```
  */
-export const StoragePool = resourceClass<StoragePoolArgs, StoragePoolOutputs>("StoragePool", ["name", "remote", "socket", "configDir", "adopt", "driver", "description", "config"], ["status", "usedBy", "source"], 63);
+export const StoragePool = resourceClass<StoragePoolArgs, StoragePoolOutputs>("StoragePool", ["name", "remote", "socket", "configDir", "adopt", "driver", "description", "config", "memberConfig"], ["status", "usedBy", "source"], 63);
 export type StoragePool = InstanceType<typeof StoragePool>;
 
 /** The arguments of {@link getStoragePool}: which storage pool, and where to look. */

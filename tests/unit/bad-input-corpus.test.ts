@@ -433,6 +433,11 @@ const own: BadCase[] = [
   ["StorageBucketKey", "snake_case access key", { access_key: "x" }, "access_key", hint("accessKey")],
   ["StorageBucketKey", "misspelt secretKey", { secretkey: "x" }, "secretkey", hint("secretKey")],
 
+  ["StoragePool", "global key in memberConfig", { memberConfig: { n1: { "rsync.bwlimit": 1 } } }, 'memberConfig.n1["rsync.bwlimit"]', /not a per-member key/],
+  ["StoragePool", "memberConfig entry as a string", { memberConfig: { node1: "/srv/pool" } }, "memberConfig.node1", wrongType("record")],
+  ["StoragePool", "empty member name in memberConfig", { memberConfig: { "": { source: "/srv" } } }, 'memberConfig[""]', /member names must not be empty/],
+  ["Network", "global key in memberConfig", { memberConfig: { n1: { "ipv4.address": "none" } } }, 'memberConfig.n1["ipv4.address"]', /not a per-member key/],
+  ["Network", "memberConfig as a list", { memberConfig: [{ parent: "eth0" }] }, "memberConfig", wrongType("record")],
   ["ClusterGroup", "name with a slash", { name: "web/eu" }, "name", notAName],
   ["ClusterGroup", "name starting with a dot", { name: ".web" }, "name", notAName],
   ["ClusterGroup", "description as a number", { description: 1 }, "description", wrongType("string")],

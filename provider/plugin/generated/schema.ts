@@ -318,6 +318,16 @@ export const packageSchema: Record<string, unknown> = {
           },
           "description": "Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them."
         },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "description": "On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
+        },
         "managedConfig": {
           "type": "object",
           "additionalProperties": {
@@ -397,6 +407,27 @@ export const packageSchema: Record<string, unknown> = {
             ]
           },
           "description": "Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them. Changed in place."
+        },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string",
+              "oneOf": [
+                {
+                  "type": "string"
+                },
+                {
+                  "type": "number"
+                },
+                {
+                  "type": "boolean"
+                }
+              ]
+            }
+          },
+          "description": "On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
         }
       },
       "requiredInputs": []
@@ -438,6 +469,16 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string"
           },
           "description": "Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them."
+        },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "description": "On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
         },
         "status": {
           "type": "string",
@@ -511,6 +552,27 @@ export const packageSchema: Record<string, unknown> = {
             ]
           },
           "description": "Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them. Changed in place."
+        },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string",
+              "oneOf": [
+                {
+                  "type": "string"
+                },
+                {
+                  "type": "number"
+                },
+                {
+                  "type": "boolean"
+                }
+              ]
+            }
+          },
+          "description": "On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
         }
       },
       "requiredInputs": [
