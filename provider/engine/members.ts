@@ -54,13 +54,13 @@ export async function memberConfigProblem(ctx: Context, given: MemberConfig | un
   if (!members) {
     return {
       property: "memberConfig",
-      reason: "memberConfig: this server is not a cluster; per-member config belongs in `config` on a standalone server (leave memberConfig out)",
+      reason: "this server is not a cluster; per-member config belongs in `config` on a standalone server (leave memberConfig out)",
     };
   }
   const stray = Object.keys(given).find((m) => !isUnknown(m) && !members.includes(m));
   if (stray === undefined) return undefined;
   const property = `memberConfig[${JSON.stringify(stray)}]`;
-  return { property, reason: `${property}: no cluster member "${stray}" (the members are ${members.map((m) => `"${m}"`).join(", ")})` };
+  return { property, reason: `no cluster member "${stray}" (the members are ${members.map((m) => `"${m}"`).join(", ")})` };
 }
 
 /**

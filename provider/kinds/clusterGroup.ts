@@ -4,7 +4,7 @@
 // deleted at all: destroy gives its description back.
 import { z } from "zod";
 import { isUnknown, objectName } from "../engine/inputs";
-import { defineKind, liveStrings } from "../engine/kind";
+import { defineKind, type Live, liveStrings } from "../engine/kind";
 import { description, encode, globalFields } from "./common";
 
 /** A set of names, in one order on both sides (Incus keeps its own). */
@@ -34,10 +34,16 @@ export const clusterGroup = defineKind({
     members: { mode: "update", empty: [], fromLive: (v) => [...liveStrings(v)].sort() },
   },
   resetOnDelete: (inputs) => (inputs.name === "default" ? { description: "" } : undefined),
+  // Incus deletes only an empty group, and keeps a member in its last group: a member whose only group this is goes
+  // back to `default` (where a member that joins starts), then the group is emptied and deleted.
   async delete(ctx, inputs, live) {
-    if (liveStrings(live.members).length)
-      await ctx.client.update(groupPath(inputs), (l: Record<string, unknown>) => ({ description: l.description, members: [] }), { project: null });
-    await ctx.client.delete(groupPath(inputs), { project: null });
+    const opts = { project: null };
+    for (const member of liveStrings(live.members)) {
+      const path = `/1.0/cluster/members/${encode(member)}`;
+      await ctx.client.update<Live>(path, (m) => (liveStrings(m.groups).some((g) => g !== inputs.name) ? undefined : { ...m, groups: ["default"] }), opts);
+    }
+    if (liveStrings(live.members).length) await ctx.client.update<Live>(groupPath(inputs), (g) => ({ description: g.description, members: [] }), opts);
+    await ctx.client.delete(groupPath(inputs), opts);
   },
   lookup: {
     list: {

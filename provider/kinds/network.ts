@@ -46,7 +46,7 @@ export const network = defineKind({
   conflictAtCheck: (ctx, inputs) => memberConfigProblem(ctx, inputs.memberConfig),
   async verify(ctx, inputs) {
     const problem = await memberConfigProblem(ctx, inputs.memberConfig);
-    if (problem) throw new Error(problem.reason);
+    if (problem) throw new Error(`${problem.property}: ${problem.reason}`);
   },
   outputKeys: ["managedConfig", "status", "usedBy"],
   outputs: (live) => ({ managedConfig: liveMap(live.config), status: liveString(live.status), usedBy: liveStrings(live.used_by) }),

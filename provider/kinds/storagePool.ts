@@ -55,7 +55,7 @@ export const storagePool = defineKind({
   conflictAtCheck: (ctx, inputs) => memberConfigProblem(ctx, inputs.memberConfig),
   async verify(ctx, inputs) {
     const problem = await memberConfigProblem(ctx, inputs.memberConfig);
-    if (problem) throw new Error(problem.reason);
+    if (problem) throw new Error(`${problem.property}: ${problem.reason}`);
   },
   outputKeys: ["status", "usedBy", "source"],
   outputs: (live) => ({
