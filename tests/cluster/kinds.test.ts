@@ -213,9 +213,11 @@ describe("ClusterMember (adopt-only)", () => {
   });
 
   it("evacuated: true evacuates (an instance there moves), false restores it", async () => {
-    await cluster.client().post(`/1.0/instances?target=${M2}`, { name: `clbi-${tag}`, source: { type: "image", alias: "pulumi-incus/busybox" } }, { project: "default" });
+    await cluster
+      .client()
+      .post(`/1.0/instances?target=${M2}`, { name: `clbi-${tag}`, source: { type: "image", alias: "pulumi-incus/busybox" } }, { project: "default" });
     expect(await r.up({ ...r.args, evacuated: true })).toEqual({ changes: true });
-    expect(r.printed.join("\n")).toContain('evacuated: server has false (Online), program wants true');
+    expect(r.printed.join("\n")).toContain("evacuated: server has false (Online), program wants true");
     expect((await member()).status).toBe("Evacuated");
     expect((await get(`/1.0/instances/clbi-${tag}`)).location).not.toBe(M2);
     await expectNoOp(r, log);

@@ -4,6 +4,7 @@
 // listen address, by fingerprint, or the server's one config). Each step checks the live object through the incus
 // CLI, not through the provider. Rows marked `private` run on a daemon of their own (tests/faults/daemon.ts): the
 // server's config is a singleton nobody else may have changed under them, and buckets need MinIO on incusd's PATH.
+// Rows marked `cluster` run on a private 3-member cluster (tests/cluster/cluster.ts), started by the first such row.
 //   create → no-op (no write) → each field changed in place → "" and null → each field removed → drift shown and
 //   reverted → rename → out-of-band delete, refresh, re-create → adopt (the preview says what adopting changes) → delete
 import { createHash } from "node:crypto";
@@ -12,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { kinds, type KindName } from "pulumi-incus/provider";
 import { certificateFingerprint, certificateBase64Der, opensslCertificate } from "../certs";
+import { ClusterDaemons } from "../cluster/cluster";
 import { FaultDaemon } from "../faults/daemon";
 import {
   BUSYBOX_ALIAS,
@@ -37,6 +39,12 @@ const { incus, queryWrite, dropIfPresent } = shared;
 /** The private daemon of the `private` rows: one per file (the plugin run has its own), started by the first such row. */
 const privateDaemon = new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
 const onPrivate = cli(privateDaemon.dir);
+/** The cluster of the `cluster` rows: one per file (127.0.21.x here, 127.0.22.x for the plugin run), started by the first such row. */
+const via = process.env.PULUMI_INCUS_VIA ?? "engine";
+const lifeCluster = new ClusterDaemons(`life${via === "plugin" ? "p" : "e"}`, via === "plugin" ? 22 : 21);
+const onCluster = cli(lifeCluster.member(1).daemon.dir);
+/** The member the ClusterMember row manages. */
+const MEMBER = lifeCluster.member(2).name;
 
 /**
  * How the table picks out one of a row's objects, by a label of its own (the row's object, the one renamed, the one
@@ -69,6 +77,8 @@ interface Row {
   identity: Identity;
   /** On the private daemon (its own socket and CLI), not the shared one. */
   private?: boolean;
+  /** On the private cluster (member 1's socket and CLI). */
+  cluster?: boolean;
   /** What the row's objects live in (a zone for its records): made before the row, removed after it. */
   parent?: { make(): void; drop(): void };
   /** Makes the parents a child kind needs (an instance, a volume) in the table's project, before the row runs. */
@@ -363,6 +373,33 @@ const table: Row[] = [
       drop: () => onPrivate.dropIfPresent(`${bucketPath(KEY_BUCKET)}${q}`),
     },
   },
+  {
+    kind: "ClusterGroup",
+    base: { description: "d1", members: [] },
+    changes: [{ description: "d2" }, { members: [MEMBER] }],
+    driftField: "description",
+    driftValue: "by hand",
+    removable: ["description", "members"],
+    renamable: true,
+    scoped: false,
+    cluster: true,
+    identity: {
+      makeByHand: (name) => onCluster.queryWrite("POST", "/1.0/cluster/groups", { name, description: "by hand", members: [] }),
+      path: (name) => `/1.0/cluster/groups/${name}`,
+    },
+  },
+  {
+    kind: "ClusterMember",
+    base: { description: "d1", failureDomain: "fd1", config: { "user.a": "1", "user.b": "2" } },
+    changes: [{ description: "d2" }, { failureDomain: "fd2" }, { config: { "user.a": "3", "user.b": "2" } }],
+    driftField: "config",
+    removable: ["description", "failureDomain", "config"],
+    renamable: false,
+    scoped: false,
+    cluster: true,
+    // A member that has joined: always there (adopt-only), never deleted; delete gives back what the program set.
+    identity: { singleton: true, args: () => ({ name: MEMBER }), makeByHand: () => undefined },
+  },
 ];
 
 beforeAll(() => {
@@ -376,6 +413,7 @@ afterAll(async () => {
   await closeConnections();
   dropProject(project);
   if (privateStarted) await privateDaemon.destroy();
+  if (clusterStarted) await lifeCluster.destroy();
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 180_000);
 
@@ -386,6 +424,13 @@ function startPrivate(): Promise<void> {
     .create()
     .then(() => onPrivate.queryWrite("POST", "/1.0/projects", { name: project, config: { "features.storage.buckets": "true" } }));
   return privateStarted;
+}
+
+/** Forms the cluster of the `cluster` rows (once). */
+let clusterStarted: Promise<void> | undefined;
+function startCluster(): Promise<void> {
+  clusterStarted ??= lifeCluster.create();
+  return clusterStarted;
 }
 
 /** The row's base args. Once every kind declares an `example`, this one line becomes `({ ...kinds[row.kind].example.args, ...row.base })`. */
@@ -401,13 +446,14 @@ function liveField(kind: KindName, live: State, field: string): unknown {
 describe.each(table)("$kind", (row) => {
   const tag = rand();
   const name = row.kind === "Network" ? `pl${tag}` : `life-${tag}`;
-  const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : shared;
+  const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : row.cluster ? onCluster : shared;
   /** The args that pick out the object labelled `label`, on the row's daemon and in the row's project. */
   const where = (label: string, args: State): State => ({
     ...args,
     ...(row.identity.args?.(label) ?? { name: label }),
     ...(row.scoped ? { project } : {}),
     ...(row.private ? { socket: privateDaemon.socket } : {}),
+    ...(row.cluster ? { socket: lifeCluster.member(1).daemon.socket } : {}),
   });
   const r = new Resource(row.kind, where(name, baseOf(row)));
   const at = (id: string) => `${id.split("?")[0]}${row.scoped ? q : ""}`;
@@ -431,6 +477,7 @@ describe.each(table)("$kind", (row) => {
 
   beforeAll(async () => {
     if (row.private) await startPrivate();
+    if (row.cluster) await startCluster();
     row.parent?.make();
     row.setUp?.();
   }, 45 * 60_000);

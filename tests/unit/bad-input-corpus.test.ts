@@ -81,7 +81,9 @@ const shared: BadCase[] = KINDS.flatMap((kind): BadCase[] => [
   [kind, "socket not a string", { socket: true }, "socket", wrongType("string")],
   [kind, "configDir not a string", { configDir: ["/etc/incus"] }, "configDir", wrongType("string")],
   // The server config always exists, and a cluster member must have joined: there is nothing to adopt.
-  ...(kind === "ServerConfig" || kind === "ClusterMember" ? [] : ([[kind, "adopt not a boolean", { adopt: "yes" }, "adopt", wrongType("boolean")]] as BadCase[])),
+  ...(kind === "ServerConfig" || kind === "ClusterMember"
+    ? []
+    : ([[kind, "adopt not a boolean", { adopt: "yes" }, "adopt", wrongType("boolean")]] as BadCase[])),
   [kind, "field name in capitals", { NAME: "x" }, "NAME", hint("name")],
   [kind, "snake_case connection field", { config_dir: "/tmp" }, "config_dir", hint("configDir")],
   // Resolving the remote reads the CLI config only (no request), so an unknown one is refused at check.
