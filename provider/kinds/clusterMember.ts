@@ -61,6 +61,8 @@ export const clusterMember = defineKind({
   path: (i) => memberPath(i),
   renamable: false,
   listable: true,
+  // A listed member carries its name as `server_name`.
+  listKey: { input: "name", api: "server_name" },
   fields: {
     description: { mode: "update", empty: "" },
     failureDomain: { mode: "update", api: "failure_domain", empty: "default" },

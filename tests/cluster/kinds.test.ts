@@ -4,6 +4,7 @@
 // shared daemon is only read, for the check that refuses memberConfig there.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { KindEngine, kinds } from "pulumi-incus/provider";
 import { closeConnections, expectNoOp, rand, requestLog, Resource } from "../integration/kinds-harness";
 import { ClusterDaemons } from "./cluster";
 
@@ -245,5 +246,26 @@ describe("ClusterMember (adopt-only)", () => {
     const live = await member();
     expect(live).toMatchObject({ status: "Online", description: "", failure_domain: "default", groups: ["default"], config: { "user.before": "1" } });
     expect((live.config as State)["user.rack"]).toBeUndefined();
+  });
+});
+
+describe("lookups", () => {
+  const engine = (kind: "ClusterMember" | "ClusterGroup") => new KindEngine(kinds[kind] as any);
+
+  it("getClusterMember and getClusterMembers (by group, status, role) report members as the server has them", async () => {
+    const found = await engine("ClusterMember").lookup({ name: M1, socket });
+    expect(found).toMatchObject({ name: M1, status: "Online", url: cluster.member(1).url, groups: ["default"] });
+    expect((found.roles as string[]).length).toBeGreaterThan(0);
+    const all = await engine("ClusterMember").lookupList({ socket, group: "default", status: "online" });
+    expect(all.map((m) => m.name).sort()).toEqual([M1, M2, M3]);
+    const leader = await engine("ClusterMember").lookupList({ socket, role: "database-leader" });
+    expect(leader).toHaveLength(1);
+    await expect(engine("ClusterMember").lookup({ name: "clb-m9", socket })).rejects.toThrow(/getClusterMember: ClusterMember "clb-m9" does not exist/);
+  });
+
+  it("getClusterGroup and getClusterGroups", async () => {
+    expect(await engine("ClusterGroup").lookup({ name: "default", socket })).toMatchObject({ name: "default", members: [M1, M2, M3] });
+    const groups = await engine("ClusterGroup").lookupList({ socket, member: M3 });
+    expect(groups.map((g) => g.name)).toContain("default");
   });
 });
