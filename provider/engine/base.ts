@@ -9,6 +9,7 @@ import { OWNER_KEY, schemaShape } from "./inputs";
 import type { CommonInputs, Context, KindSpec, Live } from "./kind";
 import { CLAIM_KEY } from "./ownership";
 import { redactDeep, redactor, SECRETS_KEY } from "./secrets";
+import { memberOf, perMember } from "./target";
 
 export const PROVIDER_KEY = "__provider";
 /**
@@ -68,6 +69,8 @@ export class EngineBase<I extends CommonInputs> {
       client,
       project: this.spec.scoped ? ((state.project as string | undefined) ?? defaultProject(client)) : undefined,
       type: this.spec.type,
+      // An object that lives on one cluster member is always asked for there (engine/target.ts).
+      target: perMember(this.spec) ? memberOf(state) : undefined,
       redact: redactor(...[state, ...secretsOf].map((s) => this.model.withKindSecrets(s))),
       isRecorded: (path) => this.recorded.has(this.placeOf(ctx, path)),
     };
@@ -75,7 +78,8 @@ export class EngineBase<I extends CommonInputs> {
   }
 
   reqOpts(ctx: Context) {
-    return { project: this.spec.scoped ? (ctx.project ?? null) : null };
+    const project = this.spec.scoped ? (ctx.project ?? null) : null;
+    return ctx.target ? { project, query: { target: ctx.target } } : { project };
   }
 
   /** Options of a guarded write: where If-Match is ignored, the client compares before it writes. */
@@ -85,7 +89,10 @@ export class EngineBase<I extends CommonInputs> {
 
   idOf(state: State, ctx: Context): string {
     const path = this.spec.path(state as I);
-    return this.spec.scoped && ctx.project && ctx.project !== "default" ? `${path}?project=${encodeURIComponent(ctx.project)}` : path;
+    const query = new URLSearchParams();
+    if (this.spec.scoped && ctx.project && ctx.project !== "default") query.set("project", ctx.project);
+    if (ctx.target) query.set("target", ctx.target);
+    return query.size ? `${path}?${query}` : path;
   }
 
   /** Whether the object's path can be known before it exists (not for an image copied from a server). */
@@ -104,12 +111,13 @@ export class EngineBase<I extends CommonInputs> {
   }
 
   placeOf(ctx: Context, path: string): string {
-    return JSON.stringify([ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url, ctx.project, path]);
+    const where = [ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url, ctx.project, path];
+    return JSON.stringify(ctx.target ? [...where, ctx.target] : where);
   }
 
   /** `Profile "web" in project "lab"`; during a rename, `Profile "web" (renaming to "www") in project "lab"`. */
   describe(state: State, ctx: Context, renamingFrom?: unknown): string {
-    const where = this.spec.scoped ? ` in project "${ctx.project ?? "default"}"` : "";
+    const where = (this.spec.scoped ? ` in project "${ctx.project ?? "default"}"` : "") + (ctx.target ? ` on cluster member "${ctx.target}"` : "");
     const name =
       renamingFrom !== undefined && renamingFrom !== state.name
         ? `"${renamingFrom}" (renaming to "${state.name}")`

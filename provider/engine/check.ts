@@ -8,6 +8,7 @@ import { containsUnknown, dropUnset, fieldName, isUnknown, issueMessage, OWNER_K
 import type { CommonInputs } from "./kind";
 import { featureOff, readLiveIfAddressable, redirectMessage } from "./live";
 import { SECRETS_KEY } from "./secrets";
+import { targetProblem } from "./target";
 
 export interface CheckFailure {
   property: string;
@@ -50,7 +51,7 @@ export async function check<I extends CommonInputs>(e: EngineBase<I>, olds: Stat
     inputs = parsed.data as State;
   }
   if (secrets !== undefined) inputs[SECRETS_KEY] = secrets;
-  const failure = withDefaultProject(e, inputs);
+  const failure = withDefaultProject(e, inputs) ?? (e.spec.clusterTarget ? await targetFailure(inputs) : undefined);
   if (failure) return { failures: [failure] };
   // The owner is not a field of the kind; it rides along in the inputs so create sees it. In the first preview it
   // is unknown (the stack's id is made by the same up): left out then, it is known again before any create.
@@ -90,6 +91,13 @@ function withDefaultProject<I extends CommonInputs>(e: EngineBase<I>, inputs: St
     }
   }
   return undefined;
+}
+
+/** A cluster member or group (`target`) the server does not have, or a server that is no cluster: said at preview. */
+async function targetFailure(inputs: State): Promise<CheckFailure | undefined> {
+  if (typeof inputs.target !== "string" || isUnknown(inputs.target) || containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) return undefined;
+  const problem = await targetProblem(clientFor(inputs), inputs.target).catch(() => undefined); // unreachable: for `up` to report
+  return problem ? { property: "target", reason: `target: ${problem}` } : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { DetailedDiff, State } from "./fields";
 import { isUnknown } from "./inputs";
 import type { CommonInputs } from "./kind";
 import { guardLive, readForDiff, takeHandover } from "./live";
+import { perMember, targetChanged } from "./target";
 
 export interface DiffResult {
   changes: boolean;
@@ -29,7 +30,9 @@ export async function diffDetailed<I extends CommonInputs>(
   const replaces = new Set<string>();
   const identity = ["project", "remote", ...(e.spec.identity ?? [])];
   for (const key of identity) {
-    if (news[key] !== undefined && !isDeepStrictEqual(news[key], olds[key])) replaces.add(key);
+    if (key === "target" && perMember(e.spec)) {
+      if (targetChanged(news, olds)) replaces.add(key);
+    } else if (news[key] !== undefined && !isDeepStrictEqual(news[key], olds[key])) replaces.add(key);
   }
   const renamed = news.name !== olds.name && !e.spec.nameIsLabel;
   if (renamed && (!e.spec.renamable || isUnknown(news.name))) replaces.add("name");

@@ -13,6 +13,7 @@ import { read } from "./live";
 import { idPattern, lookupObject, lookupObjects, readById } from "./lookup";
 import { readCache } from "./readcache";
 import type { SecretPath } from "./secrets";
+import { memberOf, withMemberNote } from "./target";
 import { remove, update } from "./write";
 
 export type { CheckFailure } from "./check";
@@ -33,7 +34,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async diff(id: string, olds: State, news: State): Promise<DiffResult> {
-    const { result } = await this.diffDetailed(id, olds, news).catch(rethrowForUser);
+    const { result } = await this.diffDetailed(id, olds, news).catch(this.noted(olds)).catch(rethrowForUser);
     // A dynamic provider's update needs no delete-first flag: the TypeScript classes ask for it on every replacement
     // Pulumi decides by itself (replaceOnChanges); the plugin's callers get it from diffDetailed.
     return result.replaces?.length ? result : { changes: result.changes };
@@ -45,14 +46,14 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async create(inputs: State): Promise<{ id: string; outs: State }> {
-    return readCache.writing(() => create(this.e, inputs));
+    return readCache.writing(() => create(this.e, inputs)).catch(this.noted(inputs));
   }
 
   async read(id: string, propsRaw: State): Promise<{ id?: string; props?: State; inputs?: State }> {
     const props = withoutProvider(propsRaw);
     // A lookup manages nothing: first read and refresh alike report what its id names.
     const lookedUp = props.name === undefined || props[LOOKUP_KEY] === true;
-    return (lookedUp ? readById(this.e, id, props, props[LOOKUP_KEY] === true) : read(this.e, id, props)).catch(rethrowForUser);
+    return (lookedUp ? readById(this.e, id, props, props[LOOKUP_KEY] === true) : read(this.e, id, props)).catch(this.noted(props)).catch(rethrowForUser);
   }
 
   /** `pulumi import`: the object the id names, with the inputs a program would declare for it (importing.ts). */
@@ -61,11 +62,30 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async update(id: string, olds: State, news: State): Promise<{ outs: State }> {
-    return readCache.writing(() => update(this.e, id, olds, news));
+    return readCache.writing(() => update(this.e, id, olds, news)).catch(this.noted({ ...olds, ...news }));
   }
 
   async delete(_id: string, props: State): Promise<void> {
-    return readCache.writing(() => remove(this.e, props)).catch(rethrowForUser);
+    return readCache
+      .writing(() => remove(this.e, props))
+      .catch(this.noted(props))
+      .catch(rethrowForUser);
+  }
+
+  /**
+   * For `.catch`: a failure about an object of a cluster names the member that does not answer, when that is why
+   * (engine/target.ts); the error is thrown on otherwise unchanged (a partial failure keeps its state).
+   */
+  private noted(state: State) {
+    return async (err: unknown): Promise<never> => {
+      let ctx: ReturnType<typeof this.e.context>;
+      try {
+        ctx = this.e.context(withoutProvider(state));
+      } catch {
+        throw err;
+      }
+      throw await withMemberNote(ctx, memberOf(state), err);
+    };
   }
 
   /** `getXxx(args)`: the object the arguments name, as the server has it. */

@@ -59,6 +59,8 @@ export interface Context {
   project?: string;
   /** The kind's type name, for messages. */
   type: string;
+  /** The cluster member an object that lives on one member is on (`?target=` on every request about it). */
+  target?: string;
   /** Replaces the values of the program's secret inputs in a text (messages, command output) by "[secret]". */
   redact(text: string): string;
   /** In a create: the creating resource's owner (stack and URN), when the stack marks its objects. */
@@ -105,6 +107,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
    * field and the API field a listed object carries it in. Default: `name`.
    */
   listKey?: { input: keyof I & string; api: string };
+  /**
+   * Its `target` input is a cluster member (engine/target.ts): `member`, the member the object lives on (also listed
+   * in `identity`; every request about it carries `?target=`); `placement`, a member or `@group` the kind places it on.
+   */
+  clusterTarget?: "member" | "placement";
   /** The name is only a label in Pulumi (images are identified by fingerprint): a change of it touches nothing. */
   nameIsLabel?: boolean;
   /** How messages name the object when its name does not say it (a forward: `10.0.0.5 on network "br0"`). */

@@ -41,7 +41,8 @@ export async function readLiveIfAddressable<I extends CommonInputs>(e: EngineBas
  * answers many reads (engine/readcache.ts says when that is as fresh as a GET). null when the object is gone.
  */
 export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
-  if (!e.spec.listable) return readLive(e, ctx, state);
+  // A list of a member's objects would be one list per member: a per-member object is read on its own.
+  if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
   const path = e.spec.path(state as I);
   const collection = path.replace(/\/[^/]+$/, "");
   const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;

@@ -6,6 +6,7 @@ import { isPlainObject, type State } from "./fields";
 import { dropUnset, fieldName, issueMessage, schemaShape } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, Live } from "./kind";
 import { withDetails } from "./live";
+import { perMember } from "./target";
 
 /**
  * The kind's path as a pattern an id must match, and the identity fields it names (name, parents such as the
@@ -42,8 +43,10 @@ export async function readById<I extends CommonInputs>(e: EngineBase<I>, id: str
   }
   // The identity the path carries (parents such as a volume's pool), as the inputs name it.
   const identity = Object.fromEntries(idFields.map((f, i) => [f, decodeURIComponent(match[i + 1])]));
-  const project = new URLSearchParams(query ?? "").get("project") ?? "default";
-  const ctx = e.context({ ...props, project });
+  const params = new URLSearchParams(query ?? "");
+  const project = params.get("project") ?? "default";
+  // A per-member object's id names its member (`?target=`).
+  const ctx = e.context({ ...props, project, target: params.get("target") ?? undefined });
   let live: Live;
   try {
     live = await withDetails(e, ctx, (await ctx.client.get<Live>(path, e.reqOpts(ctx))).value);
@@ -100,7 +103,7 @@ export async function lookupObject<I extends CommonInputs>(e: EngineBase<I>, arg
   const fields = idPattern(e).fields;
   const by = e.spec.lookup?.by ?? {};
   const alternatives = Object.keys(by);
-  const known = new Set([...fields, ...alternatives, "project", ...CONNECTION_KEYS]);
+  const known = new Set([...fields, ...alternatives, "project", ...(perMember(e.spec) ? ["target"] : []), ...CONNECTION_KEYS]);
   const stray = Object.keys(args).filter((k) => !known.has(k));
   if (stray.length)
     throw new Error(`${fn}: no such argument ${stray.map((k) => `\`${k}\``).join(", ")} (it takes ${[...known].map((k) => `\`${k}\``).join(", ")})`);
@@ -124,6 +127,7 @@ export async function lookupObject<I extends CommonInputs>(e: EngineBase<I>, arg
     if (!found) throw new Error(`${fn}: no ${e.spec.type.toLowerCase()} with ${alternative} "${args[alternative]}"${where}`);
     identity = { ...identity, ...found };
   }
+  if (perMember(e.spec) && args.target !== undefined) identity.target = args.target;
   const missing = fields.filter((f) => identity[f] === undefined);
   if (missing.length) {
     const ways = [missing.map((f) => `\`${f}\``).join(" and "), ...alternatives.map((a) => `\`${a}\``)];

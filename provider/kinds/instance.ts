@@ -6,11 +6,13 @@
 import { z } from "zod";
 import { isNotFound } from "../client";
 import { configMap, deviceMap, hostName, objectName, shown } from "../engine/inputs";
+import { placementTarget } from "../engine/target";
 import { defineKind, liveMap, liveString } from "../engine/kind";
 import { scopedFields } from "./common";
 import { commandsSchema } from "./instanceCommands";
 import { applyContent, beforeStart, contentDiff, contentOutputs } from "./instanceContent";
 import { filesSchema } from "./instanceFiles";
+import { moveToTarget, placementDiff } from "./instancePlacement";
 import { addresses, hasInterfaces, instancePath, isRunning, setState } from "./instanceState";
 import { waitForSchema } from "./instanceWaits";
 
@@ -47,6 +49,11 @@ export const instanceSchema = z
       .optional()
       .describe("The protocol of `imageServer`. Default: `simplestreams`. Only used when the instance is created."),
     type: z.enum(["container", "virtual-machine"]).optional().describe("Container or virtual machine. Default: `container`."),
+    target: placementTarget
+      .optional()
+      .describe(
+        "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.",
+      ),
     description: z.string().optional().describe("Free-text description of the instance. Default: empty."),
     profiles: z.array(objectName).optional().describe('Profiles applied in this order (later ones win). Default: Incus\'s (`["default"]`).'),
     config: configMap
@@ -104,9 +111,10 @@ export const instance = defineKind({
   schema: instanceSchema,
   scoped: true,
   path: (i: InstanceInputs) => instancePath(i),
-  collection: () => "/1.0/instances",
+  collection: (i) => (i.target ? `/1.0/instances?target=${encodeURIComponent(i.target)}` : "/1.0/instances"),
   renamable: true,
   identity: ["image", "imageServer", "copyFrom"],
+  clusterTarget: "placement",
   fields: {
     type: { mode: "replace", empty: "container" },
     description: { mode: "update", empty: "" },
@@ -212,9 +220,11 @@ export const instance = defineKind({
     },
   },
 
+  // Its place on a cluster (instancePlacement.ts), then its files, waits and commands.
   content: {
-    diff: (ctx, news, olds, live) => contentDiff(ctx, news, olds, live),
-    apply: (ctx, inputs, live, olds) => applyContent(ctx, inputs, live, olds, { path: instancePath(inputs), query: { recursion: 1 } }),
+    diff: async (ctx, news, olds, live) => [...(await placementDiff(ctx, news, live)), ...(await contentDiff(ctx, news, olds, live))],
+    apply: async (ctx, inputs, live, olds) =>
+      applyContent(ctx, inputs, await moveToTarget(ctx, inputs, live), olds, { path: instancePath(inputs), query: { recursion: 1 } }),
   },
 
   async aroundUpdate(ctx, before, after, live, changed) {

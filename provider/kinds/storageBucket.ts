@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { configMap } from "../engine/inputs";
 import { defineKind, liveString } from "../engine/kind";
+import { memberTarget } from "../engine/target";
 import { description, encode, scopedFields } from "./common";
 
 /** Incus's bucket name rule (S3's): 3 to 63 lowercase letters, digits, periods or hyphens, starting with a letter or digit. */
@@ -16,6 +17,11 @@ export const bucketName = z
 export const storageBucketSchema = z.strictObject({
   ...scopedFields(bucketName),
   pool: z.string().min(1).describe("The storage pool the bucket lives in."),
+  target: memberTarget
+    .optional()
+    .describe(
+      "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.",
+    ),
   description,
   config: configMap
     .optional()
@@ -29,7 +35,8 @@ export const storageBucket = defineKind({
   scoped: true,
   path: (i) => `/1.0/storage-pools/${encode(i.pool)}/buckets/${encode(i.name)}`,
   feature: "features.storage.buckets",
-  identity: ["pool"],
+  identity: ["pool", "target"],
+  clusterTarget: "member",
   renamable: false,
   listable: true,
   put: { ignoresIfMatch: true },

@@ -8,12 +8,18 @@ import { z } from "zod";
 import { IncusError } from "../client";
 import { configMap, objectName } from "../engine/inputs";
 import { type Context, defineKind, liveString, liveStrings } from "../engine/kind";
+import { memberTarget } from "../engine/target";
 import { scopedFields, description, encode, volatileKey } from "./common";
 
 export const storageVolumeSchema = z
   .strictObject({
     ...scopedFields(),
     pool: z.string().min(1).describe("The storage pool the volume lives in."),
+    target: memberTarget
+      .optional()
+      .describe(
+        "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.",
+      ),
     contentType: z.enum(["filesystem", "block", "iso"]).optional().describe("What the volume holds. Default: `filesystem` (a copy or import: the source's)."),
     description,
     config: configMap.optional().describe("Volume config, e.g. `size`, `security.shifted`; numbers and booleans are sent as strings."),
@@ -46,15 +52,18 @@ export type StorageVolumeInputs = z.output<typeof storageVolumeSchema>;
 
 const collection = (i: StorageVolumeInputs) => `/1.0/storage-pools/${encode(i.pool)}/volumes/custom`;
 
+/** Where a request about the volume goes: its project, and on a cluster its member. */
+const where = (ctx: Context) => ({ project: ctx.project, query: ctx.target ? { target: ctx.target } : undefined });
+
 async function importBackup(ctx: Context, i: StorageVolumeInputs): Promise<void> {
   // The import is an operation that fails late on a taken name, after the whole upload: look first.
   const path = `${collection(i)}/${encode(i.name)}`;
-  const found = await ctx.client.get(path, { project: ctx.project }).then(
+  const found = await ctx.client.get(path, where(ctx)).then(
     () => true,
     () => false,
   );
   if (found) throw new IncusError(409, `Volume "${i.name}" already exists in pool "${i.pool}"`, "POST", path);
-  await ctx.client.upload(collection(i), i.importFile!, { project: ctx.project, headers: { "x-incus-name": i.name }, timeoutMs: 30 * 60_000 });
+  await ctx.client.upload(collection(i), i.importFile!, { ...where(ctx), headers: { "x-incus-name": i.name }, timeoutMs: 30 * 60_000 });
 }
 
 export const storageVolume = defineKind({
@@ -63,7 +72,8 @@ export const storageVolume = defineKind({
   scoped: true,
   path: (i) => `${collection(i)}/${encode(i.name)}`,
   feature: "features.storage.volumes",
-  identity: ["pool", "copyFrom", "importFile"],
+  identity: ["pool", "target", "copyFrom", "importFile"],
+  clusterTarget: "member",
   renamable: true,
   fields: {
     contentType: { mode: "replace", api: "content_type", empty: "filesystem" },
@@ -94,7 +104,7 @@ export const storageVolume = defineKind({
   },
   async create(ctx, i) {
     if (i.importFile) return importBackup(ctx, i);
-    await ctx.client.post(collection(i), storageVolume.createBody!(i), { project: ctx.project, timeoutMs: 30 * 60_000 });
+    await ctx.client.post(collection(i), storageVolume.createBody!(i), { ...where(ctx), timeoutMs: 30 * 60_000 });
   },
   outputKeys: ["location", "usedBy", "createdAt"],
   outputs: (live) => ({ location: liveString(live.location), usedBy: liveStrings(live.used_by), createdAt: liveString(live.created_at) }),

@@ -4,12 +4,18 @@
 import { z } from "zod";
 import { objectName } from "../engine/inputs";
 import { defineKind, liveString } from "../engine/kind";
+import { memberTarget } from "../engine/target";
 import { description, encode, expiresAt, NO_EXPIRY, normaliseTime, scopedFields } from "./common";
 
 export const storageVolumeSnapshotSchema = z.strictObject({
   ...scopedFields(),
   pool: z.string().min(1).describe("The storage pool of the volume. A change replaces the snapshot."),
   volume: objectName.describe("The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken)."),
+  target: memberTarget
+    .optional()
+    .describe(
+      "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.",
+    ),
   description,
   expiresAt: expiresAt
     .optional()
@@ -23,7 +29,8 @@ export const storageVolumeSnapshot = defineKind({
   scoped: true,
   path: (i) => `/1.0/storage-pools/${encode(i.pool)}/volumes/custom/${encode(i.volume)}/snapshots/${encode(i.name)}`,
   feature: "features.storage.volumes",
-  identity: ["pool", "volume"],
+  identity: ["pool", "volume", "target"],
+  clusterTarget: "member",
   renamable: true,
   title: (i) => `"${i.name}" of volume "${i.volume}" in pool "${i.pool}"`,
   fields: {

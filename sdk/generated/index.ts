@@ -835,6 +835,12 @@ export interface StorageVolumeArgs {
   /** The storage pool the volume lives in. Changing it replaces the object. */
   pool: pulumi.Input<string>;
   /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered. Changing it replaces the object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
+  /**
    * What the volume holds. Default: `filesystem` (a copy or import: the source's). Changing it replaces the
    * object.
    */
@@ -898,6 +904,12 @@ export interface StorageVolumeOutputs {
   readonly project: pulumi.Output<string>;
   /** The storage pool the volume lives in. */
   readonly pool: pulumi.Output<string>;
+  /**
+   * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
+   * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
+   * Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** What the volume holds. Default: `filesystem` (a copy or import: the source's). */
   readonly contentType: pulumi.Output<"filesystem" | "block" | "iso" | undefined>;
   /** Free-text description of the object. Default: empty. */
@@ -946,7 +958,7 @@ export interface StorageVolumeOutputs {
  * });
  * ```
  */
-export const StorageVolume = resourceClass<StorageVolumeArgs, StorageVolumeOutputs>("StorageVolume", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "contentType", "description", "config", "copyFrom", "importFile"], ["location", "usedBy", "createdAt"], 63);
+export const StorageVolume = resourceClass<StorageVolumeArgs, StorageVolumeOutputs>("StorageVolume", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "target", "contentType", "description", "config", "copyFrom", "importFile"], ["location", "usedBy", "createdAt"], 63);
 export type StorageVolume = InstanceType<typeof StorageVolume>;
 
 /** The arguments of {@link getStorageVolume}: which storage volume, and where to look. */
@@ -1502,6 +1514,13 @@ export interface InstanceArgs {
   imageProtocol?: pulumi.Input<"simplestreams" | "incus" | null | undefined>;
   /** Container or virtual machine. Default: `container`. Changing it replaces the object. */
   type?: pulumi.Input<"container" | "virtual-machine" | null | undefined>;
+  /**
+   * On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group.
+   * Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again),
+   * never replaces it; where the scheduler or the group put it is no change while that member satisfies the
+   * target. Refused on a server that is not clustered.
+   */
+  target?: pulumi.Input<string | string | null | undefined>;
   /** Free-text description of the instance. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /** Profiles applied in this order (later ones win). Default: Incus's (`["default"]`). Changed in place. */
@@ -1630,6 +1649,13 @@ export interface InstanceOutputs {
   readonly imageProtocol: pulumi.Output<"simplestreams" | "incus" | undefined>;
   /** Container or virtual machine. Default: `container`. */
   readonly type: pulumi.Output<"container" | "virtual-machine" | undefined>;
+  /**
+   * On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group.
+   * Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again),
+   * never replaces it; where the scheduler or the group put it is no change while that member satisfies the
+   * target. Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | string | undefined>;
   /** Free-text description of the instance. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /** Profiles applied in this order (later ones win). Default: Incus's (`["default"]`). */
@@ -1744,7 +1770,7 @@ export interface InstanceOutputs {
  * });
  * ```
  */
-export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "copyFrom", "imageServer", "imageProtocol", "type", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout", "waitFor", "files", "commands"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"], 63, ["fileDigests", "commandResults"]);
+export const Instance = resourceClass<InstanceArgs, InstanceOutputs>("Instance", ["name", "remote", "socket", "configDir", "adopt", "project", "image", "copyFrom", "imageServer", "imageProtocol", "type", "target", "description", "profiles", "config", "devices", "ephemeral", "running", "stopTimeout", "waitFor", "files", "commands"], ["status", "architecture", "location", "imageFingerprint", "createdAt", "ipv4Addresses", "ipv6Addresses", "fileDigests", "commandResults"], 63, ["fileDigests", "commandResults"]);
 export type Instance = InstanceType<typeof Instance>;
 
 /** The arguments of {@link getInstance}: which instance, and where to look. */
@@ -3546,6 +3572,12 @@ export interface StorageVolumeSnapshotArgs {
    * it replaces the object.
    */
   volume: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it
+   * replaces the object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /**
@@ -3588,6 +3620,11 @@ export interface StorageVolumeSnapshotOutputs {
   readonly pool: pulumi.Output<string>;
   /** The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). */
   readonly volume: pulumi.Output<string>;
+  /**
+   * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /**
@@ -3613,7 +3650,7 @@ export interface StorageVolumeSnapshotOutputs {
  * const snap = new incus.StorageVolumeSnapshot("nightly", { pool: "default", volume: data.name });
  * ```
  */
-export const StorageVolumeSnapshot = resourceClass<StorageVolumeSnapshotArgs, StorageVolumeSnapshotOutputs>("StorageVolumeSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "volume", "description", "expiresAt"], ["createdAt", "contentType"], 63);
+export const StorageVolumeSnapshot = resourceClass<StorageVolumeSnapshotArgs, StorageVolumeSnapshotOutputs>("StorageVolumeSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "volume", "target", "description", "expiresAt"], ["createdAt", "contentType"], 63);
 export type StorageVolumeSnapshot = InstanceType<typeof StorageVolumeSnapshot>;
 
 /** The arguments of {@link getStorageVolumeSnapshot}: which storage volume snapshot, and where to look. */
@@ -3938,6 +3975,12 @@ export interface StorageBucketArgs {
   project?: pulumi.Input<string | null | undefined>;
   /** The storage pool the bucket lives in. Changing it replaces the object. */
   pool: pulumi.Input<string>;
+  /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered. Changing it replaces the object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /**
@@ -3978,6 +4021,12 @@ export interface StorageBucketOutputs {
   readonly project: pulumi.Output<string>;
   /** The storage pool the bucket lives in. */
   readonly pool: pulumi.Output<string>;
+  /**
+   * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
+   * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
+   * Refused on a server that is not clustered.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /**
@@ -4004,7 +4053,7 @@ export interface StorageBucketOutputs {
  * const bucket = new incus.StorageBucket("backups", { pool: "default" });
  * ```
  */
-export const StorageBucket = resourceClass<StorageBucketArgs, StorageBucketOutputs>("StorageBucket", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "description", "config"], ["s3Url", "location"], 1);
+export const StorageBucket = resourceClass<StorageBucketArgs, StorageBucketOutputs>("StorageBucket", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "target", "description", "config"], ["s3Url", "location"], 1);
 export type StorageBucket = InstanceType<typeof StorageBucket>;
 
 /** The arguments of {@link getStorageBucket}: which storage bucket, and where to look. */

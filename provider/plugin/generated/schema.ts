@@ -610,6 +610,10 @@ export const packageSchema: Record<string, unknown> = {
           "type": "string",
           "description": "The storage pool the volume lives in."
         },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered."
+        },
         "contentType": {
           "$ref": "#/types/incus:index:StorageVolumeContentType",
           "description": "What the volume holds. Default: `filesystem` (a copy or import: the source's)."
@@ -687,6 +691,11 @@ export const packageSchema: Record<string, unknown> = {
         "pool": {
           "type": "string",
           "description": "The storage pool the volume lives in. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "contentType": {
@@ -981,6 +990,10 @@ export const packageSchema: Record<string, unknown> = {
           "$ref": "#/types/incus:index:InstanceType",
           "description": "Container or virtual machine. Default: `container`."
         },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered."
+        },
         "description": {
           "type": "string",
           "description": "Free-text description of the instance. Default: empty."
@@ -1153,6 +1166,10 @@ export const packageSchema: Record<string, unknown> = {
           "$ref": "#/types/incus:index:InstanceType",
           "description": "Container or virtual machine. Default: `container`. Changing it replaces the object.",
           "willReplaceOnChanges": true
+        },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered."
         },
         "description": {
           "type": "string",
@@ -2082,6 +2099,10 @@ export const packageSchema: Record<string, unknown> = {
           "type": "string",
           "description": "The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken)."
         },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered."
+        },
         "description": {
           "type": "string",
           "description": "Free-text description of the object. Default: empty."
@@ -2142,6 +2163,11 @@ export const packageSchema: Record<string, unknown> = {
         "volume": {
           "type": "string",
           "description": "The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "description": {
@@ -2275,6 +2301,10 @@ export const packageSchema: Record<string, unknown> = {
           "type": "string",
           "description": "The storage pool the bucket lives in."
         },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered."
+        },
         "description": {
           "type": "string",
           "description": "Free-text description of the object. Default: empty."
@@ -2333,6 +2363,11 @@ export const packageSchema: Record<string, unknown> = {
         "pool": {
           "type": "string",
           "description": "The storage pool the bucket lives in. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "description": {
