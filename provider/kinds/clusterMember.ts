@@ -142,7 +142,7 @@ export const clusterMember = defineKind({
       architecture: "The member's architecture (e.g. `x86_64`).",
       message: "The member's status message (e.g. `Fully operational`).",
     },
-    table: { identity: "a member that has joined (adopt-only)", replaced: "(members are not renamed by programs)" },
+    table: { identity: "(a member that has joined; adopt-only)", replaced: "(members are not renamed by programs)" },
   },
   example: {
     args: { name: "node1", description: "rack 1", failureDomain: "rack1" },
