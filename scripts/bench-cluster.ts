@@ -48,7 +48,8 @@ function deploy(label: string, config: Record<string, string>): Row {
 
 async function main(): Promise<void> {
   const table: Row[] = [];
-  const standalone = new FaultDaemon("bench-standalone", { root: path.join("/var/lib/pulumi-incus-cluster", "bench-standalone") });
+  const standaloneRoot = path.join("/var/lib/pulumi-incus-cluster", "bench-standalone");
+  const standalone = new FaultDaemon("bench-standalone", { root: standaloneRoot });
   const cluster = new ClusterDaemons("bcl", 28);
   try {
     await standalone.create();
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     console.log(`cluster torn down in ${((Date.now() - torn) / 1000).toFixed(1)} s`);
   } finally {
     await standalone.destroy().catch(() => undefined);
+    fs.rmSync(standaloneRoot, { recursive: true, force: true });
     await cluster.destroy().catch(() => undefined);
     fs.rmSync(app, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
