@@ -9,7 +9,12 @@ const project = cfg.require("project");
 const count = cfg.requireNumber("count");
 const image = cfg.get("image") ?? "pulumi-incus/busybox";
 const prefix = cfg.get("prefix") ?? "b";
+/** On a cluster: where to place them (a member or `@<group>`); default: the scheduler's choice. */
+const target = cfg.get("target");
 
-const instances = Array.from({ length: count }, (_, i) => new incus.Instance(`${prefix}${i}`, { project, name: `${prefix}${i}`, image, stopTimeout: 0 }));
+const instances = Array.from(
+  { length: count },
+  (_, i) => new incus.Instance(`${prefix}${i}`, { project, name: `${prefix}${i}`, image, target, stopTimeout: 0 }),
+);
 
 export const running = pulumi.all(instances.map((n) => n.status)).apply((s) => s.filter((x) => x === "Running").length);

@@ -25,6 +25,8 @@ const loaders = {
   NetworkPeer: () => (require("./networkPeer") as typeof import("./networkPeer")).networkPeer,
   NetworkLoadBalancer: () => (require("./networkLoadBalancer") as typeof import("./networkLoadBalancer")).networkLoadBalancer,
   NetworkIntegration: () => (require("./networkIntegration") as typeof import("./networkIntegration")).networkIntegration,
+  ClusterGroup: () => (require("./clusterGroup") as typeof import("./clusterGroup")).clusterGroup,
+  ClusterMember: () => (require("./clusterMember") as typeof import("./clusterMember")).clusterMember,
 } satisfies Record<string, () => KindSpec<any, any>>;
 
 type Kinds = { readonly [K in keyof typeof loaders]: ReturnType<(typeof loaders)[K]> };

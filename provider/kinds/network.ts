@@ -4,7 +4,11 @@ import { z } from "zod";
 import { isNotFound } from "../client";
 import { configMap, interfaceName } from "../engine/inputs";
 import { defineKind, liveMap, liveString, liveStrings } from "../engine/kind";
+import { createOnMembers, memberConfigField, memberConfigProblem, perMemberContent } from "../engine/members";
 import { scopedFields, description, encode, volatileKey } from "./common";
+
+/** The keys Incus keeps per cluster member (6.0). */
+const MEMBER_KEYS = ["bridge.external_interfaces", "parent", "bgp.ipv4.nexthop", "bgp.ipv6.nexthop"] as const;
 
 export const networkSchema = z.strictObject({
   ...scopedFields(interfaceName),
@@ -15,6 +19,7 @@ export const networkSchema = z.strictObject({
     .describe(
       "Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them.",
     ),
+  memberConfig: memberConfigField("network", MEMBER_KEYS),
 });
 export type NetworkInputs = z.output<typeof networkSchema>;
 
@@ -31,6 +36,17 @@ export const network = defineKind({
     type: { mode: "replace", empty: "bridge" },
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {}, serverKeys: volatileKey },
+  },
+  // On a cluster: pending on each member, then created; each member's keys compared and written with `?target=`.
+  async create(ctx, inputs) {
+    const body = { name: inputs.name, type: inputs.type, description: inputs.description, config: inputs.config };
+    await createOnMembers(ctx, "/1.0/networks", { name: inputs.name, type: inputs.type }, body, inputs.memberConfig);
+  },
+  content: perMemberContent<NetworkInputs>(networkPath, MEMBER_KEYS),
+  conflictAtCheck: (ctx, inputs) => memberConfigProblem(ctx, inputs.memberConfig),
+  async verify(ctx, inputs) {
+    const problem = await memberConfigProblem(ctx, inputs.memberConfig);
+    if (problem) throw new Error(`${problem.property}: ${problem.reason}`);
   },
   outputKeys: ["managedConfig", "status", "usedBy"],
   outputs: (live) => ({ managedConfig: liveMap(live.config), status: liveString(live.status), usedBy: liveStrings(live.used_by) }),

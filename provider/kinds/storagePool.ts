@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { configMap } from "../engine/inputs";
 import { defineKind, liveMap, liveString, liveStrings } from "../engine/kind";
+import { createOnMembers, memberConfigField, memberConfigProblem, perMemberContent } from "../engine/members";
 import { globalFields, description, encode, volatileKey } from "./common";
 
 const FILLED_BY_DRIVER = new Set([
@@ -18,6 +19,9 @@ const FILLED_BY_DRIVER = new Set([
   "cephfs.user.name",
 ]);
 
+/** The keys Incus keeps per cluster member (6.0). */
+const MEMBER_KEYS = ["source", "size", "source.wipe", "zfs.pool_name", "lvm.thinpool_name", "lvm.vg_name", "lvm.vg.force_reuse"] as const;
+
 export const storagePoolSchema = z.strictObject({
   ...globalFields(),
   driver: z.enum(["dir", "btrfs", "lvm", "zfs", "ceph", "cephfs", "cephobject", "lvmcluster"]).describe("The storage driver."),
@@ -27,6 +31,7 @@ export const storagePoolSchema = z.strictObject({
     .describe(
       "Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them.",
     ),
+  memberConfig: memberConfigField("storage pool", MEMBER_KEYS),
 });
 export type StoragePoolInputs = z.output<typeof storagePoolSchema>;
 
@@ -40,6 +45,17 @@ export const storagePool = defineKind({
     driver: { mode: "replace" },
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {}, serverKeys: (k) => FILLED_BY_DRIVER.has(k) || volatileKey(k) },
+  },
+  // On a cluster: pending on each member, then created; each member's keys compared and written with `?target=`.
+  async create(ctx, inputs) {
+    const body = { name: inputs.name, driver: inputs.driver, description: inputs.description, config: inputs.config };
+    await createOnMembers(ctx, "/1.0/storage-pools", { name: inputs.name, driver: inputs.driver }, body, inputs.memberConfig);
+  },
+  content: perMemberContent<StoragePoolInputs>((i) => `/1.0/storage-pools/${encode(i.name)}`, MEMBER_KEYS),
+  conflictAtCheck: (ctx, inputs) => memberConfigProblem(ctx, inputs.memberConfig),
+  async verify(ctx, inputs) {
+    const problem = await memberConfigProblem(ctx, inputs.memberConfig);
+    if (problem) throw new Error(`${problem.property}: ${problem.reason}`);
   },
   outputKeys: ["status", "usedBy", "source"],
   outputs: (live) => ({

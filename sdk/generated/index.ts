@@ -429,6 +429,13 @@ export interface NetworkArgs {
    * Changed in place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`,
+   * `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry,
+   * then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone
+   * server takes none.
+   */
+  memberConfig?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>> | null | undefined>;
 }
 
 /** What a {@link Network} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -469,6 +476,13 @@ export interface NetworkOutputs {
    * strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them.
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`,
+   * `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry,
+   * then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone
+   * server takes none.
+   */
+  readonly memberConfig: pulumi.Output<Record<string, Record<string, string>> | undefined>;
   /** The network's whole config as the server has it, including the addresses Incus picked. */
   readonly managedConfig: pulumi.Output<Record<string, string>>;
   /** The server's status of the network (e.g. `Created`). */
@@ -491,7 +505,7 @@ export interface NetworkOutputs {
  * });
  * ```
  */
-export const Network = resourceClass<NetworkArgs, NetworkOutputs>("Network", ["name", "remote", "socket", "configDir", "adopt", "project", "type", "description", "config"], ["managedConfig", "status", "usedBy"], 15);
+export const Network = resourceClass<NetworkArgs, NetworkOutputs>("Network", ["name", "remote", "socket", "configDir", "adopt", "project", "type", "description", "config", "memberConfig"], ["managedConfig", "status", "usedBy"], 15);
 export type Network = InstanceType<typeof Network>;
 
 /** The arguments of {@link getNetwork}: which network, and where to look. */
@@ -628,6 +642,13 @@ export interface StoragePoolArgs {
    * driver fills in at create (`source`, …) stay the server's unless the program sets them. Changed in place.
    */
   config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`,
+   * `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool
+   * pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and
+   * shows as a difference. A standalone server takes none.
+   */
+  memberConfig?: pulumi.Input<Record<string, pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>> | null | undefined>;
 }
 
 /** What a {@link StoragePool} resource exposes: its inputs as the provider stored them, and what the server reports. */
@@ -663,6 +684,13 @@ export interface StoragePoolOutputs {
    * driver fills in at create (`source`, …) stay the server's unless the program sets them.
    */
   readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`,
+   * `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool
+   * pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and
+   * shows as a difference. A standalone server takes none.
+   */
+  readonly memberConfig: pulumi.Output<Record<string, Record<string, string>> | undefined>;
   /** The server's status of the pool (e.g. `Created`). */
   readonly status: pulumi.Output<string>;
   /** API paths of the volumes, images, instances and profiles that use the pool. */
@@ -684,7 +712,7 @@ export interface StoragePoolOutputs {
  * const pool = new incus.StoragePool("lab", { driver: "dir" });
  * ```
  */
-export const StoragePool = resourceClass<StoragePoolArgs, StoragePoolOutputs>("StoragePool", ["name", "remote", "socket", "configDir", "adopt", "driver", "description", "config"], ["status", "usedBy", "source"], 63);
+export const StoragePool = resourceClass<StoragePoolArgs, StoragePoolOutputs>("StoragePool", ["name", "remote", "socket", "configDir", "adopt", "driver", "description", "config", "memberConfig"], ["status", "usedBy", "source"], 63);
 export type StoragePool = InstanceType<typeof StoragePool>;
 
 /** The arguments of {@link getStoragePool}: which storage pool, and where to look. */
@@ -5131,4 +5159,495 @@ export function getNetworkIntegration(args: GetNetworkIntegrationArgs): Promise<
  */
 export function getNetworkIntegrationOutput(args: GetNetworkIntegrationOutputArgs): pulumi.Output<GetNetworkIntegrationResult> {
   return lookupOutput<GetNetworkIntegrationResult>("NetworkIntegration", args);
+}
+
+/** The arguments of a {@link ClusterGroup}. */
+export interface ClusterGroupArgs {
+  /**
+   * The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames
+   * the object in place.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  adopt?: pulumi.Input<boolean | null | undefined>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /**
+   * Names of the cluster members in the group (each must exist). A member can be in several groups. Default:
+   * none. Changed in place.
+   */
+  members?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
+}
+
+/** What a {@link ClusterGroup} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface ClusterGroupOutputs {
+  /** The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /**
+   * When an object of this name already exists, take it over (and change it only where the program differs)
+   * instead of failing. Default: `false`. A change is saved and sends nothing to Incus.
+   */
+  readonly adopt: pulumi.Output<boolean | undefined>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /**
+   * Names of the cluster members in the group (each must exist). A member can be in several groups. Default:
+   * none.
+   */
+  readonly members: pulumi.Output<string[] | undefined>;
+}
+
+/**
+ * A cluster group: a named set of members of an Incus cluster, global. Place instances on a group with
+ * `target: "@<group>"`. The `default` group holds every member that joins; it cannot be deleted (destroy
+ * gives its description back).
+ *
+ * ## Example Usage
+ *
+ * ```typescript
+ * import * as incus from "pulumi-incus";
+ *
+ * const web = new incus.ClusterGroup("web", {
+ *   description: "members that serve the web tier",
+ *   members: ["node1", "node2"],
+ * });
+ * ```
+ */
+export const ClusterGroup = resourceClass<ClusterGroupArgs, ClusterGroupOutputs>("ClusterGroup", ["name", "remote", "socket", "configDir", "adopt", "description", "members"], [], 63);
+export type ClusterGroup = InstanceType<typeof ClusterGroup>;
+
+/** The arguments of {@link getClusterGroup}: which cluster group, and where to look. */
+export interface GetClusterGroupArgs {
+  /** The cluster group's name in Incus. */
+  name: string;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: string;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: string;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: string;
+}
+
+/**
+ * The arguments of {@link getClusterGroupOutput}: those of {@link getClusterGroup}, each may be an Output of
+ * another resource.
+ */
+export interface GetClusterGroupOutputArgs {
+  /** The cluster group's name in Incus. */
+  name: pulumi.Input<string>;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: pulumi.Input<string>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: pulumi.Input<string>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: pulumi.Input<string>;
+}
+
+/**
+ * An existing cluster group as {@link getClusterGroup} finds it: every field as the server has it, and what
+ * the server reports.
+ */
+export interface GetClusterGroupResult {
+  /** The cluster group's name in Incus. */
+  readonly name: string;
+  /** Free-text description of the object. */
+  readonly description: string;
+  /** Names of the cluster members in the group (each must exist). A member can be in several groups. */
+  readonly members: string[];
+}
+
+/**
+ * Looks up an existing cluster group by `name`, in the program's own process (during previews too), reaching
+ * Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the cluster
+ * group and the project, when there is none.
+ */
+export function getClusterGroup(args: GetClusterGroupArgs): Promise<GetClusterGroupResult> {
+  return lookup<GetClusterGroupResult>("ClusterGroup", args);
+}
+
+/** {@link getClusterGroup} for arguments that may be Outputs of other resources; the result is an Output. */
+export function getClusterGroupOutput(args: GetClusterGroupOutputArgs): pulumi.Output<GetClusterGroupResult> {
+  return lookupOutput<GetClusterGroupResult>("ClusterGroup", args);
+}
+
+/** The arguments of {@link getClusterGroups}: filters (all must match) and where to look. */
+export interface GetClusterGroupsArgs {
+  /** Only groups this cluster member belongs to. */
+  member?: string;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: string;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: string;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: string;
+}
+
+/**
+ * The arguments of {@link getClusterGroupsOutput}: those of {@link getClusterGroups}, each may be an Output.
+ */
+export interface GetClusterGroupsOutputArgs {
+  /** Only groups this cluster member belongs to. */
+  member?: pulumi.Input<string>;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: pulumi.Input<string>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: pulumi.Input<string>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: pulumi.Input<string>;
+}
+
+/**
+ * Every cluster group in the project that matches all the filters given (one list request), each as {@link
+ * getClusterGroup} reports it; an empty list when none does.
+ */
+export function getClusterGroups(args: GetClusterGroupsArgs = {}): Promise<GetClusterGroupResult[]> {
+  return lookupList<GetClusterGroupResult>("ClusterGroup", args);
+}
+
+/** {@link getClusterGroups} for arguments that may be Outputs of other resources; the result is an Output. */
+export function getClusterGroupsOutput(args: GetClusterGroupsOutputArgs = {}): pulumi.Output<GetClusterGroupResult[]> {
+  return lookupListOutput<GetClusterGroupResult>("ClusterGroup", args);
+}
+
+/** The arguments of a {@link ClusterMember}. */
+export interface ClusterMemberArgs {
+  /**
+   * The member's name in the cluster (its `server_name`). It must have joined already. Default: the Pulumi
+   * logical name. Changing it replaces the object.
+   */
+  name?: pulumi.Input<string | null | undefined>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
+   */
+  remote?: pulumi.Input<string | null | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  socket?: pulumi.Input<string | null | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  configDir?: pulumi.Input<string | null | undefined>;
+  /** Free-text description of the object. Default: empty. Changed in place. */
+  description?: pulumi.Input<string | null | undefined>;
+  /** The member's failure domain (for placement and database roles). Default: `default`. Changed in place. */
+  failureDomain?: pulumi.Input<string | null | undefined>;
+  /**
+   * The cluster groups the member belongs to (each must exist; a member is always in at least one). Default:
+   * `default` only. Changed in place.
+   */
+  groups?: pulumi.Input<pulumi.Input<string>[] | null | undefined>;
+  /**
+   * Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys. Changed in place.
+   */
+  config?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean | null>> | null | undefined>;
+  /**
+   * `true` evacuates the member (its instances move to other members, or stop, per their `cluster.evacuate`);
+   * `false` restores it. Default: left as it is.
+   */
+  evacuated?: pulumi.Input<boolean | null | undefined>;
+}
+
+/** What a {@link ClusterMember} resource exposes: its inputs as the provider stored them, and what the server reports. */
+export interface ClusterMemberOutputs {
+  /**
+   * The member's name in the cluster (its `server_name`). It must have joined already. Default: the Pulumi
+   * logical name.
+   */
+  readonly name: pulumi.Output<string>;
+  /**
+   * The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  readonly remote: pulumi.Output<string | undefined>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use. A change only says where to find the same object.
+   */
+  readonly socket: pulumi.Output<string | undefined>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
+   */
+  readonly configDir: pulumi.Output<string | undefined>;
+  /** Free-text description of the object. Default: empty. */
+  readonly description: pulumi.Output<string | undefined>;
+  /** The member's failure domain (for placement and database roles). Default: `default`. */
+  readonly failureDomain: pulumi.Output<string | undefined>;
+  /**
+   * The cluster groups the member belongs to (each must exist; a member is always in at least one). Default:
+   * `default` only.
+   */
+  readonly groups: pulumi.Output<string[] | undefined>;
+  /** Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys. */
+  readonly config: pulumi.Output<Record<string, string> | undefined>;
+  /**
+   * `true` evacuates the member (its instances move to other members, or stop, per their `cluster.evacuate`);
+   * `false` restores it. Default: left as it is.
+   */
+  readonly evacuated: pulumi.Output<boolean | undefined>;
+  /** The member's status (`Online`, `Evacuated`, `Offline`, …). */
+  readonly status: pulumi.Output<string>;
+  /** The member's cluster address (`https://…:8443`). */
+  readonly url: pulumi.Output<string>;
+  /**
+   * The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster
+   * assigns them.
+   */
+  readonly roles: pulumi.Output<string[]>;
+  /** The member's architecture (e.g. `x86_64`). */
+  readonly architecture: pulumi.Output<string>;
+  /** The member's status message (e.g. `Fully operational`). */
+  readonly message: pulumi.Output<string>;
+}
+
+/**
+ * What a program manages on a member of an Incus cluster that has joined already: description, failure
+ * domain, groups, config, and evacuation (`evacuated`). Joining and removing members stay outside the
+ * program: create takes the member over, and destroy leaves it in the cluster with what the program set given
+ * back.
+ *
+ * ## Example Usage
+ *
+ * ```typescript
+ * import * as incus from "pulumi-incus";
+ *
+ * const node1 = new incus.ClusterMember("node1", {
+ *   description: "rack 1",
+ *   failureDomain: "rack1",
+ *   groups: ["default", "web"],
+ *   evacuated: false,
+ * });
+ * ```
+ */
+export const ClusterMember = resourceClass<ClusterMemberArgs, ClusterMemberOutputs>("ClusterMember", ["name", "remote", "socket", "configDir", "description", "failureDomain", "groups", "config", "evacuated"], ["status", "url", "roles", "architecture", "message"], 63);
+export type ClusterMember = InstanceType<typeof ClusterMember>;
+
+/** The arguments of {@link getClusterMember}: which cluster member, and where to look. */
+export interface GetClusterMemberArgs {
+  /** The cluster member's name in Incus. */
+  name: string;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: string;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: string;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: string;
+}
+
+/**
+ * The arguments of {@link getClusterMemberOutput}: those of {@link getClusterMember}, each may be an Output
+ * of another resource.
+ */
+export interface GetClusterMemberOutputArgs {
+  /** The cluster member's name in Incus. */
+  name: pulumi.Input<string>;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: pulumi.Input<string>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: pulumi.Input<string>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: pulumi.Input<string>;
+}
+
+/**
+ * An existing cluster member as {@link getClusterMember} finds it: every field as the server has it, and what
+ * the server reports.
+ */
+export interface GetClusterMemberResult {
+  /** The cluster member's name in Incus. */
+  readonly name: string;
+  /** Free-text description of the object. */
+  readonly description: string;
+  /** The member's failure domain (for placement and database roles). */
+  readonly failureDomain: string;
+  /** The cluster groups the member belongs to (each must exist; a member is always in at least one). */
+  readonly groups: string[];
+  /** Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys. */
+  readonly config: Record<string, string>;
+  /** The member's status (`Online`, `Evacuated`, `Offline`, …). */
+  readonly status: string;
+  /** The member's cluster address (`https://…:8443`). */
+  readonly url: string;
+  /**
+   * The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster
+   * assigns them.
+   */
+  readonly roles: string[];
+  /** The member's architecture (e.g. `x86_64`). */
+  readonly architecture: string;
+  /** The member's status message (e.g. `Fully operational`). */
+  readonly message: string;
+}
+
+/**
+ * Looks up an existing cluster member by `name`, in the program's own process (during previews too), reaching
+ * Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the cluster
+ * member and the project, when there is none.
+ */
+export function getClusterMember(args: GetClusterMemberArgs): Promise<GetClusterMemberResult> {
+  return lookup<GetClusterMemberResult>("ClusterMember", args);
+}
+
+/** {@link getClusterMember} for arguments that may be Outputs of other resources; the result is an Output. */
+export function getClusterMemberOutput(args: GetClusterMemberOutputArgs): pulumi.Output<GetClusterMemberResult> {
+  return lookupOutput<GetClusterMemberResult>("ClusterMember", args);
+}
+
+/** The arguments of {@link getClusterMembers}: filters (all must match) and where to look. */
+export interface GetClusterMembersArgs {
+  /** Only members of this cluster group. */
+  group?: string;
+  /** Only members in this state, e.g. `Online` or `Evacuated` (any case). */
+  status?: string;
+  /** Only members with this role, e.g. `database-leader`. */
+  role?: string;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: string;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: string;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: string;
+}
+
+/**
+ * The arguments of {@link getClusterMembersOutput}: those of {@link getClusterMembers}, each may be an
+ * Output.
+ */
+export interface GetClusterMembersOutputArgs {
+  /** Only members of this cluster group. */
+  group?: pulumi.Input<string>;
+  /** Only members in this state, e.g. `Online` or `Evacuated` (any case). */
+  status?: pulumi.Input<string>;
+  /** Only members with this role, e.g. `database-leader`. */
+  role?: pulumi.Input<string>;
+  /**
+   * The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address.
+   * Default: stack config `incus:remote`, else the CLI's default remote.
+   */
+  remote?: pulumi.Input<string>;
+  /**
+   * An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`,
+   * else the socket the incus CLI would use.
+   */
+  socket?: pulumi.Input<string>;
+  /**
+   * The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default:
+   * stack config `incus:configDir`, else the CLI's.
+   */
+  configDir?: pulumi.Input<string>;
+}
+
+/**
+ * Every cluster member in the project that matches all the filters given (one list request), each as {@link
+ * getClusterMember} reports it; an empty list when none does.
+ */
+export function getClusterMembers(args: GetClusterMembersArgs = {}): Promise<GetClusterMemberResult[]> {
+  return lookupList<GetClusterMemberResult>("ClusterMember", args);
+}
+
+/**
+ * {@link getClusterMembers} for arguments that may be Outputs of other resources; the result is an Output.
+ */
+export function getClusterMembersOutput(args: GetClusterMembersOutputArgs = {}): pulumi.Output<GetClusterMemberResult[]> {
+  return lookupListOutput<GetClusterMemberResult>("ClusterMember", args);
 }

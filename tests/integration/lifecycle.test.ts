@@ -5,6 +5,7 @@
 // CLI, not through the provider. Rows marked `private` run on a daemon of their own (tests/faults/daemon.ts): the
 // server's config is a singleton nobody else may have changed under them, and buckets need MinIO on incusd's PATH.
 // Rows marked `ovn` run on the OVN stack's incusd, in a network namespace of this file's own (tests/ovn/stack.ts).
+// Rows marked `cluster` run on a private 3-member cluster (tests/cluster/cluster.ts), started by the first such row.
 //   create → no-op (no write) → each field changed in place → "" and null → each field removed → drift shown and
 //   reverted → rename → out-of-band delete, refresh, re-create → adopt (the preview says what adopting changes) → delete
 import { createHash } from "node:crypto";
@@ -13,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { kinds, type KindName } from "pulumi-incus/provider";
 import { certificateFingerprint, certificateBase64Der, opensslCertificate } from "../certs";
+import { ClusterDaemons } from "../cluster/cluster";
 import { FaultDaemon } from "../faults/daemon";
 import { OvnStack } from "../ovn/stack";
 import {
@@ -42,6 +44,12 @@ const onPrivate = cli(privateDaemon.dir);
 /** The OVN stack of the `ovn` rows: one per file (the plugin run has its own), started by the first such row. */
 const ovnStack = new OvnStack(`life-ovn-${process.env.PULUMI_INCUS_VIA ?? "engine"}`);
 const onOvn = cli(ovnStack.daemon.dir);
+/** The cluster of the `cluster` rows: one per file (127.0.21.x here, 127.0.22.x for the plugin run), started by the first such row. */
+const via = process.env.PULUMI_INCUS_VIA ?? "engine";
+const lifeCluster = new ClusterDaemons(`life${via === "plugin" ? "p" : "e"}`, via === "plugin" ? 22 : 21);
+const onCluster = cli(lifeCluster.member(1).daemon.dir);
+/** The member the ClusterMember row manages. */
+const MEMBER = lifeCluster.member(2).name;
 
 /**
  * How the table picks out one of a row's objects, by a label of its own (the row's object, the one renamed, the one
@@ -76,6 +84,8 @@ interface Row {
   private?: boolean;
   /** On the OVN stack's daemon (its own socket and CLI). */
   ovn?: boolean;
+  /** On the private cluster (member 1's socket and CLI). */
+  cluster?: boolean;
   /** What the row's objects live in (a zone for its records): made before the row, removed after it. */
   parent?: { make(): void; drop(): void };
   /** Makes the parents a child kind needs (an instance, a volume) in the table's project, before the row runs. */
@@ -447,6 +457,32 @@ const table: Row[] = [
       path: (name) => `/1.0/network-integrations/${name}`,
     },
   },
+    kind: "ClusterGroup",
+    base: { description: "d1", members: [] },
+    changes: [{ description: "d2" }, { members: [MEMBER] }],
+    driftField: "description",
+    driftValue: "by hand",
+    removable: ["description", "members"],
+    renamable: true,
+    scoped: false,
+    cluster: true,
+    identity: {
+      makeByHand: (name) => onCluster.queryWrite("POST", "/1.0/cluster/groups", { name, description: "by hand", members: [] }),
+      path: (name) => `/1.0/cluster/groups/${name}`,
+    },
+  },
+  {
+    kind: "ClusterMember",
+    base: { description: "d1", failureDomain: "fd1", config: { "user.a": "1", "user.b": "2" } },
+    changes: [{ description: "d2" }, { failureDomain: "fd2" }, { config: { "user.a": "3", "user.b": "2" } }],
+    driftField: "config",
+    removable: ["description", "failureDomain", "config"],
+    renamable: false,
+    scoped: false,
+    cluster: true,
+    // A member that has joined: always there (adopt-only), never deleted; delete gives back what the program set.
+    identity: { singleton: true, args: () => ({ name: MEMBER }), makeByHand: () => undefined },
+  },
 ];
 
 beforeAll(() => {
@@ -461,6 +497,7 @@ afterAll(async () => {
   dropProject(project);
   if (privateStarted) await privateDaemon.destroy();
   if (ovnStarted) await ovnStack.stop();
+  if (clusterStarted) await lifeCluster.destroy();
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 180_000);
 
@@ -476,6 +513,12 @@ function startPrivate(): Promise<void> {
 /** Starts the OVN stack (once). */
 let ovnStarted: Promise<void> | undefined;
 const startOvn = (): Promise<void> => (ovnStarted ??= ovnStack.start());
+/** Forms the cluster of the `cluster` rows (once). */
+let clusterStarted: Promise<void> | undefined;
+function startCluster(): Promise<void> {
+  clusterStarted ??= lifeCluster.create();
+  return clusterStarted;
+}
 
 /** The row's base args. Once every kind declares an `example`, this one line becomes `({ ...kinds[row.kind].example.args, ...row.base })`. */
 const baseOf = (row: Row): State => row.base;
@@ -490,7 +533,7 @@ function liveField(kind: KindName, live: State, field: string): unknown {
 describe.each(table)("$kind", (row) => {
   const tag = rand();
   const name = row.kind === "Network" ? `pl${tag}` : `life-${tag}`;
-  const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : row.ovn ? onOvn : shared;
+  const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : row.ovn ? onOvn : row.cluster ? onCluster : shared;
   /** The args that pick out the object labelled `label`, on the row's daemon and in the row's project. */
   const where = (label: string, args: State): State => ({
     ...args,
@@ -498,6 +541,7 @@ describe.each(table)("$kind", (row) => {
     ...(row.scoped ? { project } : {}),
     ...(row.private ? { socket: privateDaemon.socket } : {}),
     ...(row.ovn ? { socket: ovnStack.daemon.socket } : {}),
+    ...(row.cluster ? { socket: lifeCluster.member(1).daemon.socket } : {}),
   });
   const r = new Resource(row.kind, where(name, baseOf(row)));
   const at = (id: string) => `${id.split("?")[0]}${row.scoped ? q : ""}`;
@@ -522,6 +566,7 @@ describe.each(table)("$kind", (row) => {
   beforeAll(async () => {
     if (row.private) await startPrivate();
     if (row.ovn) await startOvn();
+    if (row.cluster) await startCluster();
     row.parent?.make();
     row.setUp?.();
   }, 45 * 60_000);

@@ -80,8 +80,10 @@ const shared: BadCase[] = KINDS.flatMap((kind): BadCase[] => [
   [kind, "remote not a string", { remote: 1 }, "remote", wrongType("string")],
   [kind, "socket not a string", { socket: true }, "socket", wrongType("string")],
   [kind, "configDir not a string", { configDir: ["/etc/incus"] }, "configDir", wrongType("string")],
-  // The server config always exists: there is nothing to adopt.
-  ...(kind === "ServerConfig" ? [] : ([[kind, "adopt not a boolean", { adopt: "yes" }, "adopt", wrongType("boolean")]] as BadCase[])),
+  // The server config always exists, and a cluster member must have joined: there is nothing to adopt.
+  ...(kind === "ServerConfig" || kind === "ClusterMember"
+    ? []
+    : ([[kind, "adopt not a boolean", { adopt: "yes" }, "adopt", wrongType("boolean")]] as BadCase[])),
   [kind, "field name in capitals", { NAME: "x" }, "NAME", hint("name")],
   [kind, "snake_case connection field", { config_dir: "/tmp" }, "config_dir", hint("configDir")],
   // Resolving the remote reads the CLI config only (no request), so an unknown one is refused at check.
@@ -475,6 +477,28 @@ const own: BadCase[] = [
   ["StorageBucketKey", "secret key as a number", { secretKey: 12345678 }, "secretKey", wrongType("string")],
   ["StorageBucketKey", "snake_case access key", { access_key: "x" }, "access_key", hint("accessKey")],
   ["StorageBucketKey", "misspelt secretKey", { secretkey: "x" }, "secretkey", hint("secretKey")],
+
+  ["StoragePool", "global key in memberConfig", { memberConfig: { n1: { "rsync.bwlimit": 1 } } }, 'memberConfig.n1["rsync.bwlimit"]', /not a per-member key/],
+  ["StoragePool", "memberConfig entry as a string", { memberConfig: { node1: "/srv/pool" } }, "memberConfig.node1", wrongType("record")],
+  ["StoragePool", "empty member name in memberConfig", { memberConfig: { "": { source: "/srv" } } }, 'memberConfig[""]', /member names must not be empty/],
+  ["Network", "global key in memberConfig", { memberConfig: { n1: { "ipv4.address": "none" } } }, 'memberConfig.n1["ipv4.address"]', /not a per-member key/],
+  ["Network", "memberConfig as a list", { memberConfig: [{ parent: "eth0" }] }, "memberConfig", wrongType("record")],
+  ["ClusterGroup", "name with a slash", { name: "web/eu" }, "name", notAName],
+  ["ClusterGroup", "name starting with a dot", { name: ".web" }, "name", notAName],
+  ["ClusterGroup", "description as a number", { description: 1 }, "description", wrongType("string")],
+  ["ClusterGroup", "members as a string", { members: "node1" }, "members", wrongType("array")],
+  ["ClusterGroup", "member as a number", { members: [1] }, "members[0]", wrongType("string")],
+  ["ClusterGroup", "empty member name", { members: [""] }, "members[0]", /member names must not be empty/],
+  ["ClusterGroup", "singular member", { member: "node1" }, "member", hint("members")],
+  ["ClusterMember", "name with a space", { name: "node 1" }, "name", notAName],
+  ["ClusterMember", "failure domain as a number", { failureDomain: 3 }, "failureDomain", wrongType("string")],
+  ["ClusterMember", "failure domain as a list", { failureDomain: ["rack1"] }, "failureDomain", wrongType("string")],
+  ["ClusterMember", "snake_case failure domain", { failure_domain: "rack1" }, "failure_domain", hint("failureDomain")],
+  ["ClusterMember", "groups as a string", { groups: "web" }, "groups", wrongType("array")],
+  ["ClusterMember", "empty group name", { groups: ["default", ""] }, "groups[1]", /group names must not be empty/],
+  ["ClusterMember", "evacuated as a string", { evacuated: "true" }, "evacuated", wrongType("boolean")],
+  ["ClusterMember", "roles declared", { roles: ["database"] }, "roles", /ClusterMember has no such field/],
+  ["ClusterMember", "object as config value", { config: { "scheduler.instance": { v: "all" } } }, 'config["scheduler.instance"]', notAConfigValue],
 ];
 
 const corpus: BadCase[] = [...shared, ...scoped, ...own];
@@ -739,6 +763,13 @@ const good: GoodCase[] = [
       project: "default",
       ports: [{ protocol: "udp", listen_port: "53", target_address: "10.0.0.2" }],
     },
+  ],
+  ["ClusterGroup", "members compared as a set", { name: "web", members: ["n2", "n1", "n2"] }, { name: "web", members: ["n1", "n2"] }],
+  [
+    "ClusterMember",
+    "groups as a set, a numeric config value",
+    { name: "node1", groups: ["web", "default"], config: { "user.rack": 3 }, evacuated: false },
+    { name: "node1", groups: ["default", "web"], config: { "user.rack": "3" }, evacuated: false },
   ],
   [
     "NetworkZone",

@@ -42,6 +42,13 @@ const bad: [KindName, string, State, string][] = [
   ["Project", "description too long", { description: "x".repeat(5000) }, "description"],
   ["Project", "deleteContents not a boolean", { deleteContents: "yes" }, "deleteContents"],
 
+  ["ClusterGroup", "slash in name", { name: "a/b" }, "name"],
+  ["ClusterGroup", "members as a string", { members: "node1" }, "members"],
+  ["ClusterGroup", "empty member name", { members: [""] }, "members[0]"],
+  ["ClusterMember", "failure domain as a number", { failureDomain: 3 }, "failureDomain"],
+  ["ClusterMember", "evacuated as a string", { evacuated: "yes" }, "evacuated"],
+  ["ClusterMember", "roles are the cluster's", { roles: ["database"] }, "roles"],
+
   ["Profile", "space in name", { name: "my web" }, "name"],
   ["Profile", "name of 64 characters", { name: "p".repeat(64) }, "name"],
   ["Profile", "device without type", { devices: { root: { path: "/", pool: "default" } } }, "devices.root"],
@@ -287,7 +294,7 @@ it("accepts an image alias with a slash, as Incus does", async () => {
   expect(res.inputs?.aliases).toEqual(["busybox/1.35"]);
 });
 
-it("sent no request to Incus (but the one lookup an ImageAlias makes at check: is its name taken?)", () => {
+it("sent no request to Incus (but the one lookup an ImageAlias or a ClusterMember makes at check: is the name taken? has it joined?)", () => {
   const lines = fs.existsSync(requestLog) ? fs.readFileSync(requestLog, "utf8").split("\n").filter(Boolean) : [];
-  expect(lines.filter((l) => !/^GET \/1\.0\/images\/aliases\//.test(l))).toEqual([]);
+  expect(lines.filter((l) => !/^GET \/1\.0\/(images\/aliases|cluster\/members)\//.test(l))).toEqual([]);
 });

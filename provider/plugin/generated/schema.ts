@@ -318,6 +318,16 @@ export const packageSchema: Record<string, unknown> = {
           },
           "description": "Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them."
         },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "description": "On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
+        },
         "managedConfig": {
           "type": "object",
           "additionalProperties": {
@@ -397,6 +407,27 @@ export const packageSchema: Record<string, unknown> = {
             ]
           },
           "description": "Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them. Changed in place."
+        },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string",
+              "oneOf": [
+                {
+                  "type": "string"
+                },
+                {
+                  "type": "number"
+                },
+                {
+                  "type": "boolean"
+                }
+              ]
+            }
+          },
+          "description": "On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
         }
       },
       "requiredInputs": []
@@ -438,6 +469,16 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string"
           },
           "description": "Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them."
+        },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "description": "On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
         },
         "status": {
           "type": "string",
@@ -511,6 +552,27 @@ export const packageSchema: Record<string, unknown> = {
             ]
           },
           "description": "Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them. Changed in place."
+        },
+        "memberConfig": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string",
+              "oneOf": [
+                {
+                  "type": "string"
+                },
+                {
+                  "type": "number"
+                },
+                {
+                  "type": "boolean"
+                }
+              ]
+            }
+          },
+          "description": "On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none."
         }
       },
       "requiredInputs": [
@@ -2869,6 +2931,216 @@ export const packageSchema: Record<string, unknown> = {
             ]
           },
           "description": "Integration config: `ovn.northbound_connection` and `ovn.southbound_connection` (the IC databases), `ovn.ca_cert`, `ovn.client_cert`, `ovn.client_key` (kept secret), `ovn.transit.pattern`, `user.*`. Changed in place."
+        }
+      },
+      "requiredInputs": []
+    },
+    "incus:index:ClusterGroup": {
+      "description": "A cluster group: a named set of members of an Incus cluster, global. Place instances on a group with `target: \"@<group>\"`. The `default` group holds every member that joins; it cannot be deleted (destroy gives its description back).",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The object's name in Incus. Default: the Pulumi logical name, made valid for Incus."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty."
+        },
+        "members": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Names of the cluster members in the group (each must exist). A member can be in several groups. Default: none."
+        }
+      },
+      "required": [
+        "name"
+      ],
+      "inputProperties": {
+        "name": {
+          "type": "string",
+          "description": "The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames the object in place."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "adopt": {
+          "type": "boolean",
+          "description": "When an object of this name already exists, take it over (and change it only where the program differs) instead of failing. Default: `false`. A change is saved and sends nothing to Incus."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty. Changed in place."
+        },
+        "members": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Names of the cluster members in the group (each must exist). A member can be in several groups. Default: none. Changed in place."
+        }
+      },
+      "requiredInputs": []
+    },
+    "incus:index:ClusterMember": {
+      "description": "What a program manages on a member of an Incus cluster that has joined already: description, failure domain, groups, config, and evacuation (`evacuated`). Joining and removing members stay outside the program: create takes the member over, and destroy leaves it in the cluster with what the program set given back.",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The member's name in the cluster (its `server_name`). It must have joined already. Default: the Pulumi logical name."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty."
+        },
+        "failureDomain": {
+          "type": "string",
+          "description": "The member's failure domain (for placement and database roles). Default: `default`."
+        },
+        "groups": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "The cluster groups the member belongs to (each must exist; a member is always in at least one). Default: `default` only."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys."
+        },
+        "evacuated": {
+          "type": "boolean",
+          "description": "`true` evacuates the member (its instances move to other members, or stop, per their `cluster.evacuate`); `false` restores it. Default: left as it is."
+        },
+        "status": {
+          "type": "string",
+          "description": "The member's status (`Online`, `Evacuated`, `Offline`, …)."
+        },
+        "url": {
+          "type": "string",
+          "description": "The member's cluster address (`https://…:8443`)."
+        },
+        "roles": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster assigns them."
+        },
+        "architecture": {
+          "type": "string",
+          "description": "The member's architecture (e.g. `x86_64`)."
+        },
+        "message": {
+          "type": "string",
+          "description": "The member's status message (e.g. `Fully operational`)."
+        }
+      },
+      "required": [
+        "name",
+        "status",
+        "url",
+        "roles",
+        "architecture",
+        "message"
+      ],
+      "inputProperties": {
+        "name": {
+          "type": "string",
+          "description": "The member's name in the cluster (its `server_name`). It must have joined already. Default: the Pulumi logical name. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object. Default: empty. Changed in place."
+        },
+        "failureDomain": {
+          "type": "string",
+          "description": "The member's failure domain (for placement and database roles). Default: `default`. Changed in place."
+        },
+        "groups": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "The cluster groups the member belongs to (each must exist; a member is always in at least one). Default: `default` only. Changed in place."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string",
+            "oneOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              }
+            ]
+          },
+          "description": "Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys. Changed in place."
+        },
+        "evacuated": {
+          "type": "boolean",
+          "description": "`true` evacuates the member (its instances move to other members, or stop, per their `cluster.evacuate`); `false` restores it. Default: left as it is."
         }
       },
       "requiredInputs": []
