@@ -148,7 +148,10 @@ export class Requester {
         // Only a daemon that answered before is waited for (it went away and is coming back); one that never answered
         // in this process gets the error at once.
         const again = this.answered && (e.notSent || (method === "GET" && e.networkCode !== "UND_ERR_HEADERS_TIMEOUT"));
-        if (!again || !resendable || Date.now() >= giveUpAt) throw e;
+        // A pooled keep-alive connection the server closed as the request went out ("other side closed") is no
+        // sign of a daemon away: a GET gets one immediate second try on a new connection, whatever the reconnect wait.
+        const staleConnection = attempt === 1 && method === "GET" && e.networkCode === "UND_ERR_SOCKET";
+        if (!resendable || !(staleConnection || (again && Date.now() < giveUpAt))) throw e;
         await sleep(Math.min(1000, 100 * attempt));
       }
     }
