@@ -21,6 +21,7 @@ export function forUser(err: unknown): Error {
   const e = Object.assign(new UserError(err instanceof Error ? err.message : String(err)), err instanceof Error ? { ...err } : {});
   // Fields a caller reads (an IncusError's status, a partial failure's id and properties) stay; the frames go.
   e.stack = e.message;
+  e.name = "pulumi-incus"; // the copy above brought the original's own `name` (IncusError), which would print first
   return e;
 }
 
