@@ -18,6 +18,7 @@ function engine(type: string): Engine {
     project: config.get("project"),
     socket: config.get("socket"),
     configDir: config.get("configDir"),
+    server: config.get("server"),
     timeout: config.get("timeout"),
     reconnectTimeout: config.get("reconnectTimeout"),
   };
