@@ -14,7 +14,7 @@ const incus: ServerInfo = {
   extensions: new Set(["storage_buckets", "instance_ready_state", "instance_create_start", "certificate_description", "network_acl_stateless"]),
 };
 const need = (kind: keyof typeof kinds, server: ServerInfo, inputs: Record<string, unknown>) => {
-  const k = kinds[kind] as { requires?: string[]; fieldRequires?: any; onServer?: (s: ServerInfo, i: any) => unknown };
+  const k = kinds[kind] as { requires?: string[]; fieldRequires?: any; onServer?: (s: ServerInfo, i: any) => { property: string; reason: string } | undefined };
   return unmet(server, k.requires, k.fieldRequires, inputs) ?? k.onServer?.(server, inputs);
 };
 
