@@ -6,6 +6,8 @@
 // server's config is a singleton nobody else may have changed under them, and buckets need MinIO on incusd's PATH.
 //   create → no-op (no write) → each field changed in place → "" and null → each field removed → drift shown and
 //   reverted → rename → out-of-band delete, refresh, re-create → adopt (the preview says what adopting changes) → delete
+// With PULUMI_INCUS_LIFECYCLE_SERVER=lxd (tests/lxd/lifecycle-lxd.test.ts) every row runs on a private LXD 5.0 instead,
+// but the kinds it lacks, whose preview must say so.
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,6 +15,7 @@ import * as path from "node:path";
 import { kinds, type KindName } from "pulumi-incus/provider";
 import { certificateFingerprint, certificateBase64Der, opensslCertificate } from "../certs";
 import { FaultDaemon } from "../faults/daemon";
+import { lxdDaemon, lxdRows, lxdLacks } from "../lxd/daemon";
 import {
   BUSYBOX_ALIAS,
   BUSYBOX_TARBALL,
@@ -32,10 +35,12 @@ jest.setTimeout(600_000);
 const log = requestLog();
 const project = `pit-life-${rand()}`;
 const q = `?project=${project}`;
-const shared = cli();
+/** On LXD, every row runs on one private LXD daemon, the table's only server. */
+const lxd = process.env.PULUMI_INCUS_LIFECYCLE_SERVER === "lxd" ? lxdDaemon("life") : undefined;
+const shared = cli(lxd?.dir);
 const { incus, queryWrite, dropIfPresent } = shared;
 /** The private daemon of the `private` rows: one per file (the plugin run has its own), started by the first such row. */
-const privateDaemon = new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
+const privateDaemon = lxd ?? new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
 const onPrivate = cli(privateDaemon.dir);
 
 /**
@@ -365,7 +370,8 @@ const table: Row[] = [
   },
 ];
 
-beforeAll(() => {
+beforeAll(async () => {
+  if (lxd) await lxd.create();
   queryWrite("POST", "/1.0/projects", { name: project, config: {} });
   // The project's own default profile gets a root disk, as a new project's does not have one.
   queryWrite("PUT", `/1.0/profiles/default${q}`, { description: "", config: {}, devices: { root: { type: "disk", path: "/", pool: "default" } } });
@@ -375,13 +381,14 @@ afterAll(async () => {
   log.restore();
   await closeConnections();
   dropProject(project);
-  if (privateStarted) await privateDaemon.destroy();
+  if (privateStarted || lxd) await privateDaemon.destroy();
   fs.rmSync(scratch, { recursive: true, force: true });
 }, 180_000);
 
 /** Starts the private daemon (once): a dir pool, no image, and the table's project (buckets are a project feature). */
 let privateStarted: Promise<void> | undefined;
 function startPrivate(): Promise<void> {
+  if (lxd) return Promise.resolve();
   privateStarted ??= privateDaemon
     .create()
     .then(() => onPrivate.queryWrite("POST", "/1.0/projects", { name: project, config: { "features.storage.buckets": "true" } }));
@@ -398,7 +405,7 @@ function liveField(kind: KindName, live: State, field: string): unknown {
   return fs?.fromLive ? fs.fromLive(v) : v;
 }
 
-describe.each(table)("$kind", (row) => {
+describe.each(lxd ? lxdRows(table) : table)("$kind", (row) => {
   const tag = rand();
   const name = row.kind === "Network" ? `pl${tag}` : `life-${tag}`;
   const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : shared;
@@ -407,7 +414,7 @@ describe.each(table)("$kind", (row) => {
     ...args,
     ...(row.identity.args?.(label) ?? { name: label }),
     ...(row.scoped ? { project } : {}),
-    ...(row.private ? { socket: privateDaemon.socket } : {}),
+    ...(row.private || lxd ? { socket: privateDaemon.socket } : {}),
   });
   const r = new Resource(row.kind, where(name, baseOf(row)));
   const at = (id: string) => `${id.split("?")[0]}${row.scoped ? q : ""}`;
@@ -595,3 +602,16 @@ describe.each(table)("$kind", (row) => {
     else expect(query(at(r.id))).toBeUndefined();
   });
 });
+
+// The kinds LXD lacks: the preview refuses the resource, naming the server and the API extension, and sends nothing
+// but the one GET /1.0 that says which server it is.
+if (lxd)
+  describe.each(lxdLacks(table))("$kind on LXD", (row) => {
+    it("is refused at preview: the server has no such API extension", async () => {
+      const args = { ...baseOf(row), name: `life-${rand()}`, project, socket: privateDaemon.socket };
+      log.take();
+      const err = await new Resource(row.kind, args).check().catch((e: Error) => e);
+      expect(String((err as Error).message)).toMatch(new RegExp(`^${row.kind} "life-\\w+": LXD 5\\.0\\.2 has no .* \\(API extension \\w+\\)$`));
+      expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
+    });
+  });
