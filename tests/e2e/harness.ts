@@ -186,14 +186,14 @@ export function packedTarball(): string {
 }
 
 /**
- * A test program (tests/e2e/programs/<name>, compiled into dist/) as users run one: copied outside the repository
- * with its own package.json, which installs the package from its tarball. Returns the program's directory; the caller
- * removes it.
+ * A test program (tests/e2e/programs/<name>, or `under` another folder such as examples/, compiled into dist/) as
+ * users run one: copied outside the repository with its own package.json, which installs the package from its
+ * tarball. Returns the program's directory; the caller removes it.
  */
-export function installedProgram(name: string): string {
-  const source = path.join(REPO, "tests", "e2e", "programs", name);
+export function installedProgram(name: string, under = path.join("tests", "e2e", "programs")): string {
+  const source = path.join(REPO, under, name);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pi-installed-${name}-`));
-  fs.copyFileSync(path.join(REPO, "dist", "tests", "e2e", "programs", name, "index.js"), path.join(dir, "index.js"));
+  fs.copyFileSync(path.join(REPO, "dist", under, name, "index.js"), path.join(dir, "index.js"));
   const manifest = fs.readFileSync(path.join(source, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, "main: index.js");
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), manifest);
   installPackage(dir, `installed-${name}`);
