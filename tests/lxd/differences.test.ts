@@ -70,6 +70,21 @@ it("the guest API key is LXD's `security.devlxd`: Incus's `security.guestapi` is
   await right.delete();
 });
 
+it("LXD's X-LXD-* file headers: a pushed file gets its mode and owner, and the next diff finds nothing to do", async () => {
+  const n = name("files");
+  made.push(n);
+  const r = new Resource(
+    "Instance",
+    on({ name: n, image: TEST_IMAGE_ALIAS, files: { "/etc/app.conf": { content: "x=1\n", mode: "0640", uid: 12, gid: 34 } } }),
+  );
+  await r.create();
+  expect(incus("exec", n, "--", "stat", "-c", "%a %u %g", "/etc/app.conf").trim()).toBe("640 12 34");
+  log.take();
+  expect(await r.diff()).toEqual({ changes: false });
+  expect(log.takeWrites().filter((l) => !l.startsWith("HEAD "))).toEqual([]);
+  await r.delete();
+});
+
 it("a wait for the guest's Ready is refused at preview (no instance_ready_state), with nothing sent", async () => {
   log.take();
   const err = await new Resource("Instance", on({ name: name("ready"), image: TEST_IMAGE_ALIAS, waitFor: { ready: { timeout: 30 } } })).check().catch((e) => e);
