@@ -12,6 +12,8 @@ module.exports = {
     { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
     { ...common, displayName: "integration", testMatch: ["<rootDir>/tests/integration/**/*.test.ts"] },
     { ...common, displayName: "e2e", testMatch: ["<rootDir>/tests/e2e/**/*.test.ts"] },
+    // Against a private LXD 5.0.2 (scripts/setup-lxd.sh, tests/lxd/daemon.ts).
+    { ...common, displayName: "lxd", testMatch: ["<rootDir>/tests/lxd/**/*.test.ts"] },
     {
       ...common,
       displayName: "faults",

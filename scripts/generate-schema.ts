@@ -163,6 +163,10 @@ export function generateSchema(): Spec {
         project: { type: "string", description: "The Incus project of project-scoped resources that name none." },
         socket: { type: "string", description: "An explicit unix socket of the Incus daemon; wins over `remote`." },
         configDir: { type: "string", description: "The incus CLI's config directory." },
+        server: {
+          type: "string",
+          description: "`lxd`: the daemon is LXD, found like the lxc CLI finds it (LXD_SOCKET, LXD_DIR, its sockets, ~/.config/lxc remotes). Default `incus`.",
+        },
         timeout: { type: "string", description: "Seconds one Incus operation or request may take." },
         reconnectTimeout: { type: "string", description: "Seconds to keep trying while the daemon cannot be reached." },
         markOwner: {

@@ -7,6 +7,8 @@ prepare_lab
 # minio and mc for the storage bucket tests' private daemon: built from Go modules once (minutes on a clean machine),
 # here rather than inside a test's time limit. Without them only those tests fail (they say why).
 bash scripts/setup-minio.sh >/dev/null || log "minio/mc could not be built: the storage bucket tests will fail"
+# LXD 5.0.2 for the lxd suite: Debian's .debs unpacked into the cache (seconds; never installed as a service).
+bash scripts/setup-lxd.sh >/dev/null || log "LXD could not be unpacked: the lxd tests will fail"
 # The Pulumi YAML language host for the YAML e2e tests: built from Go modules once (minutes), here rather than
 # inside a test's time limit while other suites load the machine.
 bash scripts/setup-yaml.sh >/dev/null || log "the YAML language host could not be built: the YAML e2e tests will fail"

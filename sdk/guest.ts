@@ -3,6 +3,7 @@
 //   import { GuestClient } from "pulumi-incus/guest";
 //   const guest = new GuestClient();
 //   await guest.setReady();
+import * as fs from "node:fs";
 import * as http from "node:http";
 import WebSocket from "ws";
 
@@ -47,8 +48,11 @@ export interface EventStream {
 }
 
 export class GuestClient {
-  /** @param socketPath the guest API socket (default `/dev/incus/sock`; `security.guestapi` must be true). */
-  constructor(readonly socketPath = "/dev/incus/sock") {}
+  /**
+   * @param socketPath the guest API socket (default `/dev/incus/sock`, `security.guestapi` true; in an LXD instance,
+   * where that is absent, LXD's `/dev/lxd/sock`, `security.devlxd` true).
+   */
+  constructor(readonly socketPath = fs.existsSync("/dev/incus/sock") || !fs.existsSync("/dev/lxd/sock") ? "/dev/incus/sock" : "/dev/lxd/sock") {}
 
   private request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; type?: string }> {
     return new Promise((resolve, reject) => {

@@ -23,6 +23,7 @@ export function configuredProvider(): any {
     project: config.get("project"),
     socket: config.get("socket"),
     configDir: config.get("configDir"),
+    server: config.get("server"),
     timeout: config.get("timeout"),
     reconnectTimeout: config.get("reconnectTimeout"),
   };

@@ -24,6 +24,7 @@ export function providerFor(type: string): pulumi.dynamic.ResourceProvider {
         project: req.config.get("incus:project"),
         socket: req.config.get("incus:socket"),
         configDir: req.config.get("incus:configDir"),
+        server: req.config.get("incus:server"),
         timeout: req.config.get("incus:timeout"),
         reconnectTimeout: req.config.get("incus:reconnectTimeout"),
         markOwner: req.config.get("incus:markOwner"),

@@ -37,10 +37,15 @@ const STATIC_REMOTES: Record<string, CliRemote> = {
   images: { addr: "https://images.linuxcontainers.org", protocol: "simplestreams", public: true },
 };
 
-/** INCUS_CONF, else ~/.config/incus (the CLI's order). */
-export function cliConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.INCUS_CONF) return env.INCUS_CONF;
+/** INCUS_CONF, else ~/.config/incus (the CLI's order); for LXD, LXD_CONF, else the snap's ~/snap/lxd/common/config, else ~/.config/lxc. */
+export function cliConfigDir(env: NodeJS.ProcessEnv = process.env, server?: "incus" | "lxd"): string {
   const home = env.HOME && fs.existsSync(env.HOME) ? env.HOME : os.homedir();
+  if (server === "lxd") {
+    if (env.LXD_CONF) return env.LXD_CONF;
+    const snap = path.join(home, "snap", "lxd", "common", "config");
+    return fs.existsSync(snap) ? snap : path.join(home, ".config", "lxc");
+  }
+  if (env.INCUS_CONF) return env.INCUS_CONF;
   return path.join(home, ".config", "incus");
 }
 
@@ -68,9 +73,10 @@ function readConfigFile(file: string): z.infer<typeof ConfigFileSchema> | undefi
  * Loads config.yml from `dir` (default: cliConfigDir), merged like the CLI: the user's remotes, then system-wide
  * ones the user lacks, then the static `local` and `images`; INCUS_REMOTE overrides default-remote.
  */
-export function loadCliConfig(dir?: string, env: NodeJS.ProcessEnv = process.env): CliConfig {
-  const userDir = dir ?? cliConfigDir(env);
-  const globalDir = env.INCUS_GLOBAL_CONF || "/etc/incus";
+export function loadCliConfig(dir?: string, env: NodeJS.ProcessEnv = process.env, server?: "incus" | "lxd"): CliConfig {
+  const lxd = server === "lxd";
+  const userDir = dir ?? cliConfigDir(env, server);
+  const globalDir = (lxd ? env.LXD_GLOBAL_CONF : env.INCUS_GLOBAL_CONF) || (lxd ? "/etc/lxd" : "/etc/incus");
   const user = readConfigFile(path.join(userDir, "config.yml"));
   const global = readConfigFile(path.join(globalDir, "config.yml"));
 
@@ -80,7 +86,7 @@ export function loadCliConfig(dir?: string, env: NodeJS.ProcessEnv = process.env
     const project = remotes[name]?.project;
     remotes[name] = project ? { ...remote, project } : { ...remote };
   }
-  const defaultRemote = env.INCUS_REMOTE || user?.["default-remote"] || "local";
+  const defaultRemote = (lxd ? undefined : env.INCUS_REMOTE) || user?.["default-remote"] || "local";
   return { dir: userDir, globalDir, defaultRemote, remotes };
 }
 

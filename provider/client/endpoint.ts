@@ -89,8 +89,27 @@ export function resolveUnixEndpoint(
   return { kind: "unix", socketPath, defaultProject: "default" };
 }
 
+/** The daemon's kind: its own socket lookup and CLI config (`incus` and ~/.config/incus, or `lxc` and ~/.config/lxc). */
+export type ServerKind = "incus" | "lxd";
+
+/** LXD's sockets: the snap's (when the snap is there), else Debian's and LXD's own default. */
+export const LXD_SOCKETS = { snap: "/var/snap/lxd/common/lxd/unix.socket", var: "/var/lib/lxd/unix.socket" };
+
+/** The socket the `lxc` CLI would use: an explicit path, then LXD_SOCKET, LXD_DIR/unix.socket, the snap's, /var/lib/lxd's. */
+export function resolveLxdSocket(explicitSocket?: string, env: NodeJS.ProcessEnv = process.env, system = LXD_SOCKETS): UnixEndpoint {
+  let socketPath: string;
+  if (explicitSocket) socketPath = explicitSocket;
+  else if (env.LXD_SOCKET) socketPath = env.LXD_SOCKET;
+  else if (env.LXD_DIR) socketPath = path.join(env.LXD_DIR, "unix.socket");
+  else if (exists(path.dirname(system.snap))) socketPath = system.snap;
+  else socketPath = system.var;
+  return { kind: "unix", socketPath, defaultProject: "default" };
+}
+
 /** Provider settings that say where Incus is; every field is optional and the CLI's defaults fill the rest. */
 export interface EndpointSettings {
+  /** `lxd`: find LXD the way the `lxc` CLI does (LXD_SOCKET, LXD_DIR, its sockets, ~/.config/lxc remotes). Default `incus`. */
+  server?: ServerKind;
   /**
    * A remote name from the CLI's config.yml ("local" is the unix socket), or an address: `unix://` (the default
    * socket lookup), `unix:/path/to/socket`, `https://host:port`. Default: INCUS_REMOTE, else config.yml's
@@ -118,9 +137,9 @@ export function isRemoteAddress(remote: string): boolean {
   return remote.startsWith("unix:") || remote.startsWith("https://");
 }
 
-function unixFromAddr(addr: string, env: NodeJS.ProcessEnv, uid?: number): UnixEndpoint {
-  const socket = addr.replace(/^unix:(\/\/)?/, "");
-  return socket ? resolveUnixEndpoint(socket, env, uid) : resolveUnixEndpoint(undefined, env, uid);
+function unixFromAddr(addr: string, env: NodeJS.ProcessEnv, uid?: number, server?: ServerKind): UnixEndpoint {
+  const socket = addr.replace(/^unix:(\/\/)?/, "") || undefined;
+  return server === "lxd" ? resolveLxdSocket(socket, env) : resolveUnixEndpoint(socket, env, uid);
 }
 
 /**
@@ -129,16 +148,17 @@ function unixFromAddr(addr: string, env: NodeJS.ProcessEnv, uid?: number): UnixE
  */
 export function resolveEndpoint(settings: EndpointSettings = {}): Endpoint {
   const env = settings.env ?? process.env;
-  const override = settings.project || env.INCUS_PROJECT || undefined;
+  const lxd = settings.server === "lxd";
+  const override = settings.project || (lxd ? undefined : env.INCUS_PROJECT) || undefined;
   const withProject = <E extends Endpoint>(e: E, remoteProject?: string): E => {
     const project = override ?? (remoteProject && remoteProject !== "default" ? remoteProject : undefined);
     return project ? { ...e, defaultProject: project } : e;
   };
 
-  if (settings.socket) return withProject(resolveUnixEndpoint(settings.socket, env, settings.uid));
+  if (settings.socket) return withProject(unixFromAddr(settings.socket, env, settings.uid, settings.server));
 
   let config: CliConfig | undefined;
-  const cli = () => (config ??= loadCliConfig(settings.configDir, env));
+  const cli = () => (config ??= loadCliConfig(settings.configDir, env, settings.server));
   const name = settings.remote || cli().defaultRemote;
   let addr: string;
   let remoteProject: string | undefined;
@@ -147,17 +167,17 @@ export function resolveEndpoint(settings: EndpointSettings = {}): Endpoint {
     addr = name;
   } else {
     const remote = cli().remotes[name];
-    if (!remote) throw new Error(`Incus remote "${name}" is not in ${path.join(cli().dir, "config.yml")}`);
+    if (!remote) throw new Error(`${lxd ? "LXD" : "Incus"} remote "${name}" is not in ${path.join(cli().dir, "config.yml")}`);
     if (remote.public || remote.protocol === "simplestreams") {
-      throw new Error(`Incus remote "${name}" (${remote.addr}) is an image server, not an Incus server`);
+      throw new Error(`${lxd ? "LXD" : "Incus"} remote "${name}" (${remote.addr}) is an image server, not an ${lxd ? "LXD" : "Incus"} server`);
     }
-    if (remote.auth_type === "oidc") throw new Error(`Incus remote "${name}" uses OIDC, which this provider does not support`);
+    if (remote.auth_type === "oidc") throw new Error(`${lxd ? "LXD" : "Incus"} remote "${name}" uses OIDC, which this provider does not support`);
     addr = remote.addr;
     remoteProject = remote.project;
     remoteName = name;
   }
 
-  if (addr.startsWith("unix:")) return withProject(unixFromAddr(addr, env, settings.uid), remoteProject);
+  if (addr.startsWith("unix:")) return withProject(unixFromAddr(addr, env, settings.uid, settings.server), remoteProject);
 
   const dir = cli().dir;
   const endpoint: HttpsEndpoint = {

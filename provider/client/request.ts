@@ -44,6 +44,17 @@ function isRawBody(body: unknown): body is Buffer | Uint8Array | Readable {
   return body instanceof Uint8Array || body instanceof Readable;
 }
 
+/**
+ * LXD names the headers of uploads and file transfers X-LXD-* where Incus says X-Incus-* (mode, uid, fingerprint,
+ * …), and each server ignores the other's: requests carry both forms, and answers are read in Incus's.
+ */
+function lxdTwins(headers: Record<string, string>): void {
+  for (const [k, v] of Object.entries(headers)) if (k.startsWith("x-incus-")) headers[`x-lxd-${k.slice(8)}`] ??= v;
+}
+function incusTwins(headers: Record<string, string | string[] | undefined>): void {
+  for (const [k, v] of Object.entries(headers)) if (k.startsWith("x-lxd-")) headers[`x-incus-${k.slice(6)}`] ??= v;
+}
+
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -123,6 +134,7 @@ export class Requester {
       }
     }
     if (opts.etag) headers["if-match"] = opts.etag;
+    lxdTwins(headers);
     // A body that is a stream can be sent once only; every other request can be tried again while the daemon is
     // away, since a request that never connected had no effect.
     const resendable = !(body instanceof Readable) && !(body instanceof FormData);
@@ -139,6 +151,7 @@ export class Requester {
           headersTimeout: this.requestTimeoutMs,
         });
         this.answered = true;
+        incusTwins(res.headers);
         return { res, url };
       } catch (err) {
         if (opts.signal?.aborted) throw err;

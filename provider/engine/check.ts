@@ -2,6 +2,7 @@
 // failure naming its field; for a new object, what Incus would really do with it is said here, in the preview.
 import { checkEndpoint, clientFor, defaultProject } from "./connection";
 import { type EngineBase, withoutProvider } from "./base";
+import { UserError } from "./errors";
 import { LEARNT_KEY, type State } from "./fields";
 import { closestField, fieldsAt } from "./hints";
 import { containsUnknown, dropUnset, fieldName, isUnknown, issueMessage, OWNER_KEY, schemaShape, UNKNOWN, unknownPaths } from "./inputs";
@@ -9,6 +10,7 @@ import type { CommonInputs } from "./kind";
 import { featureOff, readLiveIfAddressable, redirectMessage } from "./live";
 import { SECRETS_KEY } from "./secrets";
 import { targetProblem } from "./target";
+import { serverOf, unmet } from "./server";
 
 export interface CheckFailure {
   property: string;
@@ -57,12 +59,30 @@ export async function check<I extends CommonInputs>(e: EngineBase<I>, olds: Stat
   // is unknown (the stack's id is made by the same up): left out then, it is known again before any create.
   const owner = [news?.[OWNER_KEY], olds?.[OWNER_KEY]].find((o) => typeof o === "string" && !isUnknown(o));
   if (owner !== undefined) inputs[OWNER_KEY] = owner;
+  const unsupported = await onThisServer(e, inputs);
+  if (unsupported) return { failures: [unsupported] };
   // A new object: what Incus would really do with it is said now, in the preview, not at `up`.
   if (olds?.name === undefined && !containsUnknown([inputs.name, inputs.project, inputs.remote, inputs.socket, inputs.configDir])) {
     const problem = await previewNew(e, inputs).catch(() => undefined); // an unreachable Incus is for `up` to report
     if (problem) return { failures: [problem] };
   }
   return { inputs };
+}
+
+/**
+ * What the kind or a field it uses needs and the server lacks (LXD has no storage buckets): said at check, before
+ * anything is sent. Costs one GET /1.0 per connection, and only for kinds that declare a requirement.
+ */
+async function onThisServer<I extends CommonInputs>(e: EngineBase<I>, inputs: State): Promise<CheckFailure | undefined> {
+  const { requires, fieldRequires, onServer } = e.spec;
+  if (!requires?.length && !fieldRequires && !onServer) return undefined;
+  if (containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) return undefined;
+  const server = await serverOf(clientFor(inputs)).catch(() => undefined); // an unreachable server is for `up` to report
+  if (!server) return undefined;
+  const failure = unmet(server, requires, fieldRequires, inputs) ?? onServer?.(server, inputs as I);
+  // A kind the server lacks altogether is no one field's fault: the whole resource is refused.
+  if (failure && !failure.property) throw new UserError(`${e.spec.type} "${inputs.name}": ${failure.reason}`);
+  return failure;
 }
 
 function normaliseKnownFields<I extends CommonInputs>(e: EngineBase<I>, raw: State): State {

@@ -1,12 +1,17 @@
 // Which Incus a resource talks to: its own settings, else the provider-wide ones from stack config (incus:*).
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { type Endpoint, IncusClient, resolveEndpoint } from "../client";
+import { type Endpoint, IncusClient, resolveEndpoint, type ServerKind } from "../client";
 
 export interface ProviderSettings {
   remote?: string;
   project?: string;
   socket?: string;
   configDir?: string;
+  /**
+   * `lxd` (`incus:server`): the daemon is LXD, found the way the `lxc` CLI finds it (LXD_SOCKET, LXD_DIR, the snap's
+   * or /var/lib/lxd's socket; remotes of ~/.config/lxc or the snap's). Default `incus`.
+   */
+  server?: string;
   /** Seconds one Incus operation (create, start, image upload, …) or one request may take (`incus:timeout`). */
   timeout?: string;
   /** Seconds to keep trying while the daemon cannot be reached, e.g. during a restart (`incus:reconnectTimeout`). */
@@ -32,6 +37,12 @@ function seconds(setting: "timeout" | "reconnectTimeout"): number | undefined {
 
 let settings: ProviderSettings = {};
 
+function serverKind(): ServerKind {
+  const s = settings.server ?? "incus";
+  if (s !== "incus" && s !== "lxd") throw new Error(`incus:server must be "incus" or "lxd", not ${JSON.stringify(s)}`);
+  return s;
+}
+
 /** Called from the dynamic provider's `configure` with the stack's `incus:*` values. */
 export function configure(next: ProviderSettings): void {
   settings = Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined && v !== "")) as ProviderSettings;
@@ -52,11 +63,12 @@ export function clientFor(state: Record<string, unknown>): IncusClient {
   const socket = (state.socket as string | undefined) ?? (own ? undefined : settings.socket);
   const remote = (state.remote as string | undefined) ?? (own ? undefined : settings.remote);
   const configDir = (state.configDir as string | undefined) ?? settings.configDir;
-  const key = JSON.stringify([socket, remote, configDir]);
+  const server = serverKind();
+  const key = JSON.stringify([socket, remote, configDir, server]);
   let client = clients.get(key);
   if (!client) {
     const timeout = seconds("timeout");
-    client = new IncusClient(resolveEndpoint({ socket, remote, configDir }), {
+    client = new IncusClient(resolveEndpoint({ socket, remote, configDir, server }), {
       reconnectTimeoutMs: seconds("reconnectTimeout") ?? DEFAULT_RECONNECT_S * 1000,
       requestTimeoutMs: timeout,
       operationTimeoutMs: timeout,

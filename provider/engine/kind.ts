@@ -2,6 +2,7 @@
 // from this declaration; a kind adds code only where Incus itself behaves differently (hooks).
 import type { z } from "zod";
 import type { IncusClient } from "../client";
+import type { Requirement, ServerInfo } from "./server";
 
 /** How one input field maps to the Incus object and what a change to it means. */
 export interface FieldSpec {
@@ -85,6 +86,12 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   fields: Partial<Record<keyof I & string, FieldSpec>>;
   /** Incus can rename the object in place (POST {name}). */
   renamable: boolean;
+  /** API extensions the kind needs (`["storage_buckets"]`): on a server without one, check fails (server.ts). */
+  requires?: string[];
+  /** API extensions fields need, by field path (`{ "waitFor.ready": "instance_ready_state" }`): checked when set. */
+  fieldRequires?: Record<string, Requirement>;
+  /** What check refuses on this server beyond extensions (a config key the other server names differently). */
+  onServer?(server: ServerInfo, inputs: I): { property: string; reason: string } | undefined;
   /** Values read from the live object that users want as outputs (status, fingerprint, …). */
   outputs?(live: Live, inputs: I): O;
   /** Output names that `outputs` sets, declared so the SDK class exposes them. */

@@ -80,6 +80,7 @@ export const certificate = defineKind({
   type: "Certificate",
   schema: certificateSchema as z.ZodType<CertificateInputs, any>,
   scoped: false,
+  fieldRequires: { description: { extension: "certificate_description", when: (i) => !!i.description } },
   path: certificatePath,
   collection: () => "/1.0/certificates",
   listable: true,

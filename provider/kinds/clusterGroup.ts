@@ -26,6 +26,7 @@ export const clusterGroup = defineKind({
   type: "ClusterGroup",
   schema: clusterGroupSchema,
   scoped: false,
+  requires: ["clustering_groups"],
   path: (i) => groupPath(i),
   renamable: true,
   listable: true,

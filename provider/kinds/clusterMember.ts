@@ -58,6 +58,7 @@ export const clusterMember = defineKind({
   type: "ClusterMember",
   schema: clusterMemberSchema,
   scoped: false,
+  requires: ["clustering"],
   path: (i) => memberPath(i),
   renamable: false,
   listable: true,

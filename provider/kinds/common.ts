@@ -1,6 +1,7 @@
 // Input fields every kind has, and the server-computed key rules several kinds share.
 import { z } from "zod";
 import { connectionFields, objectName } from "../engine/inputs";
+import { type ServerInfo, serverName } from "../engine/server";
 
 /** name, connection overrides and adopt: what global kinds (projects, storage pools) take. */
 export function globalFields(name: z.ZodType<string> = objectName) {
@@ -74,3 +75,15 @@ export const expiresAt = z
     error: (issue) =>
       `${String(issue.input)} is in the past: Incus deletes a snapshot once it expires, so it would be taken again on every \`up\`; give a later time or leave \`expiresAt\` out`,
   });
+
+/**
+ * The guest API's config keys differ by server: Incus's `security.guestapi*` (socket /dev/incus/sock) are LXD's
+ * `security.devlxd*` (/dev/lxd/sock), and each server refuses the other's. Said at check (instances and profiles).
+ */
+export function guestApiKey(server: ServerInfo, inputs: { config?: Record<string, string> }): { property: string; reason: string } | undefined {
+  const [wrong, right] = server.server === "lxd" ? ["security.guestapi", "security.devlxd"] : ["security.devlxd", "security.guestapi"];
+  const key = Object.keys(inputs.config ?? {}).find((k) => k === wrong || k.startsWith(`${wrong}.`));
+  if (key === undefined) return undefined;
+  const property = `config["${key}"]`;
+  return { property, reason: `${property}: ${serverName(server)} names the guest API key \`${right}${key.slice(wrong.length)}\`` };
+}

@@ -79,13 +79,18 @@ function fileDrift(f: FileSpec, want: string, have: LiveFile): string | undefine
   return undefined;
 }
 
+/** What is recorded of a pushed file: its digest, and its time and size where the server says them (LXD 5.0 sends no time). */
+function recordOf(sha256: string, info?: { modified?: string; size?: number } | null): FileRecord {
+  return { sha256, ...(info?.modified !== undefined ? { modified: info.modified } : {}), ...(info?.size !== undefined ? { size: info.size } : {}) };
+}
+
 /** Pushes the files that differ; records what was pushed in `out`. */
 export async function pushFiles(ctx: Context, inputs: FileInputs, out: Record<string, FileRecord>): Promise<void> {
   for (const [path, f] of Object.entries(inputs.files ?? {})) {
     const want = await desiredDigest(f);
     const have = await liveFile(ctx, inputs.name, path, inputs.fileDigests?.[path]);
     if (fileDrift(f, want, have) === undefined) {
-      out[path] = { sha256: want, modified: have.info?.modified, size: have.info?.size };
+      out[path] = recordOf(want, have.info);
       continue;
     }
     // Incus applies mode and owner only to a new file: a file with the wrong ones is re-created.
@@ -109,7 +114,7 @@ export async function pushFiles(ctx: Context, inputs: FileInputs, out: Record<st
       throw new Error(`files[${JSON.stringify(path)}]: cannot push: ${err instanceof IncusError ? err.incusMessage : (err as Error).message}`);
     }
     const info = await statFile(ctx.client, inputs.name, path, ctx.project);
-    out[path] = { sha256: want, modified: info?.modified, size: info?.size };
+    out[path] = recordOf(want, info);
   }
 }
 

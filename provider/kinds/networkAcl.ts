@@ -50,12 +50,19 @@ export const networkAclSchema = z.strictObject({
 });
 export type NetworkAclInputs = z.output<typeof networkAclSchema>;
 
+/** `allow-stateless` rules need an API extension LXD 5.0 lacks (engine/server.ts). */
+const stateless = (field: "ingress" | "egress") => ({
+  extension: "network_acl_stateless",
+  when: (i: Record<string, unknown>) => ((i[field] ?? []) as { action?: string }[]).some((r) => r?.action === "allow-stateless"),
+});
+
 export const networkAcl = defineKind({
   type: "NetworkAcl",
   schema: networkAclSchema,
   scoped: true,
   path: (i) => `/1.0/network-acls/${encode(i.name)}`,
   feature: "features.networks",
+  fieldRequires: { ingress: stateless("ingress"), egress: stateless("egress") },
   renamable: true,
   listable: true,
   fields: {

@@ -25,6 +25,7 @@ export const networkIntegration = defineKind({
   type: "NetworkIntegration",
   schema: networkIntegrationSchema,
   scoped: false,
+  requires: ["network_integrations"],
   path: (i) => `/1.0/network-integrations/${encode(i.name)}`,
   renamable: true,
   listable: true,

@@ -58,6 +58,7 @@ export const networkLoadBalancer = defineKind({
   type: "NetworkLoadBalancer",
   schema: networkLoadBalancerSchema,
   scoped: true,
+  requires: ["network_load_balancer"],
   path: (i) => lbPath(i),
   feature: "features.networks",
   identity: ["network", "listenAddress"],

@@ -36,6 +36,7 @@ export const networkPeer = defineKind({
   type: "NetworkPeer",
   schema: networkPeerSchema,
   scoped: true,
+  requires: ["network_peer"],
   path: (i) => peerPath(i),
   feature: "features.networks",
   identity: ["network"],

@@ -27,6 +27,8 @@ export const networkZone = defineKind({
   scoped: true,
   path: (i) => `/1.0/network-zones/${encode(i.name)}`,
   feature: "features.networks.zones",
+  // LXD 5.0 keeps every zone in the default project.
+  fieldRequires: { project: { extension: "projects_networks_zones", when: (i) => i.project !== undefined && i.project !== "default" } },
   renamable: false,
   listable: true,
   fields: {

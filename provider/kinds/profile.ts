@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { configMap, deviceMap } from "../engine/inputs";
 import { defineKind, liveStrings } from "../engine/kind";
-import { scopedFields, description, encode } from "./common";
+import { scopedFields, description, encode, guestApiKey } from "./common";
 
 export const profileSchema = z.strictObject({
   ...scopedFields(),
@@ -24,6 +24,7 @@ export const profile = defineKind({
   scoped: true,
   path: (i) => `/1.0/profiles/${encode(i.name)}`,
   feature: "features.profiles",
+  onServer: (server, i) => guestApiKey(server, i),
   renamable: true,
   listable: true,
   fields: {

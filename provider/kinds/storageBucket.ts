@@ -35,6 +35,7 @@ export const storageBucket = defineKind({
   scoped: true,
   path: (i) => `/1.0/storage-pools/${encode(i.pool)}/buckets/${encode(i.name)}`,
   feature: "features.storage.buckets",
+  requires: ["storage_buckets"],
   identity: ["pool", "target"],
   clusterTarget: "member",
   renamable: false,

@@ -31,6 +31,7 @@ export const storageBucketKey = defineKind({
   type: "StorageBucketKey",
   schema: storageBucketKeySchema,
   scoped: true,
+  requires: ["storage_buckets"],
   path: (i) => `/1.0/storage-pools/${encode(i.pool)}/buckets/${encode(i.bucket)}/keys/${encode(i.name)}`,
   feature: "features.storage.buckets",
   identity: ["pool", "bucket"],

@@ -55,7 +55,7 @@ function underUrn<T extends object>(plugin: T): T {
   return out as T;
 }
 
-const SETTINGS = ["remote", "project", "socket", "configDir", "timeout", "reconnectTimeout", "markOwner"] as const;
+const SETTINGS = ["remote", "project", "socket", "configDir", "server", "timeout", "reconnectTimeout", "markOwner"] as const;
 
 /** `incus:*` settings from a Configure request: `args` (newer engines) or the `variables` map (`incus:config:remote`). */
 function settingsOf(request: any): Record<string, string | undefined> {

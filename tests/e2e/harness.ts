@@ -192,9 +192,9 @@ export function packedTarball(): string {
 }
 
 /**
- * A test program (tests/e2e/programs/<name>, or `under`/<name> such as examples/cluster, compiled into dist/) as users run one: copied outside the repository
- * with its own package.json, which installs the package from its tarball. Returns the program's directory; the caller
- * removes it.
+ * A test program (tests/e2e/programs/<name>, or `under` another folder such as examples/, compiled into dist/) as
+ * users run one: copied outside the repository with its own package.json, which installs the package from its
+ * tarball. Returns the program's directory; the caller removes it.
  */
 export function installedProgram(name: string, under = path.join("tests", "e2e", "programs")): string {
   const source = path.join(REPO, under, name);

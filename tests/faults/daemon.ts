@@ -56,13 +56,23 @@ export class FaultDaemon {
    */
   constructor(
     tag: string,
-    private readonly opts: { buckets?: boolean; image?: boolean; prefix?: string[]; path?: string[]; root?: string } = {},
+    private readonly opts: { buckets?: boolean; image?: boolean; prefix?: string[]; path?: string[]; root?: string; lxd?: string } = {},
   ) {
     const root = opts.root ?? ROOT;
     this.dir = path.join(root, tag);
     this.socket = path.join(this.dir, "unix.socket");
     this.pidFile = path.join(root, `${tag}.pid`);
     this.logFile = path.join(root, `${tag}.log`);
+  }
+
+  /**
+   * The daemon's binary, the variable naming its directory and its environment: incusd, or (`opts.lxd`, the root
+   * scripts/setup-lxd.sh unpacked) LXD's `lxd` with the libraries unpacked beside it.
+   */
+  private get flavour(): { bin: string; dirVar: string; env: NodeJS.ProcessEnv } {
+    if (!this.opts.lxd) return { bin: INCUSD, dirVar: "INCUS_DIR", env: { INCUS_DIR: this.dir } };
+    const lib = path.join(this.opts.lxd, "usr", "lib", "x86_64-linux-gnu");
+    return { bin: path.join(this.opts.lxd, "usr", "bin", "lxd"), dirVar: "LXD_DIR", env: { LXD_DIR: this.dir, LD_LIBRARY_PATH: lib } };
   }
 
   get pid(): number | undefined {
@@ -131,11 +141,12 @@ export class FaultDaemon {
       ...process.env,
       PATH,
       INCUS_DIR: this.dir,
+      ...this.flavour.env,
       https_proxy: "http://127.0.0.1:9",
       http_proxy: "http://127.0.0.1:9",
       no_proxy: "127.0.0.1,localhost,::1",
     };
-    const [cmd, ...args] = [...(this.opts.prefix ?? []), INCUSD, "--group", "root"];
+    const [cmd, ...args] = [...(this.opts.prefix ?? []), this.flavour.bin, "--group", "root"];
     this.child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", log, log] });
     fs.closeSync(log);
     fs.writeFileSync(this.pidFile, String(this.child.pid));
@@ -146,7 +157,8 @@ export class FaultDaemon {
       if (this.query("/1.0")) {
         // The API answers before the daemon has finished starting instances; /internal/ready says it has.
         try {
-          execFileSync("incus", ["admin", "waitready", "--timeout", "60"], { env: { ...process.env, INCUS_DIR: this.dir }, stdio: "ignore" });
+          const [bin, args] = this.opts.lxd ? [this.flavour.bin, ["waitready"]] : ["incus", ["admin", "waitready"]];
+          execFileSync(bin, [...args, "--timeout", "60"], { env: { ...process.env, ...this.flavour.env }, stdio: "ignore" });
         } catch {
           // older CLI: the answer to /1.0 will do
         }
@@ -187,8 +199,8 @@ export class FaultDaemon {
       const pid = Number(entry);
       if (!Number.isInteger(pid)) continue;
       try {
-        if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") !== `${INCUSD}\0--group\0root\0`) continue;
-        if (!fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`INCUS_DIR=${this.dir}`)) continue;
+        if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") !== `${this.flavour.bin}\0--group\0root\0`) continue;
+        if (!fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`${this.flavour.dirVar}=${this.dir}`)) continue;
         process.kill(pid, "SIGKILL");
       } catch {
         // gone meanwhile
@@ -207,7 +219,7 @@ export class FaultDaemon {
       const pid = Number(fs.readFileSync(this.pidFile, "utf8"));
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
       const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-      return alive(pid) && cmd.startsWith(INCUSD) && env.includes(`INCUS_DIR=${this.dir}`) ? pid : undefined;
+      return alive(pid) && cmd.startsWith(this.flavour.bin) && env.includes(`${this.flavour.dirVar}=${this.dir}`) ? pid : undefined;
     } catch {
       return undefined;
     }
@@ -217,7 +229,7 @@ export class FaultDaemon {
   async shutdown(pid = this.child?.pid): Promise<void> {
     if (!pid) return;
     try {
-      execFileSync(INCUSD, ["shutdown", "--timeout", "60"], { env: { ...process.env, INCUS_DIR: this.dir }, stdio: "ignore", timeout: 90_000 });
+      execFileSync(this.flavour.bin, ["shutdown", "--timeout", "60"], { env: { ...process.env, ...this.flavour.env }, stdio: "ignore", timeout: 90_000 });
     } catch {
       // fall through to the kill
     }

@@ -8,6 +8,8 @@
 // Rows marked `cluster` run on a private 3-member cluster (tests/cluster/cluster.ts), started by the first such row.
 //   create → no-op (no write) → each field changed in place → "" and null → each field removed → drift shown and
 //   reverted → rename → out-of-band delete, refresh, re-create → adopt (the preview says what adopting changes) → delete
+// With PULUMI_INCUS_LIFECYCLE_SERVER=lxd (tests/lxd/lifecycle-lxd.test.ts) every row runs on a private LXD 5.0 instead,
+// but the kinds it lacks, whose preview must say so.
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -16,6 +18,7 @@ import { kinds, type KindName } from "pulumi-incus/provider";
 import { certificateFingerprint, certificateBase64Der, opensslCertificate } from "../certs";
 import { ClusterDaemons } from "../cluster/cluster";
 import { FaultDaemon } from "../faults/daemon";
+import { lxdDaemon, lxdLacks, lxdRows } from "../lxd/daemon";
 import { OvnStack } from "../ovn/stack";
 import {
   BUSYBOX_ALIAS,
@@ -36,10 +39,12 @@ jest.setTimeout(600_000);
 const log = requestLog();
 const project = `pit-life-${rand()}`;
 const q = `?project=${project}`;
-const shared = cli();
+/** On LXD, every row runs on one private LXD daemon, the table's only server. */
+const lxd = process.env.PULUMI_INCUS_LIFECYCLE_SERVER === "lxd" ? lxdDaemon("life") : undefined;
+const shared = cli(lxd?.dir);
 const { incus, queryWrite, dropIfPresent } = shared;
 /** The private daemon of the `private` rows: one per file (the plugin run has its own), started by the first such row. */
-const privateDaemon = new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
+const privateDaemon = lxd ?? new FaultDaemon(`life-${process.env.PULUMI_INCUS_VIA ?? "engine"}`, { buckets: true, image: false });
 const onPrivate = cli(privateDaemon.dir);
 /** The OVN stack of the `ovn` rows: one per file (the plugin run has its own), started by the first such row. */
 const ovnStack = new OvnStack(`life-ovn-${process.env.PULUMI_INCUS_VIA ?? "engine"}`);
@@ -485,7 +490,8 @@ const table: Row[] = [
   },
 ];
 
-beforeAll(() => {
+beforeAll(async () => {
+  if (lxd) await lxd.create();
   queryWrite("POST", "/1.0/projects", { name: project, config: {} });
   // The project's own default profile gets a root disk, as a new project's does not have one.
   queryWrite("PUT", `/1.0/profiles/default${q}`, { description: "", config: {}, devices: { root: { type: "disk", path: "/", pool: "default" } } });
@@ -495,7 +501,7 @@ afterAll(async () => {
   log.restore();
   await closeConnections();
   dropProject(project);
-  if (privateStarted) await privateDaemon.destroy();
+  if (privateStarted || lxd) await privateDaemon.destroy();
   if (ovnStarted) await ovnStack.stop();
   if (clusterStarted) await lifeCluster.destroy();
   fs.rmSync(scratch, { recursive: true, force: true });
@@ -504,6 +510,7 @@ afterAll(async () => {
 /** Starts the private daemon (once): a dir pool, no image, and the table's project (buckets are a project feature). */
 let privateStarted: Promise<void> | undefined;
 function startPrivate(): Promise<void> {
+  if (lxd) return Promise.resolve();
   privateStarted ??= privateDaemon
     .create()
     .then(() => onPrivate.queryWrite("POST", "/1.0/projects", { name: project, config: { "features.storage.buckets": "true" } }));
@@ -530,7 +537,9 @@ function liveField(kind: KindName, live: State, field: string): unknown {
   return fs?.fromLive ? fs.fromLive(v) : v;
 }
 
-describe.each(table)("$kind", (row) => {
+// On LXD: the rows that run on the table's own daemon (the OVN and cluster rows have daemons of their own).
+const onOwnDaemon = table.filter((r) => !r.ovn && !r.cluster);
+describe.each(lxd ? lxdRows(onOwnDaemon) : table)("$kind", (row) => {
   const tag = rand();
   const name = row.kind === "Network" ? `pl${tag}` : `life-${tag}`;
   const { query, queryWrite, incus, dropIfPresent }: Cli = row.private ? onPrivate : row.ovn ? onOvn : row.cluster ? onCluster : shared;
@@ -539,7 +548,7 @@ describe.each(table)("$kind", (row) => {
     ...args,
     ...(row.identity.args?.(label) ?? { name: label }),
     ...(row.scoped ? { project } : {}),
-    ...(row.private ? { socket: privateDaemon.socket } : {}),
+    ...(row.private || lxd ? { socket: privateDaemon.socket } : {}),
     ...(row.ovn ? { socket: ovnStack.daemon.socket } : {}),
     ...(row.cluster ? { socket: lifeCluster.member(1).daemon.socket } : {}),
   });
@@ -731,3 +740,16 @@ describe.each(table)("$kind", (row) => {
     else expect(query(at(r.id))).toBeUndefined();
   });
 });
+
+// The kinds LXD lacks: the preview refuses the resource, naming the server and the API extension, and sends nothing
+// but the one GET /1.0 that says which server it is.
+if (lxd)
+  describe.each(lxdLacks(table))("$kind on LXD", (row) => {
+    it("is refused at preview: the server has no such API extension", async () => {
+      const args = { ...baseOf(row), name: `life-${rand()}`, project, socket: privateDaemon.socket };
+      log.take();
+      const err = await new Resource(row.kind, args).check().catch((e: Error) => e);
+      expect(String((err as Error).message)).toMatch(new RegExp(`^${row.kind} "life-\\w+": LXD 5\\.0\\.2 has no .* \\(API extension \\w+\\)$`));
+      expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
+    });
+  });

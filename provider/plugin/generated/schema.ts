@@ -23,6 +23,10 @@ export const packageSchema: Record<string, unknown> = {
         "type": "string",
         "description": "The incus CLI's config directory."
       },
+      "server": {
+        "type": "string",
+        "description": "`lxd`: the daemon is LXD, found like the lxc CLI finds it (LXD_SOCKET, LXD_DIR, its sockets, ~/.config/lxc remotes). Default `incus`."
+      },
       "timeout": {
         "type": "string",
         "description": "Seconds one Incus operation or request may take."

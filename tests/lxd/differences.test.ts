@@ -1,0 +1,107 @@
+// Where LXD 5.0.2 differs from Incus, against a private LXD (tests/lxd/daemon.ts): each difference handled where it
+// belongs, and what LXD lacks refused at preview with nothing sent.
+import { RUN, TEST_IMAGE_ALIAS } from "../faults/daemon";
+import { closeConnections, cli, requestLog, Resource } from "../integration/kinds-harness";
+import { lxdDaemon } from "./daemon";
+
+jest.setTimeout(300_000);
+const lxd = lxdDaemon("diff", { image: true });
+const { query, incus } = cli(lxd.dir);
+const log = requestLog();
+// Instance names are global to the host's cgroups: unique per run.
+const name = (what: string) => `lxd-${what}-${RUN}`;
+const on = (args: Record<string, unknown>) => ({ ...args, socket: lxd.socket });
+const made: string[] = [];
+
+beforeAll(() => lxd.create(), 120_000);
+afterAll(async () => {
+  log.restore();
+  for (const n of made) if (query(`/1.0/instances/${n}`)) incus("delete", "--force", n);
+  await closeConnections();
+  await lxd.destroy();
+}, 120_000);
+
+it("the server is read once per connection: GET /1.0 says LXD and its extensions", async () => {
+  log.take();
+  const r = new Resource("Instance", on({ name: name("once"), image: TEST_IMAGE_ALIAS, waitFor: { running: {} } }));
+  await r.check();
+  await r.check();
+  await new Resource("Profile", on({ name: name("p"), config: { "security.devlxd": "false" } })).check();
+  expect(log.take().filter((l) => l === "GET /1.0")).toEqual(["GET /1.0"]);
+});
+
+it("an instance is started after its create: LXD ignores `start` in the create request", async () => {
+  const n = name("start");
+  made.push(n);
+  const r = new Resource("Instance", on({ name: n, image: TEST_IMAGE_ALIAS }));
+  log.take();
+  await r.create();
+  expect(query(`/1.0/instances/${n}`).status).toBe("Running");
+  expect(r.state.status).toBe("Running");
+  // The start is the create step's own next request (the engine's later check of the running state has nothing left
+  // to do); the events stream and operation waits aside.
+  const sent = log.take().filter((l) => !/^GET \/1\.0\/(events|operations)/.test(l));
+  expect(sent.slice(sent.indexOf("POST /1.0/instances"), sent.indexOf("POST /1.0/instances") + 2)).toEqual([
+    "POST /1.0/instances",
+    `PUT /1.0/instances/${n}/state`,
+  ]);
+  await r.delete();
+  log.take();
+  // `running: false` sends no start at all.
+  const stopped = new Resource("Instance", on({ name: n, image: TEST_IMAGE_ALIAS, running: false }));
+  await stopped.create();
+  expect(query(`/1.0/instances/${n}`).status).toBe("Stopped");
+  expect(log.takeWrites()).toEqual(["POST /1.0/instances"]);
+  await stopped.delete();
+});
+
+it("the guest API key is LXD's `security.devlxd`: Incus's `security.guestapi` is refused at preview", async () => {
+  const n = name("guest");
+  log.take();
+  const wrong = await new Resource("Instance", on({ name: n, image: TEST_IMAGE_ALIAS, config: { "security.guestapi": "false" } })).check().catch((e) => e);
+  expect(String(wrong)).toContain('config["security.guestapi"]: LXD 5.0.2 names the guest API key `security.devlxd`');
+  const profile = await new Resource("Profile", on({ name: n, config: { "security.guestapi.images": "true" } })).check().catch((e) => e);
+  expect(String(profile)).toContain("`security.devlxd.images`");
+  expect(log.takeWrites()).toEqual([]);
+  made.push(n);
+  const right = new Resource("Instance", on({ name: n, image: TEST_IMAGE_ALIAS, running: false, config: { "security.devlxd": "false" } }));
+  await right.create();
+  expect(query(`/1.0/instances/${n}`).config["security.devlxd"]).toBe("false");
+  await right.delete();
+});
+
+it("LXD's X-LXD-* file headers: a pushed file gets its mode and owner, and the next diff finds nothing to do", async () => {
+  const n = name("files");
+  made.push(n);
+  const r = new Resource(
+    "Instance",
+    on({ name: n, image: TEST_IMAGE_ALIAS, files: { "/etc/app.conf": { content: "x=1\n", mode: "0640", uid: 12, gid: 34 } } }),
+  );
+  await r.create();
+  expect(incus("exec", n, "--", "stat", "-c", "%a %u %g", "/etc/app.conf").trim()).toBe("640 12 34");
+  log.take();
+  expect(await r.diff()).toEqual({ changes: false });
+  expect(log.takeWrites().filter((l) => !l.startsWith("HEAD "))).toEqual([]);
+  await r.delete();
+});
+
+it("a wait for the guest's Ready is refused at preview (no instance_ready_state), with nothing sent", async () => {
+  log.take();
+  const err = await new Resource("Instance", on({ name: name("ready"), image: TEST_IMAGE_ALIAS, waitFor: { ready: { timeout: 30 } } })).check().catch((e) => e);
+  expect(String(err)).toContain("(waitFor.ready) waitFor.ready: LXD 5.0.2 has no guest Ready state (waits for `ready`) (API extension instance_ready_state)");
+  expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
+});
+
+it("network zones live in the default project only (no projects_networks_zones)", async () => {
+  const err = await new Resource("NetworkZone", on({ name: `${RUN}.example.internal`, project: "lab" })).check().catch((e) => e);
+  expect(String(err)).toContain("project: LXD 5.0.2 has no network zones in projects (API extension projects_networks_zones)");
+});
+
+it("no storage buckets: the kind is refused at preview, naming the server and the extension", async () => {
+  log.take();
+  const err = await new Resource("StorageBucket", on({ name: "lxd-bucket", pool: "default" })).check().catch((e) => e);
+  expect((err as Error).message).toBe('StorageBucket "lxd-bucket": LXD 5.0.2 has no storage buckets (API extension storage_buckets)');
+  expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
+  // What LXD itself answers, for the record: the path does not exist.
+  expect(query("/1.0/storage-pools/default/buckets")).toBeUndefined();
+});
