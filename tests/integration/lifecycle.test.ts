@@ -462,6 +462,7 @@ const table: Row[] = [
       path: (name) => `/1.0/network-integrations/${name}`,
     },
   },
+  {
     kind: "ClusterGroup",
     base: { description: "d1", members: [] },
     changes: [{ description: "d2" }, { members: [MEMBER] }],
