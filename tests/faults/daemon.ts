@@ -40,6 +40,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const RUN = `${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 
 export class FaultDaemon {
+  readonly root: string;
   readonly dir: string;
   readonly socket: string;
   private child?: ChildProcess;
@@ -49,16 +50,17 @@ export class FaultDaemon {
   /**
    * `tag` names this suite's daemon; each test file has its own, so Jest workers never share one. `opts.buckets`:
    * it can serve storage buckets (Incus 6.0 runs MinIO for a dir pool's, so minio and mc go first on incusd's PATH);
-   * `opts.image: false` skips the test image.
+   * `opts.image: false` skips the test image. `opts.root`: the parent directory (the benchmark keeps its own).
    */
   constructor(
     tag: string,
-    private readonly opts: { buckets?: boolean; image?: boolean } = {},
+    private readonly opts: { buckets?: boolean; image?: boolean; root?: string } = {},
   ) {
-    this.dir = path.join(ROOT, tag);
+    this.root = opts.root ?? ROOT;
+    this.dir = path.join(this.root, tag);
     this.socket = path.join(this.dir, "unix.socket");
-    this.pidFile = path.join(ROOT, `${tag}.pid`);
-    this.logFile = path.join(ROOT, `${tag}.log`);
+    this.pidFile = path.join(this.root, `${tag}.pid`);
+    this.logFile = path.join(this.root, `${tag}.log`);
   }
 
   get pid(): number | undefined {
@@ -89,7 +91,7 @@ export class FaultDaemon {
    * `bare`: no pool, profile disk or image (for tests of server-wide settings only).
    */
   async create(opts: { bare?: boolean } = {}): Promise<void> {
-    fs.mkdirSync(ROOT, { recursive: true });
+    fs.mkdirSync(this.root, { recursive: true });
     const previous = this.recordedDaemon();
     if (previous) {
       // An earlier run of this suite died and left its daemon running: stop it (and its instances).
