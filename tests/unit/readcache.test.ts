@@ -90,6 +90,20 @@ describe("a walk through many objects of one kind", () => {
     expect(requests()).toEqual([`GET ${path(names[0])}`, LIST, `GET ${path(names[2])}`]);
   });
 
+  it("keeps one list for a walk longer than MAX_AGE_MS whose reads follow each other closely (1,000 objects)", async () => {
+    let clock = Date.now();
+    const now = jest.spyOn(Date, "now").mockImplementation(() => clock);
+    try {
+      for (const n of names) {
+        expect(await diff(n)).toEqual({ changes: false });
+        clock += ReadCache.MAX_AGE_MS * 0.75; // the whole walk takes several times MAX_AGE_MS
+      }
+    } finally {
+      now.mockRestore();
+    }
+    expect(requests()).toEqual([`GET ${path(names[0])}`, LIST]);
+  });
+
   it("drops every list when this process writes: later reads see the write and what changed meanwhile", async () => {
     await diff(names[0]);
     await diff(names[1]); // list
