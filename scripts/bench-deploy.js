@@ -21,7 +21,8 @@
 // backend, and removes all of it. The table and plot: scripts/bench-report.js.
 //
 //   BENCH_SIZES=10,30,100 (containers)  BENCH_PROFILES=100  BENCH_MIXED=200  BENCH_ROUNDS=2  BENCH_MODES=default
-//   BENCH_YAML=1  BENCH_DAEMON=private|shared  BENCH_OUT=<dir for the plot>   node scripts/bench-deploy.js
+//   BENCH_YAML=1  BENCH_DAEMON=private|shared  BENCH_DAEMON_TAG=deploy  BENCH_OUT=<dir for the plot>
+//   BENCH_TARBALL=<a packed pulumi-incus>   node scripts/bench-deploy.js
 const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
@@ -94,9 +95,15 @@ function installedApp() {
   if (installed) return installed;
   installed = path.join(TMP, "app");
   fs.mkdirSync(installed);
-  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", TMP, "--loglevel=error"], { cwd: REPO, encoding: "utf8" }));
+  // BENCH_TARBALL: one packed already (benchmarks run side by side, whose packs would rebuild dist/ under each other).
+  const tarball =
+    process.env.BENCH_TARBALL ??
+    path.join(
+      TMP,
+      JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", TMP, "--loglevel=error"], { cwd: REPO, encoding: "utf8" }))[0].filename,
+    );
   const version = (pkg) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version;
-  const dependencies = { "pulumi-incus": `file:${path.join(TMP, packed.filename)}`, "@pulumi/pulumi": version("@pulumi/pulumi") };
+  const dependencies = { "pulumi-incus": `file:${path.resolve(tarball)}`, "@pulumi/pulumi": version("@pulumi/pulumi") };
   fs.writeFileSync(path.join(installed, "package.json"), JSON.stringify({ name: "pulumi-incus-bench", private: true, dependencies }));
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: installed, stdio: "inherit" });
   return installed;
