@@ -311,12 +311,12 @@ async function round(r) {
         const what = `${n} containers`;
         const project = `bench-${SUFFIX}-${tag}c${n}`;
         await createProject(project, { "features.images": "false", "features.profiles": "false", "features.storage.volumes": "false" });
-        if (mode === "default") {
-          // The floor does not depend on the engine's mode: measured once per round.
+        if (mode === MODES[0]) {
+          // The floor does not depend on the engine's mode: measured once per round (recorded without a mode).
           const names = Array.from({ length: n }, (_, i) => `r${i}`);
-          record("up", what, n, mode, "raw", await timed(() => restDeploy(project, names)));
+          record("up", what, n, "default", "raw", await timed(() => restDeploy(project, names)));
           if ((await running(project)) !== n) throw new Error(`REST: expected ${n} running instances`);
-          record("destroy", what, n, mode, "raw", await timed(() => removeInstances(project)));
+          record("destroy", what, n, "default", "raw", await timed(() => removeInstances(project)));
         }
         const stack = new Stack(programDir("bench-instances"), `bi${tag}n${n}-${SUFFIX}`, mode, n);
         await stack.init({ project, count: n, image: IMAGE, prefix: "p" });
@@ -340,21 +340,21 @@ async function round(r) {
         }
       }
 
-      if (n === MIXED && mode === "default") await mixed(r);
+      if (n === MIXED && mode === MODES[0]) await mixed(r, mode);
     }
   }
 }
 
 /** The mixed stack: up, no-change up, preview, refresh and destroy, with what the daemon has after up and destroy. */
-async function mixed(r) {
+async function mixed(r, mode) {
   const what = `${MIXED} mixed`;
   const project = `bench-${SUFFIX}-${r}m`;
   await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "true" });
   const groups = Math.max(1, Math.floor(MIXED / 4));
   const instances = Math.max(1, MIXED - 2 * groups);
-  const stack = new Stack(programDir("bench-mixed"), `bm${r}-${SUFFIX}`);
+  const stack = new Stack(programDir("bench-mixed"), `bm${r}-${SUFFIX}`, mode, MIXED);
   await stack.init({ project, count: MIXED, image: IMAGE });
-  await lifecycle(stack, "incus", what, MIXED, "default", async (step) => {
+  await lifecycle(stack, "incus", what, MIXED, mode, async (step) => {
     const up = step === "up";
     const profiles = (await client.list("/1.0/profiles", { project })).filter((p) => p.name.startsWith("mp-")).length;
     const volumes = (await client.list("/1.0/storage-pools/default/volumes/custom", { project })).length;
