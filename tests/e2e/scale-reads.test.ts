@@ -24,15 +24,16 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, "Pulumi.yaml"), manifest);
   installPackage(dir, "scale-reads");
   t = await programStack(dir, { project: P, prefix: "s", count: String(N) });
-  // The engine writes its whole state after every step (minutes at 1,000 objects on 2 cores): this test counts
-  // requests, not time, so the first up skips those checkpoints and runs every create at once.
+  // The engine writes its whole state after every step (minutes at 1,000 objects on 2 cores): this suite counts
+  // requests, not time, so it skips those checkpoints (the state is written at the end of each command), and the
+  // first up runs every create at once.
   process.env.PULUMI_SKIP_CHECKPOINTS = "true";
   const up = await t.stack.up({ parallel: N });
-  delete process.env.PULUMI_SKIP_CHECKPOINTS;
   expect(up.summary.resourceChanges).toEqual({ create: N + 2 }); // and the stack and its identity
 });
 
 afterAll(async () => {
+  delete process.env.PULUMI_SKIP_CHECKPOINTS;
   // What the stack made goes with the project (a destroy of 1,000 objects would only cost time here).
   if (incusJson(`/1.0/projects/${P}`)) await dropTestProject(P);
   await t?.cleanup(true).catch(() => undefined);
