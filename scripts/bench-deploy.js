@@ -53,6 +53,8 @@ const OUT = path.resolve(process.env.BENCH_OUT ?? path.join(REPO, ".state", "ben
 let client; // made once the daemon is chosen (INCUS_SOCKET)
 let daemon; // the private incusd, when used
 const cleanups = []; // run in reverse at the end, whatever happened
+let current; // the PID of the pulumi command under way
+let stopping = false;
 
 // ---- the daemon ---------------------------------------------------------------------------------------------------
 
@@ -169,12 +171,15 @@ class Stack {
     const argv = [...args, ...extra, ...target, "--non-interactive"];
     const started = process.hrtime.bigint();
     const env = { ...pulumiEnv(), ...(engine ? this.mode.env : {}), PULUMI_INCUS_REQUEST_LOG: log };
+    if (stopping) throw new Error("interrupted");
     const child = spawn("pulumi", argv, { cwd: this.dir, env });
+    current = child.pid;
     const stop = sampleTree(child.pid);
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const code = await new Promise((resolve) => child.on("close", resolve));
+    current = undefined;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const mem = stop();
     if (code !== 0) throw new Error(`pulumi ${argv.join(" ")} exited with ${code}:\n${out.slice(-4000)}`);
@@ -244,7 +249,13 @@ async function removeInstances(project) {
 /** Create and start N containers in parallel: one POST with start=true each (Incus's own fastest way). */
 async function restDeploy(project, names) {
   await Promise.all(
-    names.map((name) => client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project })),
+    names.map((name) =>
+      client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project }).catch((e) => {
+        // On a loaded machine Incus can forget a finished operation before its waiter asks (404): the caller counts
+        // the running instances afterwards.
+        if (!isNotFound(e) || !/operations/.test(e.message)) throw e;
+      }),
+    ),
   );
 }
 
@@ -387,12 +398,27 @@ async function main() {
   );
   console.log(`load average at start: ${loadavg()}`);
   const t0 = Date.now();
-  for (let r = 1; r <= ROUNDS; r++) {
-    await round(r);
-    console.log(`round ${r} done after ${((Date.now() - t0) / 1000).toFixed(0)} s, load average ${loadavg()}`);
-    loads.push(`after round ${r} ${loadavg()}`);
+  // SIGTERM or Ctrl-C: the command under way is interrupted, and what finished is reported and cleaned up.
+  const stop = () => {
+    stopping = true;
+    if (current) process.kill(current, "SIGINT");
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  let done = 0;
+  try {
+    for (let r = 1; r <= ROUNDS; r++) {
+      await round(r);
+      done = r;
+      console.log(`round ${r} done after ${((Date.now() - t0) / 1000).toFixed(0)} s, load average ${loadavg()}`);
+      loads.push(`after round ${r} ${loadavg()}`);
+    }
+  } catch (err) {
+    console.error(`benchmark stopped in round ${done + 1}: ${stopping ? "interrupted" : (err.stack ?? err)}`);
+    process.exitCode = 1;
+    loads.push(`when stopped ${loadavg()}`);
   }
-  report(results, { rounds: ROUNDS, commit, loads, out: OUT, sizes: SIZES, profiles: PROFILES, mixed: MIXED });
+  if (results.size) report(results, { rounds: done, commit, loads, out: OUT, sizes: SIZES, profiles: PROFILES, mixed: MIXED });
 }
 
 main()
