@@ -437,4 +437,5 @@ main()
     await closeAllPools();
     if (daemon) await daemon.destroy().catch((e) => console.error(`cleanup: the private daemon: ${e.message}`));
     fs.rmSync(TMP, { recursive: true, force: true });
+    process.exit(); // the TypeScript loader's esbuild service would keep the process alive
   });
