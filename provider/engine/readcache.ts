@@ -82,6 +82,11 @@ export class ReadCache {
     return found ? structuredClone(found) : getOne();
   }
 
+  /** Changes whenever this process starts or ends a write: a value read before is stale once it differs. */
+  get writeGeneration(): number {
+    return this.generation;
+  }
+
   /** Runs a write: every list is dropped before it starts and again when it ends. */
   async writing<T>(write: () => Promise<T>): Promise<T> {
     this.writes++;
