@@ -192,9 +192,9 @@ function plot(series, out) {
   const paths = [...new Set([...series.values()].flatMap((byName) => [...byName.keys()].map((name) => name.replace(/, [^,]+$/, ""))))];
   for (const [mode, byName] of series) {
     const file = path.join(out, `per-object-${mode}.png`);
-    const lines = ["set terminal pngcairo size 1500,900 font ',10'", `set output '${file}'`];
+    const lines = ["set terminal pngcairo size 1500,900 font ',10' noenhanced", `set output '${file}'`];
     lines.push(`set multiplot layout 2,3 title 'pulumi-incus: time per object against N (${modeName(mode)}; medians)'`);
-    lines.push("set logscale x", "set xlabel 'N (objects in the stack)'", "set ylabel 'ms per object'", "set key below", "set grid", "set yrange [0:*]");
+    lines.push("set logscale x", "set xlabel 'N (objects in the stack, log scale)' offset 0,0.5", "set ylabel 'ms per object'", "set key below", "set grid", "set yrange [0:*]");
     for (const op of OPS) {
       const named = [...byName].filter(([name]) => name.endsWith(`, ${op}`));
       if (!named.length) continue;
@@ -214,4 +214,4 @@ function plot(series, out) {
   }
 }
 
-module.exports = { report };
+module.exports = { report, plot };
