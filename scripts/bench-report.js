@@ -194,7 +194,14 @@ function plot(series, out) {
     const file = path.join(out, `per-object-${mode}.png`);
     const lines = ["set terminal pngcairo size 1500,900 font ',10' noenhanced", `set output '${file}'`];
     lines.push(`set multiplot layout 2,3 title 'pulumi-incus: time per object against N (${modeName(mode)}; medians)'`);
-    lines.push("set logscale x", "set xlabel 'N (objects in the stack, log scale)' offset 0,0.5", "set ylabel 'ms per object'", "set key below", "set grid", "set yrange [0:*]");
+    lines.push(
+      "set logscale x",
+      "set xlabel 'N (objects in the stack, log scale)' offset 0,0.5",
+      "set ylabel 'ms per object'",
+      "set key below",
+      "set grid",
+      "set yrange [0:*]",
+    );
     for (const op of OPS) {
       const named = [...byName].filter(([name]) => name.endsWith(`, ${op}`));
       if (!named.length) continue;
