@@ -1,134 +1,92 @@
 #!/usr/bin/env node
 // What a deployment through Pulumi costs, side by side in one run (run by scripts/bench-deploy.sh, which builds first).
-// For every case it measures four things and prints the ratio the goal is stated in (issue 13):
+// Columns of every case (issues 13 and 28):
 //   raw floor     the same work through direct parallel REST calls with the project's IncusClient (what Incus itself
 //                 needs: create+start of N busybox containers, force-stop+delete of them);
 //   empty         `pulumi up` / `destroy` of a program with no resources (examples/bench-empty): the engine's fixed cost;
 //   trivial       N dynamic resources whose methods do nothing (examples/bench-trivial): what Pulumi costs per resource;
-//   pulumi-incus  N containers (examples/bench-instances) or N profiles (examples/bench-profiles), run against the
-//                 package as users install it (npm pack, then npm install in a directory outside the repository).
-// Cases: up of N containers (N = 10, 30, 100), no-change up and preview, refresh (with the requests sent to Incus,
-// PULUMI_INCUS_REQUEST_LOG) and destroy; the same for a stack of 100 profiles and for a mixed stack of 200
-// resources (profiles, volumes, containers using them: BENCH_MIXED); peak memory of every process.
+//   pulumi-incus  N containers (examples/bench-instances), N profiles (examples/bench-profiles) or the mixed stack
+//                 (examples/bench-mixed), run against the package as users install it (npm pack, then npm install in
+//                 a directory outside the repository);
+//   YAML          the same N profiles as a Pulumi YAML program served by the `incus` plugin (provider/plugin).
+// Cases: up, no-change up, preview, refresh (with the requests sent to Incus, PULUMI_INCUS_REQUEST_LOG) and destroy,
+// at each N, in each engine mode (BENCH_MODES: `default` parallelism; `parallel`, --parallel ≥ N; `nockpt`, that and
+// PULUMI_SKIP_CHECKPOINTS=true, what a user can set when the engine's whole-state checkpoints are the limit).
 // Each case runs BENCH_ROUNDS times (default 2), interleaved, so load from others on the machine shows as spread;
-// ratios use the best (lowest) time of each column. The load average is printed before and after.
-// Memory: the whole process tree of each `pulumi` command (CLI/engine, language host, program, dynamic provider) is
-// sampled from /proc every 100 ms; figures are each process's own peak RSS.
-// Every run uses its own Incus projects, unique stack names and a temporary file:// backend, and removes all of it.
+// figures are the median of the rounds (and the spread), ratios use medians. The load average is printed.
+// Memory: the whole process tree of each `pulumi` command (CLI/engine, language host, program, provider) is sampled
+// from /proc every 100 ms (scripts/bench-proc.js); figures are each process's own peak RSS.
+// It runs against a private incusd of its own (tests/faults/daemon.ts, under /var/lib/pulumi-incus-bench, stopped at
+// the end) unless BENCH_DAEMON=shared; every run uses its own projects, unique stack names and a temporary file://
+// backend, and removes all of it. The table and plot: scripts/bench-report.js.
 //
-//   BENCH_SIZES=10,30,100  BENCH_PROFILES=100  BENCH_MIXED=200  BENCH_ROUNDS=2  BENCH_PARALLEL=<pulumi --parallel>  node scripts/bench-deploy.js
+//   BENCH_SIZES=10,30,100 (containers)  BENCH_PROFILES=100  BENCH_MIXED=200  BENCH_ROUNDS=2  BENCH_MODES=default
+//   BENCH_YAML=1  BENCH_DAEMON=private|shared  BENCH_DAEMON_TAG=deploy  BENCH_OUT=<dir for the plot>
+//   BENCH_TARBALL=<a packed pulumi-incus>   node scripts/bench-deploy.js
 const { spawn, execFileSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
+const { sampleTree } = require("./bench-proc");
+const { report } = require("./bench-report");
 
 const REPO = path.resolve(__dirname, "..");
 const { IncusClient, closeAllPools, isNotFound } = require(path.join(REPO, "dist", "provider"));
 
-const SIZES = (process.env.BENCH_SIZES ?? "10,30,100")
-  .split(",")
-  .map(Number)
-  .filter((n) => n > 0);
-const PROFILES = Number(process.env.BENCH_PROFILES ?? 100);
+const list = (v, d) =>
+  (v ?? d)
+    .split(",")
+    .map(Number)
+    .filter((n) => n > 0);
+const SIZES = list(process.env.BENCH_SIZES, "10,30,100");
+const PROFILES = list(process.env.BENCH_PROFILES, "100");
 /** The load case of issue 14: a mixed stack (profiles, volumes, containers using them) of this many resources. */
 const MIXED = Number(process.env.BENCH_MIXED ?? 200);
-const PARALLEL = process.env.BENCH_PARALLEL;
+const MODES = (process.env.BENCH_MODES ?? "default").split(",").filter(Boolean);
+const YAML = process.env.BENCH_YAML !== "0";
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const IMAGE = process.env.PULUMI_INCUS_TEST_IMAGE ?? "pulumi-incus/busybox";
 const SUFFIX = `${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 1296).toString(36)}`;
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "pi-bench-"));
-const PAGE = 4096;
-const TICKS = 100; // USER_HZ on Linux
+const OUT = path.resolve(process.env.BENCH_OUT ?? path.join(REPO, ".state", "bench"));
 
-const client = new IncusClient();
+let client; // made once the daemon is chosen (INCUS_SOCKET)
+let daemon; // the private incusd, when used
 const cleanups = []; // run in reverse at the end, whatever happened
+let current; // the PID of the pulumi command under way
+let stopping = false;
 
-// ---- process-tree memory sampling -------------------------------------------------------------------------------
+// ---- the daemon ---------------------------------------------------------------------------------------------------
 
-function procTable() {
-  const table = new Map(); // pid → { ppid, rss }
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // after "pid (comm) ": state ppid ... ; rss is field 24 of the full line, index 21 here
-      // utime and stime are fields 14 and 15 of the full line (clock ticks).
-      table.set(Number(entry), { ppid: Number(fields[1]), rss: Number(fields[21]) * PAGE, cpu: (Number(fields[11]) + Number(fields[12])) / TICKS });
-    } catch {
-      /* the process ended while we looked */
-    }
-  }
-  return table;
-}
-
-function role(pid) {
-  let cmd = "";
-  try {
-    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-  } catch {
-    return null;
-  }
-  if (/pulumi-language-nodejs/.test(cmd)) return "language host";
-  if (/pulumi-resource-pulumi-nodejs|dynamic-provider/.test(cmd)) return "dynamic provider (node)";
-  if (/\bnode\b.*(run-plugin|cmd\/run|@pulumi\/pulumi)/.test(cmd) || /\bnode\b/.test(cmd)) return "program (node)";
-  if (/(^|\/)pulumi\s/.test(cmd)) return "pulumi CLI/engine";
-  return path.basename(cmd.split(" ")[0] || "?");
-}
-
-/** Samples the RSS of `root` and all its descendants; stop() returns the peaks. */
-function sampleTree(root) {
-  const roles = new Map(); // pid → role (looked up once)
-  const perRole = new Map(); // role → peak RSS of one process in that role
-  let peakTotal = 0;
-  const cpuOf = new Map(); // pid → CPU seconds last seen
-  const tick = () => {
-    const table = procTable();
-    const children = new Map();
-    for (const [pid, p] of table) {
-      if (!children.has(p.ppid)) children.set(p.ppid, []);
-      children.get(p.ppid).push(pid);
-    }
-    let total = 0;
-    const queue = [root];
-    while (queue.length) {
-      const pid = queue.pop();
-      const p = table.get(pid);
-      if (!p) continue;
-      total += p.rss;
-      cpuOf.set(pid, p.cpu);
-      if (!roles.has(pid)) roles.set(pid, role(pid));
-      const r = roles.get(pid);
-      if (r) perRole.set(r, Math.max(perRole.get(r) ?? 0, p.rss));
-      queue.push(...(children.get(pid) ?? []));
-    }
-    peakTotal = Math.max(peakTotal, total);
-  };
-  const timer = setInterval(tick, 100);
-  tick();
-  return () => {
-    clearInterval(timer);
-    tick();
-    const cpuPerRole = new Map(); // role → CPU seconds of all its processes
-    for (const [pid, cpu] of cpuOf) {
-      const r = roles.get(pid);
-      if (r) cpuPerRole.set(r, (cpuPerRole.get(r) ?? 0) + cpu);
-    }
-    return { peakTotal, perRole, cpuPerRole };
-  };
+/** A private incusd (the fault suite's fixture), so thousands of objects never load the daemon others test against. */
+async function privateDaemon() {
+  require("tsx/cjs"); // the fixture is TypeScript
+  const { FaultDaemon } = require(path.join(REPO, "tests", "faults", "daemon.ts"));
+  // BENCH_DAEMON_TAG: its directory's name, so two benchmarks can run side by side.
+  daemon = new FaultDaemon(process.env.BENCH_DAEMON_TAG ?? "deploy", { root: "/var/lib/pulumi-incus-bench" });
+  await daemon.create();
+  process.env.INCUS_SOCKET = daemon.socket; // this process's client and every provider the CLI starts
 }
 
 // ---- pulumi runs ------------------------------------------------------------------------------------------------
 
 const backend = path.join(TMP, "state");
 fs.mkdirSync(backend);
-const pulumiEnv = {
+const pulumiEnv = () => ({
   ...process.env,
   PULUMI_BACKEND_URL: `file://${backend}`,
   PULUMI_CONFIG_PASSPHRASE: "",
   PULUMI_SKIP_UPDATE_CHECK: "true",
   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-};
+});
+
+/** Engine flags and environment of a mode at N resources. */
+function modeArgs(mode, n) {
+  if (mode === "default") return { flags: [], env: {} };
+  const flags = ["--parallel", String(Math.max(n + 2, 16))]; // every resource of the stack at once
+  return { flags, env: mode === "nockpt" ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {} };
+}
+const modeText = (mode, n) => (mode === "default" ? "" : ` [${modeArgs(mode, n).flags.join(" ")}${mode === "nockpt" ? ", no checkpoints" : ""}]`);
 
 // What users run: the package as `npm pack` ships it, installed into a program directory outside the repository.
 // (Linked from the checkout instead, Pulumi would record each resource's provider as the text of its methods, not
@@ -139,9 +97,15 @@ function installedApp() {
   if (installed) return installed;
   installed = path.join(TMP, "app");
   fs.mkdirSync(installed);
-  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", TMP, "--loglevel=error"], { cwd: REPO, encoding: "utf8" }));
+  // BENCH_TARBALL: one packed already (benchmarks run side by side, whose packs would rebuild dist/ under each other).
+  const tarball =
+    process.env.BENCH_TARBALL ??
+    path.join(
+      TMP,
+      JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", TMP, "--loglevel=error"], { cwd: REPO, encoding: "utf8" }))[0].filename,
+    );
   const version = (pkg) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")).version;
-  const dependencies = { "pulumi-incus": `file:${path.join(TMP, packed.filename)}`, "@pulumi/pulumi": version("@pulumi/pulumi") };
+  const dependencies = { "pulumi-incus": `file:${path.resolve(tarball)}`, "@pulumi/pulumi": version("@pulumi/pulumi") };
   fs.writeFileSync(path.join(installed, "package.json"), JSON.stringify({ name: "pulumi-incus-bench", private: true, dependencies }));
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: installed, stdio: "inherit" });
   return installed;
@@ -162,35 +126,69 @@ function programDir(example) {
   return dir;
 }
 
+/**
+ * examples/bench-profiles as a Pulumi YAML program of `n` profiles (YAML has no loops: one is written per N), served
+ * by the checkout's `incus` plugin (provider/plugin/incus runs the dist/ build).
+ */
+function yamlProfiles(n) {
+  const dir = path.join(TMP, `yaml-profiles-${n}`);
+  if (fs.existsSync(dir)) return dir;
+  fs.mkdirSync(dir);
+  const lines = [
+    "name: pulumi-incus-bench-yaml-profiles",
+    "runtime: yaml",
+    `packages:\n  incus: ${path.join(REPO, "provider", "plugin", "incus")}`,
+    "config:\n  project:\n    type: string\n  prefix:\n    type: string",
+    "resources:",
+  ];
+  for (let i = 0; i < n; i++) {
+    lines.push(
+      `  p${i}:\n    type: incus:index:Profile\n    properties:\n      project: \${project}\n      name: \${prefix}-${i}\n` +
+        `      description: bench profile ${i}\n      config:\n        limits.cpu: "${1 + (i % 2)}"\n        user.index: "${i}"`,
+    );
+  }
+  lines.push(`outputs:\n  names: ${n}`);
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `${lines.join("\n")}\n`);
+  return dir;
+}
+
 class Stack {
-  constructor(example, name) {
-    this.dir = programDir(example);
+  constructor(dir, name, mode = "default", n = 0) {
+    this.dir = dir;
     this.name = name;
+    this.mode = modeArgs(mode, n);
     this.configFile = path.join(TMP, `Pulumi.${name}.yaml`);
   }
   /** Runs `pulumi <args>` on this stack: wall time, requests to Incus, and memory of its process tree. */
   async run(...args) {
     const log = path.join(TMP, `requests-${this.name}.log`);
     fs.rmSync(log, { force: true });
-    const extra = PARALLEL && /^(up|refresh|destroy|preview)$/.test(args[0]) ? ["--parallel", PARALLEL] : [];
+    const engine = /^(up|refresh|destroy|preview)$/.test(args[0]);
+    const extra = engine ? this.mode.flags : [];
     // `stack init`/`stack rm` take no --config-file (and rm must not look for one in the example's directory).
     const stackCmd = args[0] === "stack";
     const target = stackCmd ? (args[1] === "rm" ? ["--stack", this.name, "--preserve-config"] : []) : ["--stack", this.name, "--config-file", this.configFile];
     const argv = [...args, ...extra, ...target, "--non-interactive"];
     const started = process.hrtime.bigint();
-    const child = spawn("pulumi", argv, { cwd: this.dir, env: { ...pulumiEnv, PULUMI_INCUS_REQUEST_LOG: log } });
+    const env = { ...pulumiEnv(), ...(engine ? this.mode.env : {}), PULUMI_INCUS_REQUEST_LOG: log };
+    if (stopping) throw new Error("interrupted");
+    const child = spawn("pulumi", argv, { cwd: this.dir, env });
+    current = child.pid;
     const stop = sampleTree(child.pid);
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const code = await new Promise((resolve) => child.on("close", resolve));
+    current = undefined;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const mem = stop();
     if (code !== 0) throw new Error(`pulumi ${argv.join(" ")} exited with ${code}:\n${out.slice(-4000)}`);
     const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
     const byMethod = {};
     for (const l of lines) byMethod[l.split(" ")[0]] = (byMethod[l.split(" ")[0]] ?? 0) + 1;
-    return { ms, requests: lines.length, byMethod, mem, out };
+    // Lists: GETs of a collection (`?…recursion=1`), one line per kind and project.
+    const lists = lines.filter((l) => l.startsWith("GET ") && /[?&]recursion=/.test(l)).length;
+    return { ms, requests: lines.length, byMethod, lists, mem, out };
   }
   async init(config) {
     await this.run("stack", "init", this.name, "--no-select");
@@ -230,6 +228,14 @@ async function listInstances(project) {
   return client.list("/1.0/instances", { project });
 }
 
+/**
+ * On a loaded machine Incus can forget a finished operation (it keeps one 5 s) before its waiter asks again (404):
+ * the floor's callers count what the daemon has afterwards.
+ */
+function forgotten(e) {
+  if (!isNotFound(e) || !/operations/.test(e.message)) throw e;
+}
+
 /** The raw delete: force-stop what runs, then delete, all in parallel. */
 async function removeInstances(project) {
   let list;
@@ -243,7 +249,7 @@ async function removeInstances(project) {
     list.map(async (i) => {
       const p = `/1.0/instances/${encodeURIComponent(i.name)}`;
       if (i.status !== "Stopped") await client.put(`${p}/state`, { action: "stop", force: true }, { project }).catch(() => undefined);
-      await client.delete(p, { project });
+      await client.delete(p, { project }).catch(forgotten);
     }),
   );
 }
@@ -251,7 +257,9 @@ async function removeInstances(project) {
 /** Create and start N containers in parallel: one POST with start=true each (Incus's own fastest way). */
 async function restDeploy(project, names) {
   await Promise.all(
-    names.map((name) => client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project })),
+    names.map((name) =>
+      client.post("/1.0/instances", { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project }).catch(forgotten),
+    ),
   );
 }
 
@@ -267,17 +275,18 @@ async function timed(fn) {
 
 // ---- the cases ----------------------------------------------------------------------------------------------------
 
-/** results[label][column] = list of runs (one per round) */
+/** One list of runs (one per round) per case and column; a case is { op, what, n, mode }. */
 const results = new Map();
-function record(label, column, run) {
-  if (!results.has(label)) results.set(label, {});
-  const row = results.get(label);
-  (row[column] ??= []).push(run);
+function record(op, what, n, mode, column, run) {
+  const key = `${op}, ${what}${modeText(mode, n)}`;
+  if (!results.has(key)) results.set(key, { op, what, n, mode, columns: {} });
+  (results.get(key).columns[column] ??= []).push(run);
 }
 
-/** up, no-change up, preview, refresh, destroy of one stack, recorded under `<what>` rows. */
-async function lifecycle(stack, column, what, check) {
-  record(`up, ${what}`, column, await stack.run("up", "--yes", "--skip-preview"));
+/** up, no-change up, preview, refresh, destroy of one stack. */
+async function lifecycle(stack, column, what, n, mode, check) {
+  const rec = (op, run) => record(op, what, n, mode, column, run);
+  rec("up", await stack.run("up", "--yes", "--skip-preview"));
   if (check) await check("up");
   const noop = await stack.run("up", "--yes", "--skip-preview");
   // A no-change up that changed something would make the figure meaningless: say so.
@@ -285,68 +294,83 @@ async function lifecycle(stack, column, what, check) {
   if (!summary || /\d+ (to )?(created|updated|replaced|deleted|create|update|replace|delete)/.test(summary)) {
     console.log(`warning: the no-change up of ${what} (${column}) reported: ${summary ?? noop.out.slice(-400)}`);
   }
-  record(`no-change up, ${what}`, column, noop);
-  record(`no-change preview, ${what}`, column, await stack.run("preview"));
-  record(`refresh, ${what}`, column, await stack.run("refresh", "--yes", "--skip-preview"));
-  record(`destroy, ${what}`, column, await stack.run("destroy", "--yes", "--skip-preview"));
+  rec("no-change up", noop);
+  rec("preview", await stack.run("preview"));
+  rec("refresh", await stack.run("refresh", "--yes", "--skip-preview"));
+  rec("destroy", await stack.run("destroy", "--yes", "--skip-preview"));
   if (check) await check("destroy");
 }
 
+function profilesCheck(project, prefix, n) {
+  return async (step) => {
+    const live = (await client.list("/1.0/profiles", { project })).filter((p) => p.name.startsWith(`${prefix}-`)).length;
+    if (live !== (step === "up" ? n : 0)) throw new Error(`after ${step}: ${live} profiles`);
+  };
+}
+
 async function round(r) {
-  const empty = new Stack("bench-empty", `be${r}-${SUFFIX}`);
+  const empty = new Stack(programDir("bench-empty"), `be${r}-${SUFFIX}`);
   await empty.init({});
-  record("engine fixed cost: up", "empty", await empty.run("up", "--yes", "--skip-preview"));
-  record("engine fixed cost: destroy", "empty", await empty.run("destroy", "--yes", "--skip-preview"));
+  record("up", "no resources", 0, "default", "empty", await empty.run("up", "--yes", "--skip-preview"));
+  record("destroy", "no resources", 0, "default", "empty", await empty.run("destroy", "--yes", "--skip-preview"));
 
-  for (const n of SIZES) {
-    const what = `${n} containers`;
-    const project = `bench-${SUFFIX}-${r}c${n}`;
-    await createProject(project, { "features.images": "false", "features.profiles": "false", "features.storage.volumes": "false" });
-    const names = Array.from({ length: n }, (_, i) => `r${i}`);
-    record(`up, ${what}`, "raw", await timed(() => restDeploy(project, names)));
-    if ((await running(project)) !== n) throw new Error(`REST: expected ${n} running instances`);
-    record(`destroy, ${what}`, "raw", await timed(() => removeInstances(project)));
+  const ns = [...new Set([...SIZES, ...PROFILES, ...(MIXED > 0 ? [MIXED] : [])])].sort((a, b) => a - b);
+  for (const mode of MODES) {
+    const tag = `${r}${mode[0]}`;
+    for (const n of ns) {
+      const trivial = new Stack(programDir("bench-trivial"), `bt${tag}n${n}-${SUFFIX}`, mode, n);
+      await trivial.init({ count: n, prefix: "t" });
+      await lifecycle(trivial, "trivial", `${n} resources`, n, mode);
 
-    const trivial = new Stack("bench-trivial", `bt${r}n${n}-${SUFFIX}`);
-    await trivial.init({ count: n, prefix: "t" });
-    await lifecycle(trivial, "trivial", what);
+      if (SIZES.includes(n)) {
+        const what = `${n} containers`;
+        const project = `bench-${SUFFIX}-${tag}c${n}`;
+        await createProject(project, { "features.images": "false", "features.profiles": "false", "features.storage.volumes": "false" });
+        if (mode === MODES[0]) {
+          // The floor does not depend on the engine's mode: measured once per round (recorded without a mode).
+          const names = Array.from({ length: n }, (_, i) => `r${i}`);
+          record("up", what, n, "default", "raw", await timed(() => restDeploy(project, names)));
+          if ((await running(project)) !== n) throw new Error(`REST: expected ${n} running instances`);
+          record("destroy", what, n, "default", "raw", await timed(() => removeInstances(project)));
+          if ((await listInstances(project)).length !== 0) throw new Error("REST: instances left after the delete");
+        }
+        const stack = new Stack(programDir("bench-instances"), `bi${tag}n${n}-${SUFFIX}`, mode, n);
+        await stack.init({ project, count: n, image: IMAGE, prefix: "p" });
+        await lifecycle(stack, "incus", what, n, mode, async (step) => {
+          if (step === "up" && (await running(project)) !== n) throw new Error(`pulumi: expected ${n} running instances`);
+          if (step === "destroy" && (await listInstances(project)).length !== 0) throw new Error("pulumi destroy left instances");
+        });
+      }
 
-    const stack = new Stack("bench-instances", `bi${r}n${n}-${SUFFIX}`);
-    await stack.init({ project, count: n, image: IMAGE, prefix: "p" });
-    await lifecycle(stack, "incus", what, async (step) => {
-      if (step === "up" && (await running(project)) !== n) throw new Error(`pulumi: expected ${n} running instances`);
-      if (step === "destroy" && (await listInstances(project)).length !== 0) throw new Error("pulumi destroy left instances");
-    });
-  }
+      if (PROFILES.includes(n)) {
+        const what = `${n} profiles`;
+        const project = `bench-${SUFFIX}-${tag}p${n}`;
+        await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "false" });
+        const stack = new Stack(programDir("bench-profiles"), `bp${tag}n${n}-${SUFFIX}`, mode, n);
+        await stack.init({ project, count: n, prefix: "bp" });
+        await lifecycle(stack, "incus", what, n, mode, profilesCheck(project, "bp", n));
+        if (YAML) {
+          const yaml = new Stack(yamlProfiles(n), `by${tag}n${n}-${SUFFIX}`, mode, n);
+          await yaml.init({ project, prefix: "by" });
+          await lifecycle(yaml, "yaml", what, n, mode, profilesCheck(project, "by", n));
+        }
+      }
 
-  if (PROFILES > 0) {
-    const what = `${PROFILES} profiles`;
-    const project = `bench-${SUFFIX}-${r}p`;
-    await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "false" });
-    if (!SIZES.includes(PROFILES)) {
-      const trivial = new Stack("bench-trivial", `bt${r}n${PROFILES}-${SUFFIX}`);
-      await trivial.init({ count: PROFILES, prefix: "t" });
-      await lifecycle(trivial, "trivial", `${PROFILES} resources`);
+      if (n === MIXED && mode === MODES[0]) await mixed(r, mode);
     }
-    const stack = new Stack("bench-profiles", `bp${r}-${SUFFIX}`);
-    await stack.init({ project, count: PROFILES, prefix: "bp" });
-    await lifecycle(stack, "incus", what, async (step) => {
-      const live = (await client.list("/1.0/profiles", { project })).filter((p) => p.name.startsWith("bp-")).length;
-      if (live !== (step === "up" ? PROFILES : 0)) throw new Error(`after ${step}: ${live} profiles`);
-    });
   }
 }
 
 /** The mixed stack: up, no-change up, preview, refresh and destroy, with what the daemon has after up and destroy. */
-async function mixed(r) {
+async function mixed(r, mode) {
   const what = `${MIXED} mixed`;
   const project = `bench-${SUFFIX}-${r}m`;
   await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "true" });
   const groups = Math.max(1, Math.floor(MIXED / 4));
   const instances = Math.max(1, MIXED - 2 * groups);
-  const stack = new Stack("bench-mixed", `bm${r}-${SUFFIX}`);
+  const stack = new Stack(programDir("bench-mixed"), `bm${r}-${SUFFIX}`, mode, MIXED);
   await stack.init({ project, count: MIXED, image: IMAGE });
-  await lifecycle(stack, "incus", what, async (step) => {
+  await lifecycle(stack, "incus", what, MIXED, mode, async (step) => {
     const up = step === "up";
     const profiles = (await client.list("/1.0/profiles", { project })).filter((p) => p.name.startsWith("mp-")).length;
     const volumes = (await client.list("/1.0/storage-pools/default/volumes/custom", { project })).length;
@@ -357,135 +381,49 @@ async function mixed(r) {
   });
 }
 
-// ---- reporting ------------------------------------------------------------------------------------------------------
-
-const sec = (ms) => (ms / 1000).toFixed(2);
-const mib = (b) => `${(b / 1048576).toFixed(0)} MiB`;
-const best = (runs) => (runs?.length ? Math.min(...runs.map((x) => x.ms)) : undefined);
-const cell = (runs) => (runs?.length ? runs.map((x) => sec(x.ms)).join(" / ") : "—");
-const reqs = (r) =>
-  r.requests === undefined
-    ? ""
-    : `${r.requests} (${
-        Object.entries(r.byMethod)
-          .sort()
-          .map(([m, n]) => `${m} ${n}`)
-          .join(", ") || "none"
-      })`;
-
-function loadavg() {
-  return os
+const loadavg = () =>
+  os
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(" ");
-}
-
-function report() {
-  const get = (label, column) => results.get(label)?.[column];
-  const labels = [...results.keys()];
-  console.log(`\nWall time in seconds, one figure per round (${ROUNDS}); ratios use the best of each column.`);
-  const w = Math.max(...labels.map((l) => l.length)) + 2;
-  console.log(`${"case".padEnd(w)}${"raw floor".padEnd(16)}${"trivial".padEnd(16)}${"pulumi-incus".padEnd(16)}requests to Incus (pulumi-incus, last round)`);
-  for (const label of labels) {
-    const incus = get(label, "incus");
-    const last = incus?.[incus.length - 1];
-    const col = (c) => cell(get(label, c)).padEnd(16);
-    const raw = label.startsWith("engine") ? cell(get(label, "empty")).padEnd(16) : col("raw");
-    console.log(`${label.padEnd(w)}${raw}${col("trivial")}${col("incus")}${last ? reqs(last) : ""}`);
-  }
-
-  // CPU time is far less disturbed by other load than wall time: it says which process the time goes to.
-  const cpu = (run) => {
-    if (!run?.mem) return "—";
-    const c = (role) => (run.mem.cpuPerRole.get(role) ?? 0).toFixed(1);
-    return `${c("pulumi CLI/engine")} ${c("program (node)")} ${c("dynamic provider (node)")}`;
-  };
-  console.log(`\nCPU seconds by process, last round: engine (pulumi CLI), program (node), dynamic provider (node)`);
-  console.log(`${"case".padEnd(w)}${"trivial".padEnd(18)}pulumi-incus`);
-  for (const label of labels.filter((l) => !l.startsWith("engine"))) {
-    const last = (c) => get(label, c)?.[get(label, c).length - 1];
-    console.log(`${label.padEnd(w)}${cpu(last("trivial")).padEnd(18)}${cpu(last("incus"))}`);
-  }
-  const e = get("engine fixed cost: up", "empty");
-  console.log(`${"engine fixed cost: up".padEnd(w)}${cpu(e?.[e.length - 1])}`);
-
-  // The goals of issue 13, each as a ratio.
-  const emptyUp = best(get("engine fixed cost: up", "empty"));
-  const emptyDestroy = best(get("engine fixed cost: destroy", "empty"));
-  const goals = [];
-  const vs = (label, base, baseText, limit) => {
-    const incus = best(get(label, "incus"));
-    if (incus === undefined || base === undefined) return;
-    const ratio = incus / base;
-    goals.push([label, `${sec(incus)} s vs ${baseText} ${sec(base)} s`, ratio.toFixed(2), `≤ ${limit}`, ratio <= limit ? "met" : "NOT met"]);
-  };
-  for (const n of SIZES) {
-    const raw = best(get(`up, ${n} containers`, "raw"));
-    if (raw !== undefined && emptyUp !== undefined) vs(`up, ${n} containers`, raw + emptyUp, "raw + empty", 1.2);
-  }
-  for (const what of [`30 containers`, `${PROFILES} profiles`, `100 containers`]) {
-    const trivialOf = (op) =>
-      best(
-        get(`${op}, ${what}`, "trivial") ??
-          get(`${op}, ${what.replace(/\w+$/, "resources")}`, "trivial") ??
-          get(`${op}, ${what.split(" ")[0]} containers`, "trivial"),
-      );
-    vs(`no-change up, ${what}`, trivialOf("no-change up"), "trivial", 1.2);
-    vs(`no-change preview, ${what}`, trivialOf("no-change preview"), "trivial", 1.2);
-    vs(`refresh, ${what}`, trivialOf("refresh"), "trivial", 1.2);
-  }
-  const raw30 = best(get("destroy, 30 containers", "raw"));
-  if (raw30 !== undefined && emptyDestroy !== undefined) vs("destroy, 30 containers", raw30 + emptyDestroy, "raw + empty", 1.3);
-
-  console.log(`\nGoals (issue 13)`);
-  const gw = Math.max(...goals.map((g) => g[0].length)) + 2;
-  for (const g of goals) console.log(`${g[0].padEnd(gw)}${g[1].padEnd(34)}ratio ${g[2].padEnd(6)}${g[3].padEnd(7)}${g[4]}`);
-
-  for (const label of labels.filter((l) => /^refresh, 100 /.test(l))) {
-    const runs = get(label, "incus") ?? [];
-    const most = Math.max(...runs.map((x) => x.requests));
-    console.log(
-      `${`${label}: requests`.padEnd(gw)}${`${most} (most of ${runs.length} rounds)`.padEnd(34)}${"".padEnd(12)}${"≤ 20".padEnd(7)}${most <= 20 ? "met" : "NOT met"}`,
-    );
-  }
-
-  // Peak memory of each process, at the 100-resource stacks.
-  console.log(`\nPeak RSS per process at 100 resources and the mixed stack (highest over the runs of each stack)`);
-  for (const what of ["100 containers", `${PROFILES} profiles`, "100 resources", `${MIXED} mixed`]) {
-    for (const column of ["trivial", "incus"]) {
-      const runs = labels.filter((l) => l.endsWith(`, ${what}`)).flatMap((l) => get(l, column) ?? []);
-      if (!runs.length) continue;
-      const peak = new Map();
-      for (const r of runs) for (const [k, v] of r.mem.perRole) peak.set(k, Math.max(peak.get(k) ?? 0, v));
-      const shown = [...peak]
-        .filter(([, v]) => v > 8 * 1048576)
-        .sort((a, b) => b[1] - a[1])
-        .map(([k, v]) => `${k} ${mib(v)}`)
-        .join(", ");
-      const provider = peak.get("dynamic provider (node)");
-      const goal =
-        column === "incus" && provider !== undefined
-          ? `   provider goal < 150 MB (${(provider / 1e6).toFixed(0)} MB): ${provider < 150e6 ? "met" : "NOT met"}`
-          : "";
-      console.log(`  ${`${what}, ${column}:`.padEnd(28)}${shown}${goal}`);
-    }
-  }
-}
 
 async function main() {
+  if (process.env.BENCH_DAEMON !== "shared") await privateDaemon();
+  client = new IncusClient();
   const version = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
+  let commit = "?";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
+  } catch {}
+  const loads = [`start ${loadavg()}`];
   console.log(
-    `pulumi-incus deploy benchmark: pulumi ${version}, node ${process.version}, ${os.cpus().length} CPUs, ` +
-      `engine parallelism ${PARALLEL ?? "default (4 × CPUs)"}, image ${IMAGE}, Incus ${(await client.server()).environment?.server_version ?? "?"}`,
+    `pulumi-incus deploy benchmark at ${commit}: pulumi ${version}, node ${process.version}, ${os.cpus().length} CPUs, ` +
+      `modes ${MODES.join(", ")}, image ${IMAGE}, Incus ${(await client.server()).environment?.server_version ?? "?"}` +
+      ` (${daemon ? `private daemon ${daemon.dir}` : "shared daemon"})`,
   );
   console.log(`load average at start: ${loadavg()}`);
   const t0 = Date.now();
-  for (let r = 1; r <= ROUNDS; r++) {
-    await round(r);
-    if (MIXED > 0) await mixed(r);
-    console.log(`round ${r} done after ${((Date.now() - t0) / 1000).toFixed(0)} s, load average ${loadavg()}`);
+  // SIGTERM or Ctrl-C: the command under way is interrupted, and what finished is reported and cleaned up.
+  const stop = () => {
+    stopping = true;
+    if (current) process.kill(current, "SIGINT");
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  let done = 0;
+  try {
+    for (let r = 1; r <= ROUNDS; r++) {
+      await round(r);
+      done = r;
+      console.log(`round ${r} done after ${((Date.now() - t0) / 1000).toFixed(0)} s, load average ${loadavg()}`);
+      loads.push(`after round ${r} ${loadavg()}`);
+    }
+  } catch (err) {
+    console.error(`benchmark stopped in round ${done + 1}: ${stopping ? "interrupted" : (err.stack ?? err)}`);
+    process.exitCode = 1;
+    loads.push(`when stopped ${loadavg()}`);
   }
-  report();
+  if (results.size) report(results, { rounds: done, commit, loads, out: OUT, sizes: SIZES, profiles: PROFILES, mixed: MIXED });
 }
 
 main()
@@ -502,5 +440,7 @@ main()
       }
     }
     await closeAllPools();
+    if (daemon) await daemon.destroy().catch((e) => console.error(`cleanup: the private daemon: ${e.message}`));
     fs.rmSync(TMP, { recursive: true, force: true });
+    process.exit(); // the TypeScript loader's esbuild service would keep the process alive
   });

@@ -56,7 +56,7 @@ export class EngineBase<I extends CommonInputs> {
    */
   readonly recorded = new Set<string>();
   /** Objects a refresh's read found, for the diff that follows it (live.ts). */
-  readonly handover = new Map<string, { found: Found | null; at: number }>();
+  readonly handover = new Map<string, { found: Found | null; at: number; generation: number }>();
 
   constructor(readonly spec: KindSpec<I>) {
     this.model = new FieldModel(spec);

@@ -10,9 +10,11 @@ import { readCache } from "./readcache";
 
 /**
  * During a refresh the Pulumi engine calls read and then diff on the same object straight away. The object read
- * by `read` is handed to that diff once, if it is at most this old, instead of being fetched a second time.
+ * by `read` is handed to that diff once, instead of being fetched a second time, if this process wrote nothing
+ * since and it is at most this old: "straight away" can be many seconds when a refresh reads 1,000 objects at
+ * once (`--parallel`) on a busy machine, and the diff only compares the state that read just wrote with it.
  */
-const HANDOVER_MS = 2000;
+const HANDOVER_MS = 60_000;
 
 /** null when the object is gone. */
 export async function readLive<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
@@ -63,7 +65,7 @@ export function takeHandover<I extends CommonInputs>(e: EngineBase<I>, ctx: Cont
   const key = e.place(ctx, state);
   const entry = e.handover.get(key);
   e.handover.delete(key);
-  return entry && Date.now() - entry.at <= HANDOVER_MS ? entry.found : undefined;
+  return entry && Date.now() - entry.at <= HANDOVER_MS && entry.generation === readCache.writeGeneration ? entry.found : undefined;
 }
 
 /**
@@ -109,8 +111,9 @@ export async function featureOff<I extends CommonInputs>(e: EngineBase<I>, ctx: 
 /** The object a resource records, as it is now; {} when it is gone. `props`: the stored outputs, without __provider. */
 export async function read<I extends CommonInputs>(e: EngineBase<I>, id: string, props: State): Promise<{ id?: string; props?: State; inputs?: State }> {
   const ctx = e.context(props);
+  const generation = readCache.writeGeneration; // a write while the read is under way makes it stale too
   const found = await readForDiff(e, ctx, props);
-  e.handover.set(e.place(ctx, props), { found, at: Date.now() });
+  e.handover.set(e.place(ctx, props), { found, at: Date.now(), generation });
   if (!found) return {};
   // Stored inputs with the managed fields set to what the server has now (refresh repairs stored inputs).
   const outputOnly = new Set([...(e.spec.outputKeys ?? []), LEARNT_KEY, CLAIM_KEY]);

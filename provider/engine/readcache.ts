@@ -5,10 +5,11 @@
 //
 // Freshness rule (what makes the answer as good as a GET of the object):
 // - only reads that need no ETag use it (diff and refresh); every write still GETs the one object for its ETag;
-// - a list answers reads that start at most MAX_AGE_MS after the list was sent, so an answer is never older than a
-//   GET sent MAX_AGE_MS earlier would be; the cache lives in the provider process, which lives for one Pulumi
-//   command, so anything changed before the command (drift made with `incus config set` between two previews) is
-//   always seen;
+// - a list answers reads while the walk goes on: each read starts at most MAX_AGE_MS after the one before it that
+//   the list answered (a pause longer than that, and the next read starts over). So one list answers a walk through
+//   1,000 objects however long the engine takes, as reading them all at the start would; the cache lives in the
+//   provider process, which lives for one Pulumi command, so anything changed before the command (drift made with
+//   `incus config set` between two previews) is always seen, and an edit racing the command, the next one sees;
 // - a list answers each object once: reading the same object again (a caller that expects news) sends a GET;
 // - any write this process makes (create, update, delete, of any kind) drops every list, and a list that was in
 //   flight during a write is not used: our own changes, and what they change in other objects, are always seen;
@@ -17,7 +18,8 @@
 import type { Live } from "./kind";
 
 interface CachedList {
-  sentAt: number;
+  /** When it last answered a read (or was sent). */
+  usedAt: number;
   generation: number;
   byName: Promise<Map<string, Live>>;
   /** Objects this list has answered for already. */
@@ -47,7 +49,7 @@ export class ReadCache {
   ): Promise<Live | null> {
     const now = Date.now();
     let entry = this.lists.get(collection);
-    if (entry && (entry.generation !== this.generation || now - entry.sentAt > ReadCache.MAX_AGE_MS)) {
+    if (entry && (entry.generation !== this.generation || now - entry.usedAt > ReadCache.MAX_AGE_MS)) {
       this.lists.delete(collection);
       entry = undefined;
     }
@@ -58,7 +60,7 @@ export class ReadCache {
       const walking = last !== undefined && last.name !== name && now - last.at <= ReadCache.MAX_AGE_MS;
       if (!walking || this.writes > 0) return getOne();
       const created: CachedList = {
-        sentAt: now,
+        usedAt: now,
         generation: this.generation,
         byName: list().then((items) => new Map(items.map((item) => [String(item[keyField]), item]))),
         served: new Set(),
@@ -67,15 +69,22 @@ export class ReadCache {
       this.lists.set(collection, (entry = created));
     }
     entry.served.add(name);
+    entry.usedAt = now;
     let byName: Map<string, Live>;
     try {
       byName = await entry.byName;
     } catch {
       return getOne(); // the list failed (e.g. not allowed): the object's own GET says what is wrong, if anything
     }
+    entry.usedAt = Date.now(); // a slow answer (a list of 1,000 objects on a busy machine) does not end the walk
     if (entry.generation !== this.generation) return getOne(); // a write began while the list was in flight
     const found = byName.get(name);
     return found ? structuredClone(found) : getOne();
+  }
+
+  /** Changes whenever this process starts or ends a write: a value read before is stale once it differs. */
+  get writeGeneration(): number {
+    return this.generation;
   }
 
   /** Runs a write: every list is dropped before it starts and again when it ends. */

@@ -40,6 +40,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const RUN = `${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 
 export class FaultDaemon {
+  readonly root: string;
   readonly dir: string;
   readonly socket: string;
   private child?: ChildProcess;
@@ -59,6 +60,7 @@ export class FaultDaemon {
     private readonly opts: { buckets?: boolean; image?: boolean; prefix?: string[]; path?: string[]; root?: string; lxd?: string } = {},
   ) {
     const root = opts.root ?? ROOT;
+    this.root = root;
     this.dir = path.join(root, tag);
     this.socket = path.join(this.dir, "unix.socket");
     this.pidFile = path.join(root, `${tag}.pid`);

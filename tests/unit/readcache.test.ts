@@ -59,6 +59,23 @@ describe("a walk through many objects of one kind", () => {
     expect(requests()).toEqual([]); // each diff straight after its read takes that read's object
   });
 
+  it("a refresh's diff takes its read's object even when it comes many seconds later (1,000 reads at once), not after a write", async () => {
+    let clock = Date.now();
+    const now = jest.spyOn(Date, "now").mockImplementation(() => clock);
+    try {
+      await Promise.all(names.map((n) => profiles.read(path(n), state(n))));
+      fake.requests.length = 0;
+      clock += 10_000; // a busy machine: the diffs come long after the reads
+      for (const n of names.slice(0, 3)) expect(await diff(n)).toEqual({ changes: false });
+      expect(requests()).toEqual([]);
+      await readCache.writing(async () => undefined); // this process wrote something: what was read may be stale
+      expect(await diff(names[3])).toEqual({ changes: false });
+      expect(requests()).toEqual([`GET ${path(names[3])}`]);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
   it("sees drift made by hand after the list when the same object is read again (a list answers each object once)", async () => {
     await diff(names[0]);
     expect(await diff(names[1])).toEqual({ changes: false }); // answered by the list
@@ -88,6 +105,20 @@ describe("a walk through many objects of one kind", () => {
       now.mockRestore();
     }
     expect(requests()).toEqual([`GET ${path(names[0])}`, LIST, `GET ${path(names[2])}`]);
+  });
+
+  it("keeps one list for a walk longer than MAX_AGE_MS whose reads follow each other closely (1,000 objects)", async () => {
+    let clock = Date.now();
+    const now = jest.spyOn(Date, "now").mockImplementation(() => clock);
+    try {
+      for (const n of names) {
+        expect(await diff(n)).toEqual({ changes: false });
+        clock += ReadCache.MAX_AGE_MS * 0.75; // the whole walk takes several times MAX_AGE_MS
+      }
+    } finally {
+      now.mockRestore();
+    }
+    expect(requests()).toEqual([`GET ${path(names[0])}`, LIST]);
   });
 
   it("drops every list when this process writes: later reads see the write and what changed meanwhile", async () => {

@@ -1,0 +1,65 @@
+// A stack of 1,000 profiles through the real CLI engine (issue 28): a preview, a no-change `up` and a refresh send
+// only reads, and one list of the kind answers the whole walk (a GET of the first object, then one
+// `GET /1.0/profiles?recursion=1` of the project), however long the walk takes. The program is
+// examples/bench-profiles, installed from the packed package as users get it.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { closeAllPools, IncusClient } from "pulumi-incus/provider";
+import { dropTestProject, incusJson, installPackage, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+
+jest.setTimeout(1_800_000);
+
+const N = 1000;
+const P = `psr-${uniqueSuffix().slice(-8)}`;
+const client = new IncusClient();
+let t: TestStack;
+let dir: string;
+
+beforeAll(async () => {
+  await client.post("/1.0/projects", { name: P, config: { "features.images": "false", "features.profiles": "true" } }, { project: null });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "pi-scale-reads-"));
+  fs.copyFileSync(path.join(REPO, "dist", "examples", "bench-profiles", "index.js"), path.join(dir, "index.js"));
+  const manifest = fs.readFileSync(path.join(REPO, "examples", "bench-profiles", "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, "main: index.js");
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), manifest);
+  installPackage(dir, "scale-reads");
+  t = await programStack(dir, { project: P, prefix: "s", count: String(N) });
+  // The engine writes its whole state after every step (minutes at 1,000 objects on 2 cores): this suite counts
+  // requests, not time, so it skips those checkpoints (the state is written at the end of each command), and the
+  // first up runs every create at once.
+  process.env.PULUMI_SKIP_CHECKPOINTS = "true";
+  const up = await t.stack.up({ parallel: N });
+  expect(up.summary.resourceChanges).toEqual({ create: N + 2 }); // and the stack and its identity
+});
+
+afterAll(async () => {
+  delete process.env.PULUMI_SKIP_CHECKPOINTS;
+  // What the stack made goes with the project (a destroy of 1,000 objects would only cost time here).
+  if (incusJson(`/1.0/projects/${P}`)) await dropTestProject(P);
+  await t?.cleanup(true).catch(() => undefined);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await closeAllPools();
+});
+
+/** The requests of one command, grouped: writes, lists, GETs of one object. */
+function sent(lines: string[]) {
+  const gets = lines.filter((l) => l.startsWith("GET ") && !l.startsWith("GET /1.0/events"));
+  return {
+    writes: t.writes(lines),
+    lists: gets.filter((l) => /[?&]recursion=/.test(l)),
+    singles: gets.filter((l) => !/[?&]recursion=/.test(l)),
+  };
+}
+
+test.each(["preview", "no-change up", "refresh"])("%s of 1,000 profiles: reads only, one list of the kind", async (step) => {
+  t.takeRequests();
+  if (step === "preview") expect((await t.stack.preview()).changeSummary).toEqual({ same: N + 2 });
+  if (step === "no-change up") expect((await t.stack.up()).summary.resourceChanges).toEqual({ same: N + 2 });
+  // All 1,000 reads at once: each diff that follows its read comes seconds later on a busy machine.
+  if (step === "refresh") expect((await t.stack.refresh({ parallel: N })).summary.result).toBe("succeeded");
+  const { writes, lists, singles } = sent(t.takeRequests());
+  expect(writes).toEqual([]);
+  expect(lists).toEqual([`GET /1.0/profiles?project=${P}&recursion=1`]);
+  // The first object's own GET (a walk starts with the second read), and the server's /1.0 at most.
+  expect(singles.length).toBeLessThanOrEqual(3);
+});
