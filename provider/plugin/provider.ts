@@ -98,6 +98,22 @@ function secretInputPaths(kind: KindName, inputs: State, marked: SecretPath[]): 
   return [...marked, ...own.map((k) => [k])];
 }
 
+/** `incus:index:getProfile` → Profile; `incus:index:getInstances` → Instance, a list (the schema's functions). */
+function lookupOf(token: string): { kind: KindName; list: boolean } {
+  const fn = token.split(":")[2] ?? "";
+  const kind = fn.slice(3);
+  if (fn.startsWith("get") && kind in kinds) return { kind: kind as KindName, list: false };
+  const single = kind.slice(0, -1);
+  if (fn.startsWith("get") && kind.endsWith("s") && single in kinds && kinds[single as KindName].lookup?.list) return { kind: single as KindName, list: true };
+  throw new Error(`incus: unknown function ${token}`);
+}
+
+/** A lookup's result with the kind's secret outputs and its credential keys (a server's `loki.auth.password`) marked secret. */
+function concealFound(kind: KindName, found: State): State {
+  const own = (kinds[kind].secretOutputs ?? []).filter((k) => found[k] !== undefined).map((k) => [k]);
+  return plain(conceal(found, [...own, ...engineFor(kind).secretKeysIn(found)]));
+}
+
 /** An error that leaves the object in state (the engine's partial failure): its properties get their secrets back. */
 function partial(err: unknown, kind: KindName, inputs: State): unknown {
   const e = err as { id?: string; properties?: State };
@@ -185,6 +201,15 @@ export function incusPlugin(version: string): IncusPlugin {
         props: plain(conceal(found.props, secretOutputPaths(kind, found.props))),
         inputs: plain(conceal(found.inputs, inputPaths)),
       };
+    },
+
+    // getXxx / getXxxs (YAML's `fn::invoke`, the Python and Go SDKs): the engine's lookups, as the TypeScript SDK runs
+    // them in the program's process; the result's secrets go back marked, so the engine and the SDKs keep them secret.
+    async invoke(token: string, argsRaw: State) {
+      const { kind, list } = lookupOf(token);
+      const args = reveal(argsRaw ?? {}).value as State;
+      if (list) return { outputs: { items: (await engineFor(kind).lookupList(args)).map((found) => concealFound(kind, found)) } };
+      return { outputs: concealFound(kind, await engineFor(kind).lookup(args)) };
     },
 
     async update(id, urn, oldsRaw, newsRaw) {
