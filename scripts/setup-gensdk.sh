@@ -8,6 +8,11 @@ src="$REPO_ROOT/scripts/gensdk/main.go"
 key="$(sha256sum "$src" | cut -c1-12)"
 D="$TOOLS_DIR/gensdk-$PULUMI_CODEGEN_VERSION-$key"
 if [ -x "$D/gensdk" ]; then echo "$D/gensdk"; exit 0; fi
+# One build at a time (scripts/test.sh's background set-up and `npm run generate` or a test).
+mkdir -p "$D"
+exec 9>"$D/.lock"
+flock 9
+if [ -x "$D/gensdk" ]; then echo "$D/gensdk"; exit 0; fi
 have go || die "Go is needed to build the SDK generator and none is on PATH"
 start=$(date +%s)
 log "building the SDK generator (pkg/v3 $PULUMI_CODEGEN_VERSION codegen) from Go modules"

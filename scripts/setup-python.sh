@@ -7,7 +7,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 V="$PULUMI_PYTHON_HOST_VERSION"
 D="$TOOLS_DIR/pulumi-language-python-$V/bin"
-if [ -x "$D/pulumi-language-python" ] && [ -x "$D/pulumi-language-python-exec" ]; then echo "$D"; exit 0; fi
+built() { [ -x "$D/pulumi-language-python" ] && [ -x "$D/pulumi-language-python-exec" ]; }
+if built; then echo "$D"; exit 0; fi
+# One build at a time (scripts/test.sh's background set-up and a test asking for the host).
+mkdir -p "$D"
+exec 9>"$D/.lock"
+flock 9
+if built; then echo "$D"; exit 0; fi
 have go || die "Go is needed to build pulumi-language-python from source and none is on PATH"
 start=$(date +%s)
 log "building pulumi-language-python $V from Go modules (about 2-3 minutes on 2 cores)"
