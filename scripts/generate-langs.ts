@@ -50,12 +50,19 @@ export function generateLangs(out: string): void {
   run("go", ["mod", "tidy"], mod, env);
 }
 
-/** Every file under a directory, by relative path. */
-function tree(dir: string): Map<string, string> {
+/** Every file under a directory, by relative path; in the checkout, only those git does not ignore (a pip build's). */
+function tree(dir: string, checkout = false): Map<string, string> {
   const files = new Map<string, string>();
   if (!fs.existsSync(dir)) return files;
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true }))
-    if (e.isFile()) files.set(path.relative(dir, path.join(e.parentPath, e.name)), fs.readFileSync(path.join(e.parentPath, e.name), "utf8"));
+  const names = checkout
+    ? run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "."], dir)
+        .split("\0")
+        .filter((f) => f && fs.existsSync(path.join(dir, f)))
+    : fs
+        .readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+  for (const f of names) files.set(f, fs.readFileSync(path.join(dir, f), "utf8"));
   return files;
 }
 
@@ -67,7 +74,7 @@ export function staleFiles(): string[] {
     const stale: string[] = [];
     for (const [lang, dir] of Object.entries(SDK_DIRS)) {
       const want = tree(path.join(out, lang));
-      const have = tree(dir);
+      const have = tree(dir, true);
       for (const f of new Set([...want.keys(), ...have.keys()])) if (want.get(f) !== have.get(f)) stale.push(path.join("sdk", lang, f));
     }
     return stale.sort();
