@@ -2,7 +2,8 @@
 // Pulumi YAML and other languages), by the same KindEngine the dynamic providers use. This file translates between
 // the protocol and the engine: secrets arrive as marked values (the plugin accepts secrets) and are handed to the
 // engine as plain values plus their paths (`__secretPaths`, exactly what the TypeScript SDK sends), and everything
-// returned is marked secret again at the same paths; the default name and the owner come from the URN.
+// returned is marked secret again at the same paths; the default name and the owner come from the URN. The lookups
+// (getXxx, getXxxs) are its functions (Invoke), run by the same engine code as the TypeScript SDK's.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import type { DetailedDiff, DiffResult } from "../engine/engine";
