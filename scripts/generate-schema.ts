@@ -10,10 +10,12 @@ import type { z } from "zod";
 import type { KindSpec } from "../provider/engine/kind";
 import { configValue, schemaShape } from "../provider/engine/inputs";
 import { kinds } from "../provider/kinds";
-import { changeNote, defOf, kindDocs, outputType, replacesOnChange, unwrap, withDefault } from "./generate-sdk";
+import { changeNote, defOf, kindDocs, lookupMembers, type Member, outputType, replacesOnChange, unwrap, withDefault } from "./generate-sdk";
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "provider", "plugin", "generated", "schema.ts");
 export const PACKAGE = "incus";
+/** The Go SDK's module (sdk/go/incus/go.mod): programs reach it with a `replace` to the directory. */
+export const GO_MODULE = "github.com/pulumi-incus/pulumi-incus/sdk/go/incus";
 
 type Spec = Record<string, unknown>;
 type Mode = "input" | "output";
@@ -147,11 +149,56 @@ function resourceSpec(type: string, spec: KindSpec<any, any>, types: Types): Spe
   return { description: docs.summary, properties, required, inputProperties, requiredInputs };
 }
 
+/** A lookup's arguments or result as a function's inputs or outputs: the same fields and docs as the TypeScript lookups. */
+function membersSpec(members: Member[], types: Types, name: string, secret: string[] = []): Spec {
+  const properties: Record<string, Spec> = {};
+  for (const m of members) {
+    const spec = m.schema ? types.spec(m.schema, "output", `${name}${pascal(m.key)}`) : outputSpec(m.type);
+    properties[m.key] = { ...spec, description: m.doc, ...(secret.includes(m.key) ? { secret: true } : {}) };
+  }
+  const required = members.filter((m) => !m.optional).map((m) => m.key);
+  return { type: "object", properties, ...(required.length ? { required } : {}) };
+}
+
+/**
+ * `getXxx` (and `getXxxs`) as functions the plugin serves (Invoke): what YAML's `fn::invoke` and the Python and Go
+ * SDKs call. A list lookup returns `{ items }`, each item an `<Kind>Info` (the getXxx result as a type).
+ */
+function functionSpecs(type: string, spec: KindSpec<any, any>, types: Types): Record<string, Spec> {
+  const { word, args, result, listArgs, what } = lookupMembers(type, spec);
+  const secret = (spec.secretOutputs ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k));
+  const out = membersSpec(result, types, `Get${type}Result`, secret);
+  const fns: Record<string, Spec> = {
+    [token(`get${type}`)]: {
+      description: what.replace("in the program's own process (during previews too)", "through the provider plugin"),
+      inputs: membersSpec(args, types, `Get${type}`),
+      outputs: out,
+    },
+  };
+  if (listArgs) {
+    types.types[token(`${type}Info`)] = { ...out, description: `An existing ${word} as get${type} reports it.` };
+    fns[token(`get${type}s`)] = {
+      description: `Every ${word} in the project that matches all the filters given (one list request), each as get${type} reports it.`,
+      inputs: membersSpec(listArgs, types, `Get${type}s`),
+      outputs: {
+        type: "object",
+        properties: { items: { type: "array", items: { $ref: `#/types/${token(`${type}Info`)}` }, description: `The matching ${word}s.` } },
+        required: ["items"],
+      },
+    };
+  }
+  return fns;
+}
+
 /** The package schema (without version: the plugin adds its own). */
 export function generateSchema(): Spec {
   const types = new Types();
   const resources: Record<string, Spec> = {};
-  for (const [type, spec] of Object.entries(kinds)) resources[token(type)] = resourceSpec(type, spec as KindSpec<any, any>, types);
+  const functions: Record<string, Spec> = {};
+  for (const [type, spec] of Object.entries(kinds)) {
+    resources[token(type)] = resourceSpec(type, spec as KindSpec<any, any>, types);
+    Object.assign(functions, functionSpecs(type, spec as KindSpec<any, any>, types));
+  }
   return {
     name: PACKAGE,
     displayName: "Incus",
@@ -178,7 +225,14 @@ export function generateSchema(): Spec {
     },
     provider: { description: "The incus provider: stack config `incus:*` says which Incus to use." },
     resources,
+    functions,
     types: types.types,
+    // For the SDK generators (scripts/gensdk): without respectSchemaVersion the SDKs say 0.0.0, and the engine then
+    // looks for plugin v0.0.0.
+    language: {
+      python: { packageName: "pulumi_incus", respectSchemaVersion: true, pyproject: { enabled: true } },
+      go: { importBasePath: GO_MODULE, respectSchemaVersion: true, generateResourceContainerTypes: true },
+    },
   };
 }
 

@@ -276,10 +276,12 @@ const WHERE_DOCS: Record<string, string> = {
     "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's.",
 };
 
-interface Member {
+export interface Member {
   key: string;
   doc: string;
   type: string;
+  /** The field's own schema, where the member is one (the plugin schema's type); else `type` says it. */
+  schema?: z.ZodType;
   optional: boolean;
   /** The type in the Output forms' arguments (nested values may be Inputs too); default: Input of `type`. */
   inputType?: string;
@@ -307,8 +309,8 @@ function whereMembers(spec: KindSpec<any, any>): Member[] {
     .map(([key, doc]) => ({ key, doc, type: "string", optional: true }));
 }
 
-/** getXxx / getXxxOutput (and getXxxs for kinds with a list lookup): arguments, result and functions. */
-function lookupText(type: string, spec: KindSpec<any, any>): string {
+/** What a kind's lookups take and give: getXxx's arguments and result, getXxxs's arguments (kinds with a list lookup). */
+export function lookupMembers(type: string, spec: KindSpec<any, any>) {
   const docs = kindDocs(type);
   const engine = new KindEngine(spec);
   const shape = schemaShape(spec.schema);
@@ -327,11 +329,13 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   const identityDoc = (key: string) =>
     key === "name" ? `The ${word}'s name in Incus.` : (docs.outputs[key] ?? (shape[key] ? fieldDoc(key) : `The ${word}'s ${words(key)}.`));
   const identityType = (key: string) => (shape[key] ? typeText(unwrap(shape[key]).inner, "output", "  ") : "string");
+  const identitySchema = (key: string) => (shape[key] ? unwrap(shape[key]).inner : undefined);
   const args: Member[] = [
     ...identity.map((key) => ({
       key,
       doc: identityDoc(key) + (alternatives.length ? ` Give this or ${or}.` : ""),
       type: identityType(key),
+      schema: identitySchema(key),
       optional: alternatives.length > 0,
     })),
     // A per-member object (a volume on a cluster) is looked for on the member `target` names.
@@ -339,7 +343,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     ...alternatives.map(([key, alt]) => {
       const f = unwrap(alt.schema);
       if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.by.${key} has no description`);
-      return { key, doc: f.description, type: typeText(f.inner, "output", "  "), optional: true };
+      return { key, doc: f.description, type: typeText(f.inner, "output", "  "), schema: f.inner, optional: true };
     }),
     ...whereMembers(spec),
   ];
@@ -353,7 +357,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     result.push(m);
   };
   if (!spec.nameIsLabel) add({ key: "name", doc: `The ${word}'s name in Incus.`, type: "string", optional: false });
-  for (const key of identity) add({ key, doc: identityDoc(key), type: identityType(key), optional: false });
+  for (const key of identity) add({ key, doc: identityDoc(key), type: identityType(key), schema: identitySchema(key), optional: false });
   if (spec.scoped)
     add({
       key: "project",
@@ -364,17 +368,42 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
   for (const [key, fs] of Object.entries(spec.fields as Record<string, { mode: string; empty?: unknown }>)) {
     if (fs.mode === "create") continue;
     const f = unwrap(shape[key]);
-    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(f.inner, "output", "  "), optional: fs.empty === undefined && f.optional });
+    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(f.inner, "output", "  "), schema: f.inner, optional: fs.empty === undefined && f.optional });
   }
-  for (const key of Object.keys(spec.lookup?.fields ?? {}))
-    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(unwrap(shape[key]).inner, "output", "  "), optional: false });
+  for (const key of Object.keys(spec.lookup?.fields ?? {})) {
+    const inner = unwrap(shape[key]).inner;
+    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(inner, "output", "  "), schema: inner, optional: false });
+  }
   for (const key of (spec.outputKeys ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k)))
     add({ key, doc: docs.outputs[key], type: docs.outputTypes?.[key] ?? outputType(sample[key], type, key), optional: false });
 
   // A singleton (a path with no identity fields) is looked up with no arguments.
   const required = args.some((m) => !m.optional) || alternatives.length > 0;
   const byWhat = [identity.map((k) => `\`${k}\``).join(" and "), ...alternatives.map(([k]) => `\`${k}\``)].join(" or ");
+  const listArgs = spec.lookup?.list
+    ? [
+        ...Object.entries(spec.lookup.list.filters.shape as Record<string, z.ZodType>).map(([key, field]): Member => {
+          const f = unwrap(field);
+          if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.list.filters.${key} has no description`);
+          return {
+            key,
+            doc: f.description,
+            type: typeText(f.inner, "output", "  "),
+            schema: f.inner,
+            inputType: `pulumi.Input<${typeText(f.inner, "input", "  ")}>`,
+            optional: true,
+          };
+        }),
+        ...whereMembers(spec),
+      ]
+    : undefined;
   const what = `Looks up ${identity.length ? `an existing ${word} by ${byWhat}` : `the ${word}`}, in the program's own process (during previews too), reaching Incus as resources do (stack config \`incus:*\`, else the incus CLI's config). Fails, naming the ${word} and the project, when there is none.`;
+  return { word, args, result, required, secretResult, listArgs, what };
+}
+
+/** getXxx / getXxxOutput (and getXxxs for kinds with a list lookup): arguments, result and functions. */
+function lookupText(type: string, spec: KindSpec<any, any>): string {
+  const { word, args, result, required, secretResult, listArgs, what } = lookupMembers(type, spec);
   const out = [
     interfaceText(`The arguments of {@link get${type}}: which ${word}, and where to look.`, `Get${type}Args`, args),
     "",
@@ -403,19 +432,7 @@ function lookupText(type: string, spec: KindSpec<any, any>): string {
     `  return lookupOutput<Get${type}Result>(${JSON.stringify(type)}, args${secretResult ? ", true" : ""});`,
     "}",
   ];
-  if (spec.lookup?.list) {
-    const filters: Member[] = Object.entries(spec.lookup.list.filters.shape as Record<string, z.ZodType>).map(([key, field]) => {
-      const f = unwrap(field);
-      if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.list.filters.${key} has no description`);
-      return {
-        key,
-        doc: f.description,
-        type: typeText(f.inner, "output", "  "),
-        inputType: `pulumi.Input<${typeText(f.inner, "input", "  ")}>`,
-        optional: true,
-      };
-    });
-    const listArgs = [...filters, ...whereMembers(spec)];
+  if (listArgs) {
     const plural = `${type}s`;
     out.push(
       "",

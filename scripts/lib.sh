@@ -10,6 +10,17 @@ PULUMI_VERSION="${PULUMI_INCUS_PULUMI_VERSION:-3.274.1}"
 PULUMI_FALLBACK_VERSION="3.259.0"
 # The last sdk/v3 release that still contained the Node.js language host (see shared reference, section 4).
 PULUMI_LANGUAGE_HOST_VERSION="3.68.0"
+# Python and Go programs (sdk/python, sdk/go, examples/python-lab, examples/go-lab): every pin in one place. The SDKs
+# are generated with pkg/v3's codegen (scripts/gensdk); the newest language hosts the Go proxy serves inside sdk/v3
+# are Python 3.79.0 and Go 3.66.0 (later ones live in modules it refuses); PyPI's newest `pulumi` is 3.272.0.
+PULUMI_CODEGEN_VERSION="3.274.1"
+PULUMI_PYTHON_HOST_VERSION="3.79.0"
+PULUMI_GO_HOST_VERSION="3.66.0"
+PULUMI_PYTHON_SDK_VERSION="3.272.0"
+PULUMI_GO_SDK_VERSION="3.274.1"
+# Go builds share one module and build cache (Go's defaults, ~/go/pkg/mod and ~/.cache/go-build) and the CLI build's
+# flags, so a Go program's first build reuses what the CLI build compiled.
+PULUMI_GO_BUILD_FLAGS="-trimpath -tags=osusergo,grpcnotrace"
 TEST_IMAGE_ALIAS="${PULUMI_INCUS_TEST_IMAGE:-pulumi-incus/busybox}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

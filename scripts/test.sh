@@ -14,11 +14,19 @@ bash scripts/setup-lxd.sh >/dev/null || log "LXD could not be unpacked: the lxd 
 bash scripts/setup-yaml.sh >/dev/null || log "the YAML language host could not be built: the YAML e2e tests will fail"
 # Open vSwitch and OVN for the OVN tests: pinned .debs unpacked into the cache (seconds; never installed).
 bash scripts/setup-ovn.sh >/dev/null || log "Open vSwitch/OVN could not be unpacked: the OVN tests will fail"
+# Python and Go programs (tests/e2e/sdks.test.ts): the SDK generator and both language hosts, built from Go modules
+# once (minutes), then Go's build cache warmed with sdk/go (the Pulumi Go SDK's first compile is the slow part): in the
+# background while the other suites run; the test waits for it (the scripts take a lock).
+sdk_log="$(mktemp)"
+(bash scripts/setup-gensdk.sh && bash scripts/setup-python.sh && bash scripts/setup-go.sh warm) >"$sdk_log" 2>&1 &
+sdk_setup=$!
 report="$(mktemp)"
 before="$(node scripts/daemon-snapshot.js)"
 set +e
 npx jest --ci --maxWorkers=2 --json --outputFile="$report" "$@"
 rc=$?
+wait "$sdk_setup" || { log "setting up the Python and Go hosts failed (the SDK tests fail too):"; cat "$sdk_log" >&2; }
+rm -f "$sdk_log"
 set -e
 # The suites work in their own projects and uniquely named objects; anything else they changed is a defect.
 after="$(node scripts/daemon-snapshot.js)"

@@ -2,7 +2,8 @@
 // Pulumi YAML and other languages), by the same KindEngine the dynamic providers use. This file translates between
 // the protocol and the engine: secrets arrive as marked values (the plugin accepts secrets) and are handed to the
 // engine as plain values plus their paths (`__secretPaths`, exactly what the TypeScript SDK sends), and everything
-// returned is marked secret again at the same paths; the default name and the owner come from the URN.
+// returned is marked secret again at the same paths; the default name and the owner come from the URN. The lookups
+// (getXxx, getXxxs) are its functions (Invoke), run by the same engine code as the TypeScript SDK's.
 import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import type { DetailedDiff, DiffResult } from "../engine/engine";
@@ -98,6 +99,22 @@ function secretInputPaths(kind: KindName, inputs: State, marked: SecretPath[]): 
   return [...marked, ...own.map((k) => [k])];
 }
 
+/** `incus:index:getProfile` → Profile; `incus:index:getInstances` → Instance, a list (the schema's functions). */
+function lookupOf(token: string): { kind: KindName; list: boolean } {
+  const fn = token.split(":")[2] ?? "";
+  const kind = fn.slice(3);
+  if (fn.startsWith("get") && kind in kinds) return { kind: kind as KindName, list: false };
+  const single = kind.slice(0, -1);
+  if (fn.startsWith("get") && kind.endsWith("s") && single in kinds && kinds[single as KindName].lookup?.list) return { kind: single as KindName, list: true };
+  throw new Error(`incus: unknown function ${token}`);
+}
+
+/** A lookup's result with the kind's secret outputs and its credential keys (a server's `loki.auth.password`) marked secret. */
+function concealFound(kind: KindName, found: State): State {
+  const own = (kinds[kind].secretOutputs ?? []).filter((k) => found[k] !== undefined).map((k) => [k]);
+  return plain(conceal(found, [...own, ...engineFor(kind).secretKeysIn(found)]));
+}
+
 /** An error that leaves the object in state (the engine's partial failure): its properties get their secrets back. */
 function partial(err: unknown, kind: KindName, inputs: State): unknown {
   const e = err as { id?: string; properties?: State };
@@ -189,6 +206,15 @@ export function incusPlugin(version: string): IncusPlugin {
         props: plain(conceal(found.props, [...secretOutputPaths(kind, found.props), ...credentials])),
         inputs: plain(conceal(found.inputs, inputPaths)),
       };
+    },
+
+    // getXxx / getXxxs (YAML's `fn::invoke`, the Python and Go SDKs): the engine's lookups, as the TypeScript SDK runs
+    // them in the program's process; the result's secrets go back marked, so the engine and the SDKs keep them secret.
+    async invoke(token: string, argsRaw: State) {
+      const { kind, list } = lookupOf(token);
+      const args = reveal(argsRaw ?? {}).value as State;
+      if (list) return { outputs: { items: (await engineFor(kind).lookupList(args)).map((found) => concealFound(kind, found)) } };
+      return { outputs: concealFound(kind, await engineFor(kind).lookup(args)) };
     },
 
     async update(id, urn, oldsRaw, newsRaw) {

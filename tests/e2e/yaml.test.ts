@@ -36,6 +36,8 @@ describe("examples/yaml-lab", () => {
       expect(out.projectName).toBe(prefix);
       expect(out.networkName).toBe(`${prefix}-net`);
       expect(out.volume).toBe("lab-data");
+      // fn::invoke of one of the plugin's lookups.
+      expect(out.poolDriver).toBe(incusJson("/1.0/storage-pools/default").driver);
       expect(out.nodes).toEqual([
         { name: "node1", status: "Ready", hello: "primary\nlab node 1 (primary), managed by pulumi-incus\n" },
         { name: "node2", status: "Ready", hello: "replica\nlab node 2 (replica), managed by pulumi-incus\n" },

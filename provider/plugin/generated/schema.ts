@@ -3150,6 +3150,1577 @@ export const packageSchema: Record<string, unknown> = {
       "requiredInputs": []
     }
   },
+  "functions": {
+    "incus:index:getProject": {
+      "description": "Looks up an existing project by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the project and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The project's name in Incus."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The project's name in Incus."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Project config, e.g. `features.images`, `features.profiles`, `limits.instances`; numbers and booleans are sent as strings. `features.*` keys the program does not set keep their values."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the objects inside the project."
+          }
+        },
+        "required": [
+          "name",
+          "description",
+          "config",
+          "usedBy"
+        ]
+      }
+    },
+    "incus:index:getProfile": {
+      "description": "Looks up an existing profile by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the profile and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The profile's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The profile's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Incus config keys and values (e.g. `limits.cpu`); numbers and booleans are sent as strings. Keys the program never set are left alone; keys it stops setting are removed."
+          },
+          "devices": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              }
+            },
+            "description": "Devices by name, each a `type` (disk, nic, proxy, …) and its options, e.g. `{ root: { type: \"disk\", path: \"/\", pool: \"default\" } }`."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the instances (and other objects) that use the profile."
+          }
+        },
+        "required": [
+          "name",
+          "project",
+          "description",
+          "config",
+          "devices",
+          "usedBy"
+        ]
+      }
+    },
+    "incus:index:getNetwork": {
+      "description": "Looks up an existing network by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "type": {
+            "$ref": "#/types/incus:index:NetworkType",
+            "description": "The network type."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them."
+          },
+          "managedConfig": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "The network's whole config as the server has it, including the addresses Incus picked."
+          },
+          "status": {
+            "type": "string",
+            "description": "The server's status of the network (e.g. `Created`)."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the instances and profiles that use the network."
+          }
+        },
+        "required": [
+          "name",
+          "project",
+          "type",
+          "description",
+          "config",
+          "managedConfig",
+          "status",
+          "usedBy"
+        ]
+      }
+    },
+    "incus:index:getStoragePool": {
+      "description": "Looks up an existing storage pool by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage pool and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The storage pool's name in Incus."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The storage pool's name in Incus."
+          },
+          "driver": {
+            "$ref": "#/types/incus:index:StoragePoolDriver",
+            "description": "The storage driver."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them."
+          },
+          "status": {
+            "type": "string",
+            "description": "The server's status of the pool (e.g. `Created`)."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the volumes, images, instances and profiles that use the pool."
+          },
+          "source": {
+            "type": "string",
+            "description": "Where the pool keeps its data (the driver's `source`, filled in by Incus when the program gives none)."
+          }
+        },
+        "required": [
+          "name",
+          "driver",
+          "description",
+          "config",
+          "status",
+          "usedBy",
+          "source"
+        ]
+      }
+    },
+    "incus:index:getStorageVolume": {
+      "description": "Looks up an existing storage volume by `pool` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage volume and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "pool": {
+            "type": "string",
+            "description": "The storage pool the volume lives in."
+          },
+          "name": {
+            "type": "string",
+            "description": "The storage volume's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "pool",
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The storage volume's name in Incus."
+          },
+          "pool": {
+            "type": "string",
+            "description": "The storage pool the volume lives in."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "contentType": {
+            "$ref": "#/types/incus:index:StorageVolumeContentType",
+            "description": "What the volume holds."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Volume config, e.g. `size`, `security.shifted`; numbers and booleans are sent as strings."
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member holding the volume (`none` outside a cluster)."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the instances and profiles that use the volume."
+          },
+          "createdAt": {
+            "type": "string",
+            "description": "When Incus created the volume (RFC 3339)."
+          }
+        },
+        "required": [
+          "name",
+          "pool",
+          "project",
+          "contentType",
+          "description",
+          "config",
+          "location",
+          "usedBy",
+          "createdAt"
+        ]
+      }
+    },
+    "incus:index:getImage": {
+      "description": "Looks up an existing image by `fingerprint` or `alias`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the image and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "fingerprint": {
+            "type": "string",
+            "description": "The image's SHA-256 fingerprint. Give this or `alias`."
+          },
+          "alias": {
+            "type": "string",
+            "description": "An alias of the image in the project (instead of `fingerprint`)."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        }
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "fingerprint": {
+            "type": "string",
+            "description": "The image's SHA-256 fingerprint."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "public": {
+            "type": "boolean",
+            "description": "Whether clients that are not trusted may download the image."
+          },
+          "autoUpdate": {
+            "type": "boolean",
+            "description": "Whether Incus refreshes the image from its source server."
+          },
+          "properties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."
+          },
+          "profiles": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Profiles applied to instances made from this image."
+          },
+          "aliases": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`."
+          },
+          "size": {
+            "type": "number",
+            "description": "Size of the image in bytes."
+          },
+          "architecture": {
+            "type": "string",
+            "description": "The image's architecture (e.g. `x86_64`)."
+          },
+          "imageType": {
+            "type": "string",
+            "description": "`container` or `virtual-machine`."
+          },
+          "createdAt": {
+            "type": "string",
+            "description": "When the image was built (RFC 3339)."
+          }
+        },
+        "required": [
+          "fingerprint",
+          "project",
+          "public",
+          "autoUpdate",
+          "properties",
+          "profiles",
+          "aliases",
+          "size",
+          "architecture",
+          "imageType",
+          "createdAt"
+        ]
+      }
+    },
+    "incus:index:getImages": {
+      "description": "Every image in the project that matches all the filters given (one list request), each as getImage reports it.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "alias": {
+            "type": "string",
+            "description": "Only the image that has this alias."
+          },
+          "properties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Only images with all these properties (e.g. `{ os: \"Debian\" }`), compared exactly."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        }
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:ImageInfo"
+            },
+            "description": "The matching images."
+          }
+        },
+        "required": [
+          "items"
+        ]
+      }
+    },
+    "incus:index:getInstance": {
+      "description": "Looks up an existing instance by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the instance and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The instance's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The instance's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "type": {
+            "$ref": "#/types/incus:index:InstanceType",
+            "description": "Container or virtual machine."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the instance."
+          },
+          "profiles": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Profiles applied in this order (later ones win)."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone; keys it stops setting are removed."
+          },
+          "devices": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "object",
+              "additionalProperties": {
+                "type": "string"
+              }
+            },
+            "description": "Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."
+          },
+          "ephemeral": {
+            "type": "boolean",
+            "description": "Delete the instance when it stops (so it cannot be combined with `running: false`)."
+          },
+          "status": {
+            "type": "string",
+            "description": "The server's status of the instance (`Running`, `Stopped`, …)."
+          },
+          "architecture": {
+            "type": "string",
+            "description": "The instance's architecture (e.g. `x86_64`)."
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member running the instance (`none` outside a cluster)."
+          },
+          "imageFingerprint": {
+            "type": "string",
+            "description": "Fingerprint of the image the instance was created from."
+          },
+          "createdAt": {
+            "type": "string",
+            "description": "When Incus created the instance (RFC 3339)."
+          },
+          "ipv4Addresses": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "IPv4 addresses of the running instance's interfaces (not loopback, not link-local)."
+          },
+          "ipv6Addresses": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "IPv6 addresses of the running instance's interfaces (not loopback, not link-local)."
+          }
+        },
+        "required": [
+          "name",
+          "project",
+          "type",
+          "description",
+          "profiles",
+          "config",
+          "devices",
+          "ephemeral",
+          "status",
+          "architecture",
+          "location",
+          "imageFingerprint",
+          "createdAt",
+          "ipv4Addresses",
+          "ipv6Addresses"
+        ]
+      }
+    },
+    "incus:index:getInstances": {
+      "description": "Every instance in the project that matches all the filters given (one list request), each as getInstance reports it.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "namePrefix": {
+            "type": "string",
+            "description": "Only instances whose name starts with this."
+          },
+          "status": {
+            "type": "string",
+            "description": "Only instances in this state, e.g. `Running` or `Stopped` (any case)."
+          },
+          "type": {
+            "$ref": "#/types/incus:index:GetInstancesType",
+            "description": "Only containers or only virtual machines."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Only instances whose own config has all these keys with these values (e.g. `{ \"user.role\": \"web\" }`)."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        }
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:InstanceInfo"
+            },
+            "description": "The matching instances."
+          }
+        },
+        "required": [
+          "items"
+        ]
+      }
+    },
+    "incus:index:getNetworkAcl": {
+      "description": "Looks up an existing network acl by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network acl and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network acl's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network acl's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "ingress": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:NetworkAclIngressItem"
+            },
+            "description": "Ingress (traffic to the instances) rules, in order; the list is kept exactly (a rule left out goes)."
+          },
+          "egress": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:NetworkAclIngressItem"
+            },
+            "description": "Egress (traffic from the instances) rules, in order; the list is kept exactly (a rule left out goes)."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "ACL config (only `user.*` keys)."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the networks, NICs and ACLs that use this ACL."
+          }
+        },
+        "required": [
+          "name",
+          "project",
+          "description",
+          "ingress",
+          "egress",
+          "config",
+          "usedBy"
+        ]
+      }
+    },
+    "incus:index:getNetworkForward": {
+      "description": "Looks up an existing network forward by `network` and `listenAddress`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network forward and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "network": {
+            "type": "string",
+            "description": "The network the forward belongs to."
+          },
+          "listenAddress": {
+            "type": "string",
+            "description": "The address the forward listens on; it identifies the forward in its network."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "network",
+          "listenAddress"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "network": {
+            "type": "string",
+            "description": "The network the forward belongs to."
+          },
+          "listenAddress": {
+            "type": "string",
+            "description": "The address the forward listens on; it identifies the forward in its network."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Forward config, e.g. `target_address` (where ports not listed go) and `user.*` keys."
+          },
+          "ports": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:NetworkForwardPortsItem"
+            },
+            "description": "Port forwards, in order; the list is kept exactly (a port left out goes)."
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member holding the forward (`none` outside a cluster)."
+          }
+        },
+        "required": [
+          "network",
+          "listenAddress",
+          "project",
+          "description",
+          "config",
+          "ports",
+          "location"
+        ]
+      }
+    },
+    "incus:index:getNetworkZone": {
+      "description": "Looks up an existing network zone by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network zone and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network zone's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network zone's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Zone config, e.g. `dns.nameservers`, `network.nat`, `peers.<name>.address`, `peers.<name>.key` (mark keys secret), `user.*`."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the networks that use the zone."
+          }
+        },
+        "required": [
+          "name",
+          "project",
+          "description",
+          "config",
+          "usedBy"
+        ]
+      }
+    },
+    "incus:index:getNetworkZoneRecord": {
+      "description": "Looks up an existing network zone record by `zone` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network zone record and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "zone": {
+            "type": "string",
+            "description": "The zone the record belongs to."
+          },
+          "name": {
+            "type": "string",
+            "description": "The network zone record's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "zone",
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network zone record's name in Incus."
+          },
+          "zone": {
+            "type": "string",
+            "description": "The zone the record belongs to."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "entries": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:NetworkZoneRecordEntriesItem"
+            },
+            "description": "The record's entries, kept exactly (an entry left out goes)."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Record config (`user.*` keys)."
+          }
+        },
+        "required": [
+          "name",
+          "zone",
+          "project",
+          "description",
+          "entries",
+          "config"
+        ]
+      }
+    },
+    "incus:index:getCertificate": {
+      "description": "Looks up an existing certificate by `fingerprint`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the certificate and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "fingerprint": {
+            "type": "string",
+            "description": "The certificate's SHA-256 fingerprint (its identity in Incus)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "fingerprint"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "fingerprint": {
+            "type": "string",
+            "description": "The certificate's SHA-256 fingerprint (its identity in Incus)."
+          },
+          "name": {
+            "type": "string",
+            "description": "The object's name in Incus."
+          },
+          "type": {
+            "$ref": "#/types/incus:index:CertificateType",
+            "description": "`client` (API access) or `metrics` (only /1.0/metrics). Incus cannot change it."
+          },
+          "restricted": {
+            "type": "boolean",
+            "description": "Limit the certificate to `projects`."
+          },
+          "projects": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Projects a restricted certificate may use (each must exist)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "certificate": {
+            "type": "string",
+            "description": "The trusted certificate, PEM, as Incus stores it."
+          },
+          "expiresAt": {
+            "type": "string",
+            "description": "When the certificate expires (RFC 3339)."
+          }
+        },
+        "required": [
+          "fingerprint",
+          "name",
+          "type",
+          "restricted",
+          "projects",
+          "description",
+          "certificate",
+          "expiresAt"
+        ]
+      }
+    },
+    "incus:index:getServerConfig": {
+      "description": "Looks up the server config, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the server config and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        }
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Server config keys to set, e.g. `core.https_address`, `images.auto_update_interval`; numbers and booleans are sent as strings. Keys not named here are left alone; a key dropped from here, and on destroy every key, goes back to what it had before the stack took it over (unset if it had nothing). Credential keys (`loki.auth.password`, `oidc.*`, `network.ovn.client_key`, `openfga.api.token`, …) are secret even when given as plain text."
+          },
+          "claim": {
+            "type": "string",
+            "description": "The value of `user.pulumi-incus.server-config` by which this resource claims the server's config."
+          }
+        },
+        "required": [
+          "config",
+          "claim"
+        ]
+      }
+    },
+    "incus:index:getInstanceSnapshot": {
+      "description": "Looks up an existing instance snapshot by `instance` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the instance snapshot and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "instance": {
+            "type": "string",
+            "description": "The instance the snapshot is taken of. A change replaces the snapshot (a new one is taken)."
+          },
+          "name": {
+            "type": "string",
+            "description": "The instance snapshot's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "instance",
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The instance snapshot's name in Incus."
+          },
+          "instance": {
+            "type": "string",
+            "description": "The instance the snapshot is taken of. A change replaces the snapshot (a new one is taken)."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "stateful": {
+            "type": "boolean",
+            "description": "Also save the running instance's memory (needs CRIU on the server and `migration.stateful=true` on the instance). A change replaces the snapshot."
+          },
+          "expiresAt": {
+            "type": "string",
+            "description": "When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Changed in place; dropping it clears the expiry."
+          },
+          "createdAt": {
+            "type": "string",
+            "description": "When Incus took the snapshot (RFC 3339)."
+          },
+          "size": {
+            "type": "number",
+            "description": "Disk space the snapshot uses in bytes (`-1` where the storage driver cannot tell, e.g. `dir`)."
+          }
+        },
+        "required": [
+          "name",
+          "instance",
+          "project",
+          "stateful",
+          "expiresAt",
+          "createdAt",
+          "size"
+        ]
+      }
+    },
+    "incus:index:getStorageVolumeSnapshot": {
+      "description": "Looks up an existing storage volume snapshot by `pool` and `volume` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage volume snapshot and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "pool": {
+            "type": "string",
+            "description": "The storage pool of the volume. A change replaces the snapshot."
+          },
+          "volume": {
+            "type": "string",
+            "description": "The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken)."
+          },
+          "name": {
+            "type": "string",
+            "description": "The storage volume snapshot's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "pool",
+          "volume",
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The storage volume snapshot's name in Incus."
+          },
+          "pool": {
+            "type": "string",
+            "description": "The storage pool of the volume. A change replaces the snapshot."
+          },
+          "volume": {
+            "type": "string",
+            "description": "The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken)."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "expiresAt": {
+            "type": "string",
+            "description": "When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Changed in place; dropping it clears the expiry."
+          },
+          "createdAt": {
+            "type": "string",
+            "description": "When Incus took the snapshot (RFC 3339)."
+          },
+          "contentType": {
+            "type": "string",
+            "description": "What the volume holds (`filesystem`, `block`)."
+          }
+        },
+        "required": [
+          "name",
+          "pool",
+          "volume",
+          "project",
+          "description",
+          "expiresAt",
+          "createdAt",
+          "contentType"
+        ]
+      }
+    },
+    "incus:index:getImageAlias": {
+      "description": "Looks up an existing image alias by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the image alias and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The image alias's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The image alias's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "target": {
+            "type": "string",
+            "description": "Fingerprint of the image the alias points at (all 64 hex digits). Changed in place."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "type": {
+            "type": "string",
+            "description": "The image's type (`container` or `virtual-machine`), as Incus derives it from the target."
+          }
+        },
+        "required": [
+          "name",
+          "project",
+          "target",
+          "description",
+          "type"
+        ]
+      }
+    },
+    "incus:index:getStorageBucket": {
+      "description": "Looks up an existing storage bucket by `pool` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage bucket and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "pool": {
+            "type": "string",
+            "description": "The storage pool the bucket lives in."
+          },
+          "name": {
+            "type": "string",
+            "description": "The storage bucket's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "pool",
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The storage bucket's name in Incus."
+          },
+          "pool": {
+            "type": "string",
+            "description": "The storage pool the bucket lives in."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Bucket config: `size` where the pool's driver supports it (not on `dir`), `user.*` keys; numbers and booleans are sent as strings."
+          },
+          "s3Url": {
+            "type": "string",
+            "description": "The bucket's S3 address; empty until the server sets `core.storage_buckets_address`."
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member holding the bucket (`none` outside a cluster)."
+          }
+        },
+        "required": [
+          "name",
+          "pool",
+          "project",
+          "description",
+          "config",
+          "s3Url",
+          "location"
+        ]
+      }
+    },
+    "incus:index:getStorageBucketKey": {
+      "description": "Looks up an existing storage bucket key by `pool` and `bucket` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage bucket key and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "pool": {
+            "type": "string",
+            "description": "The storage pool of the bucket."
+          },
+          "bucket": {
+            "type": "string",
+            "description": "The bucket the key gives access to."
+          },
+          "name": {
+            "type": "string",
+            "description": "The storage bucket key's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "pool",
+          "bucket",
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The storage bucket key's name in Incus."
+          },
+          "pool": {
+            "type": "string",
+            "description": "The storage pool of the bucket."
+          },
+          "bucket": {
+            "type": "string",
+            "description": "The bucket the key gives access to."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "role": {
+            "$ref": "#/types/incus:index:StorageBucketKeyRole",
+            "description": "What the key may do: `read-only` or `admin` (read and write)."
+          },
+          "accessKey": {
+            "type": "string",
+            "description": "The S3 access key."
+          },
+          "secretKey": {
+            "type": "string",
+            "description": "The S3 secret key; always kept secret.",
+            "secret": true
+          }
+        },
+        "required": [
+          "name",
+          "pool",
+          "bucket",
+          "project",
+          "description",
+          "role"
+        ]
+      }
+    }
+  },
   "types": {
     "incus:index:NetworkType": {
       "type": "string",
@@ -3300,6 +4871,78 @@ export const packageSchema: Record<string, unknown> = {
       "required": [
         "name"
       ]
+    },
+    "incus:index:ImageInfo": {
+      "type": "object",
+      "properties": {
+        "fingerprint": {
+          "type": "string",
+          "description": "The image's SHA-256 fingerprint."
+        },
+        "project": {
+          "type": "string",
+          "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+        },
+        "public": {
+          "type": "boolean",
+          "description": "Whether clients that are not trusted may download the image."
+        },
+        "autoUpdate": {
+          "type": "boolean",
+          "description": "Whether Incus refreshes the image from its source server."
+        },
+        "properties": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Image properties (e.g. `os`, `release`); the ones from metadata.yaml that the program does not set are left alone."
+        },
+        "profiles": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Profiles applied to instances made from this image."
+        },
+        "aliases": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`."
+        },
+        "size": {
+          "type": "number",
+          "description": "Size of the image in bytes."
+        },
+        "architecture": {
+          "type": "string",
+          "description": "The image's architecture (e.g. `x86_64`)."
+        },
+        "imageType": {
+          "type": "string",
+          "description": "`container` or `virtual-machine`."
+        },
+        "createdAt": {
+          "type": "string",
+          "description": "When the image was built (RFC 3339)."
+        }
+      },
+      "required": [
+        "fingerprint",
+        "project",
+        "public",
+        "autoUpdate",
+        "properties",
+        "profiles",
+        "aliases",
+        "size",
+        "architecture",
+        "imageType",
+        "createdAt"
+      ],
+      "description": "An existing image as getImage reports it."
     },
     "incus:index:InstanceCopyFrom": {
       "type": "object",
@@ -3497,6 +5140,118 @@ export const packageSchema: Record<string, unknown> = {
       },
       "required": [
         "command"
+      ]
+    },
+    "incus:index:InstanceInfo": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The instance's name in Incus."
+        },
+        "project": {
+          "type": "string",
+          "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+        },
+        "type": {
+          "$ref": "#/types/incus:index:InstanceType",
+          "description": "Container or virtual machine."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the instance."
+        },
+        "profiles": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Profiles applied in this order (later ones win)."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Instance config, e.g. `limits.cpu`, `security.nesting`; numbers and booleans are sent as strings. Keys that Incus applies only at start restart a running instance. Keys the program never set are left alone; keys it stops setting are removed."
+        },
+        "devices": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "description": "Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices."
+        },
+        "ephemeral": {
+          "type": "boolean",
+          "description": "Delete the instance when it stops (so it cannot be combined with `running: false`)."
+        },
+        "status": {
+          "type": "string",
+          "description": "The server's status of the instance (`Running`, `Stopped`, …)."
+        },
+        "architecture": {
+          "type": "string",
+          "description": "The instance's architecture (e.g. `x86_64`)."
+        },
+        "location": {
+          "type": "string",
+          "description": "The cluster member running the instance (`none` outside a cluster)."
+        },
+        "imageFingerprint": {
+          "type": "string",
+          "description": "Fingerprint of the image the instance was created from."
+        },
+        "createdAt": {
+          "type": "string",
+          "description": "When Incus created the instance (RFC 3339)."
+        },
+        "ipv4Addresses": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "IPv4 addresses of the running instance's interfaces (not loopback, not link-local)."
+        },
+        "ipv6Addresses": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "IPv6 addresses of the running instance's interfaces (not loopback, not link-local)."
+        }
+      },
+      "required": [
+        "name",
+        "project",
+        "type",
+        "description",
+        "profiles",
+        "config",
+        "devices",
+        "ephemeral",
+        "status",
+        "architecture",
+        "location",
+        "imageFingerprint",
+        "createdAt",
+        "ipv4Addresses",
+        "ipv6Addresses"
+      ],
+      "description": "An existing instance as getInstance reports it."
+    },
+    "incus:index:GetInstancesType": {
+      "type": "string",
+      "enum": [
+        {
+          "value": "container"
+        },
+        {
+          "value": "virtual-machine"
+        }
       ]
     },
     "incus:index:NetworkAclIngressItemAction": {
@@ -3794,6 +5549,20 @@ export const packageSchema: Record<string, unknown> = {
           "value": "ovn"
         }
       ]
+    }
+  },
+  "language": {
+    "python": {
+      "packageName": "pulumi_incus",
+      "respectSchemaVersion": true,
+      "pyproject": {
+        "enabled": true
+      }
+    },
+    "go": {
+      "importBasePath": "github.com/pulumi-incus/pulumi-incus/sdk/go/incus",
+      "respectSchemaVersion": true,
+      "generateResourceContainerTypes": true
     }
   }
 };

@@ -1,0 +1,2 @@
+// Incus (system containers and VMs) as Pulumi resources, served by the pulumi-incus engine.
+package incus
