@@ -3466,6 +3466,10 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string",
             "description": "The storage volume's name in Incus."
           },
+          "target": {
+            "type": "string",
+            "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered."
+          },
           "project": {
             "type": "string",
             "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
@@ -3777,6 +3781,14 @@ export const packageSchema: Record<string, unknown> = {
             "type": "boolean",
             "description": "Delete the instance when it stops (so it cannot be combined with `running: false`)."
           },
+          "image": {
+            "type": "string",
+            "description": "The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`."
+          },
+          "running": {
+            "type": "boolean",
+            "description": "Desired state: running or stopped. A change starts or stops the instance."
+          },
           "status": {
             "type": "string",
             "description": "The server's status of the instance (`Running`, `Stopped`, …)."
@@ -3821,6 +3833,8 @@ export const packageSchema: Record<string, unknown> = {
           "config",
           "devices",
           "ephemeral",
+          "image",
+          "running",
           "status",
           "architecture",
           "location",
@@ -4418,6 +4432,10 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string",
             "description": "The storage volume snapshot's name in Incus."
           },
+          "target": {
+            "type": "string",
+            "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered."
+          },
           "project": {
             "type": "string",
             "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
@@ -4564,6 +4582,10 @@ export const packageSchema: Record<string, unknown> = {
           "name": {
             "type": "string",
             "description": "The storage bucket's name in Incus."
+          },
+          "target": {
+            "type": "string",
+            "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered."
           },
           "project": {
             "type": "string",
@@ -4717,6 +4739,505 @@ export const packageSchema: Record<string, unknown> = {
           "project",
           "description",
           "role"
+        ]
+      }
+    },
+    "incus:index:getNetworkPeer": {
+      "description": "Looks up an existing network peer by `network` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network peer and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "network": {
+            "type": "string",
+            "description": "The OVN network the peer belongs to."
+          },
+          "name": {
+            "type": "string",
+            "description": "The network peer's name in Incus."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "network",
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network peer's name in Incus."
+          },
+          "network": {
+            "type": "string",
+            "description": "The OVN network the peer belongs to."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "type": {
+            "$ref": "#/types/incus:index:NetworkPeerType",
+            "description": "`local`: another OVN network of this Incus; `remote`: a network behind a NetworkIntegration."
+          },
+          "targetProject": {
+            "type": "string",
+            "description": "For a local peer: the project of the target network."
+          },
+          "targetNetwork": {
+            "type": "string",
+            "description": "For a local peer: the OVN network to peer with (it needs a peer back to this network)."
+          },
+          "targetIntegration": {
+            "type": "string",
+            "description": "For a remote peer: the NetworkIntegration (OVN-IC) to peer through."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Peer config: `user.*` keys."
+          },
+          "status": {
+            "type": "string",
+            "description": "`Pending` (the target network has no peer back yet), `Created` or `Errored`, as of the last create, update or refresh."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of what uses the peer."
+          }
+        },
+        "required": [
+          "name",
+          "network",
+          "project",
+          "type",
+          "targetNetwork",
+          "targetIntegration",
+          "description",
+          "config",
+          "status",
+          "usedBy"
+        ]
+      }
+    },
+    "incus:index:getNetworkLoadBalancer": {
+      "description": "Looks up an existing network load balancer by `network` and `listenAddress`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network load balancer and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "network": {
+            "type": "string",
+            "description": "The OVN network the load balancer belongs to."
+          },
+          "listenAddress": {
+            "type": "string",
+            "description": "The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its network."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "network",
+          "listenAddress"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "network": {
+            "type": "string",
+            "description": "The OVN network the load balancer belongs to."
+          },
+          "listenAddress": {
+            "type": "string",
+            "description": "The address the load balancer listens on (from the uplink's `ipv4.routes`); it identifies it in its network."
+          },
+          "project": {
+            "type": "string",
+            "description": "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Load balancer config: `user.*` keys."
+          },
+          "backends": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:NetworkLoadBalancerBackendsItem"
+            },
+            "description": "The backends, in order; the list is kept exactly (a backend left out goes)."
+          },
+          "ports": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:NetworkLoadBalancerPortsItem"
+            },
+            "description": "The balanced ports, in order; the list is kept exactly."
+          },
+          "backendHealth": {
+            "type": "object",
+            "additionalProperties": {
+              "$ref": "pulumi.json#/Any"
+            },
+            "description": "The health of each backend as OVN reports it (`/state`'s `backend_health`, by backend address); empty when OVN has no health checks."
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member holding the load balancer (`none` outside a cluster)."
+          }
+        },
+        "required": [
+          "network",
+          "listenAddress",
+          "project",
+          "description",
+          "config",
+          "backends",
+          "ports",
+          "backendHealth",
+          "location"
+        ]
+      }
+    },
+    "incus:index:getNetworkIntegration": {
+      "description": "Looks up an existing network integration by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the network integration and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network integration's name in Incus."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The network integration's name in Incus."
+          },
+          "type": {
+            "$ref": "#/types/incus:index:NetworkIntegrationType",
+            "description": "The integration type; Incus 6.0 knows `ovn` (OVN-IC)."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Integration config: `ovn.northbound_connection` and `ovn.southbound_connection` (the IC databases), `ovn.ca_cert`, `ovn.client_cert`, `ovn.client_key` (kept secret), `ovn.transit.pattern`, `user.*`."
+          },
+          "usedBy": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "API paths of the peers that use the integration."
+          }
+        },
+        "required": [
+          "name",
+          "type",
+          "description",
+          "config",
+          "usedBy"
+        ]
+      }
+    },
+    "incus:index:getClusterGroup": {
+      "description": "Looks up an existing cluster group by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the cluster group and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The cluster group's name in Incus."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The cluster group's name in Incus."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "members": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Names of the cluster members in the group (each must exist). A member can be in several groups."
+          }
+        },
+        "required": [
+          "name",
+          "description",
+          "members"
+        ]
+      }
+    },
+    "incus:index:getClusterGroups": {
+      "description": "Every cluster group in the project that matches all the filters given (one list request), each as getClusterGroup reports it.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "member": {
+            "type": "string",
+            "description": "Only groups this cluster member belongs to."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        }
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:ClusterGroupInfo"
+            },
+            "description": "The matching cluster groups."
+          }
+        },
+        "required": [
+          "items"
+        ]
+      }
+    },
+    "incus:index:getClusterMember": {
+      "description": "Looks up an existing cluster member by `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the cluster member and the project, when there is none.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The cluster member's name in Incus."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        },
+        "required": [
+          "name"
+        ]
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The cluster member's name in Incus."
+          },
+          "description": {
+            "type": "string",
+            "description": "Free-text description of the object."
+          },
+          "failureDomain": {
+            "type": "string",
+            "description": "The member's failure domain (for placement and database roles)."
+          },
+          "groups": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The cluster groups the member belongs to (each must exist; a member is always in at least one)."
+          },
+          "config": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            },
+            "description": "Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys."
+          },
+          "status": {
+            "type": "string",
+            "description": "The member's status (`Online`, `Evacuated`, `Offline`, …)."
+          },
+          "url": {
+            "type": "string",
+            "description": "The member's cluster address (`https://…:8443`)."
+          },
+          "roles": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster assigns them."
+          },
+          "architecture": {
+            "type": "string",
+            "description": "The member's architecture (e.g. `x86_64`)."
+          },
+          "message": {
+            "type": "string",
+            "description": "The member's status message (e.g. `Fully operational`)."
+          }
+        },
+        "required": [
+          "name",
+          "description",
+          "failureDomain",
+          "groups",
+          "config",
+          "status",
+          "url",
+          "roles",
+          "architecture",
+          "message"
+        ]
+      }
+    },
+    "incus:index:getClusterMembers": {
+      "description": "Every cluster member in the project that matches all the filters given (one list request), each as getClusterMember reports it.",
+      "inputs": {
+        "type": "object",
+        "properties": {
+          "group": {
+            "type": "string",
+            "description": "Only members of this cluster group."
+          },
+          "status": {
+            "type": "string",
+            "description": "Only members in this state, e.g. `Online` or `Evacuated` (any case)."
+          },
+          "role": {
+            "type": "string",
+            "description": "Only members with this role, e.g. `database-leader`."
+          },
+          "remote": {
+            "type": "string",
+            "description": "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote."
+          },
+          "socket": {
+            "type": "string",
+            "description": "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use."
+          },
+          "configDir": {
+            "type": "string",
+            "description": "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's."
+          }
+        }
+      },
+      "outputs": {
+        "type": "object",
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/types/incus:index:ClusterMemberInfo"
+            },
+            "description": "The matching cluster members."
+          }
+        },
+        "required": [
+          "items"
         ]
       }
     }
@@ -5189,6 +5710,14 @@ export const packageSchema: Record<string, unknown> = {
           "type": "boolean",
           "description": "Delete the instance when it stops (so it cannot be combined with `running: false`)."
         },
+        "image": {
+          "type": "string",
+          "description": "The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`."
+        },
+        "running": {
+          "type": "boolean",
+          "description": "Desired state: running or stopped. A change starts or stops the instance."
+        },
         "status": {
           "type": "string",
           "description": "The server's status of the instance (`Running`, `Stopped`, …)."
@@ -5233,6 +5762,8 @@ export const packageSchema: Record<string, unknown> = {
         "config",
         "devices",
         "ephemeral",
+        "image",
+        "running",
         "status",
         "architecture",
         "location",
@@ -5549,6 +6080,99 @@ export const packageSchema: Record<string, unknown> = {
           "value": "ovn"
         }
       ]
+    },
+    "incus:index:ClusterGroupInfo": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The cluster group's name in Incus."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object."
+        },
+        "members": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Names of the cluster members in the group (each must exist). A member can be in several groups."
+        }
+      },
+      "required": [
+        "name",
+        "description",
+        "members"
+      ],
+      "description": "An existing cluster group as getClusterGroup reports it."
+    },
+    "incus:index:ClusterMemberInfo": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "The cluster member's name in Incus."
+        },
+        "description": {
+          "type": "string",
+          "description": "Free-text description of the object."
+        },
+        "failureDomain": {
+          "type": "string",
+          "description": "The member's failure domain (for placement and database roles)."
+        },
+        "groups": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "The cluster groups the member belongs to (each must exist; a member is always in at least one)."
+        },
+        "config": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys."
+        },
+        "status": {
+          "type": "string",
+          "description": "The member's status (`Online`, `Evacuated`, `Offline`, …)."
+        },
+        "url": {
+          "type": "string",
+          "description": "The member's cluster address (`https://…:8443`)."
+        },
+        "roles": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster assigns them."
+        },
+        "architecture": {
+          "type": "string",
+          "description": "The member's architecture (e.g. `x86_64`)."
+        },
+        "message": {
+          "type": "string",
+          "description": "The member's status message (e.g. `Fully operational`)."
+        }
+      },
+      "required": [
+        "name",
+        "description",
+        "failureDomain",
+        "groups",
+        "config",
+        "status",
+        "url",
+        "roles",
+        "architecture",
+        "message"
+      ],
+      "description": "An existing cluster member as getClusterMember reports it."
     }
   },
   "language": {

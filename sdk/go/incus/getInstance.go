@@ -48,6 +48,8 @@ type LookupInstanceResult struct {
 	Devices map[string]map[string]string `pulumi:"devices"`
 	// Delete the instance when it stops (so it cannot be combined with `running: false`).
 	Ephemeral bool `pulumi:"ephemeral"`
+	// The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
+	Image string `pulumi:"image"`
 	// Fingerprint of the image the instance was created from.
 	ImageFingerprint string `pulumi:"imageFingerprint"`
 	// IPv4 addresses of the running instance's interfaces (not loopback, not link-local).
@@ -62,6 +64,8 @@ type LookupInstanceResult struct {
 	Profiles []string `pulumi:"profiles"`
 	// The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).
 	Project string `pulumi:"project"`
+	// Desired state: running or stopped. A change starts or stops the instance.
+	Running bool `pulumi:"running"`
 	// The server's status of the instance (`Running`, `Stopped`, …).
 	Status string `pulumi:"status"`
 	// Container or virtual machine.
@@ -134,6 +138,11 @@ func (o LookupInstanceResultOutput) Ephemeral() pulumi.BoolOutput {
 	return o.ApplyT(func(v LookupInstanceResult) bool { return v.Ephemeral }).(pulumi.BoolOutput)
 }
 
+// The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
+func (o LookupInstanceResultOutput) Image() pulumi.StringOutput {
+	return o.ApplyT(func(v LookupInstanceResult) string { return v.Image }).(pulumi.StringOutput)
+}
+
 // Fingerprint of the image the instance was created from.
 func (o LookupInstanceResultOutput) ImageFingerprint() pulumi.StringOutput {
 	return o.ApplyT(func(v LookupInstanceResult) string { return v.ImageFingerprint }).(pulumi.StringOutput)
@@ -167,6 +176,11 @@ func (o LookupInstanceResultOutput) Profiles() pulumi.StringArrayOutput {
 // The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).
 func (o LookupInstanceResultOutput) Project() pulumi.StringOutput {
 	return o.ApplyT(func(v LookupInstanceResult) string { return v.Project }).(pulumi.StringOutput)
+}
+
+// Desired state: running or stopped. A change starts or stops the instance.
+func (o LookupInstanceResultOutput) Running() pulumi.BoolOutput {
+	return o.ApplyT(func(v LookupInstanceResult) bool { return v.Running }).(pulumi.BoolOutput)
 }
 
 // The server's status of the instance (`Running`, `Stopped`, …).

@@ -35,6 +35,8 @@ type LookupStorageBucketArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+	Target *string `pulumi:"target"`
 }
 
 type LookupStorageBucketResult struct {
@@ -72,6 +74,8 @@ type LookupStorageBucketOutputArgs struct {
 	Remote pulumi.StringPtrInput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket pulumi.StringPtrInput `pulumi:"socket"`
+	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+	Target pulumi.StringPtrInput `pulumi:"target"`
 }
 
 func (LookupStorageBucketOutputArgs) ElementType() reflect.Type {

@@ -35,6 +35,8 @@ type LookupStorageVolumeArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+	Target *string `pulumi:"target"`
 }
 
 type LookupStorageVolumeResult struct {
@@ -76,6 +78,8 @@ type LookupStorageVolumeOutputArgs struct {
 	Remote pulumi.StringPtrInput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket pulumi.StringPtrInput `pulumi:"socket"`
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+	Target pulumi.StringPtrInput `pulumi:"target"`
 }
 
 func (LookupStorageVolumeOutputArgs) ElementType() reflect.Type {

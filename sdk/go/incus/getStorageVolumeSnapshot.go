@@ -35,6 +35,8 @@ type LookupStorageVolumeSnapshotArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+	Target *string `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
 	Volume string `pulumi:"volume"`
 }
@@ -76,6 +78,8 @@ type LookupStorageVolumeSnapshotOutputArgs struct {
 	Remote pulumi.StringPtrInput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket pulumi.StringPtrInput `pulumi:"socket"`
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+	Target pulumi.StringPtrInput `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
 	Volume pulumi.StringInput `pulumi:"volume"`
 }

@@ -29,7 +29,7 @@ type Image struct {
 	CreatedAt pulumi.StringOutput `pulumi:"createdAt"`
 	// A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the image.
 	File pulumi.StringPtrOutput `pulumi:"file"`
-	// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy.
+	// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes).
 	Fingerprint pulumi.StringOutput `pulumi:"fingerprint"`
 	// `container` or `virtual-machine`.
 	ImageType pulumi.StringOutput `pulumi:"imageType"`
@@ -115,7 +115,7 @@ type imageArgs struct {
 	ConfigDir *string `pulumi:"configDir"`
 	// A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the image.
 	File *string `pulumi:"file"`
-	// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Changing it replaces the object.
+	// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes). Changing it replaces the object.
 	Fingerprint *string `pulumi:"fingerprint"`
 	// A split image: the metadata tarball, with `rootfsFile`. New content replaces the image.
 	MetadataFile *string `pulumi:"metadataFile"`
@@ -153,7 +153,7 @@ type ImageArgs struct {
 	ConfigDir pulumi.StringPtrInput
 	// A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the image.
 	File pulumi.StringPtrInput
-	// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Changing it replaces the object.
+	// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes). Changing it replaces the object.
 	Fingerprint pulumi.StringPtrInput
 	// A split image: the metadata tarball, with `rootfsFile`. New content replaces the image.
 	MetadataFile pulumi.StringPtrInput
@@ -301,7 +301,7 @@ func (o ImageOutput) File() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Image) pulumi.StringPtrOutput { return v.File }).(pulumi.StringPtrOutput)
 }
 
-// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy.
+// The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes).
 func (o ImageOutput) Fingerprint() pulumi.StringOutput {
 	return o.ApplyT(func(v *Image) pulumi.StringOutput { return v.Fingerprint }).(pulumi.StringOutput)
 }

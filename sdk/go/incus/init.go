@@ -23,6 +23,10 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "incus:index:Certificate":
 		r = &Certificate{}
+	case "incus:index:ClusterGroup":
+		r = &ClusterGroup{}
+	case "incus:index:ClusterMember":
+		r = &ClusterMember{}
 	case "incus:index:Image":
 		r = &Image{}
 	case "incus:index:ImageAlias":
@@ -37,6 +41,12 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 		r = &NetworkAcl{}
 	case "incus:index:NetworkForward":
 		r = &NetworkForward{}
+	case "incus:index:NetworkIntegration":
+		r = &NetworkIntegration{}
+	case "incus:index:NetworkLoadBalancer":
+		r = &NetworkLoadBalancer{}
+	case "incus:index:NetworkPeer":
+		r = &NetworkPeer{}
 	case "incus:index:NetworkZone":
 		r = &NetworkZone{}
 	case "incus:index:NetworkZoneRecord":

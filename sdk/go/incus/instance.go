@@ -39,7 +39,7 @@ type Instance struct {
 	Ephemeral pulumi.BoolPtrOutput `pulumi:"ephemeral"`
 	// For each file of `files`: the digest, size and time of what was pushed (kept secret in state: contents may be).
 	FileDigests pulumi.MapOutput `pulumi:"fileDigests"`
-	// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+	// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
 	Files InstanceFilesValueMapOutput `pulumi:"files"`
 	// The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
 	Image pulumi.StringPtrOutput `pulumi:"image"`
@@ -71,6 +71,8 @@ type Instance struct {
 	Status pulumi.StringOutput `pulumi:"status"`
 	// Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
 	StopTimeout pulumi.IntPtrOutput `pulumi:"stopTimeout"`
+	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+	Target pulumi.StringPtrOutput `pulumi:"target"`
 	// Container or virtual machine. Default: `container`.
 	Type InstanceTypePtrOutput `pulumi:"type"`
 	// `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
@@ -144,7 +146,7 @@ type instanceArgs struct {
 	Devices map[string]map[string]interface{} `pulumi:"devices"`
 	// Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`. Changed in place.
 	Ephemeral *bool `pulumi:"ephemeral"`
-	// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+	// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
 	Files map[string]InstanceFilesValue `pulumi:"files"`
 	// The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`. Changing it replaces the object.
 	Image *string `pulumi:"image"`
@@ -166,6 +168,8 @@ type instanceArgs struct {
 	Socket *string `pulumi:"socket"`
 	// Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
 	StopTimeout *int `pulumi:"stopTimeout"`
+	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+	Target *string `pulumi:"target"`
 	// Container or virtual machine. Default: `container`. Changing it replaces the object.
 	Type *InstanceType `pulumi:"type"`
 	// `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
@@ -190,7 +194,7 @@ type InstanceArgs struct {
 	Devices pulumi.MapMapInput
 	// Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`. Changed in place.
 	Ephemeral pulumi.BoolPtrInput
-	// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+	// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
 	Files InstanceFilesValueMapInput
 	// The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`. Changing it replaces the object.
 	Image pulumi.StringPtrInput
@@ -212,6 +216,8 @@ type InstanceArgs struct {
 	Socket pulumi.StringPtrInput
 	// Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
 	StopTimeout pulumi.IntPtrInput
+	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+	Target pulumi.StringPtrInput
 	// Container or virtual machine. Default: `container`. Changing it replaces the object.
 	Type InstanceTypePtrInput
 	// `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
@@ -365,7 +371,7 @@ func (o InstanceOutput) FileDigests() pulumi.MapOutput {
 	return o.ApplyT(func(v *Instance) pulumi.MapOutput { return v.FileDigests }).(pulumi.MapOutput)
 }
 
-// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+// Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
 func (o InstanceOutput) Files() InstanceFilesValueMapOutput {
 	return o.ApplyT(func(v *Instance) InstanceFilesValueMapOutput { return v.Files }).(InstanceFilesValueMapOutput)
 }
@@ -443,6 +449,11 @@ func (o InstanceOutput) Status() pulumi.StringOutput {
 // Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
 func (o InstanceOutput) StopTimeout() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *Instance) pulumi.IntPtrOutput { return v.StopTimeout }).(pulumi.IntPtrOutput)
+}
+
+// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+func (o InstanceOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Instance) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }
 
 // Container or virtual machine. Default: `container`.

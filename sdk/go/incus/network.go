@@ -25,6 +25,8 @@ type Network struct {
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// The network's whole config as the server has it, including the addresses Incus picked.
 	ManagedConfig pulumi.StringMapOutput `pulumi:"managedConfig"`
+	// On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+	MemberConfig pulumi.StringMapMapOutput `pulumi:"memberConfig"`
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`).
@@ -95,6 +97,8 @@ type networkArgs struct {
 	ConfigDir *string `pulumi:"configDir"`
 	// Free-text description of the object. Default: empty. Changed in place.
 	Description *string `pulumi:"description"`
+	// On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+	MemberConfig map[string]map[string]interface{} `pulumi:"memberConfig"`
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames the object in place.
 	Name *string `pulumi:"name"`
 	// The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
@@ -117,6 +121,8 @@ type NetworkArgs struct {
 	ConfigDir pulumi.StringPtrInput
 	// Free-text description of the object. Default: empty. Changed in place.
 	Description pulumi.StringPtrInput
+	// On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+	MemberConfig pulumi.MapMapInput
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames the object in place.
 	Name pulumi.StringPtrInput
 	// The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
@@ -239,6 +245,11 @@ func (o NetworkOutput) Description() pulumi.StringPtrOutput {
 // The network's whole config as the server has it, including the addresses Incus picked.
 func (o NetworkOutput) ManagedConfig() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *Network) pulumi.StringMapOutput { return v.ManagedConfig }).(pulumi.StringMapOutput)
+}
+
+// On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+func (o NetworkOutput) MemberConfig() pulumi.StringMapMapOutput {
+	return o.ApplyT(func(v *Network) pulumi.StringMapMapOutput { return v.MemberConfig }).(pulumi.StringMapMapOutput)
 }
 
 // The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.

@@ -1837,6 +1837,499 @@ func (in *networkForwardPortsItemProtocolPtr) ToNetworkForwardPortsItemProtocolP
 	return pulumi.ToOutputWithContext(ctx, in).(NetworkForwardPortsItemProtocolPtrOutput)
 }
 
+type NetworkIntegrationType string
+
+const (
+	NetworkIntegrationTypeOvn = NetworkIntegrationType("ovn")
+)
+
+func (NetworkIntegrationType) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkIntegrationType)(nil)).Elem()
+}
+
+func (e NetworkIntegrationType) ToNetworkIntegrationTypeOutput() NetworkIntegrationTypeOutput {
+	return pulumi.ToOutput(e).(NetworkIntegrationTypeOutput)
+}
+
+func (e NetworkIntegrationType) ToNetworkIntegrationTypeOutputWithContext(ctx context.Context) NetworkIntegrationTypeOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(NetworkIntegrationTypeOutput)
+}
+
+func (e NetworkIntegrationType) ToNetworkIntegrationTypePtrOutput() NetworkIntegrationTypePtrOutput {
+	return e.ToNetworkIntegrationTypePtrOutputWithContext(context.Background())
+}
+
+func (e NetworkIntegrationType) ToNetworkIntegrationTypePtrOutputWithContext(ctx context.Context) NetworkIntegrationTypePtrOutput {
+	return NetworkIntegrationType(e).ToNetworkIntegrationTypeOutputWithContext(ctx).ToNetworkIntegrationTypePtrOutputWithContext(ctx)
+}
+
+func (e NetworkIntegrationType) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkIntegrationType) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkIntegrationType) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e NetworkIntegrationType) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type NetworkIntegrationTypeOutput struct{ *pulumi.OutputState }
+
+func (NetworkIntegrationTypeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkIntegrationType)(nil)).Elem()
+}
+
+func (o NetworkIntegrationTypeOutput) ToNetworkIntegrationTypeOutput() NetworkIntegrationTypeOutput {
+	return o
+}
+
+func (o NetworkIntegrationTypeOutput) ToNetworkIntegrationTypeOutputWithContext(ctx context.Context) NetworkIntegrationTypeOutput {
+	return o
+}
+
+func (o NetworkIntegrationTypeOutput) ToNetworkIntegrationTypePtrOutput() NetworkIntegrationTypePtrOutput {
+	return o.ToNetworkIntegrationTypePtrOutputWithContext(context.Background())
+}
+
+func (o NetworkIntegrationTypeOutput) ToNetworkIntegrationTypePtrOutputWithContext(ctx context.Context) NetworkIntegrationTypePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NetworkIntegrationType) *NetworkIntegrationType {
+		return &v
+	}).(NetworkIntegrationTypePtrOutput)
+}
+
+func (o NetworkIntegrationTypeOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o NetworkIntegrationTypeOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkIntegrationType) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o NetworkIntegrationTypeOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkIntegrationTypeOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkIntegrationType) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type NetworkIntegrationTypePtrOutput struct{ *pulumi.OutputState }
+
+func (NetworkIntegrationTypePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkIntegrationType)(nil)).Elem()
+}
+
+func (o NetworkIntegrationTypePtrOutput) ToNetworkIntegrationTypePtrOutput() NetworkIntegrationTypePtrOutput {
+	return o
+}
+
+func (o NetworkIntegrationTypePtrOutput) ToNetworkIntegrationTypePtrOutputWithContext(ctx context.Context) NetworkIntegrationTypePtrOutput {
+	return o
+}
+
+func (o NetworkIntegrationTypePtrOutput) Elem() NetworkIntegrationTypeOutput {
+	return o.ApplyT(func(v *NetworkIntegrationType) NetworkIntegrationType {
+		if v != nil {
+			return *v
+		}
+		var ret NetworkIntegrationType
+		return ret
+	}).(NetworkIntegrationTypeOutput)
+}
+
+func (o NetworkIntegrationTypePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkIntegrationTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *NetworkIntegrationType) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// NetworkIntegrationTypeInput is an input type that accepts values of the NetworkIntegrationType enum
+// A concrete instance of `NetworkIntegrationTypeInput` can be one of the following:
+//
+//	NetworkIntegrationTypeOvn
+type NetworkIntegrationTypeInput interface {
+	pulumi.Input
+
+	ToNetworkIntegrationTypeOutput() NetworkIntegrationTypeOutput
+	ToNetworkIntegrationTypeOutputWithContext(context.Context) NetworkIntegrationTypeOutput
+}
+
+var networkIntegrationTypePtrType = reflect.TypeOf((**NetworkIntegrationType)(nil)).Elem()
+
+type NetworkIntegrationTypePtrInput interface {
+	pulumi.Input
+
+	ToNetworkIntegrationTypePtrOutput() NetworkIntegrationTypePtrOutput
+	ToNetworkIntegrationTypePtrOutputWithContext(context.Context) NetworkIntegrationTypePtrOutput
+}
+
+type networkIntegrationTypePtr string
+
+func NetworkIntegrationTypePtr(v string) NetworkIntegrationTypePtrInput {
+	return (*networkIntegrationTypePtr)(&v)
+}
+
+func (*networkIntegrationTypePtr) ElementType() reflect.Type {
+	return networkIntegrationTypePtrType
+}
+
+func (in *networkIntegrationTypePtr) ToNetworkIntegrationTypePtrOutput() NetworkIntegrationTypePtrOutput {
+	return pulumi.ToOutput(in).(NetworkIntegrationTypePtrOutput)
+}
+
+func (in *networkIntegrationTypePtr) ToNetworkIntegrationTypePtrOutputWithContext(ctx context.Context) NetworkIntegrationTypePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(NetworkIntegrationTypePtrOutput)
+}
+
+type NetworkLoadBalancerPortsItemProtocol string
+
+const (
+	NetworkLoadBalancerPortsItemProtocolTcp = NetworkLoadBalancerPortsItemProtocol("tcp")
+	NetworkLoadBalancerPortsItemProtocolUdp = NetworkLoadBalancerPortsItemProtocol("udp")
+)
+
+func (NetworkLoadBalancerPortsItemProtocol) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkLoadBalancerPortsItemProtocol)(nil)).Elem()
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToNetworkLoadBalancerPortsItemProtocolOutput() NetworkLoadBalancerPortsItemProtocolOutput {
+	return pulumi.ToOutput(e).(NetworkLoadBalancerPortsItemProtocolOutput)
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToNetworkLoadBalancerPortsItemProtocolOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemProtocolOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(NetworkLoadBalancerPortsItemProtocolOutput)
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToNetworkLoadBalancerPortsItemProtocolPtrOutput() NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return e.ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(context.Background())
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return NetworkLoadBalancerPortsItemProtocol(e).ToNetworkLoadBalancerPortsItemProtocolOutputWithContext(ctx).ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(ctx)
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e NetworkLoadBalancerPortsItemProtocol) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type NetworkLoadBalancerPortsItemProtocolOutput struct{ *pulumi.OutputState }
+
+func (NetworkLoadBalancerPortsItemProtocolOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkLoadBalancerPortsItemProtocol)(nil)).Elem()
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToNetworkLoadBalancerPortsItemProtocolOutput() NetworkLoadBalancerPortsItemProtocolOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToNetworkLoadBalancerPortsItemProtocolOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemProtocolOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToNetworkLoadBalancerPortsItemProtocolPtrOutput() NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return o.ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NetworkLoadBalancerPortsItemProtocol) *NetworkLoadBalancerPortsItemProtocol {
+		return &v
+	}).(NetworkLoadBalancerPortsItemProtocolPtrOutput)
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkLoadBalancerPortsItemProtocol) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkLoadBalancerPortsItemProtocol) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type NetworkLoadBalancerPortsItemProtocolPtrOutput struct{ *pulumi.OutputState }
+
+func (NetworkLoadBalancerPortsItemProtocolPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkLoadBalancerPortsItemProtocol)(nil)).Elem()
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolPtrOutput) ToNetworkLoadBalancerPortsItemProtocolPtrOutput() NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolPtrOutput) ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolPtrOutput) Elem() NetworkLoadBalancerPortsItemProtocolOutput {
+	return o.ApplyT(func(v *NetworkLoadBalancerPortsItemProtocol) NetworkLoadBalancerPortsItemProtocol {
+		if v != nil {
+			return *v
+		}
+		var ret NetworkLoadBalancerPortsItemProtocol
+		return ret
+	}).(NetworkLoadBalancerPortsItemProtocolOutput)
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkLoadBalancerPortsItemProtocolPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *NetworkLoadBalancerPortsItemProtocol) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// NetworkLoadBalancerPortsItemProtocolInput is an input type that accepts values of the NetworkLoadBalancerPortsItemProtocol enum
+// A concrete instance of `NetworkLoadBalancerPortsItemProtocolInput` can be one of the following:
+//
+//	NetworkLoadBalancerPortsItemProtocolTcp
+//	NetworkLoadBalancerPortsItemProtocolUdp
+type NetworkLoadBalancerPortsItemProtocolInput interface {
+	pulumi.Input
+
+	ToNetworkLoadBalancerPortsItemProtocolOutput() NetworkLoadBalancerPortsItemProtocolOutput
+	ToNetworkLoadBalancerPortsItemProtocolOutputWithContext(context.Context) NetworkLoadBalancerPortsItemProtocolOutput
+}
+
+var networkLoadBalancerPortsItemProtocolPtrType = reflect.TypeOf((**NetworkLoadBalancerPortsItemProtocol)(nil)).Elem()
+
+type NetworkLoadBalancerPortsItemProtocolPtrInput interface {
+	pulumi.Input
+
+	ToNetworkLoadBalancerPortsItemProtocolPtrOutput() NetworkLoadBalancerPortsItemProtocolPtrOutput
+	ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(context.Context) NetworkLoadBalancerPortsItemProtocolPtrOutput
+}
+
+type networkLoadBalancerPortsItemProtocolPtr string
+
+func NetworkLoadBalancerPortsItemProtocolPtr(v string) NetworkLoadBalancerPortsItemProtocolPtrInput {
+	return (*networkLoadBalancerPortsItemProtocolPtr)(&v)
+}
+
+func (*networkLoadBalancerPortsItemProtocolPtr) ElementType() reflect.Type {
+	return networkLoadBalancerPortsItemProtocolPtrType
+}
+
+func (in *networkLoadBalancerPortsItemProtocolPtr) ToNetworkLoadBalancerPortsItemProtocolPtrOutput() NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return pulumi.ToOutput(in).(NetworkLoadBalancerPortsItemProtocolPtrOutput)
+}
+
+func (in *networkLoadBalancerPortsItemProtocolPtr) ToNetworkLoadBalancerPortsItemProtocolPtrOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemProtocolPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(NetworkLoadBalancerPortsItemProtocolPtrOutput)
+}
+
+type NetworkPeerType string
+
+const (
+	NetworkPeerTypeLocal  = NetworkPeerType("local")
+	NetworkPeerTypeRemote = NetworkPeerType("remote")
+)
+
+func (NetworkPeerType) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkPeerType)(nil)).Elem()
+}
+
+func (e NetworkPeerType) ToNetworkPeerTypeOutput() NetworkPeerTypeOutput {
+	return pulumi.ToOutput(e).(NetworkPeerTypeOutput)
+}
+
+func (e NetworkPeerType) ToNetworkPeerTypeOutputWithContext(ctx context.Context) NetworkPeerTypeOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(NetworkPeerTypeOutput)
+}
+
+func (e NetworkPeerType) ToNetworkPeerTypePtrOutput() NetworkPeerTypePtrOutput {
+	return e.ToNetworkPeerTypePtrOutputWithContext(context.Background())
+}
+
+func (e NetworkPeerType) ToNetworkPeerTypePtrOutputWithContext(ctx context.Context) NetworkPeerTypePtrOutput {
+	return NetworkPeerType(e).ToNetworkPeerTypeOutputWithContext(ctx).ToNetworkPeerTypePtrOutputWithContext(ctx)
+}
+
+func (e NetworkPeerType) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkPeerType) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e NetworkPeerType) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e NetworkPeerType) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type NetworkPeerTypeOutput struct{ *pulumi.OutputState }
+
+func (NetworkPeerTypeOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkPeerType)(nil)).Elem()
+}
+
+func (o NetworkPeerTypeOutput) ToNetworkPeerTypeOutput() NetworkPeerTypeOutput {
+	return o
+}
+
+func (o NetworkPeerTypeOutput) ToNetworkPeerTypeOutputWithContext(ctx context.Context) NetworkPeerTypeOutput {
+	return o
+}
+
+func (o NetworkPeerTypeOutput) ToNetworkPeerTypePtrOutput() NetworkPeerTypePtrOutput {
+	return o.ToNetworkPeerTypePtrOutputWithContext(context.Background())
+}
+
+func (o NetworkPeerTypeOutput) ToNetworkPeerTypePtrOutputWithContext(ctx context.Context) NetworkPeerTypePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NetworkPeerType) *NetworkPeerType {
+		return &v
+	}).(NetworkPeerTypePtrOutput)
+}
+
+func (o NetworkPeerTypeOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o NetworkPeerTypeOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkPeerType) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o NetworkPeerTypeOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkPeerTypeOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e NetworkPeerType) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type NetworkPeerTypePtrOutput struct{ *pulumi.OutputState }
+
+func (NetworkPeerTypePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NetworkPeerType)(nil)).Elem()
+}
+
+func (o NetworkPeerTypePtrOutput) ToNetworkPeerTypePtrOutput() NetworkPeerTypePtrOutput {
+	return o
+}
+
+func (o NetworkPeerTypePtrOutput) ToNetworkPeerTypePtrOutputWithContext(ctx context.Context) NetworkPeerTypePtrOutput {
+	return o
+}
+
+func (o NetworkPeerTypePtrOutput) Elem() NetworkPeerTypeOutput {
+	return o.ApplyT(func(v *NetworkPeerType) NetworkPeerType {
+		if v != nil {
+			return *v
+		}
+		var ret NetworkPeerType
+		return ret
+	}).(NetworkPeerTypeOutput)
+}
+
+func (o NetworkPeerTypePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o NetworkPeerTypePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *NetworkPeerType) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// NetworkPeerTypeInput is an input type that accepts values of the NetworkPeerType enum
+// A concrete instance of `NetworkPeerTypeInput` can be one of the following:
+//
+//	NetworkPeerTypeLocal
+//	NetworkPeerTypeRemote
+type NetworkPeerTypeInput interface {
+	pulumi.Input
+
+	ToNetworkPeerTypeOutput() NetworkPeerTypeOutput
+	ToNetworkPeerTypeOutputWithContext(context.Context) NetworkPeerTypeOutput
+}
+
+var networkPeerTypePtrType = reflect.TypeOf((**NetworkPeerType)(nil)).Elem()
+
+type NetworkPeerTypePtrInput interface {
+	pulumi.Input
+
+	ToNetworkPeerTypePtrOutput() NetworkPeerTypePtrOutput
+	ToNetworkPeerTypePtrOutputWithContext(context.Context) NetworkPeerTypePtrOutput
+}
+
+type networkPeerTypePtr string
+
+func NetworkPeerTypePtr(v string) NetworkPeerTypePtrInput {
+	return (*networkPeerTypePtr)(&v)
+}
+
+func (*networkPeerTypePtr) ElementType() reflect.Type {
+	return networkPeerTypePtrType
+}
+
+func (in *networkPeerTypePtr) ToNetworkPeerTypePtrOutput() NetworkPeerTypePtrOutput {
+	return pulumi.ToOutput(in).(NetworkPeerTypePtrOutput)
+}
+
+func (in *networkPeerTypePtr) ToNetworkPeerTypePtrOutputWithContext(ctx context.Context) NetworkPeerTypePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(NetworkPeerTypePtrOutput)
+}
+
 type NetworkType string
 
 const (
@@ -2540,6 +3033,12 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkAclIngressItemStatePtrInput)(nil)).Elem(), NetworkAclIngressItemState("enabled"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkForwardPortsItemProtocolInput)(nil)).Elem(), NetworkForwardPortsItemProtocol("tcp"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkForwardPortsItemProtocolPtrInput)(nil)).Elem(), NetworkForwardPortsItemProtocol("tcp"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkIntegrationTypeInput)(nil)).Elem(), NetworkIntegrationType("ovn"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkIntegrationTypePtrInput)(nil)).Elem(), NetworkIntegrationType("ovn"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkLoadBalancerPortsItemProtocolInput)(nil)).Elem(), NetworkLoadBalancerPortsItemProtocol("tcp"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkLoadBalancerPortsItemProtocolPtrInput)(nil)).Elem(), NetworkLoadBalancerPortsItemProtocol("tcp"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkPeerTypeInput)(nil)).Elem(), NetworkPeerType("local"))
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkPeerTypePtrInput)(nil)).Elem(), NetworkPeerType("local"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkTypeInput)(nil)).Elem(), NetworkType("bridge"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkTypePtrInput)(nil)).Elem(), NetworkType("bridge"))
 	pulumi.RegisterInputType(reflect.TypeOf((*StorageBucketKeyRoleInput)(nil)).Elem(), StorageBucketKeyRole("read-only"))
@@ -2570,6 +3069,12 @@ func init() {
 	pulumi.RegisterOutputType(NetworkAclIngressItemStatePtrOutput{})
 	pulumi.RegisterOutputType(NetworkForwardPortsItemProtocolOutput{})
 	pulumi.RegisterOutputType(NetworkForwardPortsItemProtocolPtrOutput{})
+	pulumi.RegisterOutputType(NetworkIntegrationTypeOutput{})
+	pulumi.RegisterOutputType(NetworkIntegrationTypePtrOutput{})
+	pulumi.RegisterOutputType(NetworkLoadBalancerPortsItemProtocolOutput{})
+	pulumi.RegisterOutputType(NetworkLoadBalancerPortsItemProtocolPtrOutput{})
+	pulumi.RegisterOutputType(NetworkPeerTypeOutput{})
+	pulumi.RegisterOutputType(NetworkPeerTypePtrOutput{})
 	pulumi.RegisterOutputType(NetworkTypeOutput{})
 	pulumi.RegisterOutputType(NetworkTypePtrOutput{})
 	pulumi.RegisterOutputType(StorageBucketKeyRoleOutput{})

@@ -13,6 +13,175 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// An existing cluster group as getClusterGroup reports it.
+type ClusterGroupInfo struct {
+	// Free-text description of the object.
+	Description string `pulumi:"description"`
+	// Names of the cluster members in the group (each must exist). A member can be in several groups.
+	Members []string `pulumi:"members"`
+	// The cluster group's name in Incus.
+	Name string `pulumi:"name"`
+}
+
+// An existing cluster group as getClusterGroup reports it.
+type ClusterGroupInfoOutput struct{ *pulumi.OutputState }
+
+func (ClusterGroupInfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ClusterGroupInfo)(nil)).Elem()
+}
+
+func (o ClusterGroupInfoOutput) ToClusterGroupInfoOutput() ClusterGroupInfoOutput {
+	return o
+}
+
+func (o ClusterGroupInfoOutput) ToClusterGroupInfoOutputWithContext(ctx context.Context) ClusterGroupInfoOutput {
+	return o
+}
+
+// Free-text description of the object.
+func (o ClusterGroupInfoOutput) Description() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterGroupInfo) string { return v.Description }).(pulumi.StringOutput)
+}
+
+// Names of the cluster members in the group (each must exist). A member can be in several groups.
+func (o ClusterGroupInfoOutput) Members() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ClusterGroupInfo) []string { return v.Members }).(pulumi.StringArrayOutput)
+}
+
+// The cluster group's name in Incus.
+func (o ClusterGroupInfoOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterGroupInfo) string { return v.Name }).(pulumi.StringOutput)
+}
+
+type ClusterGroupInfoArrayOutput struct{ *pulumi.OutputState }
+
+func (ClusterGroupInfoArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ClusterGroupInfo)(nil)).Elem()
+}
+
+func (o ClusterGroupInfoArrayOutput) ToClusterGroupInfoArrayOutput() ClusterGroupInfoArrayOutput {
+	return o
+}
+
+func (o ClusterGroupInfoArrayOutput) ToClusterGroupInfoArrayOutputWithContext(ctx context.Context) ClusterGroupInfoArrayOutput {
+	return o
+}
+
+func (o ClusterGroupInfoArrayOutput) Index(i pulumi.IntInput) ClusterGroupInfoOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ClusterGroupInfo {
+		return vs[0].([]ClusterGroupInfo)[vs[1].(int)]
+	}).(ClusterGroupInfoOutput)
+}
+
+// An existing cluster member as getClusterMember reports it.
+type ClusterMemberInfo struct {
+	// The member's architecture (e.g. `x86_64`).
+	Architecture string `pulumi:"architecture"`
+	// Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys.
+	Config map[string]string `pulumi:"config"`
+	// Free-text description of the object.
+	Description string `pulumi:"description"`
+	// The member's failure domain (for placement and database roles).
+	FailureDomain string `pulumi:"failureDomain"`
+	// The cluster groups the member belongs to (each must exist; a member is always in at least one).
+	Groups []string `pulumi:"groups"`
+	// The member's status message (e.g. `Fully operational`).
+	Message string `pulumi:"message"`
+	// The cluster member's name in Incus.
+	Name string `pulumi:"name"`
+	// The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster assigns them.
+	Roles []string `pulumi:"roles"`
+	// The member's status (`Online`, `Evacuated`, `Offline`, …).
+	Status string `pulumi:"status"`
+	// The member's cluster address (`https://…:8443`).
+	Url string `pulumi:"url"`
+}
+
+// An existing cluster member as getClusterMember reports it.
+type ClusterMemberInfoOutput struct{ *pulumi.OutputState }
+
+func (ClusterMemberInfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ClusterMemberInfo)(nil)).Elem()
+}
+
+func (o ClusterMemberInfoOutput) ToClusterMemberInfoOutput() ClusterMemberInfoOutput {
+	return o
+}
+
+func (o ClusterMemberInfoOutput) ToClusterMemberInfoOutputWithContext(ctx context.Context) ClusterMemberInfoOutput {
+	return o
+}
+
+// The member's architecture (e.g. `x86_64`).
+func (o ClusterMemberInfoOutput) Architecture() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) string { return v.Architecture }).(pulumi.StringOutput)
+}
+
+// Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys.
+func (o ClusterMemberInfoOutput) Config() pulumi.StringMapOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) map[string]string { return v.Config }).(pulumi.StringMapOutput)
+}
+
+// Free-text description of the object.
+func (o ClusterMemberInfoOutput) Description() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) string { return v.Description }).(pulumi.StringOutput)
+}
+
+// The member's failure domain (for placement and database roles).
+func (o ClusterMemberInfoOutput) FailureDomain() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) string { return v.FailureDomain }).(pulumi.StringOutput)
+}
+
+// The cluster groups the member belongs to (each must exist; a member is always in at least one).
+func (o ClusterMemberInfoOutput) Groups() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) []string { return v.Groups }).(pulumi.StringArrayOutput)
+}
+
+// The member's status message (e.g. `Fully operational`).
+func (o ClusterMemberInfoOutput) Message() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) string { return v.Message }).(pulumi.StringOutput)
+}
+
+// The cluster member's name in Incus.
+func (o ClusterMemberInfoOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster assigns them.
+func (o ClusterMemberInfoOutput) Roles() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) []string { return v.Roles }).(pulumi.StringArrayOutput)
+}
+
+// The member's status (`Online`, `Evacuated`, `Offline`, …).
+func (o ClusterMemberInfoOutput) Status() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) string { return v.Status }).(pulumi.StringOutput)
+}
+
+// The member's cluster address (`https://…:8443`).
+func (o ClusterMemberInfoOutput) Url() pulumi.StringOutput {
+	return o.ApplyT(func(v ClusterMemberInfo) string { return v.Url }).(pulumi.StringOutput)
+}
+
+type ClusterMemberInfoArrayOutput struct{ *pulumi.OutputState }
+
+func (ClusterMemberInfoArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ClusterMemberInfo)(nil)).Elem()
+}
+
+func (o ClusterMemberInfoArrayOutput) ToClusterMemberInfoArrayOutput() ClusterMemberInfoArrayOutput {
+	return o
+}
+
+func (o ClusterMemberInfoArrayOutput) ToClusterMemberInfoArrayOutputWithContext(ctx context.Context) ClusterMemberInfoArrayOutput {
+	return o
+}
+
+func (o ClusterMemberInfoArrayOutput) Index(i pulumi.IntInput) ClusterMemberInfoOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ClusterMemberInfo {
+		return vs[0].([]ClusterMemberInfo)[vs[1].(int)]
+	}).(ClusterMemberInfoOutput)
+}
+
 // An existing image as getImage reports it.
 type ImageInfo struct {
 	// Aliases of the image in its project: created, and removed once dropped from the list; aliases the program never named (an `ImageAlias` resource's) are left alone. An alias another image holds is only taken over with `adopt: true`.
@@ -979,6 +1148,8 @@ type InstanceInfo struct {
 	Devices map[string]map[string]string `pulumi:"devices"`
 	// Delete the instance when it stops (so it cannot be combined with `running: false`).
 	Ephemeral bool `pulumi:"ephemeral"`
+	// The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
+	Image string `pulumi:"image"`
 	// Fingerprint of the image the instance was created from.
 	ImageFingerprint string `pulumi:"imageFingerprint"`
 	// IPv4 addresses of the running instance's interfaces (not loopback, not link-local).
@@ -993,6 +1164,8 @@ type InstanceInfo struct {
 	Profiles []string `pulumi:"profiles"`
 	// The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).
 	Project string `pulumi:"project"`
+	// Desired state: running or stopped. A change starts or stops the instance.
+	Running bool `pulumi:"running"`
 	// The server's status of the instance (`Running`, `Stopped`, …).
 	Status string `pulumi:"status"`
 	// Container or virtual machine.
@@ -1044,6 +1217,11 @@ func (o InstanceInfoOutput) Ephemeral() pulumi.BoolOutput {
 	return o.ApplyT(func(v InstanceInfo) bool { return v.Ephemeral }).(pulumi.BoolOutput)
 }
 
+// The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
+func (o InstanceInfoOutput) Image() pulumi.StringOutput {
+	return o.ApplyT(func(v InstanceInfo) string { return v.Image }).(pulumi.StringOutput)
+}
+
 // Fingerprint of the image the instance was created from.
 func (o InstanceInfoOutput) ImageFingerprint() pulumi.StringOutput {
 	return o.ApplyT(func(v InstanceInfo) string { return v.ImageFingerprint }).(pulumi.StringOutput)
@@ -1077,6 +1255,11 @@ func (o InstanceInfoOutput) Profiles() pulumi.StringArrayOutput {
 // The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).
 func (o InstanceInfoOutput) Project() pulumi.StringOutput {
 	return o.ApplyT(func(v InstanceInfo) string { return v.Project }).(pulumi.StringOutput)
+}
+
+// Desired state: running or stopped. A change starts or stops the instance.
+func (o InstanceInfoOutput) Running() pulumi.BoolOutput {
+	return o.ApplyT(func(v InstanceInfo) bool { return v.Running }).(pulumi.BoolOutput)
 }
 
 // The server's status of the instance (`Running`, `Stopped`, …).
@@ -1822,6 +2005,254 @@ func (o NetworkForwardPortsItemArrayOutput) Index(i pulumi.IntInput) NetworkForw
 	}).(NetworkForwardPortsItemOutput)
 }
 
+type NetworkLoadBalancerBackendsItem struct {
+	// Free-text description of the backend.
+	Description *string `pulumi:"description"`
+	// The backend's name, which ports name in `target_backend`.
+	Name string `pulumi:"name"`
+	// The backend's address (inside the network's subnet, e.g. an instance's).
+	Target_address string `pulumi:"target_address"`
+	// Target ports or ranges. Default: the listen ports.
+	Target_port interface{} `pulumi:"target_port"`
+}
+
+// NetworkLoadBalancerBackendsItemInput is an input type that accepts NetworkLoadBalancerBackendsItemArgs and NetworkLoadBalancerBackendsItemOutput values.
+// You can construct a concrete instance of `NetworkLoadBalancerBackendsItemInput` via:
+//
+//	NetworkLoadBalancerBackendsItemArgs{...}
+type NetworkLoadBalancerBackendsItemInput interface {
+	pulumi.Input
+
+	ToNetworkLoadBalancerBackendsItemOutput() NetworkLoadBalancerBackendsItemOutput
+	ToNetworkLoadBalancerBackendsItemOutputWithContext(context.Context) NetworkLoadBalancerBackendsItemOutput
+}
+
+type NetworkLoadBalancerBackendsItemArgs struct {
+	// Free-text description of the backend.
+	Description pulumi.StringPtrInput `pulumi:"description"`
+	// The backend's name, which ports name in `target_backend`.
+	Name pulumi.StringInput `pulumi:"name"`
+	// The backend's address (inside the network's subnet, e.g. an instance's).
+	Target_address pulumi.StringInput `pulumi:"target_address"`
+	// Target ports or ranges. Default: the listen ports.
+	Target_port pulumi.Input `pulumi:"target_port"`
+}
+
+func (NetworkLoadBalancerBackendsItemArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkLoadBalancerBackendsItem)(nil)).Elem()
+}
+
+func (i NetworkLoadBalancerBackendsItemArgs) ToNetworkLoadBalancerBackendsItemOutput() NetworkLoadBalancerBackendsItemOutput {
+	return i.ToNetworkLoadBalancerBackendsItemOutputWithContext(context.Background())
+}
+
+func (i NetworkLoadBalancerBackendsItemArgs) ToNetworkLoadBalancerBackendsItemOutputWithContext(ctx context.Context) NetworkLoadBalancerBackendsItemOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkLoadBalancerBackendsItemOutput)
+}
+
+// NetworkLoadBalancerBackendsItemArrayInput is an input type that accepts NetworkLoadBalancerBackendsItemArray and NetworkLoadBalancerBackendsItemArrayOutput values.
+// You can construct a concrete instance of `NetworkLoadBalancerBackendsItemArrayInput` via:
+//
+//	NetworkLoadBalancerBackendsItemArray{ NetworkLoadBalancerBackendsItemArgs{...} }
+type NetworkLoadBalancerBackendsItemArrayInput interface {
+	pulumi.Input
+
+	ToNetworkLoadBalancerBackendsItemArrayOutput() NetworkLoadBalancerBackendsItemArrayOutput
+	ToNetworkLoadBalancerBackendsItemArrayOutputWithContext(context.Context) NetworkLoadBalancerBackendsItemArrayOutput
+}
+
+type NetworkLoadBalancerBackendsItemArray []NetworkLoadBalancerBackendsItemInput
+
+func (NetworkLoadBalancerBackendsItemArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkLoadBalancerBackendsItem)(nil)).Elem()
+}
+
+func (i NetworkLoadBalancerBackendsItemArray) ToNetworkLoadBalancerBackendsItemArrayOutput() NetworkLoadBalancerBackendsItemArrayOutput {
+	return i.ToNetworkLoadBalancerBackendsItemArrayOutputWithContext(context.Background())
+}
+
+func (i NetworkLoadBalancerBackendsItemArray) ToNetworkLoadBalancerBackendsItemArrayOutputWithContext(ctx context.Context) NetworkLoadBalancerBackendsItemArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkLoadBalancerBackendsItemArrayOutput)
+}
+
+type NetworkLoadBalancerBackendsItemOutput struct{ *pulumi.OutputState }
+
+func (NetworkLoadBalancerBackendsItemOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkLoadBalancerBackendsItem)(nil)).Elem()
+}
+
+func (o NetworkLoadBalancerBackendsItemOutput) ToNetworkLoadBalancerBackendsItemOutput() NetworkLoadBalancerBackendsItemOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerBackendsItemOutput) ToNetworkLoadBalancerBackendsItemOutputWithContext(ctx context.Context) NetworkLoadBalancerBackendsItemOutput {
+	return o
+}
+
+// Free-text description of the backend.
+func (o NetworkLoadBalancerBackendsItemOutput) Description() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerBackendsItem) *string { return v.Description }).(pulumi.StringPtrOutput)
+}
+
+// The backend's name, which ports name in `target_backend`.
+func (o NetworkLoadBalancerBackendsItemOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerBackendsItem) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// The backend's address (inside the network's subnet, e.g. an instance's).
+func (o NetworkLoadBalancerBackendsItemOutput) Target_address() pulumi.StringOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerBackendsItem) string { return v.Target_address }).(pulumi.StringOutput)
+}
+
+// Target ports or ranges. Default: the listen ports.
+func (o NetworkLoadBalancerBackendsItemOutput) Target_port() pulumi.AnyOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerBackendsItem) interface{} { return v.Target_port }).(pulumi.AnyOutput)
+}
+
+type NetworkLoadBalancerBackendsItemArrayOutput struct{ *pulumi.OutputState }
+
+func (NetworkLoadBalancerBackendsItemArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkLoadBalancerBackendsItem)(nil)).Elem()
+}
+
+func (o NetworkLoadBalancerBackendsItemArrayOutput) ToNetworkLoadBalancerBackendsItemArrayOutput() NetworkLoadBalancerBackendsItemArrayOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerBackendsItemArrayOutput) ToNetworkLoadBalancerBackendsItemArrayOutputWithContext(ctx context.Context) NetworkLoadBalancerBackendsItemArrayOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerBackendsItemArrayOutput) Index(i pulumi.IntInput) NetworkLoadBalancerBackendsItemOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkLoadBalancerBackendsItem {
+		return vs[0].([]NetworkLoadBalancerBackendsItem)[vs[1].(int)]
+	}).(NetworkLoadBalancerBackendsItemOutput)
+}
+
+type NetworkLoadBalancerPortsItem struct {
+	// Free-text description of the port.
+	Description *string `pulumi:"description"`
+	// Listen ports or ranges (e.g. `80`, `8000-8010`).
+	Listen_port interface{} `pulumi:"listen_port"`
+	// The protocol balanced.
+	Protocol NetworkLoadBalancerPortsItemProtocol `pulumi:"protocol"`
+	// The backends (by name) traffic is spread over.
+	Target_backend []string `pulumi:"target_backend"`
+}
+
+// NetworkLoadBalancerPortsItemInput is an input type that accepts NetworkLoadBalancerPortsItemArgs and NetworkLoadBalancerPortsItemOutput values.
+// You can construct a concrete instance of `NetworkLoadBalancerPortsItemInput` via:
+//
+//	NetworkLoadBalancerPortsItemArgs{...}
+type NetworkLoadBalancerPortsItemInput interface {
+	pulumi.Input
+
+	ToNetworkLoadBalancerPortsItemOutput() NetworkLoadBalancerPortsItemOutput
+	ToNetworkLoadBalancerPortsItemOutputWithContext(context.Context) NetworkLoadBalancerPortsItemOutput
+}
+
+type NetworkLoadBalancerPortsItemArgs struct {
+	// Free-text description of the port.
+	Description pulumi.StringPtrInput `pulumi:"description"`
+	// Listen ports or ranges (e.g. `80`, `8000-8010`).
+	Listen_port pulumi.Input `pulumi:"listen_port"`
+	// The protocol balanced.
+	Protocol NetworkLoadBalancerPortsItemProtocolInput `pulumi:"protocol"`
+	// The backends (by name) traffic is spread over.
+	Target_backend pulumi.StringArrayInput `pulumi:"target_backend"`
+}
+
+func (NetworkLoadBalancerPortsItemArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkLoadBalancerPortsItem)(nil)).Elem()
+}
+
+func (i NetworkLoadBalancerPortsItemArgs) ToNetworkLoadBalancerPortsItemOutput() NetworkLoadBalancerPortsItemOutput {
+	return i.ToNetworkLoadBalancerPortsItemOutputWithContext(context.Background())
+}
+
+func (i NetworkLoadBalancerPortsItemArgs) ToNetworkLoadBalancerPortsItemOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkLoadBalancerPortsItemOutput)
+}
+
+// NetworkLoadBalancerPortsItemArrayInput is an input type that accepts NetworkLoadBalancerPortsItemArray and NetworkLoadBalancerPortsItemArrayOutput values.
+// You can construct a concrete instance of `NetworkLoadBalancerPortsItemArrayInput` via:
+//
+//	NetworkLoadBalancerPortsItemArray{ NetworkLoadBalancerPortsItemArgs{...} }
+type NetworkLoadBalancerPortsItemArrayInput interface {
+	pulumi.Input
+
+	ToNetworkLoadBalancerPortsItemArrayOutput() NetworkLoadBalancerPortsItemArrayOutput
+	ToNetworkLoadBalancerPortsItemArrayOutputWithContext(context.Context) NetworkLoadBalancerPortsItemArrayOutput
+}
+
+type NetworkLoadBalancerPortsItemArray []NetworkLoadBalancerPortsItemInput
+
+func (NetworkLoadBalancerPortsItemArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkLoadBalancerPortsItem)(nil)).Elem()
+}
+
+func (i NetworkLoadBalancerPortsItemArray) ToNetworkLoadBalancerPortsItemArrayOutput() NetworkLoadBalancerPortsItemArrayOutput {
+	return i.ToNetworkLoadBalancerPortsItemArrayOutputWithContext(context.Background())
+}
+
+func (i NetworkLoadBalancerPortsItemArray) ToNetworkLoadBalancerPortsItemArrayOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NetworkLoadBalancerPortsItemArrayOutput)
+}
+
+type NetworkLoadBalancerPortsItemOutput struct{ *pulumi.OutputState }
+
+func (NetworkLoadBalancerPortsItemOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NetworkLoadBalancerPortsItem)(nil)).Elem()
+}
+
+func (o NetworkLoadBalancerPortsItemOutput) ToNetworkLoadBalancerPortsItemOutput() NetworkLoadBalancerPortsItemOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerPortsItemOutput) ToNetworkLoadBalancerPortsItemOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemOutput {
+	return o
+}
+
+// Free-text description of the port.
+func (o NetworkLoadBalancerPortsItemOutput) Description() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerPortsItem) *string { return v.Description }).(pulumi.StringPtrOutput)
+}
+
+// Listen ports or ranges (e.g. `80`, `8000-8010`).
+func (o NetworkLoadBalancerPortsItemOutput) Listen_port() pulumi.AnyOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerPortsItem) interface{} { return v.Listen_port }).(pulumi.AnyOutput)
+}
+
+// The protocol balanced.
+func (o NetworkLoadBalancerPortsItemOutput) Protocol() NetworkLoadBalancerPortsItemProtocolOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerPortsItem) NetworkLoadBalancerPortsItemProtocol { return v.Protocol }).(NetworkLoadBalancerPortsItemProtocolOutput)
+}
+
+// The backends (by name) traffic is spread over.
+func (o NetworkLoadBalancerPortsItemOutput) Target_backend() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NetworkLoadBalancerPortsItem) []string { return v.Target_backend }).(pulumi.StringArrayOutput)
+}
+
+type NetworkLoadBalancerPortsItemArrayOutput struct{ *pulumi.OutputState }
+
+func (NetworkLoadBalancerPortsItemArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]NetworkLoadBalancerPortsItem)(nil)).Elem()
+}
+
+func (o NetworkLoadBalancerPortsItemArrayOutput) ToNetworkLoadBalancerPortsItemArrayOutput() NetworkLoadBalancerPortsItemArrayOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerPortsItemArrayOutput) ToNetworkLoadBalancerPortsItemArrayOutputWithContext(ctx context.Context) NetworkLoadBalancerPortsItemArrayOutput {
+	return o
+}
+
+func (o NetworkLoadBalancerPortsItemArrayOutput) Index(i pulumi.IntInput) NetworkLoadBalancerPortsItemOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) NetworkLoadBalancerPortsItem {
+		return vs[0].([]NetworkLoadBalancerPortsItem)[vs[1].(int)]
+	}).(NetworkLoadBalancerPortsItemOutput)
+}
+
 type NetworkZoneRecordEntriesItem struct {
 	// Time to live in seconds. Default: Incus's (0: the zone's default).
 	Ttl *int `pulumi:"ttl"`
@@ -2152,10 +2583,18 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkAclIngressItemArrayInput)(nil)).Elem(), NetworkAclIngressItemArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkForwardPortsItemInput)(nil)).Elem(), NetworkForwardPortsItemArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkForwardPortsItemArrayInput)(nil)).Elem(), NetworkForwardPortsItemArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkLoadBalancerBackendsItemInput)(nil)).Elem(), NetworkLoadBalancerBackendsItemArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkLoadBalancerBackendsItemArrayInput)(nil)).Elem(), NetworkLoadBalancerBackendsItemArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkLoadBalancerPortsItemInput)(nil)).Elem(), NetworkLoadBalancerPortsItemArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NetworkLoadBalancerPortsItemArrayInput)(nil)).Elem(), NetworkLoadBalancerPortsItemArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkZoneRecordEntriesItemInput)(nil)).Elem(), NetworkZoneRecordEntriesItemArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*NetworkZoneRecordEntriesItemArrayInput)(nil)).Elem(), NetworkZoneRecordEntriesItemArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*StorageVolumeCopyFromInput)(nil)).Elem(), StorageVolumeCopyFromArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*StorageVolumeCopyFromPtrInput)(nil)).Elem(), StorageVolumeCopyFromArgs{})
+	pulumi.RegisterOutputType(ClusterGroupInfoOutput{})
+	pulumi.RegisterOutputType(ClusterGroupInfoArrayOutput{})
+	pulumi.RegisterOutputType(ClusterMemberInfoOutput{})
+	pulumi.RegisterOutputType(ClusterMemberInfoArrayOutput{})
 	pulumi.RegisterOutputType(ImageInfoOutput{})
 	pulumi.RegisterOutputType(ImageInfoArrayOutput{})
 	pulumi.RegisterOutputType(ImageSourceOutput{})
@@ -2180,6 +2619,10 @@ func init() {
 	pulumi.RegisterOutputType(NetworkAclIngressItemArrayOutput{})
 	pulumi.RegisterOutputType(NetworkForwardPortsItemOutput{})
 	pulumi.RegisterOutputType(NetworkForwardPortsItemArrayOutput{})
+	pulumi.RegisterOutputType(NetworkLoadBalancerBackendsItemOutput{})
+	pulumi.RegisterOutputType(NetworkLoadBalancerBackendsItemArrayOutput{})
+	pulumi.RegisterOutputType(NetworkLoadBalancerPortsItemOutput{})
+	pulumi.RegisterOutputType(NetworkLoadBalancerPortsItemArrayOutput{})
 	pulumi.RegisterOutputType(NetworkZoneRecordEntriesItemOutput{})
 	pulumi.RegisterOutputType(NetworkZoneRecordEntriesItemArrayOutput{})
 	pulumi.RegisterOutputType(StorageVolumeCopyFromOutput{})

@@ -38,6 +38,8 @@ type StorageBucket struct {
 	S3Url pulumi.StringOutput `pulumi:"s3Url"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrOutput `pulumi:"socket"`
+	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+	Target pulumi.StringPtrOutput `pulumi:"target"`
 }
 
 // NewStorageBucket registers a new resource with the given unique name, arguments, and options.
@@ -107,6 +109,8 @@ type storageBucketArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. Changing it replaces the object.
+	Target *string `pulumi:"target"`
 }
 
 // The set of arguments for constructing a StorageBucket resource.
@@ -129,6 +133,8 @@ type StorageBucketArgs struct {
 	Remote pulumi.StringPtrInput
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrInput
+	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. Changing it replaces the object.
+	Target pulumi.StringPtrInput
 }
 
 func (StorageBucketArgs) ElementType() reflect.Type {
@@ -271,6 +277,11 @@ func (o StorageBucketOutput) S3Url() pulumi.StringOutput {
 // An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 func (o StorageBucketOutput) Socket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageBucket) pulumi.StringPtrOutput { return v.Socket }).(pulumi.StringPtrOutput)
+}
+
+// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+func (o StorageBucketOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *StorageBucket) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }
 
 type StorageBucketArrayOutput struct{ *pulumi.OutputState }

@@ -26,6 +26,8 @@ type StoragePool struct {
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// The storage driver.
 	Driver StoragePoolDriverOutput `pulumi:"driver"`
+	// On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+	MemberConfig pulumi.StringMapMapOutput `pulumi:"memberConfig"`
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
@@ -99,6 +101,8 @@ type storagePoolArgs struct {
 	Description *string `pulumi:"description"`
 	// The storage driver. Changing it replaces the object.
 	Driver StoragePoolDriver `pulumi:"driver"`
+	// On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+	MemberConfig map[string]map[string]interface{} `pulumi:"memberConfig"`
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces the object.
 	Name *string `pulumi:"name"`
 	// The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
@@ -119,6 +123,8 @@ type StoragePoolArgs struct {
 	Description pulumi.StringPtrInput
 	// The storage driver. Changing it replaces the object.
 	Driver StoragePoolDriverInput
+	// On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+	MemberConfig pulumi.MapMapInput
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces the object.
 	Name pulumi.StringPtrInput
 	// The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
@@ -237,6 +243,11 @@ func (o StoragePoolOutput) Description() pulumi.StringPtrOutput {
 // The storage driver.
 func (o StoragePoolOutput) Driver() StoragePoolDriverOutput {
 	return o.ApplyT(func(v *StoragePool) StoragePoolDriverOutput { return v.Driver }).(StoragePoolDriverOutput)
+}
+
+// On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+func (o StoragePoolOutput) MemberConfig() pulumi.StringMapMapOutput {
+	return o.ApplyT(func(v *StoragePool) pulumi.StringMapMapOutput { return v.MemberConfig }).(pulumi.StringMapMapOutput)
 }
 
 // The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.

@@ -44,6 +44,8 @@ type StorageVolume struct {
 	Remote pulumi.StringPtrOutput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrOutput `pulumi:"socket"`
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+	Target pulumi.StringPtrOutput `pulumi:"target"`
 	// API paths of the instances and profiles that use the volume.
 	UsedBy pulumi.StringArrayOutput `pulumi:"usedBy"`
 }
@@ -121,6 +123,8 @@ type storageVolumeArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.
+	Target *string `pulumi:"target"`
 }
 
 // The set of arguments for constructing a StorageVolume resource.
@@ -149,6 +153,8 @@ type StorageVolumeArgs struct {
 	Remote pulumi.StringPtrInput
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrInput
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.
+	Target pulumi.StringPtrInput
 }
 
 func (StorageVolumeArgs) ElementType() reflect.Type {
@@ -306,6 +312,11 @@ func (o StorageVolumeOutput) Remote() pulumi.StringPtrOutput {
 // An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 func (o StorageVolumeOutput) Socket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageVolume) pulumi.StringPtrOutput { return v.Socket }).(pulumi.StringPtrOutput)
+}
+
+// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+func (o StorageVolumeOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *StorageVolume) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }
 
 // API paths of the instances and profiles that use the volume.

@@ -38,6 +38,8 @@ type StorageVolumeSnapshot struct {
 	Remote pulumi.StringPtrOutput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrOutput `pulumi:"socket"`
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+	Target pulumi.StringPtrOutput `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
 	Volume pulumi.StringOutput `pulumi:"volume"`
 }
@@ -112,6 +114,8 @@ type storageVolumeSnapshotArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+	Target *string `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it replaces the object.
 	Volume string `pulumi:"volume"`
 }
@@ -136,6 +140,8 @@ type StorageVolumeSnapshotArgs struct {
 	Remote pulumi.StringPtrInput
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrInput
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+	Target pulumi.StringPtrInput
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it replaces the object.
 	Volume pulumi.StringInput
 }
@@ -280,6 +286,11 @@ func (o StorageVolumeSnapshotOutput) Remote() pulumi.StringPtrOutput {
 // An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 func (o StorageVolumeSnapshotOutput) Socket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageVolumeSnapshot) pulumi.StringPtrOutput { return v.Socket }).(pulumi.StringPtrOutput)
+}
+
+// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+func (o StorageVolumeSnapshotOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *StorageVolumeSnapshot) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }
 
 // The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).

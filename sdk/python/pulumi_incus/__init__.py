@@ -8,7 +8,13 @@ import typing
 # Export this package's modules as members:
 from ._enums import *
 from .certificate import *
+from .cluster_group import *
+from .cluster_member import *
 from .get_certificate import *
+from .get_cluster_group import *
+from .get_cluster_groups import *
+from .get_cluster_member import *
+from .get_cluster_members import *
 from .get_image import *
 from .get_image_alias import *
 from .get_images import *
@@ -18,6 +24,9 @@ from .get_instances import *
 from .get_network import *
 from .get_network_acl import *
 from .get_network_forward import *
+from .get_network_integration import *
+from .get_network_load_balancer import *
+from .get_network_peer import *
 from .get_network_zone import *
 from .get_network_zone_record import *
 from .get_profile import *
@@ -35,6 +44,9 @@ from .instance_snapshot import *
 from .network import *
 from .network_acl import *
 from .network_forward import *
+from .network_integration import *
+from .network_load_balancer import *
+from .network_peer import *
 from .network_zone import *
 from .network_zone_record import *
 from .profile import *
@@ -65,6 +77,8 @@ _utilities.register(
   "fqn": "pulumi_incus",
   "classes": {
    "incus:index:Certificate": "Certificate",
+   "incus:index:ClusterGroup": "ClusterGroup",
+   "incus:index:ClusterMember": "ClusterMember",
    "incus:index:Image": "Image",
    "incus:index:ImageAlias": "ImageAlias",
    "incus:index:Instance": "Instance",
@@ -72,6 +86,9 @@ _utilities.register(
    "incus:index:Network": "Network",
    "incus:index:NetworkAcl": "NetworkAcl",
    "incus:index:NetworkForward": "NetworkForward",
+   "incus:index:NetworkIntegration": "NetworkIntegration",
+   "incus:index:NetworkLoadBalancer": "NetworkLoadBalancer",
+   "incus:index:NetworkPeer": "NetworkPeer",
    "incus:index:NetworkZone": "NetworkZone",
    "incus:index:NetworkZoneRecord": "NetworkZoneRecord",
    "incus:index:Profile": "Profile",

@@ -18,6 +18,9 @@ __all__ = [
     'NetworkAclIngressItemProtocol',
     'NetworkAclIngressItemState',
     'NetworkForwardPortsItemProtocol',
+    'NetworkIntegrationType',
+    'NetworkLoadBalancerPortsItemProtocol',
+    'NetworkPeerType',
     'NetworkType',
     'StorageBucketKeyRole',
     'StoragePoolDriver',
@@ -95,6 +98,23 @@ class NetworkAclIngressItemState(_builtins.str, Enum):
 class NetworkForwardPortsItemProtocol(_builtins.str, Enum):
     TCP = "tcp"
     UDP = "udp"
+
+
+@pulumi.type_token("incus:index:NetworkIntegrationType")
+class NetworkIntegrationType(_builtins.str, Enum):
+    OVN = "ovn"
+
+
+@pulumi.type_token("incus:index:NetworkLoadBalancerPortsItemProtocol")
+class NetworkLoadBalancerPortsItemProtocol(_builtins.str, Enum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
+@pulumi.type_token("incus:index:NetworkPeerType")
+class NetworkPeerType(_builtins.str, Enum):
+    LOCAL = "local"
+    REMOTE = "remote"
 
 
 @pulumi.type_token("incus:index:NetworkType")

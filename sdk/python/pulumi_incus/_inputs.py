@@ -36,6 +36,10 @@ __all__ = [
     'NetworkAclIngressItemArgsDict',
     'NetworkForwardPortsItemArgs',
     'NetworkForwardPortsItemArgsDict',
+    'NetworkLoadBalancerBackendsItemArgs',
+    'NetworkLoadBalancerBackendsItemArgsDict',
+    'NetworkLoadBalancerPortsItemArgs',
+    'NetworkLoadBalancerPortsItemArgsDict',
     'NetworkZoneRecordEntriesItemArgs',
     'NetworkZoneRecordEntriesItemArgsDict',
     'StorageVolumeCopyFromArgs',
@@ -910,6 +914,179 @@ class NetworkForwardPortsItemArgs:
     @target_port.setter
     def target_port(self, value: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]):
         pulumi.set(self, "target_port", value)
+
+
+class NetworkLoadBalancerBackendsItemArgsDict(TypedDict):
+    name: pulumi.Input[_builtins.str]
+    """
+    The backend's name, which ports name in `target_backend`.
+    """
+    target_address: pulumi.Input[_builtins.str]
+    """
+    The backend's address (inside the network's subnet, e.g. an instance's).
+    """
+    description: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Free-text description of the backend.
+    """
+    target_port: NotRequired[pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]]
+    """
+    Target ports or ranges. Default: the listen ports.
+    """
+
+@pulumi.input_type
+class NetworkLoadBalancerBackendsItemArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 target_address: pulumi.Input[_builtins.str],
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 target_port: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]] = None):
+        """
+        :param pulumi.Input[_builtins.str] name: The backend's name, which ports name in `target_backend`.
+        :param pulumi.Input[_builtins.str] target_address: The backend's address (inside the network's subnet, e.g. an instance's).
+        :param pulumi.Input[_builtins.str] description: Free-text description of the backend.
+        :param pulumi.Input[Union[_builtins.str, _builtins.int]] target_port: Target ports or ranges. Default: the listen ports.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "target_address", target_address)
+        if description is not None:
+            pulumi.set(__self__, "description", description)
+        if target_port is not None:
+            pulumi.set(__self__, "target_port", target_port)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        The backend's name, which ports name in `target_backend`.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def target_address(self) -> pulumi.Input[_builtins.str]:
+        """
+        The backend's address (inside the network's subnet, e.g. an instance's).
+        """
+        return pulumi.get(self, "target_address")
+
+    @target_address.setter
+    def target_address(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "target_address", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Free-text description of the backend.
+        """
+        return pulumi.get(self, "description")
+
+    @description.setter
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "description", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def target_port(self) -> pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]:
+        """
+        Target ports or ranges. Default: the listen ports.
+        """
+        return pulumi.get(self, "target_port")
+
+    @target_port.setter
+    def target_port(self, value: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]):
+        pulumi.set(self, "target_port", value)
+
+
+class NetworkLoadBalancerPortsItemArgsDict(TypedDict):
+    listen_port: pulumi.Input[Union[_builtins.str, _builtins.int]]
+    """
+    Listen ports or ranges (e.g. `80`, `8000-8010`).
+    """
+    protocol: pulumi.Input['NetworkLoadBalancerPortsItemProtocol']
+    """
+    The protocol balanced.
+    """
+    target_backend: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
+    """
+    The backends (by name) traffic is spread over.
+    """
+    description: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Free-text description of the port.
+    """
+
+@pulumi.input_type
+class NetworkLoadBalancerPortsItemArgs:
+    def __init__(__self__, *,
+                 listen_port: pulumi.Input[Union[_builtins.str, _builtins.int]],
+                 protocol: pulumi.Input['NetworkLoadBalancerPortsItemProtocol'],
+                 target_backend: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 description: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        :param pulumi.Input[Union[_builtins.str, _builtins.int]] listen_port: Listen ports or ranges (e.g. `80`, `8000-8010`).
+        :param pulumi.Input['NetworkLoadBalancerPortsItemProtocol'] protocol: The protocol balanced.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] target_backend: The backends (by name) traffic is spread over.
+        :param pulumi.Input[_builtins.str] description: Free-text description of the port.
+        """
+        pulumi.set(__self__, "listen_port", listen_port)
+        pulumi.set(__self__, "protocol", protocol)
+        pulumi.set(__self__, "target_backend", target_backend)
+        if description is not None:
+            pulumi.set(__self__, "description", description)
+
+    @_builtins.property
+    @pulumi.getter
+    def listen_port(self) -> pulumi.Input[Union[_builtins.str, _builtins.int]]:
+        """
+        Listen ports or ranges (e.g. `80`, `8000-8010`).
+        """
+        return pulumi.get(self, "listen_port")
+
+    @listen_port.setter
+    def listen_port(self, value: pulumi.Input[Union[_builtins.str, _builtins.int]]):
+        pulumi.set(self, "listen_port", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> pulumi.Input['NetworkLoadBalancerPortsItemProtocol']:
+        """
+        The protocol balanced.
+        """
+        return pulumi.get(self, "protocol")
+
+    @protocol.setter
+    def protocol(self, value: pulumi.Input['NetworkLoadBalancerPortsItemProtocol']):
+        pulumi.set(self, "protocol", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def target_backend(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
+        """
+        The backends (by name) traffic is spread over.
+        """
+        return pulumi.get(self, "target_backend")
+
+    @target_backend.setter
+    def target_backend(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "target_backend", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Free-text description of the port.
+        """
+        return pulumi.get(self, "description")
+
+    @description.setter
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "description", value)
 
 
 class NetworkZoneRecordEntriesItemArgsDict(TypedDict):

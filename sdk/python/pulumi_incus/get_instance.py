@@ -24,7 +24,7 @@ __all__ = [
 
 @pulumi.output_type
 class GetInstanceResult:
-    def __init__(__self__, architecture=None, config=None, created_at=None, description=None, devices=None, ephemeral=None, image_fingerprint=None, ipv4_addresses=None, ipv6_addresses=None, location=None, name=None, profiles=None, project=None, status=None, type=None):
+    def __init__(__self__, architecture=None, config=None, created_at=None, description=None, devices=None, ephemeral=None, image=None, image_fingerprint=None, ipv4_addresses=None, ipv6_addresses=None, location=None, name=None, profiles=None, project=None, running=None, status=None, type=None):
         if architecture and not isinstance(architecture, str):
             raise TypeError("Expected argument 'architecture' to be a str")
         pulumi.set(__self__, "architecture", architecture)
@@ -43,6 +43,9 @@ class GetInstanceResult:
         if ephemeral and not isinstance(ephemeral, bool):
             raise TypeError("Expected argument 'ephemeral' to be a bool")
         pulumi.set(__self__, "ephemeral", ephemeral)
+        if image and not isinstance(image, str):
+            raise TypeError("Expected argument 'image' to be a str")
+        pulumi.set(__self__, "image", image)
         if image_fingerprint and not isinstance(image_fingerprint, str):
             raise TypeError("Expected argument 'image_fingerprint' to be a str")
         pulumi.set(__self__, "image_fingerprint", image_fingerprint)
@@ -64,6 +67,9 @@ class GetInstanceResult:
         if project and not isinstance(project, str):
             raise TypeError("Expected argument 'project' to be a str")
         pulumi.set(__self__, "project", project)
+        if running and not isinstance(running, bool):
+            raise TypeError("Expected argument 'running' to be a bool")
+        pulumi.set(__self__, "running", running)
         if status and not isinstance(status, str):
             raise TypeError("Expected argument 'status' to be a str")
         pulumi.set(__self__, "status", status)
@@ -118,6 +124,14 @@ class GetInstanceResult:
         Delete the instance when it stops (so it cannot be combined with `running: false`).
         """
         return pulumi.get(self, "ephemeral")
+
+    @_builtins.property
+    @pulumi.getter
+    def image(self) -> _builtins.str:
+        """
+        The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
+        """
+        return pulumi.get(self, "image")
 
     @_builtins.property
     @pulumi.getter(name="imageFingerprint")
@@ -177,6 +191,14 @@ class GetInstanceResult:
 
     @_builtins.property
     @pulumi.getter
+    def running(self) -> _builtins.bool:
+        """
+        Desired state: running or stopped. A change starts or stops the instance.
+        """
+        return pulumi.get(self, "running")
+
+    @_builtins.property
+    @pulumi.getter
     def status(self) -> _builtins.str:
         """
         The server's status of the instance (`Running`, `Stopped`, …).
@@ -204,6 +226,7 @@ class AwaitableGetInstanceResult(GetInstanceResult):
             description=self.description,
             devices=self.devices,
             ephemeral=self.ephemeral,
+            image=self.image,
             image_fingerprint=self.image_fingerprint,
             ipv4_addresses=self.ipv4_addresses,
             ipv6_addresses=self.ipv6_addresses,
@@ -211,6 +234,7 @@ class AwaitableGetInstanceResult(GetInstanceResult):
             name=self.name,
             profiles=self.profiles,
             project=self.project,
+            running=self.running,
             status=self.status,
             type=self.type)
 
@@ -246,6 +270,7 @@ def get_instance(config_dir: Optional[_builtins.str] = None,
         description=pulumi.get(__ret__, 'description'),
         devices=pulumi.get(__ret__, 'devices'),
         ephemeral=pulumi.get(__ret__, 'ephemeral'),
+        image=pulumi.get(__ret__, 'image'),
         image_fingerprint=pulumi.get(__ret__, 'image_fingerprint'),
         ipv4_addresses=pulumi.get(__ret__, 'ipv4_addresses'),
         ipv6_addresses=pulumi.get(__ret__, 'ipv6_addresses'),
@@ -253,6 +278,7 @@ def get_instance(config_dir: Optional[_builtins.str] = None,
         name=pulumi.get(__ret__, 'name'),
         profiles=pulumi.get(__ret__, 'profiles'),
         project=pulumi.get(__ret__, 'project'),
+        running=pulumi.get(__ret__, 'running'),
         status=pulumi.get(__ret__, 'status'),
         type=pulumi.get(__ret__, 'type'))
 def get_instance_output(config_dir: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
@@ -285,6 +311,7 @@ def get_instance_output(config_dir: pulumi.Input[Optional[Optional[_builtins.str
         description=pulumi.get(__response__, 'description'),
         devices=pulumi.get(__response__, 'devices'),
         ephemeral=pulumi.get(__response__, 'ephemeral'),
+        image=pulumi.get(__response__, 'image'),
         image_fingerprint=pulumi.get(__response__, 'image_fingerprint'),
         ipv4_addresses=pulumi.get(__response__, 'ipv4_addresses'),
         ipv6_addresses=pulumi.get(__response__, 'ipv6_addresses'),
@@ -292,5 +319,6 @@ def get_instance_output(config_dir: pulumi.Input[Optional[Optional[_builtins.str
         name=pulumi.get(__response__, 'name'),
         profiles=pulumi.get(__response__, 'profiles'),
         project=pulumi.get(__response__, 'project'),
+        running=pulumi.get(__response__, 'running'),
         status=pulumi.get(__response__, 'status'),
         type=pulumi.get(__response__, 'type')))

@@ -149,6 +149,7 @@ def get_storage_volume(config_dir: Optional[_builtins.str] = None,
                        project: Optional[_builtins.str] = None,
                        remote: Optional[_builtins.str] = None,
                        socket: Optional[_builtins.str] = None,
+                       target: Optional[_builtins.str] = None,
                        opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetStorageVolumeResult:
     """
     Looks up an existing storage volume by `pool` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage volume and the project, when there is none.
@@ -159,6 +160,7 @@ def get_storage_volume(config_dir: Optional[_builtins.str] = None,
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
+    :param _builtins.str target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
     """
     __args__ = dict()
     __args__['configDir'] = config_dir
@@ -167,6 +169,7 @@ def get_storage_volume(config_dir: Optional[_builtins.str] = None,
     __args__['project'] = project
     __args__['remote'] = remote
     __args__['socket'] = socket
+    __args__['target'] = target
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke('incus:index:getStorageVolume', __args__, opts=opts, typ=GetStorageVolumeResult).value
 
@@ -186,6 +189,7 @@ def get_storage_volume_output(config_dir: pulumi.Input[Optional[Optional[_builti
                               project: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                               remote: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                               socket: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                              target: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                               opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetStorageVolumeResult]:
     """
     Looks up an existing storage volume by `pool` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage volume and the project, when there is none.
@@ -196,6 +200,7 @@ def get_storage_volume_output(config_dir: pulumi.Input[Optional[Optional[_builti
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
+    :param _builtins.str target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
     """
     __args__ = dict()
     __args__['configDir'] = config_dir
@@ -204,6 +209,7 @@ def get_storage_volume_output(config_dir: pulumi.Input[Optional[Optional[_builti
     __args__['project'] = project
     __args__['remote'] = remote
     __args__['socket'] = socket
+    __args__['target'] = target
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('incus:index:getStorageVolume', __args__, opts=opts, typ=GetStorageVolumeResult)
     return __ret__.apply(lambda __response__: GetStorageVolumeResult(

@@ -136,6 +136,7 @@ def get_storage_volume_snapshot(config_dir: Optional[_builtins.str] = None,
                                 project: Optional[_builtins.str] = None,
                                 remote: Optional[_builtins.str] = None,
                                 socket: Optional[_builtins.str] = None,
+                                target: Optional[_builtins.str] = None,
                                 volume: Optional[_builtins.str] = None,
                                 opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetStorageVolumeSnapshotResult:
     """
@@ -147,6 +148,7 @@ def get_storage_volume_snapshot(config_dir: Optional[_builtins.str] = None,
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
+    :param _builtins.str target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
     :param _builtins.str volume: The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
     """
     __args__ = dict()
@@ -156,6 +158,7 @@ def get_storage_volume_snapshot(config_dir: Optional[_builtins.str] = None,
     __args__['project'] = project
     __args__['remote'] = remote
     __args__['socket'] = socket
+    __args__['target'] = target
     __args__['volume'] = volume
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke('incus:index:getStorageVolumeSnapshot', __args__, opts=opts, typ=GetStorageVolumeSnapshotResult).value
@@ -175,6 +178,7 @@ def get_storage_volume_snapshot_output(config_dir: pulumi.Input[Optional[Optiona
                                        project: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                        remote: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                        socket: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                                       target: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                        volume: pulumi.Input[Optional[_builtins.str]] = None,
                                        opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetStorageVolumeSnapshotResult]:
     """
@@ -186,6 +190,7 @@ def get_storage_volume_snapshot_output(config_dir: pulumi.Input[Optional[Optiona
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
+    :param _builtins.str target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
     :param _builtins.str volume: The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
     """
     __args__ = dict()
@@ -195,6 +200,7 @@ def get_storage_volume_snapshot_output(config_dir: pulumi.Input[Optional[Optiona
     __args__['project'] = project
     __args__['remote'] = remote
     __args__['socket'] = socket
+    __args__['target'] = target
     __args__['volume'] = volume
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('incus:index:getStorageVolumeSnapshot', __args__, opts=opts, typ=GetStorageVolumeSnapshotResult)

@@ -47,7 +47,7 @@ class ImageArgs:
         :param pulumi.Input[_builtins.bool] auto_update: Whether Incus refreshes the image from its source server. Default: `false`. Changed in place.
         :param pulumi.Input[_builtins.str] config_dir: The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
         :param pulumi.Input[_builtins.str] file: A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the image.
-        :param pulumi.Input[_builtins.str] fingerprint: The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Changing it replaces the object.
+        :param pulumi.Input[_builtins.str] fingerprint: The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] metadata_file: A split image: the metadata tarball, with `rootfsFile`. New content replaces the image.
         :param pulumi.Input[_builtins.str] name: The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Only a label in Pulumi: changing it changes nothing in Incus.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] profiles: Profiles applied to instances made from this image. Default: Incus's (`["default"]`). Changed in place.
@@ -159,7 +159,7 @@ class ImageArgs:
     @pulumi.getter
     def fingerprint(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Changing it replaces the object.
+        The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes). Changing it replaces the object.
         """
         return pulumi.get(self, "fingerprint")
 
@@ -334,7 +334,7 @@ class Image(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] auto_update: Whether Incus refreshes the image from its source server. Default: `false`. Changed in place.
         :param pulumi.Input[_builtins.str] config_dir: The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
         :param pulumi.Input[_builtins.str] file: A unified image tarball (metadata.yaml + rootfs/) to upload, streamed from disk. New content replaces the image.
-        :param pulumi.Input[_builtins.str] fingerprint: The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Changing it replaces the object.
+        :param pulumi.Input[_builtins.str] fingerprint: The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] metadata_file: A split image: the metadata tarball, with `rootfsFile`. New content replaces the image.
         :param pulumi.Input[_builtins.str] name: The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Only a label in Pulumi: changing it changes nothing in Incus.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] profiles: Profiles applied to instances made from this image. Default: Incus's (`["default"]`). Changed in place.
@@ -529,7 +529,7 @@ class Image(pulumi.CustomResource):
     @pulumi.getter
     def fingerprint(self) -> pulumi.Output[_builtins.str]:
         """
-        The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy.
+        The image's SHA-256 fingerprint: computed from the file(s) at preview, or reported by the server after a copy. Given alone with `adopt: true`: an image already in the store, taken over as it is (what `pulumi-incus generate` writes).
         """
         return pulumi.get(self, "fingerprint")
 

@@ -41,6 +41,7 @@ class InstanceArgs:
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
                  stop_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  type: pulumi.Input[Optional['InstanceType']] = None,
                  wait_for: pulumi.Input[Optional['InstanceWaitForArgs']] = None):
         """
@@ -54,7 +55,7 @@ class InstanceArgs:
         :param pulumi.Input[_builtins.str] description: Free-text description of the instance. Default: empty. Changed in place.
         :param pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]] devices: Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices. Changed in place.
         :param pulumi.Input[_builtins.bool] ephemeral: Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`. Changed in place.
-        :param pulumi.Input[Mapping[str, pulumi.Input['InstanceFilesValueArgs']]] files: Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+        :param pulumi.Input[Mapping[str, pulumi.Input['InstanceFilesValueArgs']]] files: Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
         :param pulumi.Input[_builtins.str] image: The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`. Changing it replaces the object.
         :param pulumi.Input['InstanceImageProtocol'] image_protocol: The protocol of `imageServer`. Default: `simplestreams`. Only used when the instance is created.
         :param pulumi.Input[_builtins.str] image_server: Take the image from this image server instead of the local store. Changing it replaces the object.
@@ -65,6 +66,7 @@ class InstanceArgs:
         :param pulumi.Input[_builtins.bool] running: Desired state: running or stopped. Default: `true`. A change starts or stops the instance.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         :param pulumi.Input[_builtins.int] stop_timeout: Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
         :param pulumi.Input['InstanceType'] type: Container or virtual machine. Default: `container`. Changing it replaces the object.
         :param pulumi.Input['InstanceWaitForArgs'] wait_for: `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
         """
@@ -106,6 +108,8 @@ class InstanceArgs:
             pulumi.set(__self__, "socket", socket)
         if stop_timeout is not None:
             pulumi.set(__self__, "stop_timeout", stop_timeout)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
         if type is not None:
             pulumi.set(__self__, "type", type)
         if wait_for is not None:
@@ -211,7 +215,7 @@ class InstanceArgs:
     @pulumi.getter
     def files(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input['InstanceFilesValueArgs']]]]:
         """
-        Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+        Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
         """
         return pulumi.get(self, "files")
 
@@ -341,6 +345,18 @@ class InstanceArgs:
 
     @_builtins.property
     @pulumi.getter
+    def target(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "target", value)
+
+    @_builtins.property
+    @pulumi.getter
     def type(self) -> pulumi.Input[Optional['InstanceType']]:
         """
         Container or virtual machine. Default: `container`. Changing it replaces the object.
@@ -389,6 +405,7 @@ class Instance(pulumi.CustomResource):
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
                  stop_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  type: pulumi.Input[Optional['InstanceType']] = None,
                  wait_for: pulumi.Input[Optional[Union['InstanceWaitForArgs', 'InstanceWaitForArgsDict', 'outputs.InstanceWaitFor']]] = None,
                  __props__=None):
@@ -405,7 +422,7 @@ class Instance(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] description: Free-text description of the instance. Default: empty. Changed in place.
         :param pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]] devices: Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices. Changed in place.
         :param pulumi.Input[_builtins.bool] ephemeral: Delete the instance when it stops (so it cannot be combined with `running: false`). Default: `false`. Changed in place.
-        :param pulumi.Input[Mapping[str, pulumi.Input[Union['InstanceFilesValueArgs', 'InstanceFilesValueArgsDict', 'outputs.InstanceFilesValue']]]] files: Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Union['InstanceFilesValueArgs', 'InstanceFilesValueArgsDict', 'outputs.InstanceFilesValue']]]] files: Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
         :param pulumi.Input[_builtins.str] image: The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`. Changing it replaces the object.
         :param pulumi.Input['InstanceImageProtocol'] image_protocol: The protocol of `imageServer`. Default: `simplestreams`. Only used when the instance is created.
         :param pulumi.Input[_builtins.str] image_server: Take the image from this image server instead of the local store. Changing it replaces the object.
@@ -416,6 +433,7 @@ class Instance(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] running: Desired state: running or stopped. Default: `true`. A change starts or stops the instance.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         :param pulumi.Input[_builtins.int] stop_timeout: Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
         :param pulumi.Input['InstanceType'] type: Container or virtual machine. Default: `container`. Changing it replaces the object.
         :param pulumi.Input[Union['InstanceWaitForArgs', 'InstanceWaitForArgsDict', 'outputs.InstanceWaitFor']] wait_for: `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
         """
@@ -462,6 +480,7 @@ class Instance(pulumi.CustomResource):
                  running: pulumi.Input[Optional[_builtins.bool]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
                  stop_timeout: pulumi.Input[Optional[_builtins.int]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  type: pulumi.Input[Optional['InstanceType']] = None,
                  wait_for: pulumi.Input[Optional[Union['InstanceWaitForArgs', 'InstanceWaitForArgsDict', 'outputs.InstanceWaitFor']]] = None,
                  __props__=None):
@@ -492,6 +511,7 @@ class Instance(pulumi.CustomResource):
             __props__.__dict__["running"] = running
             __props__.__dict__["socket"] = socket
             __props__.__dict__["stop_timeout"] = stop_timeout
+            __props__.__dict__["target"] = target
             __props__.__dict__["type"] = type
             __props__.__dict__["wait_for"] = wait_for
             __props__.__dict__["architecture"] = None
@@ -555,6 +575,7 @@ class Instance(pulumi.CustomResource):
         __props__.__dict__["socket"] = None
         __props__.__dict__["status"] = None
         __props__.__dict__["stop_timeout"] = None
+        __props__.__dict__["target"] = None
         __props__.__dict__["type"] = None
         __props__.__dict__["wait_for"] = None
         return Instance(resource_name, opts=opts, __props__=__props__)
@@ -665,7 +686,7 @@ class Instance(pulumi.CustomResource):
     @pulumi.getter
     def files(self) -> pulumi.Output[Optional[Mapping[str, 'outputs.InstanceFilesValue']]]:
         """
-        Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Parent directories must exist.
+        Files in the instance, by absolute path: pushed before the first start and whenever the program's content changes; a file changed or deleted inside the instance shows as drift and is put back; a path removed from the program is deleted from the instance. Missing parent directories are created (mode 0755).
         """
         return pulumi.get(self, "files")
 
@@ -788,6 +809,14 @@ class Instance(pulumi.CustomResource):
         Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
         """
         return pulumi.get(self, "stop_timeout")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+        """
+        return pulumi.get(self, "target")
 
     @_builtins.property
     @pulumi.getter

@@ -24,6 +24,7 @@ class NetworkArgs:
                  config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]] = None,
                  config_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
+                 member_config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
@@ -36,6 +37,7 @@ class NetworkArgs:
         :param pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]] config: Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them. Changed in place.
         :param pulumi.Input[_builtins.str] config_dir: The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
         :param pulumi.Input[_builtins.str] description: Free-text description of the object. Default: empty. Changed in place.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]] member_config: On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
         :param pulumi.Input[_builtins.str] name: The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames the object in place.
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
@@ -50,6 +52,8 @@ class NetworkArgs:
             pulumi.set(__self__, "config_dir", config_dir)
         if description is not None:
             pulumi.set(__self__, "description", description)
+        if member_config is not None:
+            pulumi.set(__self__, "member_config", member_config)
         if name is not None:
             pulumi.set(__self__, "name", name)
         if project is not None:
@@ -108,6 +112,18 @@ class NetworkArgs:
     @description.setter
     def description(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "description", value)
+
+    @_builtins.property
+    @pulumi.getter(name="memberConfig")
+    def member_config(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]]:
+        """
+        On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+        """
+        return pulumi.get(self, "member_config")
+
+    @member_config.setter
+    def member_config(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]]):
+        pulumi.set(self, "member_config", value)
 
     @_builtins.property
     @pulumi.getter
@@ -180,6 +196,7 @@ class Network(pulumi.CustomResource):
                  config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]] = None,
                  config_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
+                 member_config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
@@ -195,6 +212,7 @@ class Network(pulumi.CustomResource):
         :param pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]] config: Network config, e.g. `ipv4.address`, `ipv6.address`, `bridge.mtu`; numbers and booleans are sent as strings. Addresses and NAT that Incus picks at create stay the server's unless the program sets them. Changed in place.
         :param pulumi.Input[_builtins.str] config_dir: The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
         :param pulumi.Input[_builtins.str] description: Free-text description of the object. Default: empty. Changed in place.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]] member_config: On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
         :param pulumi.Input[_builtins.str] name: The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it renames the object in place.
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
@@ -229,6 +247,7 @@ class Network(pulumi.CustomResource):
                  config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]] = None,
                  config_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
+                 member_config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
@@ -247,6 +266,7 @@ class Network(pulumi.CustomResource):
             __props__.__dict__["config"] = config
             __props__.__dict__["config_dir"] = config_dir
             __props__.__dict__["description"] = description
+            __props__.__dict__["member_config"] = member_config
             __props__.__dict__["name"] = name
             __props__.__dict__["project"] = project
             __props__.__dict__["remote"] = remote
@@ -282,6 +302,7 @@ class Network(pulumi.CustomResource):
         __props__.__dict__["config_dir"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["managed_config"] = None
+        __props__.__dict__["member_config"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["project"] = None
         __props__.__dict__["remote"] = None
@@ -336,6 +357,14 @@ class Network(pulumi.CustomResource):
         The network's whole config as the server has it, including the addresses Incus picked.
         """
         return pulumi.get(self, "managed_config")
+
+    @_builtins.property
+    @pulumi.getter(name="memberConfig")
+    def member_config(self) -> pulumi.Output[Optional[Mapping[str, Mapping[str, _builtins.str]]]]:
+        """
+        On a cluster: each member's own config (`bridge.external_interfaces`, `parent`, `bgp.ipv4.nexthop`, `bgp.ipv6.nexthop`), by member name. Create makes the network pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+        """
+        return pulumi.get(self, "member_config")
 
     @_builtins.property
     @pulumi.getter

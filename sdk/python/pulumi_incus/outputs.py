@@ -17,6 +17,8 @@ from . import outputs
 from ._enums import *
 
 __all__ = [
+    'ClusterGroupInfo',
+    'ClusterMemberInfo',
     'ImageInfo',
     'ImageSource',
     'ImageSourceInstance',
@@ -29,9 +31,178 @@ __all__ = [
     'InstanceWaitForRunning',
     'NetworkAclIngressItem',
     'NetworkForwardPortsItem',
+    'NetworkLoadBalancerBackendsItem',
+    'NetworkLoadBalancerPortsItem',
     'NetworkZoneRecordEntriesItem',
     'StorageVolumeCopyFrom',
 ]
+
+@pulumi.output_type
+class ClusterGroupInfo(dict):
+    """
+    An existing cluster group as getClusterGroup reports it.
+    """
+    def __init__(__self__, *,
+                 description: _builtins.str,
+                 members: Sequence[_builtins.str],
+                 name: _builtins.str):
+        """
+        An existing cluster group as getClusterGroup reports it.
+
+        :param _builtins.str description: Free-text description of the object.
+        :param Sequence[_builtins.str] members: Names of the cluster members in the group (each must exist). A member can be in several groups.
+        :param _builtins.str name: The cluster group's name in Incus.
+        """
+        pulumi.set(__self__, "description", description)
+        pulumi.set(__self__, "members", members)
+        pulumi.set(__self__, "name", name)
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> _builtins.str:
+        """
+        Free-text description of the object.
+        """
+        return pulumi.get(self, "description")
+
+    @_builtins.property
+    @pulumi.getter
+    def members(self) -> Sequence[_builtins.str]:
+        """
+        Names of the cluster members in the group (each must exist). A member can be in several groups.
+        """
+        return pulumi.get(self, "members")
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The cluster group's name in Incus.
+        """
+        return pulumi.get(self, "name")
+
+
+@pulumi.output_type
+class ClusterMemberInfo(dict):
+    """
+    An existing cluster member as getClusterMember reports it.
+    """
+    def __init__(__self__, *,
+                 architecture: _builtins.str,
+                 config: Mapping[str, _builtins.str],
+                 description: _builtins.str,
+                 failure_domain: _builtins.str,
+                 groups: Sequence[_builtins.str],
+                 message: _builtins.str,
+                 name: _builtins.str,
+                 roles: Sequence[_builtins.str],
+                 status: _builtins.str,
+                 url: _builtins.str):
+        """
+        An existing cluster member as getClusterMember reports it.
+
+        :param _builtins.str architecture: The member's architecture (e.g. `x86_64`).
+        :param Mapping[str, _builtins.str] config: Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys.
+        :param _builtins.str description: Free-text description of the object.
+        :param _builtins.str failure_domain: The member's failure domain (for placement and database roles).
+        :param Sequence[_builtins.str] groups: The cluster groups the member belongs to (each must exist; a member is always in at least one).
+        :param _builtins.str message: The member's status message (e.g. `Fully operational`).
+        :param _builtins.str name: The cluster member's name in Incus.
+        :param Sequence[_builtins.str] roles: The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster assigns them.
+        :param _builtins.str status: The member's status (`Online`, `Evacuated`, `Offline`, …).
+        :param _builtins.str url: The member's cluster address (`https://…:8443`).
+        """
+        pulumi.set(__self__, "architecture", architecture)
+        pulumi.set(__self__, "config", config)
+        pulumi.set(__self__, "description", description)
+        pulumi.set(__self__, "failure_domain", failure_domain)
+        pulumi.set(__self__, "groups", groups)
+        pulumi.set(__self__, "message", message)
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "roles", roles)
+        pulumi.set(__self__, "status", status)
+        pulumi.set(__self__, "url", url)
+
+    @_builtins.property
+    @pulumi.getter
+    def architecture(self) -> _builtins.str:
+        """
+        The member's architecture (e.g. `x86_64`).
+        """
+        return pulumi.get(self, "architecture")
+
+    @_builtins.property
+    @pulumi.getter
+    def config(self) -> Mapping[str, _builtins.str]:
+        """
+        Member config, e.g. `scheduler.instance` (`all`, `group`, `manual`) and `user.*` keys.
+        """
+        return pulumi.get(self, "config")
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> _builtins.str:
+        """
+        Free-text description of the object.
+        """
+        return pulumi.get(self, "description")
+
+    @_builtins.property
+    @pulumi.getter(name="failureDomain")
+    def failure_domain(self) -> _builtins.str:
+        """
+        The member's failure domain (for placement and database roles).
+        """
+        return pulumi.get(self, "failure_domain")
+
+    @_builtins.property
+    @pulumi.getter
+    def groups(self) -> Sequence[_builtins.str]:
+        """
+        The cluster groups the member belongs to (each must exist; a member is always in at least one).
+        """
+        return pulumi.get(self, "groups")
+
+    @_builtins.property
+    @pulumi.getter
+    def message(self) -> _builtins.str:
+        """
+        The member's status message (e.g. `Fully operational`).
+        """
+        return pulumi.get(self, "message")
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The cluster member's name in Incus.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def roles(self) -> Sequence[_builtins.str]:
+        """
+        The member's database roles (`database-leader`, `database`, `database-standby`, …), as the cluster assigns them.
+        """
+        return pulumi.get(self, "roles")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> _builtins.str:
+        """
+        The member's status (`Online`, `Evacuated`, `Offline`, …).
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter
+    def url(self) -> _builtins.str:
+        """
+        The member's cluster address (`https://…:8443`).
+        """
+        return pulumi.get(self, "url")
+
 
 @pulumi.output_type
 class ImageInfo(dict):
@@ -453,6 +624,7 @@ class InstanceInfo(dict):
                  description: _builtins.str,
                  devices: Mapping[str, Mapping[str, _builtins.str]],
                  ephemeral: _builtins.bool,
+                 image: _builtins.str,
                  image_fingerprint: _builtins.str,
                  ipv4_addresses: Sequence[_builtins.str],
                  ipv6_addresses: Sequence[_builtins.str],
@@ -460,6 +632,7 @@ class InstanceInfo(dict):
                  name: _builtins.str,
                  profiles: Sequence[_builtins.str],
                  project: _builtins.str,
+                 running: _builtins.bool,
                  status: _builtins.str,
                  type: 'InstanceType'):
         """
@@ -471,6 +644,7 @@ class InstanceInfo(dict):
         :param _builtins.str description: Free-text description of the instance.
         :param Mapping[str, Mapping[str, _builtins.str]] devices: Devices by name, each a `type` (disk, nic, proxy, …) and its options; they add to and override the profiles' devices.
         :param _builtins.bool ephemeral: Delete the instance when it stops (so it cannot be combined with `running: false`).
+        :param _builtins.str image: The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
         :param _builtins.str image_fingerprint: Fingerprint of the image the instance was created from.
         :param Sequence[_builtins.str] ipv4_addresses: IPv4 addresses of the running instance's interfaces (not loopback, not link-local).
         :param Sequence[_builtins.str] ipv6_addresses: IPv6 addresses of the running instance's interfaces (not loopback, not link-local).
@@ -478,6 +652,7 @@ class InstanceInfo(dict):
         :param _builtins.str name: The instance's name in Incus.
         :param Sequence[_builtins.str] profiles: Profiles applied in this order (later ones win).
         :param _builtins.str project: The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).
+        :param _builtins.bool running: Desired state: running or stopped. A change starts or stops the instance.
         :param _builtins.str status: The server's status of the instance (`Running`, `Stopped`, …).
         :param 'InstanceType' type: Container or virtual machine.
         """
@@ -487,6 +662,7 @@ class InstanceInfo(dict):
         pulumi.set(__self__, "description", description)
         pulumi.set(__self__, "devices", devices)
         pulumi.set(__self__, "ephemeral", ephemeral)
+        pulumi.set(__self__, "image", image)
         pulumi.set(__self__, "image_fingerprint", image_fingerprint)
         pulumi.set(__self__, "ipv4_addresses", ipv4_addresses)
         pulumi.set(__self__, "ipv6_addresses", ipv6_addresses)
@@ -494,6 +670,7 @@ class InstanceInfo(dict):
         pulumi.set(__self__, "name", name)
         pulumi.set(__self__, "profiles", profiles)
         pulumi.set(__self__, "project", project)
+        pulumi.set(__self__, "running", running)
         pulumi.set(__self__, "status", status)
         pulumi.set(__self__, "type", type)
 
@@ -544,6 +721,14 @@ class InstanceInfo(dict):
         Delete the instance when it stops (so it cannot be combined with `running: false`).
         """
         return pulumi.get(self, "ephemeral")
+
+    @_builtins.property
+    @pulumi.getter
+    def image(self) -> _builtins.str:
+        """
+        The image to create it from: an Image resource's `fingerprint`, or an alias or fingerprint in the instance's project (or on `imageServer`). Give this or `copyFrom`.
+        """
+        return pulumi.get(self, "image")
 
     @_builtins.property
     @pulumi.getter(name="imageFingerprint")
@@ -600,6 +785,14 @@ class InstanceInfo(dict):
         The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).
         """
         return pulumi.get(self, "project")
+
+    @_builtins.property
+    @pulumi.getter
+    def running(self) -> _builtins.bool:
+        """
+        Desired state: running or stopped. A change starts or stops the instance.
+        """
+        return pulumi.get(self, "running")
 
     @_builtins.property
     @pulumi.getter
@@ -875,6 +1068,111 @@ class NetworkForwardPortsItem(dict):
         Target ports or ranges. Default: the listen ports.
         """
         return pulumi.get(self, "target_port")
+
+
+@pulumi.output_type
+class NetworkLoadBalancerBackendsItem(dict):
+    def __init__(__self__, *,
+                 name: _builtins.str,
+                 target_address: _builtins.str,
+                 description: Optional[_builtins.str] = None,
+                 target_port: Optional[Union[_builtins.str, _builtins.int]] = None):
+        """
+        :param _builtins.str name: The backend's name, which ports name in `target_backend`.
+        :param _builtins.str target_address: The backend's address (inside the network's subnet, e.g. an instance's).
+        :param _builtins.str description: Free-text description of the backend.
+        :param Union[_builtins.str, _builtins.int] target_port: Target ports or ranges. Default: the listen ports.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "target_address", target_address)
+        if description is not None:
+            pulumi.set(__self__, "description", description)
+        if target_port is not None:
+            pulumi.set(__self__, "target_port", target_port)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> _builtins.str:
+        """
+        The backend's name, which ports name in `target_backend`.
+        """
+        return pulumi.get(self, "name")
+
+    @_builtins.property
+    @pulumi.getter
+    def target_address(self) -> _builtins.str:
+        """
+        The backend's address (inside the network's subnet, e.g. an instance's).
+        """
+        return pulumi.get(self, "target_address")
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> Optional[_builtins.str]:
+        """
+        Free-text description of the backend.
+        """
+        return pulumi.get(self, "description")
+
+    @_builtins.property
+    @pulumi.getter
+    def target_port(self) -> Optional[Union[_builtins.str, _builtins.int]]:
+        """
+        Target ports or ranges. Default: the listen ports.
+        """
+        return pulumi.get(self, "target_port")
+
+
+@pulumi.output_type
+class NetworkLoadBalancerPortsItem(dict):
+    def __init__(__self__, *,
+                 listen_port: Union[_builtins.str, _builtins.int],
+                 protocol: 'NetworkLoadBalancerPortsItemProtocol',
+                 target_backend: Sequence[_builtins.str],
+                 description: Optional[_builtins.str] = None):
+        """
+        :param Union[_builtins.str, _builtins.int] listen_port: Listen ports or ranges (e.g. `80`, `8000-8010`).
+        :param 'NetworkLoadBalancerPortsItemProtocol' protocol: The protocol balanced.
+        :param Sequence[_builtins.str] target_backend: The backends (by name) traffic is spread over.
+        :param _builtins.str description: Free-text description of the port.
+        """
+        pulumi.set(__self__, "listen_port", listen_port)
+        pulumi.set(__self__, "protocol", protocol)
+        pulumi.set(__self__, "target_backend", target_backend)
+        if description is not None:
+            pulumi.set(__self__, "description", description)
+
+    @_builtins.property
+    @pulumi.getter
+    def listen_port(self) -> Union[_builtins.str, _builtins.int]:
+        """
+        Listen ports or ranges (e.g. `80`, `8000-8010`).
+        """
+        return pulumi.get(self, "listen_port")
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> 'NetworkLoadBalancerPortsItemProtocol':
+        """
+        The protocol balanced.
+        """
+        return pulumi.get(self, "protocol")
+
+    @_builtins.property
+    @pulumi.getter
+    def target_backend(self) -> Sequence[_builtins.str]:
+        """
+        The backends (by name) traffic is spread over.
+        """
+        return pulumi.get(self, "target_backend")
+
+    @_builtins.property
+    @pulumi.getter
+    def description(self) -> Optional[_builtins.str]:
+        """
+        Free-text description of the port.
+        """
+        return pulumi.get(self, "description")
 
 
 @pulumi.output_type

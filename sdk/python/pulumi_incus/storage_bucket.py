@@ -27,7 +27,8 @@ class StorageBucketArgs:
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
-                 socket: pulumi.Input[Optional[_builtins.str]] = None):
+                 socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a StorageBucket resource.
 
@@ -40,6 +41,7 @@ class StorageBucketArgs:
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. Changing it replaces the object.
         """
         pulumi.set(__self__, "pool", pool)
         if adopt is not None:
@@ -58,6 +60,8 @@ class StorageBucketArgs:
             pulumi.set(__self__, "remote", remote)
         if socket is not None:
             pulumi.set(__self__, "socket", socket)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
 
     @_builtins.property
     @pulumi.getter
@@ -167,6 +171,18 @@ class StorageBucketArgs:
     def socket(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "socket", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. Changing it replaces the object.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "target", value)
+
 
 @pulumi.type_token("incus:index:StorageBucket")
 class StorageBucket(pulumi.CustomResource):
@@ -183,6 +199,7 @@ class StorageBucket(pulumi.CustomResource):
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         An S3 storage bucket in a pool. Lives in a project (`features.storage.buckets`). On a local pool (dir) Incus 6.0 needs the `minio` and `mc` binaries on its PATH. Creating one makes an `admin` key; add keys with StorageBucketKey.
@@ -198,6 +215,7 @@ class StorageBucket(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. Changing it replaces the object.
         """
         ...
     @overload
@@ -232,6 +250,7 @@ class StorageBucket(pulumi.CustomResource):
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -252,6 +271,7 @@ class StorageBucket(pulumi.CustomResource):
             __props__.__dict__["project"] = project
             __props__.__dict__["remote"] = remote
             __props__.__dict__["socket"] = socket
+            __props__.__dict__["target"] = target
             __props__.__dict__["location"] = None
             __props__.__dict__["s3_url"] = None
         super(StorageBucket, __self__).__init__(
@@ -287,6 +307,7 @@ class StorageBucket(pulumi.CustomResource):
         __props__.__dict__["remote"] = None
         __props__.__dict__["s3_url"] = None
         __props__.__dict__["socket"] = None
+        __props__.__dict__["target"] = None
         return StorageBucket(resource_name, opts=opts, __props__=__props__)
 
     @staticmethod
@@ -382,4 +403,12 @@ class StorageBucket(pulumi.CustomResource):
         An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         """
         return pulumi.get(self, "socket")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+        """
+        return pulumi.get(self, "target")
 

@@ -25,6 +25,7 @@ class StoragePoolArgs:
                  config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]] = None,
                  config_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
+                 member_config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None):
@@ -36,6 +37,7 @@ class StoragePoolArgs:
         :param pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]] config: Pool config, e.g. `source`, `size`, `volume.size`; numbers and booleans are sent as strings. Keys the driver fills in at create (`source`, …) stay the server's unless the program sets them. Changed in place.
         :param pulumi.Input[_builtins.str] config_dir: The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
         :param pulumi.Input[_builtins.str] description: Free-text description of the object. Default: empty. Changed in place.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]] member_config: On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
         :param pulumi.Input[_builtins.str] name: The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
@@ -49,6 +51,8 @@ class StoragePoolArgs:
             pulumi.set(__self__, "config_dir", config_dir)
         if description is not None:
             pulumi.set(__self__, "description", description)
+        if member_config is not None:
+            pulumi.set(__self__, "member_config", member_config)
         if name is not None:
             pulumi.set(__self__, "name", name)
         if remote is not None:
@@ -117,6 +121,18 @@ class StoragePoolArgs:
         pulumi.set(self, "description", value)
 
     @_builtins.property
+    @pulumi.getter(name="memberConfig")
+    def member_config(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]]:
+        """
+        On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+        """
+        return pulumi.get(self, "member_config")
+
+    @member_config.setter
+    def member_config(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]]):
+        pulumi.set(self, "member_config", value)
+
+    @_builtins.property
     @pulumi.getter
     def name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -164,6 +180,7 @@ class StoragePool(pulumi.CustomResource):
                  config_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  driver: pulumi.Input[Optional['StoragePoolDriver']] = None,
+                 member_config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
@@ -178,6 +195,7 @@ class StoragePool(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] config_dir: The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's. A change only says where to find the same object.
         :param pulumi.Input[_builtins.str] description: Free-text description of the object. Default: empty. Changed in place.
         :param pulumi.Input['StoragePoolDriver'] driver: The storage driver. Changing it replaces the object.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]] member_config: On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
         :param pulumi.Input[_builtins.str] name: The object's name in Incus. Default: the Pulumi logical name, made valid for Incus. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
@@ -211,6 +229,7 @@ class StoragePool(pulumi.CustomResource):
                  config_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  description: pulumi.Input[Optional[_builtins.str]] = None,
                  driver: pulumi.Input[Optional['StoragePoolDriver']] = None,
+                 member_config: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Union[_builtins.str, _builtins.float, _builtins.bool]]]]]]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
@@ -230,6 +249,7 @@ class StoragePool(pulumi.CustomResource):
             if driver is None and not opts.urn:
                 raise TypeError("Missing required property 'driver'")
             __props__.__dict__["driver"] = driver
+            __props__.__dict__["member_config"] = member_config
             __props__.__dict__["name"] = name
             __props__.__dict__["remote"] = remote
             __props__.__dict__["socket"] = socket
@@ -263,6 +283,7 @@ class StoragePool(pulumi.CustomResource):
         __props__.__dict__["config_dir"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["driver"] = None
+        __props__.__dict__["member_config"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["remote"] = None
         __props__.__dict__["socket"] = None
@@ -316,6 +337,14 @@ class StoragePool(pulumi.CustomResource):
         The storage driver.
         """
         return pulumi.get(self, "driver")
+
+    @_builtins.property
+    @pulumi.getter(name="memberConfig")
+    def member_config(self) -> pulumi.Output[Optional[Mapping[str, Mapping[str, _builtins.str]]]]:
+        """
+        On a cluster: each member's own config (`source`, `size`, `source.wipe`, `zfs.pool_name`, `lvm.thinpool_name`, `lvm.vg_name`, `lvm.vg.force_reuse`), by member name. Create makes the storage pool pending on every member with its entry, then creates it; a member with no entry gets Incus's defaults and shows as a difference. A standalone server takes none.
+        """
+        return pulumi.get(self, "member_config")
 
     @_builtins.property
     @pulumi.getter

@@ -33,7 +33,8 @@ class StorageVolumeArgs:
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
-                 socket: pulumi.Input[Optional[_builtins.str]] = None):
+                 socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a StorageVolume resource.
 
@@ -49,6 +50,7 @@ class StorageVolumeArgs:
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.
         """
         pulumi.set(__self__, "pool", pool)
         if adopt is not None:
@@ -73,6 +75,8 @@ class StorageVolumeArgs:
             pulumi.set(__self__, "remote", remote)
         if socket is not None:
             pulumi.set(__self__, "socket", socket)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
 
     @_builtins.property
     @pulumi.getter
@@ -218,6 +222,18 @@ class StorageVolumeArgs:
     def socket(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "socket", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "target", value)
+
 
 @pulumi.type_token("incus:index:StorageVolume")
 class StorageVolume(pulumi.CustomResource):
@@ -237,6 +253,7 @@ class StorageVolume(pulumi.CustomResource):
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         A custom storage volume in a pool, to attach to instances as a disk device: empty, a copy of another volume or snapshot, or imported from a backup file. Lives in a project (`features.storage.volumes`).
@@ -255,6 +272,7 @@ class StorageVolume(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.
         """
         ...
     @overload
@@ -292,6 +310,7 @@ class StorageVolume(pulumi.CustomResource):
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -315,6 +334,7 @@ class StorageVolume(pulumi.CustomResource):
             __props__.__dict__["project"] = project
             __props__.__dict__["remote"] = remote
             __props__.__dict__["socket"] = socket
+            __props__.__dict__["target"] = target
             __props__.__dict__["created_at"] = None
             __props__.__dict__["location"] = None
             __props__.__dict__["used_by"] = None
@@ -354,6 +374,7 @@ class StorageVolume(pulumi.CustomResource):
         __props__.__dict__["project"] = None
         __props__.__dict__["remote"] = None
         __props__.__dict__["socket"] = None
+        __props__.__dict__["target"] = None
         __props__.__dict__["used_by"] = None
         return StorageVolume(resource_name, opts=opts, __props__=__props__)
 
@@ -474,6 +495,14 @@ class StorageVolume(pulumi.CustomResource):
         An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         """
         return pulumi.get(self, "socket")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+        """
+        return pulumi.get(self, "target")
 
     @_builtins.property
     @pulumi.getter(name="usedBy")

@@ -28,7 +28,8 @@ class StorageVolumeSnapshotArgs:
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
-                 socket: pulumi.Input[Optional[_builtins.str]] = None):
+                 socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a StorageVolumeSnapshot resource.
 
@@ -42,6 +43,7 @@ class StorageVolumeSnapshotArgs:
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
         """
         pulumi.set(__self__, "pool", pool)
         pulumi.set(__self__, "volume", volume)
@@ -61,6 +63,8 @@ class StorageVolumeSnapshotArgs:
             pulumi.set(__self__, "remote", remote)
         if socket is not None:
             pulumi.set(__self__, "socket", socket)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
 
     @_builtins.property
     @pulumi.getter
@@ -182,6 +186,18 @@ class StorageVolumeSnapshotArgs:
     def socket(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "socket", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "target", value)
+
 
 @pulumi.type_token("incus:index:StorageVolumeSnapshot")
 class StorageVolumeSnapshot(pulumi.CustomResource):
@@ -198,6 +214,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  volume: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
@@ -214,6 +231,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] volume: The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it replaces the object.
         """
         ...
@@ -249,6 +267,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
                  project: pulumi.Input[Optional[_builtins.str]] = None,
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  volume: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -270,6 +289,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
             __props__.__dict__["project"] = project
             __props__.__dict__["remote"] = remote
             __props__.__dict__["socket"] = socket
+            __props__.__dict__["target"] = target
             if volume is None and not opts.urn:
                 raise TypeError("Missing required property 'volume'")
             __props__.__dict__["volume"] = volume
@@ -308,6 +328,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
         __props__.__dict__["project"] = None
         __props__.__dict__["remote"] = None
         __props__.__dict__["socket"] = None
+        __props__.__dict__["target"] = None
         __props__.__dict__["volume"] = None
         return StorageVolumeSnapshot(resource_name, opts=opts, __props__=__props__)
 
@@ -404,6 +425,14 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
         An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         """
         return pulumi.get(self, "socket")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+        """
+        return pulumi.get(self, "target")
 
     @_builtins.property
     @pulumi.getter

@@ -36,6 +36,11 @@ func GetRemote(ctx *pulumi.Context) string {
 	return config.Get(ctx, "incus:remote")
 }
 
+// `lxd`: the daemon is LXD, found like the lxc CLI finds it (LXD_SOCKET, LXD_DIR, its sockets, ~/.config/lxc remotes). Default `incus`.
+func GetServer(ctx *pulumi.Context) string {
+	return config.Get(ctx, "incus:server")
+}
+
 // An explicit unix socket of the Incus daemon; wins over `remote`.
 func GetSocket(ctx *pulumi.Context) string {
 	return config.Get(ctx, "incus:socket")

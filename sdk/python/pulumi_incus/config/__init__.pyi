@@ -39,6 +39,11 @@ remote: Optional[str]
 The Incus remote (from the incus CLI's config.yml) every resource uses unless it names its own.
 """
 
+server: Optional[str]
+"""
+`lxd`: the daemon is LXD, found like the lxc CLI finds it (LXD_SOCKET, LXD_DIR, its sockets, ~/.config/lxc remotes). Default `incus`.
+"""
+
 socket: Optional[str]
 """
 An explicit unix socket of the Incus daemon; wins over `remote`.

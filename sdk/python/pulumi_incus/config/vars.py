@@ -56,6 +56,13 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('remote')
 
     @_builtins.property
+    def server(self) -> Optional[str]:
+        """
+        `lxd`: the daemon is LXD, found like the lxc CLI finds it (LXD_SOCKET, LXD_DIR, its sockets, ~/.config/lxc remotes). Default `incus`.
+        """
+        return __config__.get('server')
+
+    @_builtins.property
     def socket(self) -> Optional[str]:
         """
         An explicit unix socket of the Incus daemon; wins over `remote`.
