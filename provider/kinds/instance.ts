@@ -107,6 +107,9 @@ export type InstanceInputs = z.output<typeof instanceSchema>;
 
 const looksLikeFingerprint = (s: string) => /^[0-9a-f]{12,64}$/.test(s);
 
+/** Where a create goes: on a cluster, to the member or group the program places it on. */
+const instancesAt = (i: InstanceInputs): string => (i.target ? `/1.0/instances?target=${encodeURIComponent(i.target)}` : "/1.0/instances");
+
 function createBody(i: InstanceInputs): Record<string, unknown> {
   let source: Record<string, unknown>;
   if (i.copyFrom) {
@@ -140,7 +143,7 @@ export const instance = defineKind({
   schema: instanceSchema,
   scoped: true,
   path: (i: InstanceInputs) => instancePath(i),
-  collection: (i) => (i.target ? `/1.0/instances?target=${encodeURIComponent(i.target)}` : "/1.0/instances"),
+  collection: instancesAt,
   renamable: true,
   identity: ["image", "imageServer", "copyFrom"],
   clusterTarget: "placement",
@@ -225,7 +228,7 @@ export const instance = defineKind({
   async create(ctx, i) {
     const body = createBody(i);
     const startsItself = !body.start || (await serverOf(ctx.client)).extensions.has("instance_create_start");
-    await ctx.client.post("/1.0/instances", startsItself ? body : { ...body, start: false }, { project: ctx.project });
+    await ctx.client.post(instancesAt(i), startsItself ? body : { ...body, start: false }, { project: ctx.project });
     if (!startsItself) await setState(ctx, i, "start");
   },
 

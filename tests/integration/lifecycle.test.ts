@@ -747,7 +747,8 @@ describe.each(lxd ? lxdRows(onOwnDaemon) : table)("$kind", (row) => {
 if (lxd)
   describe.each(lxdLacks(table))("$kind on LXD", (row) => {
     it("is refused at preview: the server has no such API extension", async () => {
-      const args = { ...baseOf(row), name: `life-${rand()}`, project, socket: privateDaemon.socket };
+      const label = `life-${rand()}`;
+      const args = { ...baseOf(row), ...(row.identity.args?.(label) ?? { name: label }), ...(row.scoped ? { project } : {}), socket: privateDaemon.socket };
       log.take();
       const err = await new Resource(row.kind, args).check().catch((e: Error) => e);
       expect(String((err as Error).message)).toMatch(new RegExp(`^${row.kind} "life-\\w+": LXD 5\\.0\\.2 has no .* \\(API extension \\w+\\)$`));
