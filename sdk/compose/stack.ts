@@ -154,16 +154,17 @@ function imageArgs(s: ServicePlan, conn: object): { image: pulumi.Input<string>;
   if (!("registry" in s.image)) return { image: (s.image.alias ?? s.image.fingerprint)!, imageServer: s.image.server, imageProtocol: s.image.protocol };
   const ref = s.image.registry;
   const where = `services.${s.key}.image`;
-  return {
-    image: serverExtensions(conn).then((ext) => {
-      const hint = `map it to an Incus image with \`x-incus.images: { "${ref}": <alias> }\` or \`${`services.${s.key}.x-incus.image`}\``;
-      if (!ext.some((e) => /oci/.test(e)))
-        throw new pulumi.RunError(
-          `${where}: "${ref}" is a registry (OCI) image, and this Incus server has no \`oci\` API extension (Incus 6.0 cannot run OCI images); ${hint}`,
-        );
-      throw new pulumi.RunError(`${where}: "${ref}" is a registry (OCI) image; ComposeStack does not run OCI images yet; ${hint}`);
-    }),
-  };
+  const refused = serverExtensions(conn).then((ext) => {
+    const hint = `map it to an Incus image with \`x-incus.images: { "${ref}": <alias> }\` or \`${`services.${s.key}.x-incus.image`}\``;
+    if (!ext.some((e) => /oci/.test(e)))
+      throw new pulumi.RunError(
+        `${where}: "${ref}" is a registry (OCI) image, and this Incus server has no \`oci\` API extension (Incus 6.0 cannot run OCI images); ${hint}`,
+      );
+    throw new pulumi.RunError(`${where}: "${ref}" is a registry (OCI) image; ComposeStack does not run OCI images yet; ${hint}`);
+  });
+  // Marked handled now: Pulumi reads the input later and reports the error itself (else Node warns in the preview).
+  refused.catch(() => undefined);
+  return { image: refused };
 }
 
 const extensions = new Map<string, Promise<string[]>>();

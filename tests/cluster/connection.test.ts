@@ -86,6 +86,21 @@ test("a member that is down: what is on it fails naming it, the rest is done; on
   expect((await volume(`v1-${s}`, m1)).description).toBe("two");
 
   await cluster.member(2).daemon.start();
+  // Back means back in the cluster: until the other members see it online again, they answer for it with Incus's
+  // "Server isn't ready yet".
+  for (const until = Date.now() + 120_000; ; ) {
+    const members = await cluster.client(1).list<{ server_name: string; status: string }>("/1.0/cluster/members", { project: null });
+    const answers = await cluster
+      .client(1)
+      .get(`/1.0/storage-pools/default?target=${m2}`, { project: null })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (answers && members.find((m) => m.server_name === m2)?.status === "Online") break;
+    if (Date.now() > until) throw new Error(`${m2} is not online again after 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
   const up = await t.stack.up();
   expect(up.summary.resourceChanges).toMatchObject({ update: 2 }); // i2 and on2
   expect((await volume(`v2-${s}`, m2)).description).toBe("two");

@@ -104,6 +104,7 @@ test("a registry image is refused at preview: the server has no oci extension (r
   try {
     const out = failure(() => pulumi("preview"));
     expect(out).toContain('services.web.image: "nginx:1.27" is a registry (OCI) image, and this Incus server has no `oci` API extension');
+    expect(out).not.toContain("PromiseRejectionHandledWarning");
     // The component asks which server it is (GET /1.0); the preview of the project and its profile, declared before
     // the services, only reads. Nothing is written.
     const requests = requestLines();
