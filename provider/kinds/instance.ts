@@ -8,9 +8,9 @@ import { isNotFound } from "../client";
 import { configMap, deviceMap, hostName, objectName, shown } from "../engine/inputs";
 import { placementTarget } from "../engine/target";
 import { defineKind, liveMap, liveString } from "../engine/kind";
-import { serverOf } from "../engine/server";
 import { guestApiKey, scopedFields } from "./common";
 import { commandsSchema } from "./instanceCommands";
+import { createBody, createInstance, instancesAt } from "./instanceCreate";
 import { applyContent, beforeStart, contentDiff, contentOutputs } from "./instanceContent";
 import { filesSchema } from "./instanceFiles";
 import { moveToTarget, placementDiff } from "./instancePlacement";
@@ -105,39 +105,6 @@ export const instanceSchema = z
   });
 export type InstanceInputs = z.output<typeof instanceSchema>;
 
-const looksLikeFingerprint = (s: string) => /^[0-9a-f]{12,64}$/.test(s);
-
-/** Where a create goes: on a cluster, to the member or group the program places it on. */
-const instancesAt = (i: InstanceInputs): string => (i.target ? `/1.0/instances?target=${encodeURIComponent(i.target)}` : "/1.0/instances");
-
-function createBody(i: InstanceInputs): Record<string, unknown> {
-  let source: Record<string, unknown>;
-  if (i.copyFrom) {
-    const from = i.copyFrom;
-    source = { type: "copy", source: from.snapshot ? `${from.instance}/${from.snapshot}` : from.instance, instance_only: true };
-    if (from.project) source.project = from.project;
-  } else {
-    source = { type: "image" };
-    source[looksLikeFingerprint(i.image!) ? "fingerprint" : "alias"] = i.image;
-    if (i.imageServer) Object.assign(source, { server: i.imageServer, protocol: i.imageProtocol ?? "simplestreams", mode: "pull" });
-  }
-  return {
-    name: i.name,
-    type: i.type ?? "container",
-    source,
-    ...(i.profiles ? { profiles: i.profiles } : {}),
-    // A copy takes the source's config and devices unless the program sets its own.
-    ...(i.config || !i.copyFrom ? { config: i.config ?? {} } : {}),
-    ...(i.devices || !i.copyFrom ? { devices: i.devices ?? {} } : {}),
-    description: i.description ?? "",
-    ephemeral: i.ephemeral ?? false,
-    // Started by the create operation itself (one request, as the CLI does), unless files must be pushed before the
-    // first start (beyondFields.apply starts it then). When the start fails, Incus keeps the created instance and fails
-    // the operation: the engine then records it (created but not ready).
-    start: (i.running ?? true) && !i.files,
-  };
-}
-
 export const instance = defineKind({
   type: "Instance",
   schema: instanceSchema,
@@ -222,15 +189,7 @@ export const instance = defineKind({
 
   createBody,
 
-  // LXD accepts `start` in the create request and ignores it (the instance stays stopped): on a server without
-  // instance_create_start the instance is created stopped and started by the next request. A failed start leaves the
-  // instance created, as on Incus (the engine records it).
-  async create(ctx, i) {
-    const body = createBody(i);
-    const startsItself = !body.start || (await serverOf(ctx.client)).extensions.has("instance_create_start");
-    await ctx.client.post(instancesAt(i), startsItself ? body : { ...body, start: false }, { project: ctx.project });
-    if (!startsItself) await setState(ctx, i, "start");
-  },
+  create: createInstance,
 
   // Running or stopped: desired state that is no field.
   beyondFields: {
