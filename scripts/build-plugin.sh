@@ -24,6 +24,8 @@ cp package-lock.json "$w/stage/"
 (cd "$w/stage" && npm ci --offline --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 install -m 755 provider/plugin/incus/pulumi-resource-incus "$w/stage/"
 mkdir -p "$(dirname "$out")"
-tar -czf "$out" -C "$w/stage" .
+# Written beside and renamed into place: tests build it concurrently, and a reader must never see a half-written file.
+tar -czf "$out.part.$$" -C "$w/stage" .
+mv -f "$out.part.$$" "$out"
 log "wrote $out ($(du -h "$out" | cut -f1)) in $(( $(date +%s) - start )) s"
 echo "$out"
