@@ -86,18 +86,19 @@ test("a member that is down: what is on it fails naming it, the rest is done; on
   expect((await volume(`v1-${s}`, m1)).description).toBe("two");
 
   await cluster.member(2).daemon.start();
-  // Back means back in the cluster: until the other members see it online again, they answer for it with Incus's
-  // "Server isn't ready yet".
+  // Back means back in the cluster: until the other members see it online again and have their event connection to
+  // it, they answer for it with Incus's "Server isn't ready yet" or "Missing event connection with target cluster
+  // member" (seen in CI). So wait until the stack's own reads, through the member the stack uses, answer.
+  const via = cluster.client(3);
+  const answers = (path: string, query: Record<string, string> = {}) =>
+    via.get(path, { project: "default", query }).then(
+      () => true,
+      () => false,
+    );
   for (const until = Date.now() + 120_000; ; ) {
-    const members = await cluster.client(1).list<{ server_name: string; status: string }>("/1.0/cluster/members", { project: null });
-    const answers = await cluster
-      .client(1)
-      .get(`/1.0/storage-pools/default?target=${m2}`, { project: null })
-      .then(
-        () => true,
-        () => false,
-      );
-    if (answers && members.find((m) => m.server_name === m2)?.status === "Online") break;
+    const members = await via.list<{ server_name: string; status: string }>("/1.0/cluster/members", { project: null });
+    const online = members.find((m) => m.server_name === m2)?.status === "Online";
+    if (online && (await answers(`/1.0/instances/i2-${s}`)) && (await answers(`/1.0/storage-pools/default/volumes/custom/v2-${s}`, { target: m2 }))) break;
     if (Date.now() > until) throw new Error(`${m2} is not online again after 120 s`);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
