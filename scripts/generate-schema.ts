@@ -10,7 +10,9 @@ import type { z } from "zod";
 import type { KindSpec } from "../provider/engine/kind";
 import { configValue, schemaShape } from "../provider/engine/inputs";
 import { kinds } from "../provider/kinds";
-import { changeNote, defOf, kindDocs, lookupMembers, type Member, outputType, replacesOnChange, unwrap, withDefault } from "./generate-sdk";
+import { changeNote, kindDocs, outputType, replacesOnChange } from "./generate/kindFacts";
+import { lookupMembers, type Member } from "./generate/lookupMembers";
+import { defOf, unwrap, withDefault } from "./generate/zodText";
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "provider", "plugin", "generated", "schema.ts");
 export const PACKAGE = "incus";

@@ -3,16 +3,18 @@
 // schemas (`.describe()`), what a change does from the kind's field modes, class and output docs and the class's
 // Example Usage from the kind's `docs` and `example`. Also sdk/generated/dynamic/<Kind>.ts, one module per kind
 // exporting its dynamic provider. Run `npm run generate` after changing a kind; unit tests fail while the committed
-// files are stale.
+// files are stale. The parts the plugin schema and README generators share are in scripts/generate/ (zod types as
+// text, what a kind's declaration says of its fields, lookup members).
 //   npx tsx scripts/generate-sdk.ts          writes the files
 //   npx tsx scripts/generate-sdk.ts --check  exits 1 when one is stale
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { z } from "zod";
-import { KindEngine } from "../provider/engine/engine";
-import type { KindDocs, KindSpec } from "../provider/engine/kind";
-import { configValue, schemaShape } from "../provider/engine/inputs";
+import type { KindSpec } from "../provider/engine/kind";
+import { schemaShape } from "../provider/engine/inputs";
 import { kinds } from "../provider/kinds";
+import { changeNote, kindDocs, nameLimit, outputType } from "./generate/kindFacts";
+import { lookupMembers, type Member } from "./generate/lookupMembers";
+import { docComment, inputOf, propertyName, typeText, unwrap, withDefault } from "./generate/zodText";
 
 export const GENERATED_FILE = path.join(__dirname, "..", "sdk", "generated", "index.ts");
 /** One module per kind whose whole export is the kind's dynamic provider (see sdk/provider.ts for why). */
@@ -32,161 +34,6 @@ export function generateProviderModules(): Record<string, string> {
     ].join("\n");
   }
   return files;
-}
-
-type Def = { type: string; [k: string]: any };
-export const defOf = (s: z.ZodType): Def => (s as any)._zod.def;
-export const descriptionOf = (s: z.ZodType): string | undefined => (s as any).description;
-
-/** Wrappers that only make a field optional or give it a default. */
-export function unwrap(s: z.ZodType): { inner: z.ZodType; optional: boolean; defaultValue?: unknown; description?: string } {
-  let optional = false;
-  let defaultValue: unknown;
-  let description = descriptionOf(s);
-  for (;;) {
-    const d = defOf(s);
-    if (d.type === "optional") optional = true;
-    else if (d.type === "default") {
-      optional = true;
-      defaultValue = typeof d.defaultValue === "function" ? d.defaultValue() : d.defaultValue;
-    } else break;
-    s = d.innerType;
-    description ??= descriptionOf(s);
-  }
-  return { inner: s, optional, defaultValue, description };
-}
-
-type Mode = "input" | "output";
-
-/** The TypeScript text of a schema's type. In input mode every nested value may be an Input too. */
-function typeText(s: z.ZodType, mode: Mode, indent: string): string {
-  const wrap = (t: string) => (mode === "input" ? `pulumi.Input<${t}>` : t);
-  const d = defOf(s);
-  switch (d.type) {
-    case "string":
-      return "string";
-    case "number":
-      return "number";
-    case "boolean":
-      return "boolean";
-    case "enum":
-      return Object.values(d.entries as Record<string, string>)
-        .map((v) => JSON.stringify(v))
-        .join(" | ");
-    case "literal":
-      return (d.values as unknown[]).map((v) => JSON.stringify(v)).join(" | ");
-    case "optional":
-    case "default":
-      return `${typeText(d.innerType, mode, indent)} | undefined`;
-    case "nullable":
-      // null means "not set": the provider drops it, so outputs never hold it.
-      return mode === "input" ? `${typeText(d.innerType, mode, indent)} | null` : typeText(d.innerType, mode, indent);
-    case "array": {
-      const element = wrap(typeText(d.element, mode, indent));
-      // A union of outputs needs parentheses: `(string | number)[]`, not `string | number[]`.
-      return mode === "output" && ["union", "enum"].includes(defOf(d.element).type) ? `(${element})[]` : `${element}[]`;
-    }
-    case "record":
-      return `Record<string, ${wrap(typeText(d.valueType, mode, indent))}>`;
-    case "union":
-      return (d.options as z.ZodType[]).map((o) => typeText(o, mode, indent)).join(" | ");
-    case "object":
-      return objectText(d.shape, mode, indent);
-    case "pipe":
-      // Config values are accepted as strings, numbers or booleans and stored (so read back) as strings.
-      if (mode === "output" && s === configValue) return "string";
-      return typeText(mode === "input" || defOf(d.out).type === "transform" ? d.in : d.out, mode, indent);
-    default:
-      throw new Error(`generate-sdk: no TypeScript type for a zod ${d.type}`);
-  }
-}
-
-function objectText(shape: Record<string, z.ZodType>, mode: Mode, indent: string): string {
-  const inner = `${indent}  `;
-  const lines = Object.entries(shape).map(([key, field]) => {
-    const f = unwrap(field);
-    const doc = f.description ? `${docComment(withDefault(f.description, f.defaultValue), inner)}\n` : "";
-    const t = typeText(f.inner, mode, inner);
-    const value = mode === "input" ? inputOf(t, f.optional) : t;
-    return `${doc}${inner}${mode === "output" ? "readonly " : ""}${propertyName(key)}${f.optional ? "?" : ""}: ${value};`;
-  });
-  return `{\n${lines.join("\n")}\n${indent}}`;
-}
-
-/**
- * An optional field also takes null, and an Output that may hold undefined (another resource's optional output, such
- * as `other.description`): both mean "not set", as when the field is left out.
- */
-const inputOf = (t: string, optional: boolean) => `pulumi.Input<${t}${optional ? " | null | undefined" : ""}>`;
-
-const propertyName = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key));
-
-export function withDefault(text: string, defaultValue: unknown): string {
-  return defaultValue === undefined ? text : `${text} Default: \`${JSON.stringify(defaultValue)}\`.`;
-}
-
-/** A JSDoc block, wrapped at 110 columns. */
-function docComment(text: string, indent: string): string {
-  const words = text.split(/\s+/).filter(Boolean);
-  const lines: string[] = [];
-  let line = "";
-  for (const w of words) {
-    if (line && indent.length + 3 + line.length + 1 + w.length > 110) {
-      lines.push(line);
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
-  }
-  if (line) lines.push(line);
-  if (lines.length === 1 && indent.length + 7 + lines[0].length <= 110) return `${indent}/** ${lines[0]} */`;
-  return [`${indent}/**`, ...lines.map((l) => `${indent} * ${l}`), `${indent} */`].join("\n");
-}
-
-/** Whether changing a top-level field replaces the object (the engine's diff rules, from the kind's declaration). */
-export function replacesOnChange(spec: KindSpec<any, any>, field: string): boolean {
-  if (field === "name") return !spec.nameIsLabel && !spec.renamable && (spec.fields as Record<string, { mode: string } | undefined>).name?.mode !== "update";
-  if (field === "project" || field === "remote" || (spec.identity ?? []).includes(field)) return true;
-  return (spec.fields as Record<string, { mode: string } | undefined>)[field]?.mode === "replace";
-}
-
-/** What changing a top-level field does, from the kind's declaration. */
-export function changeNote(spec: KindSpec<any, any>, field: string): string {
-  const replaces = "Changing it replaces the object.";
-  if (field === "name") {
-    if (spec.fields.name?.mode === "update") return "Changed in place.";
-    if (spec.nameIsLabel) return "Only a label in Pulumi: changing it changes nothing in Incus.";
-    return spec.renamable ? "Changing it renames the object in place." : replaces;
-  }
-  if (field === "project" || field === "remote" || (spec.identity ?? []).includes(field)) return replaces;
-  const mode = (spec.fields as Record<string, { mode: string } | undefined>)[field]?.mode;
-  if (mode === "replace") return replaces;
-  if (mode === "update") return "Changed in place.";
-  if (mode === "create") return "Used when the object is created; a later change is saved but not applied.";
-  return "";
-}
-
-/** The longest name the kind's name rule accepts (the SDK cuts default names to it). */
-function nameLimit(spec: KindSpec<any, any>): number {
-  const rule = schemaShape(spec.schema).name;
-  let n = 1;
-  while (n < 255 && rule.safeParse(`a${"b".repeat(n)}`).success) n++;
-  return n;
-}
-
-/** The type of an output from the value the kind's `outputs` gives for an empty live object. */
-export function outputType(value: unknown, kind: string, key: string): string {
-  if (typeof value === "string") return "string";
-  if (typeof value === "number") return "number";
-  if (typeof value === "boolean") return "boolean";
-  if (Array.isArray(value)) return "string[]";
-  if (value && typeof value === "object") return "Record<string, string>";
-  throw new Error(`generate-sdk: ${kind}.${key}: cannot tell the output's type from ${JSON.stringify(value)}`);
-}
-
-/** The kind's `docs` (its declaration must have them). */
-export function kindDocs(type: string): KindDocs {
-  const docs = (kinds as Record<string, KindSpec<any, any>>)[type]?.docs;
-  if (!docs) throw new Error(`generate-sdk: the ${type} declaration has no \`docs\``);
-  return docs;
 }
 
 /** The class doc: the kind's summary, then its example program as Example Usage (code kept as written). */
@@ -263,37 +110,6 @@ function kindText(type: string, spec: KindSpec<any, any>): string {
   ].join("\n");
 }
 
-/** "StorageVolume" → "storage volume", for docs. */
-const words = (type: string) => type.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
-
-/** Docs of the arguments every lookup takes to say where to look. */
-const WHERE_DOCS: Record<string, string> = {
-  project: "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).",
-  remote:
-    "The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.",
-  socket: "An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.",
-  configDir:
-    "The incus CLI's config directory (config.yml, client certificate, pinned server certificates). Default: stack config `incus:configDir`, else the CLI's.",
-};
-
-export interface Member {
-  key: string;
-  doc: string;
-  type: string;
-  /** The field's own schema, where the member is one (the plugin schema's type); else `type` says it. */
-  schema?: z.ZodType;
-  optional: boolean;
-  /** The type in the Output forms' arguments (nested values may be Inputs too); default: Input of `type`. */
-  inputType?: string;
-}
-
-/** A field's doc without its "Default: …" sentence (a lookup reports what the server has). */
-const withoutDefault = (doc: string) =>
-  doc
-    .split(/(?<=\.)\s+(?=[A-Z`])/)
-    .filter((sentence) => !sentence.startsWith("Default:"))
-    .join(" ");
-
 /** An interface; `input` makes every field a pulumi.Input of its type (the Output forms' arguments). */
 function interfaceText(doc: string, name: string, members: Member[], input = false, readonly = false): string {
   const lines = members.map((m) => {
@@ -301,104 +117,6 @@ function interfaceText(doc: string, name: string, members: Member[], input = fal
     return `${docComment(m.doc, "  ")}\n  ${readonly ? "readonly " : ""}${propertyName(m.key)}${m.optional ? "?" : ""}: ${t};`;
   });
   return [docComment(doc, ""), `export interface ${name} {`, ...lines, "}"].join("\n");
-}
-
-function whereMembers(spec: KindSpec<any, any>): Member[] {
-  return Object.entries(WHERE_DOCS)
-    .filter(([k]) => k !== "project" || spec.scoped)
-    .map(([key, doc]) => ({ key, doc, type: "string", optional: true }));
-}
-
-/** What a kind's lookups take and give: getXxx's arguments and result, getXxxs's arguments (kinds with a list lookup). */
-export function lookupMembers(type: string, spec: KindSpec<any, any>) {
-  const docs = kindDocs(type);
-  const engine = new KindEngine(spec);
-  const shape = schemaShape(spec.schema);
-  const word = words(type);
-  const identity = engine.lookupIdentity();
-  const alternatives = Object.entries(spec.lookup?.by ?? {});
-  // A kind whose results report a secret output (a bucket key's secret key) gives secret Outputs.
-  const secretResult = (spec.secretOutputs ?? []).some((k) => !(spec.stackOutputs ?? []).includes(k));
-  const or = alternatives.map(([k]) => `\`${k}\``).join(" or ");
-  const fieldDoc = (key: string) => {
-    const d = shape[key] ? unwrap(shape[key]).description : undefined;
-    if (!d) throw new Error(`generate-sdk: ${type}.${key} has no description`);
-    return d;
-  };
-  // An identity field the schema lacks (an output-only key) is a string, named by the kind's output docs.
-  const identityDoc = (key: string) =>
-    key === "name" ? `The ${word}'s name in Incus.` : (docs.outputs[key] ?? (shape[key] ? fieldDoc(key) : `The ${word}'s ${words(key)}.`));
-  const identityType = (key: string) => (shape[key] ? typeText(unwrap(shape[key]).inner, "output", "  ") : "string");
-  const identitySchema = (key: string) => (shape[key] ? unwrap(shape[key]).inner : undefined);
-  const args: Member[] = [
-    ...identity.map((key) => ({
-      key,
-      doc: identityDoc(key) + (alternatives.length ? ` Give this or ${or}.` : ""),
-      type: identityType(key),
-      schema: identitySchema(key),
-      optional: alternatives.length > 0,
-    })),
-    // A per-member object (a volume on a cluster) is looked for on the member `target` names.
-    ...(spec.clusterTarget === "member" ? [{ key: "target", doc: fieldDoc("target"), type: "string", optional: true }] : []),
-    ...alternatives.map(([key, alt]) => {
-      const f = unwrap(alt.schema);
-      if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.by.${key} has no description`);
-      return { key, doc: f.description, type: typeText(f.inner, "output", "  "), schema: f.inner, optional: true };
-    }),
-    ...whereMembers(spec),
-  ];
-
-  const sample = (spec.outputs?.({}, {} as any) ?? {}) as Record<string, unknown>;
-  const result: Member[] = [];
-  const seen = new Set<string>();
-  const add = (m: Member) => {
-    if (seen.has(m.key)) return;
-    seen.add(m.key);
-    result.push(m);
-  };
-  if (!spec.nameIsLabel) add({ key: "name", doc: `The ${word}'s name in Incus.`, type: "string", optional: false });
-  for (const key of identity) add({ key, doc: identityDoc(key), type: identityType(key), schema: identitySchema(key), optional: false });
-  if (spec.scoped)
-    add({
-      key: "project",
-      doc: "The project the object lives in (the `default` project when the project named does not have this kind's feature on, as Incus then serves the default project's).",
-      type: "string",
-      optional: false,
-    });
-  for (const [key, fs] of Object.entries(spec.fields as Record<string, { mode: string; empty?: unknown }>)) {
-    if (fs.mode === "create") continue;
-    const f = unwrap(shape[key]);
-    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(f.inner, "output", "  "), schema: f.inner, optional: fs.empty === undefined && f.optional });
-  }
-  for (const key of Object.keys(spec.lookup?.fields ?? {})) {
-    const inner = unwrap(shape[key]).inner;
-    add({ key, doc: withoutDefault(fieldDoc(key)), type: typeText(inner, "output", "  "), schema: inner, optional: false });
-  }
-  for (const key of (spec.outputKeys ?? []).filter((k) => !(spec.stackOutputs ?? []).includes(k)))
-    add({ key, doc: docs.outputs[key], type: docs.outputTypes?.[key] ?? outputType(sample[key], type, key), optional: false });
-
-  // A singleton (a path with no identity fields) is looked up with no arguments.
-  const required = args.some((m) => !m.optional) || alternatives.length > 0;
-  const byWhat = [identity.map((k) => `\`${k}\``).join(" and "), ...alternatives.map(([k]) => `\`${k}\``)].join(" or ");
-  const listArgs = spec.lookup?.list
-    ? [
-        ...Object.entries(spec.lookup.list.filters.shape as Record<string, z.ZodType>).map(([key, field]): Member => {
-          const f = unwrap(field);
-          if (!f.description) throw new Error(`generate-sdk: ${type}.lookup.list.filters.${key} has no description`);
-          return {
-            key,
-            doc: f.description,
-            type: typeText(f.inner, "output", "  "),
-            schema: f.inner,
-            inputType: `pulumi.Input<${typeText(f.inner, "input", "  ")}>`,
-            optional: true,
-          };
-        }),
-        ...whereMembers(spec),
-      ]
-    : undefined;
-  const what = `Looks up ${identity.length ? `an existing ${word} by ${byWhat}` : `the ${word}`}, in the program's own process (during previews too), reaching Incus as resources do (stack config \`incus:*\`, else the incus CLI's config). Fails, naming the ${word} and the project, when there is none.`;
-  return { word, args, result, required, secretResult, listArgs, what };
 }
 
 /** getXxx / getXxxOutput (and getXxxs for kinds with a list lookup): arguments, result and functions. */

@@ -2,32 +2,15 @@
 // so suites that run in parallel Jest workers take turns: a lock directory (mkdir is atomic) holds the PID of the
 // suite that has it; a lock whose process is gone is taken over. The previous setting is restored on release.
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { IncusClient } from "../provider/client";
+import { alive, freePort } from "./host";
 
 const LOCK = path.join(os.tmpdir(), "pulumi-incus-https-listener.lock");
 
 interface ServerConfig {
   config: Record<string, string>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function lock(timeoutMs: number): Promise<void> {

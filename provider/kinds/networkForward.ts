@@ -2,44 +2,21 @@
 // address; `name` is only a Pulumi label. It cannot be renamed or moved, so a new network or address replaces it.
 // Its PUT ignores If-Match in 6.0 (a stale ETag is accepted), so updates are guarded by read-compare-write. The network needs a
 // parseable IPv4/IPv6 address (Incus refuses forwards on a bridge whose address is `none`).
-import { isIP } from "node:net";
 import { z } from "zod";
 import { configMap, objectName } from "../engine/inputs";
 import { defineKind, liveString } from "../engine/kind";
 import { description, encode, scopedFields } from "./common";
-
-/** An IP address in the form Incus keys the forward by (IPv6 compressed, lower case). */
-export const listenAddress = z
-  .string()
-  .refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" })
-  .transform((s) => (isIP(s) === 6 ? new URL(`http://[${s}]/`).hostname.slice(1, -1) : s));
-
-/** Port lists as Incus stores them: no spaces around commas; numbers are accepted. */
-export const portList = z.union([z.string(), z.number().int().min(0).max(65535)]).transform((v) =>
-  String(v)
-    .trim()
-    .replace(/\s*,\s*/g, ","),
-);
+import { canonicalPort, canonicalPorts, ipAddress, listenAddress, portList } from "./netPorts";
 
 export const forwardPort = z
   .strictObject({
     protocol: z.enum(["tcp", "udp"]).describe("The protocol forwarded."),
     listen_port: portList.describe("Listen ports or ranges (e.g. `80`, `8000-8010,9000`)."),
-    target_address: z
-      .string()
-      .refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" })
-      .describe("The address traffic is sent to (inside the network's subnet)."),
+    target_address: ipAddress.describe("The address traffic is sent to (inside the network's subnet)."),
     target_port: portList.optional().describe("Target ports or ranges. Default: the listen ports."),
     description: z.string().max(4096).optional().describe("Free-text description of the port."),
   })
   .transform(canonicalPort);
-
-type Port = Record<string, unknown>;
-
-/** Incus answers empty port fields as ""; the program leaves them out. Both sides drop them. */
-export function canonicalPort<T extends Port>(port: T): T {
-  return Object.fromEntries(Object.entries(port).filter(([, v]) => v !== undefined && v !== null && v !== "")) as T;
-}
 
 export const networkForwardSchema = z.strictObject({
   ...scopedFields(),
@@ -68,7 +45,7 @@ export const networkForward = defineKind({
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {} },
-    ports: { mode: "update", empty: [], fromLive: (v) => (Array.isArray(v) ? v.map((p) => canonicalPort(p as Port)) : []) },
+    ports: { mode: "update", empty: [], fromLive: canonicalPorts },
   },
   createBody: (i) => ({ listen_address: i.listenAddress, description: i.description, config: i.config, ports: i.ports }),
   outputKeys: ["location"],

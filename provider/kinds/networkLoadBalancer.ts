@@ -2,21 +2,17 @@
 // listen address (`name` is only a Pulumi label); ports send traffic to named backends (addresses inside the network).
 // It cannot be renamed or moved, so a new network or address replaces it. Its PUT ignores If-Match in 6.0: updates
 // are compared before the write. The backends' health is read from its `/state`.
-import { isIP } from "node:net";
 import { z } from "zod";
 import { isNotFound } from "../client";
 import { configMap, objectName } from "../engine/inputs";
 import { defineKind, type Live, liveString } from "../engine/kind";
 import { description, encode, scopedFields } from "./common";
-import { canonicalPort, listenAddress, portList } from "./networkForward";
+import { canonicalPort, canonicalPorts, ipAddress, listenAddress, portList } from "./netPorts";
 
 const backend = z
   .strictObject({
     name: objectName.describe("The backend's name, which ports name in `target_backend`."),
-    target_address: z
-      .string()
-      .refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" })
-      .describe("The backend's address (inside the network's subnet, e.g. an instance's)."),
+    target_address: ipAddress.describe("The backend's address (inside the network's subnet, e.g. an instance's)."),
     target_port: portList.optional().describe("Target ports or ranges. Default: the listen ports."),
     description: z.string().max(4096).optional().describe("Free-text description of the backend."),
   })
@@ -52,7 +48,6 @@ export const networkLoadBalancerSchema = z
 export type NetworkLoadBalancerInputs = z.output<typeof networkLoadBalancerSchema>;
 
 const lbPath = (i: { network: string; listenAddress: string }) => `/1.0/networks/${encode(i.network)}/load-balancers/${encode(i.listenAddress)}`;
-const canonicalList = (v: unknown) => (Array.isArray(v) ? v.map((p) => canonicalPort(p as Record<string, unknown>)) : []);
 
 export const networkLoadBalancer = defineKind({
   type: "NetworkLoadBalancer",
@@ -71,8 +66,8 @@ export const networkLoadBalancer = defineKind({
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {} },
-    backends: { mode: "update", empty: [], fromLive: canonicalList },
-    ports: { mode: "update", empty: [], fromLive: canonicalList },
+    backends: { mode: "update", empty: [], fromLive: canonicalPorts },
+    ports: { mode: "update", empty: [], fromLive: canonicalPorts },
   },
   createBody: (i) => ({ listen_address: i.listenAddress, description: i.description, config: i.config, backends: i.backends, ports: i.ports }),
   // The health of the backends is in the load balancer's state, which its own GET does not bring.

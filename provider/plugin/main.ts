@@ -5,6 +5,7 @@
 // - Diff: the stock one forwards only changes/replaces; this one adds the per-property detailed diff.
 // - Read: one with no inputs (`pulumi import`, or a YAML `get:`, which Pulumi sends alike) goes to the plugin's
 //   importObject, whose answer carries the inputs an import needs (the stock handler has no way to send them).
+// - Invoke: a failed lookup answers its message only, with no stack on stderr (invoke.ts).
 // What the engine prints for a resource (drift lines, adopt previews, a command's progress) goes to the Pulumi
 // engine's log under that resource, as it does for a dynamic provider (a plugin's stdout is not shown).
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -12,6 +13,7 @@ import * as path from "node:path";
 import { format } from "node:util";
 import * as provider from "@pulumi/pulumi/provider";
 import { configure } from "../engine/connection";
+import { invokeHandler } from "./invoke";
 import { incusPlugin, reveal } from "./provider";
 
 const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -78,6 +80,7 @@ export function serve(version: string, args: string[]): Promise<void> {
   grpc.Server.prototype.addService = function (service: unknown, impl: object) {
     if (service !== provrpc.ResourceProviderService) return addService.call(this, service, impl);
     const wrapped = Object.create(impl);
+    wrapped.invoke = invokeHandler(plugin);
     wrapped.configure = (call: any, callback: any) => {
       try {
         configure(settingsOf(call.request));

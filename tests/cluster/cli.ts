@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { closeAllPools } from "pulumi-incus/provider";
 import { ClusterDaemons } from "./cluster";
+import { alive } from "../host";
 
 const [command = "status"] = process.argv.slice(2);
 // `scripts/cluster.sh up | head -1` closes stdout early: the cluster is formed and recorded by then.
@@ -14,15 +15,6 @@ const net = Number(process.env.CLUSTER_NET ?? 9);
 const cluster = new ClusterDaemons(process.env.CLUSTER_TAG ?? "by-hand", net, Number(process.env.CLUSTER_SIZE ?? 3));
 const stateFile = path.join(cluster.root, "state.json");
 const confDir = path.join(cluster.root, "client");
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function status(): void {
   if (!fs.existsSync(stateFile)) {

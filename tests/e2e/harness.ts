@@ -19,6 +19,29 @@ function pulumiBinary(): string {
   return fs.realpathSync(found);
 }
 
+/** The Automation API's handle on the `pulumi` CLI on PATH (the version the set-up scripts built). */
+export function pulumiCommand(): Promise<PulumiCommand> {
+  const bin = pulumiBinary();
+  return PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
+}
+
+/**
+ * The environment of a test's Pulumi runs here: a throw-away file:// backend in `dir`/state, no update check or
+ * plugin download (offline), and the provider's request log in `dir`/requests.log.
+ */
+export function offlineEnv(dir: string) {
+  const requestLog = path.join(dir, "requests.log");
+  fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+  const env = {
+    PULUMI_BACKEND_URL: `file://${dir}/state`,
+    PULUMI_CONFIG_PASSPHRASE: "",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_INCUS_REQUEST_LOG: requestLog,
+  };
+  return { env, requestLog };
+}
+
 export interface TestStack {
   stack: Stack;
   /** Requests the provider sent since the last call, as "METHOD path" lines. */
@@ -39,19 +62,9 @@ export function exampleStack(example: string, config: Record<string, string> = {
 /** A fresh stack of the program in `workDir` with its own backend directory and request log (and a random name). */
 export async function programStack(workDir: string, config: Record<string, string> = {}, stackName = `t${uniqueSuffix()}`): Promise<TestStack> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `pi-e2e-${path.basename(workDir)}-`));
-  const requestLog = path.join(tmp, "requests.log");
-  const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${tmp}/state`,
-    PULUMI_CONFIG_PASSPHRASE: "",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    PULUMI_INCUS_REQUEST_LOG: requestLog,
-  };
-  fs.mkdirSync(path.join(tmp, "state"));
-  const bin = pulumiBinary();
-  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { pulumiCommand, envVars: env });
+  const { requestLog, env: offline } = offlineEnv(tmp);
+  const env: Record<string, string> = { ...offline, PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true" };
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { pulumiCommand: await pulumiCommand(), envVars: env });
   for (const [k, v] of Object.entries(config)) await stack.setConfig(k, { value: v });
   const takeRequests = () => {
     if (!fs.existsSync(requestLog)) return [];
@@ -234,15 +247,10 @@ export function installPackage(dir: string, name: string, extra: string[] = []):
  * each command took (a figure to print, not a limit).
  */
 export function cliSession(work: string) {
-  const requestLog = path.join(work, "requests.log");
-  fs.mkdirSync(path.join(work, "state"), { recursive: true });
+  const { requestLog, env: offline } = offlineEnv(work);
   const env = {
     ...process.env,
-    PULUMI_BACKEND_URL: `file://${work}/state`,
-    PULUMI_CONFIG_PASSPHRASE: "",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_INCUS_REQUEST_LOG: requestLog,
+    ...offline,
     npm_config_audit: "false",
     npm_config_fund: "false",
     npm_config_update_notifier: "false",

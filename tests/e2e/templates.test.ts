@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dropTestProject, incus, incusJson, packedTarball, REPO, uniqueSuffix, useYamlHost } from "./harness";
+import { dropTestProject, incus, incusJson, offlineEnv, packedTarball, REPO, uniqueSuffix, useYamlHost } from "./harness";
 
 jest.setTimeout(600_000);
 
@@ -51,15 +51,10 @@ describe.each([
     made.push(incusProject);
     const dir = path.join(work, template);
     const app = path.join(dir, "app");
-    const log = path.join(dir, "requests.log");
-    fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+    const { requestLog: log, env: offline } = offlineEnv(dir);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PULUMI_BACKEND_URL: `file://${dir}/state`,
-      PULUMI_CONFIG_PASSPHRASE: "",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      PULUMI_INCUS_REQUEST_LOG: log,
+      ...offline,
       npm_config_prefer_offline: "true",
       npm_config_audit: "false",
       npm_config_fund: "false",

@@ -3,26 +3,18 @@
 // dropped in the middle of a wait (the wait falls back to /operations/{id}/wait and does not hang). Runs against a
 // dedicated daemon (daemon.ts).
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
-import { closeAllPools, IncusClient, IncusError } from "pulumi-incus/provider";
+import { closeAllPools, IncusClient, type IncusError } from "pulumi-incus/provider";
 import { hubFor } from "../../provider/client/events";
 import { generateClientCertificate } from "../certs";
 import { FaultDaemon, RUN, TEST_IMAGE_ALIAS } from "./daemon";
+import { freePort } from "../host";
 
 jest.setTimeout(300_000);
 
 const daemon = new FaultDaemon("endpoint");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const C = `ep${RUN}`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   await daemon.create();

@@ -1,12 +1,12 @@
 // A stack of the `declared` e2e program pointed at a fault daemon, driven through the `pulumi` CLI as a child process
 // in its own process group, so a test can interrupt it (SIGINT, SIGKILL) at a point it picks from the provider's
 // request log (PULUMI_INCUS_REQUEST_LOG).
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { execFileSync } from "node:child_process";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { offlineEnv, pulumiCommand, uniqueSuffix } from "../e2e/harness";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 const PROGRAM = path.join(REPO, "tests", "e2e", "programs", "declared");
@@ -46,20 +46,10 @@ export class FaultStack {
   /** `socket`: the daemon the stack talks to (stack config incus:socket); undefined leaves the connection to `config`. */
   static async create(socket: string | undefined, config: Record<string, string> = {}): Promise<FaultStack> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pi-faults-"));
-    const requestLog = path.join(tmp, "requests.log");
-    fs.mkdirSync(path.join(tmp, "state"));
-    const env: Record<string, string> = {
-      PULUMI_BACKEND_URL: `file://${tmp}/state`,
-      PULUMI_CONFIG_PASSPHRASE: "",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-      PULUMI_INCUS_REQUEST_LOG: requestLog,
-    };
-    const bin = fs.realpathSync(execFileSync("bash", ["-c", "command -v pulumi"], { encoding: "utf8" }).trim());
-    const pulumiCommand = await PulumiCommand.get({ root: path.dirname(path.dirname(bin)), skipVersionCheck: true });
-    const name = `f${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROGRAM }, { pulumiCommand, envVars: env });
+    const { requestLog, env: offline } = offlineEnv(tmp);
+    const env: Record<string, string> = { ...offline, PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true" };
+    const name = `f${uniqueSuffix()}`;
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROGRAM }, { pulumiCommand: await pulumiCommand(), envVars: env });
     if (socket !== undefined) await stack.setConfig("incus:socket", { value: socket });
     for (const [k, v] of Object.entries(config)) await stack.setConfig(k, { value: v });
     return new FaultStack(stack, name, env, tmp, requestLog);

@@ -161,14 +161,8 @@ describe("ImageAlias", () => {
 
   it("adopt: the preview says what changes; up takes the alias over with one PUT", async () => {
     const adopted = new Resource("ImageAlias", { name: "held", project, target: FP2, description: "mine", adopt: true });
-    const lines: string[] = [];
-    const spy = jest.spyOn(console, "log").mockImplementation((l) => void lines.push(String(l)));
-    try {
-      await adopted.check();
-    } finally {
-      spy.mockRestore();
-    }
-    expect(lines.join("\n")).toContain(`exists and will be adopted: target: server has "${FP1}", program wants "${FP2}"`);
+    await adopted.check();
+    expect(adopted.checkPrinted.join("\n")).toContain(`exists and will be adopted: target: server has "${FP1}", program wants "${FP2}"`);
     log.take();
     await adopted.create();
     expect(log.takeWrites()).toEqual([`PUT /1.0/images/aliases/held${q}`]);

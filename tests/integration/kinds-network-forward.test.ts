@@ -1,8 +1,9 @@
 // Network forward against the real daemon: a bridge with a private IPv4 subnet (a forward needs a parseable address;
 // NAT, DHCP and IPv6 off), forwards keyed by listen address in TEST-NET-1. No packet is sent: this exercises the API
 // and what Incus stores. The forward's PUT ignores If-Match in 6.0, so the read-compare-write guard is tested here.
-import { engineFor, IncusClient, kinds } from "pulumi-incus/provider";
+import { engineFor } from "pulumi-incus/provider";
 import { closeConnections, dropIfPresent, incus, query, rand, rejection, requestLog, Resource } from "./kinds-harness";
+import { updateRacing, withoutGuard } from "./races";
 
 type State = Record<string, unknown>;
 const net = `pif${rand()}`;
@@ -100,15 +101,11 @@ describe("life cycle", () => {
   });
 
   it("without the guard the same race loses the other writer's change (Incus ignores If-Match here)", async () => {
-    const put = (kinds.NetworkForward as { put: { ignoresIfMatch?: boolean } }).put;
-    put.ignoresIfMatch = false;
-    try {
+    await withoutGuard("NetworkForward", async () => {
       const edited = await updateWithConcurrentEdit(r, { ...r.args, ports: [] }, "edited again");
       // The PUT built from the stale read puts the old description back: "edited again" is lost.
       expect(edited).toMatchObject({ description: "edited meanwhile", ports: [] });
-    } finally {
-      put.ignoresIfMatch = true;
-    }
+    });
   });
 
   it("the name is only a label: changing it writes nothing", async () => {
@@ -154,21 +151,6 @@ describe("adopt", () => {
  * its PUT), and returns the forward as the server has it afterwards.
  */
 async function updateWithConcurrentEdit(r: Resource, args: State, description: string): Promise<State> {
-  const realGet = IncusClient.prototype.get;
-  let armed = true;
-  const spy = jest.spyOn(IncusClient.prototype, "get").mockImplementation(async function (this: IncusClient, p: string, ...rest: unknown[]) {
-    const res = await (realGet as (...a: unknown[]) => Promise<unknown>).call(this, p, ...rest);
-    if (armed && p === r.id.split("?")[0]) {
-      armed = false;
-      incus("network", "forward", "set", net, r.state.listenAddress as string, "--property", `description=${description}`);
-    }
-    return res as never;
-  });
-  try {
-    await r.update(args);
-  } finally {
-    spy.mockRestore();
-  }
-  expect(armed).toBe(false);
+  await updateRacing(r, args, () => incus("network", "forward", "set", net, r.state.listenAddress as string, "--property", `description=${description}`));
   return query(r.id)!;
 }

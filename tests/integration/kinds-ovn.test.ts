@@ -2,9 +2,10 @@
 // for OVN, inside this file's own network namespace (tests/ovn/stack.ts): the networks carry private subnets of the
 // uplink's routes and listen addresses from TEST-NET-1, nothing is routed out of the namespace and no packet is sent.
 // Peer and load-balancer PUTs ignore If-Match in 6.0, so the read-compare-write guard is tested here.
-import { engineFor, IncusClient, kinds } from "pulumi-incus/provider";
+import { engineFor } from "pulumi-incus/provider";
 import { OvnStack, UPLINK } from "../ovn/stack";
 import { cli, closeConnections, rejection, requestLog, Resource } from "./kinds-harness";
+import { updateRacing, withoutGuard } from "./races";
 
 type State = Record<string, unknown>;
 jest.setTimeout(180_000);
@@ -208,15 +209,11 @@ describe("NetworkLoadBalancer", () => {
   });
 
   it("without the guard the same race loses the other writer's change (Incus ignores If-Match here)", async () => {
-    const put = (kinds.NetworkLoadBalancer as { put: { ignoresIfMatch?: boolean } }).put;
-    put.ignoresIfMatch = false;
-    try {
+    await withoutGuard("NetworkLoadBalancer", async () => {
       const edited = await updateWithConcurrentEdit(r, { ...r.args, backends: [a, b] }, "edited again");
       // The PUT built from the stale read puts the old description back: "edited again" is lost.
       expect(edited).toMatchObject({ description: "edited meanwhile", backends: [{ name: "a" }, { name: "b" }] });
-    } finally {
-      put.ignoresIfMatch = true;
-    }
+    });
   });
 
   it("a port naming no backend is refused at check, before any request", async () => {
@@ -247,21 +244,6 @@ describe("NetworkLoadBalancer", () => {
  * (before its PUT), and returns the load balancer as the server has it afterwards.
  */
 async function updateWithConcurrentEdit(r: Resource, args: State, description: string): Promise<State> {
-  const realGet = IncusClient.prototype.get;
-  let armed = true;
-  const spy = jest.spyOn(IncusClient.prototype, "get").mockImplementation(async function (this: IncusClient, p: string, ...rest: unknown[]) {
-    const res = await (realGet as (...a: unknown[]) => Promise<unknown>).call(this, p, ...rest);
-    if (armed && p === r.id.split("?")[0]) {
-      armed = false;
-      incus("network", "load-balancer", "set", "pio1", LISTEN, "--property", `description=${description}`);
-    }
-    return res as never;
-  });
-  try {
-    await r.update(args);
-  } finally {
-    spy.mockRestore();
-  }
-  expect(armed).toBe(false);
+  await updateRacing(r, args, () => incus("network", "load-balancer", "set", "pio1", LISTEN, "--property", `description=${description}`));
   return query(r.id)!;
 }

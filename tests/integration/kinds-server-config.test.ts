@@ -2,10 +2,10 @@
 // shared daemon's /1.0 config is never touched. The daemon starts with two keys set by "someone else": one the
 // program takes over (destroy must put its value back) and one it never names (must survive everything).
 import * as https from "node:https";
-import * as net from "node:net";
 import { engineFor } from "pulumi-incus/provider";
 import { FaultDaemon } from "../faults/daemon";
 import { closeConnections, rejection, requestLog, Resource } from "./kinds-harness";
+import { freePort } from "../host";
 
 const daemon = new FaultDaemon("kinds-server-config");
 const log = requestLog();
@@ -107,17 +107,6 @@ describe("bad input", () => {
     expect(log.take()).toEqual([]);
   });
 });
-
-/** A loopback TCP port nobody listens on now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 function getOverTls(port: number, cert: string, key: string): Promise<{ auth: string }> {
   return new Promise((resolve, reject) => {

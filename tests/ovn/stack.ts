@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FaultDaemon } from "../faults/daemon";
+import { alive } from "../host";
 
 const ROOT = "/var/lib/pulumi-incus-faults";
 /** Where scripts/setup-ovn.sh unpacks the packages (it runs at start, a no-op once they are there). */
@@ -27,14 +28,6 @@ export const UPLINK_CONFIG = {
   "ipv4.ovn.ranges": "192.0.2.10-192.0.2.20",
   "ipv4.routes": "10.213.0.0/16,192.0.2.128/25",
 };
-
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
 
 function cmdline(pid: number): string {
   try {

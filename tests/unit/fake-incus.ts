@@ -125,14 +125,20 @@ export class FakeIncus {
 
 /**
  * A fake daemon for the whole test file: started before its tests, stopped (with the client's pooled connections to
- * it) after them. Read `.current` inside tests and hooks.
+ * it) after them. Read `.current` inside tests and hooks. `asDefault` makes it the daemon a connection with no socket
+ * or remote reaches (INCUS_SOCKET) for the file, as the plugin's calls do.
  */
-export function fakeIncusForFile(): { readonly current: FakeIncus } {
+export function fakeIncusForFile(opts: { asDefault?: boolean } = {}): { readonly current: FakeIncus } {
   const holder = { current: undefined as unknown as FakeIncus };
+  let saved: string | undefined;
   beforeAll(async () => {
     holder.current = await new FakeIncus().start();
+    saved = process.env.INCUS_SOCKET;
+    if (opts.asDefault) process.env.INCUS_SOCKET = holder.current.socket;
   });
   afterAll(async () => {
+    if (saved === undefined) delete process.env.INCUS_SOCKET;
+    else process.env.INCUS_SOCKET = saved;
     const { closeAllPools } = await import("pulumi-incus/provider");
     await closeAllPools();
     await holder.current.stop();

@@ -1,28 +1,15 @@
 // `pulumi import` through the plugin, against the stand-in daemon: the read Pulumi sends with an id and nothing else
 // answers with the inputs a program would declare (identity, project, set fields; no server keys, no empty fields)
 // and the outputs a `get:` of it reports (Pulumi sends that read exactly as an import's).
-import { closeAllPools } from "pulumi-incus/provider";
 import { incusPlugin } from "../../provider/plugin/provider";
-import { FakeIncus } from "./fake-incus";
+import { fakeIncusForFile } from "./fake-incus";
 
-let fake: FakeIncus;
-let saved: string | undefined;
-beforeAll(async () => {
-  fake = await new FakeIncus().start();
-  saved = process.env.INCUS_SOCKET;
-  process.env.INCUS_SOCKET = fake.socket;
-});
-afterAll(async () => {
-  if (saved === undefined) delete process.env.INCUS_SOCKET;
-  else process.env.INCUS_SOCKET = saved;
-  await closeAllPools();
-  await fake.stop();
-});
+const daemon = fakeIncusForFile({ asDefault: true });
 
 const urn = (kind: string, name: string) => `urn:pulumi:dev::lab::incus:index:${kind}::${name}`;
 
 test("a profile: its identity, project and set fields as inputs; no server keys, no owner mark, no empty fields", async () => {
-  fake.set("/1.0/profiles/web", {
+  daemon.current.set("/1.0/profiles/web", {
     name: "web",
     project: "lab",
     description: "",
@@ -42,7 +29,7 @@ test("a profile: its identity, project and set fields as inputs; no server keys,
 });
 
 test("a volume: its pool and content type; the default project named", async () => {
-  fake.set("/1.0/storage-pools/fast/volumes/custom/data", {
+  daemon.current.set("/1.0/storage-pools/fast/volumes/custom/data", {
     name: "data",
     content_type: "block",
     description: "scratch",
