@@ -1,5 +1,7 @@
 // Where LXD 5.0.2 differs from Incus, against a private LXD (tests/lxd/daemon.ts): each difference handled where it
 // belongs, and what LXD lacks refused at preview with nothing sent.
+import { engineFor } from "pulumi-incus/provider";
+import { incusPlugin } from "../../provider/plugin/provider";
 import { RUN, TEST_IMAGE_ALIAS } from "../faults/daemon";
 import { closeConnections, cli, requestLog, Resource } from "../integration/kinds-harness";
 import { lxdDaemon } from "./daemon";
@@ -104,4 +106,24 @@ it("no storage buckets: the kind is refused at preview, naming the server and th
   expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
   // What LXD itself answers, for the record: the path does not exist.
   expect(query("/1.0/storage-pools/default/buckets")).toBeUndefined();
+});
+
+it("lookups of what LXD lacks answer as the preview does, naming the lookup (TypeScript SDK, plugin Invoke, Kind.get)", async () => {
+  const why = "LXD 5.0.2 has no storage buckets (API extension storage_buckets)";
+  log.take();
+  await expect(engineFor("StorageBucket").lookup({ name: "bkt", pool: "default", socket: lxd.socket })).rejects.toThrow(`getStorageBucket: ${why}`);
+  await expect(engineFor("StorageBucketKey").lookup({ name: "k", pool: "default", bucket: "bkt", socket: lxd.socket })).rejects.toThrow(
+    `getStorageBucketKey: ${why}`,
+  );
+  await expect(
+    engineFor("StorageBucket").read("/1.0/storage-pools/default/buckets/bkt?project=default", { socket: lxd.socket, __readById: true }),
+  ).rejects.toThrow(`StorageBucket.get: ${why}`);
+  const plugin = incusPlugin("0.0.0-test");
+  await expect(plugin.invoke!("incus:index:getStorageBucket", { name: "bkt", pool: "default", socket: lxd.socket })).rejects.toThrow(
+    `getStorageBucket: ${why}`,
+  );
+  await expect(plugin.invoke!("incus:index:getNetworkZone", { name: "z.example.internal", project: "lab", socket: lxd.socket })).rejects.toThrow(
+    "getNetworkZone: project: LXD 5.0.2 has no network zones in projects (API extension projects_networks_zones)",
+  );
+  expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
 });
