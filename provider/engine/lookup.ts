@@ -6,7 +6,7 @@ import { isPlainObject, type State } from "./fields";
 import { dropUnset, fieldName, issueMessage, schemaShape } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, Live } from "./kind";
 import { withDetails } from "./live";
-import { serverOf, unmet } from "./server";
+import { applicable, serverOf, unmet } from "./server";
 import { perMember } from "./target";
 
 /**
@@ -188,11 +188,11 @@ export async function lookupObjects<I extends CommonInputs>(e: EngineBase<I>, ar
 /**
  * A lookup of what the server lacks (a bucket on LXD, a zone in a project without projects_networks_zones) answers as
  * the resource's preview does, naming the lookup, the server and the API extension, instead of the server's 404.
- * Costs the connection's one GET /1.0, and only for kinds that declare a requirement.
+ * Costs the connection's one GET /1.0, and only when a requirement applies to the arguments.
  */
 async function refuseWhatServerLacks<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, args: State, fn: string): Promise<void> {
   const { requires, fieldRequires } = e.spec;
-  if (!requires?.length && !fieldRequires) return;
+  if (!applicable(requires, fieldRequires, args).length) return;
   const server = await serverOf(ctx.client).catch(() => undefined); // unreachable: the read below says so
   const failure = server && unmet(server, requires, fieldRequires, args);
   if (failure) throw new Error(`${fn}: ${failure.reason}`);
