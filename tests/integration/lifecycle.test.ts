@@ -501,7 +501,7 @@ beforeAll(async () => {
 afterAll(async () => {
   log.restore();
   await closeConnections();
-  dropProject(project);
+  if (!lxd) dropProject(project); // on LXD the project goes with the private daemon (dropProject talks to the shared one)
   if (privateStarted || lxd) await privateDaemon.destroy();
   if (ovnStarted) await ovnStack.stop();
   if (clusterStarted) await lifeCluster.destroy();
