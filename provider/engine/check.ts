@@ -70,8 +70,9 @@ export async function check<I extends CommonInputs>(e: EngineBase<I>, olds: Stat
 }
 
 /**
- * What the kind or a field it uses needs and the server lacks (LXD has no storage buckets): said at check, before
- * anything is sent. Costs one GET /1.0 per connection, and only for kinds that declare a requirement.
+ * What the kind, a field or a config key it uses needs and the server lacks (LXD has no storage buckets, no
+ * `boot.autorestart`): said at check, before anything is sent. Costs one GET /1.0 per connection, and only for kinds
+ * that declare a requirement or inputs that set a key some API extension brings.
  */
 async function onThisServer<I extends CommonInputs>(e: EngineBase<I>, inputs: State): Promise<CheckFailure | undefined> {
   const { requires, fieldRequires, onServer, configKeys } = e.spec;
