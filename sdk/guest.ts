@@ -138,8 +138,18 @@ export class GuestClient {
     return this.call("GET", "/1.0/meta-data");
   }
 
-  /** Sets the state Incus shows for the instance: "Ready" once the workload is up, "Started" to withdraw it. */
+  /**
+   * Sets the state Incus shows for the instance: "Ready" once the workload is up, "Started" to withdraw it. Fails on
+   * a guest API that has no such state (LXD 5.0's /dev/lxd/sock reports `state: ""` and accepts the change without
+   * doing anything), so a workload does not believe it told the host it is ready.
+   */
   async setState(state: "Ready" | "Started"): Promise<void> {
+    const { state: now } = await this.info();
+    if (typeof now !== "string" || now === "") {
+      throw new Error(
+        `setState("${state}"): the guest API on ${this.socketPath} has no instance state (LXD has no Ready state; use a user.* key or a file instead)`,
+      );
+    }
     await this.call("PATCH", "/1.0", { state });
   }
 

@@ -10,7 +10,7 @@ import type { CommonInputs } from "./kind";
 import { featureOff, readLiveIfAddressable, redirectMessage } from "./live";
 import { SECRETS_KEY } from "./secrets";
 import { targetProblem } from "./target";
-import { serverOf, unmet } from "./server";
+import { extensionKeysIn, serverOf, unknownConfigKey, unmet } from "./server";
 
 export interface CheckFailure {
   property: string;
@@ -70,16 +70,18 @@ export async function check<I extends CommonInputs>(e: EngineBase<I>, olds: Stat
 }
 
 /**
- * What the kind or a field it uses needs and the server lacks (LXD has no storage buckets): said at check, before
- * anything is sent. Costs one GET /1.0 per connection, and only for kinds that declare a requirement.
+ * What the kind, a field or a config key it uses needs and the server lacks (LXD has no storage buckets, no
+ * `boot.autorestart`): said at check, before anything is sent. Costs one GET /1.0 per connection, and only for kinds
+ * that declare a requirement or inputs that set a key some API extension brings.
  */
 async function onThisServer<I extends CommonInputs>(e: EngineBase<I>, inputs: State): Promise<CheckFailure | undefined> {
-  const { requires, fieldRequires, onServer } = e.spec;
-  if (!requires?.length && !fieldRequires && !onServer) return undefined;
+  const { requires, fieldRequires, onServer, configKeys } = e.spec;
+  // Config keys alone ask the server only when the program sets one that an API extension brings.
+  if (!requires?.length && !fieldRequires && !onServer && !extensionKeysIn(configKeys, inputs).length) return undefined;
   if (containsUnknown([inputs.remote, inputs.socket, inputs.configDir])) return undefined;
   const server = await serverOf(clientFor(inputs)).catch(() => undefined); // an unreachable server is for `up` to report
   if (!server) return undefined;
-  const failure = unmet(server, requires, fieldRequires, inputs) ?? onServer?.(server, inputs as I);
+  const failure = unmet(server, requires, fieldRequires, inputs) ?? onServer?.(server, inputs as I) ?? unknownConfigKey(server, configKeys, inputs);
   // A kind the server lacks altogether is no one field's fault: the whole resource is refused.
   if (failure && !failure.property) throw new UserError(`${e.spec.type} "${inputs.name}": ${failure.reason}`);
   return failure;

@@ -2,7 +2,7 @@
 // from this declaration; a kind adds code only where Incus itself behaves differently (hooks).
 import type { z } from "zod";
 import type { IncusClient } from "../client";
-import type { Requirement, ServerInfo } from "./server";
+import type { ConfigEntity, Requirement, ServerInfo } from "./server";
 
 /** How one input field maps to the Incus object and what a change to it means. */
 export interface FieldSpec {
@@ -90,6 +90,11 @@ export interface KindSpec<I extends CommonInputs = CommonInputs, O extends Recor
   requires?: string[];
   /** API extensions fields need, by field path (`{ "waitFor.ready": "instance_ready_state" }`): checked when set. */
   fieldRequires?: Record<string, Requirement>;
+  /**
+   * Map fields of config keys and which keys they take (`{ config: "instance" }`): a key the server lacks (by the
+   * extension that brings it, generated/configKeys.ts) is refused at check, naming field, key, server and extension.
+   */
+  configKeys?: Record<string, ConfigEntity>;
   /** What check refuses on this server beyond extensions (a config key the other server names differently). */
   onServer?(server: ServerInfo, inputs: I): { property: string; reason: string } | undefined;
   /** Values read from the live object that users want as outputs (status, fingerprint, …). */

@@ -6,6 +6,7 @@ import { isPlainObject, type State } from "./fields";
 import { dropUnset, fieldName, issueMessage, schemaShape } from "./inputs";
 import type { CommonInputs, Context, FieldSpec, Live } from "./kind";
 import { withDetails } from "./live";
+import { applicable, serverOf, unmet } from "./server";
 import { perMember } from "./target";
 
 /**
@@ -47,6 +48,7 @@ export async function readById<I extends CommonInputs>(e: EngineBase<I>, id: str
   const project = params.get("project") ?? "default";
   // A per-member object's id names its member (`?target=`).
   const ctx = e.context({ ...props, project, target: params.get("target") ?? undefined });
+  await refuseWhatServerLacks(e, ctx, { ...identity, project }, `${e.spec.type}.get`);
   let live: Live;
   try {
     live = await withDetails(e, ctx, (await ctx.client.get<Live>(path, e.reqOpts(ctx))).value, identity as Partial<I>);
@@ -117,6 +119,7 @@ export async function lookupObject<I extends CommonInputs>(e: EngineBase<I>, arg
   }
   const ctx = e.context(args);
   if (e.spec.scoped && !ctx.project) ctx.project = "default";
+  await refuseWhatServerLacks(e, ctx, { ...args, project: ctx.project }, fn);
   let identity: State = Object.fromEntries(fields.filter((f) => args[f] !== undefined).map((f) => [f, args[f]]));
   const alternative = alternatives.find((a) => args[a] !== undefined);
   if (alternative) {
@@ -163,6 +166,7 @@ export async function lookupObjects<I extends CommonInputs>(e: EngineBase<I>, ar
   if (!parsed.success) throw new Error(`${fn}: ${parsed.error.issues.map((i) => `${fieldName(i.path)}: ${issueMessage(i)}`).join("; ")}`);
   const ctx = e.context({ project, remote, socket, configDir });
   if (e.spec.scoped && !ctx.project) ctx.project = "default";
+  await refuseWhatServerLacks(e, ctx, { project: ctx.project }, fn);
   const { fields, example } = idPattern(e);
   const collection = example.replace(/\/[^/]+$/, "");
   if (/<\w+>/.test(collection)) throw new Error(`${fn}: ${e.spec.type} lives under a parent; no list lookup`);
@@ -179,4 +183,17 @@ export async function lookupObjects<I extends CommonInputs>(e: EngineBase<I>, ar
     out.push(withoutStackOutputs(e, asFound(e, ctx, await withDetails(e, ctx, live, identity as Partial<I>), identity)));
   }
   return out;
+}
+
+/**
+ * A lookup of what the server lacks (a bucket on LXD, a zone in a project without projects_networks_zones) answers as
+ * the resource's preview does, naming the lookup, the server and the API extension, instead of the server's 404.
+ * Costs the connection's one GET /1.0, and only when a requirement applies to the arguments.
+ */
+async function refuseWhatServerLacks<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, args: State, fn: string): Promise<void> {
+  const { requires, fieldRequires } = e.spec;
+  if (!applicable(requires, fieldRequires, args).length) return;
+  const server = await serverOf(ctx.client).catch(() => undefined); // unreachable: the read below says so
+  const failure = server && unmet(server, requires, fieldRequires, args);
+  if (failure) throw new Error(`${fn}: ${failure.reason}`);
 }

@@ -117,6 +117,7 @@ export const instance = defineKind({
   // LXD 5.0 has no guest Ready state, and names the guest API key `security.devlxd` (engine/server.ts).
   fieldRequires: { "waitFor.ready": "instance_ready_state" },
   onServer: (server, i) => guestApiKey(server, i),
+  configKeys: { config: "instance" },
   fields: {
     type: { mode: "replace", empty: "container" },
     description: { mode: "update", empty: "" },

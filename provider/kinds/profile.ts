@@ -25,6 +25,7 @@ export const profile = defineKind({
   path: (i) => `/1.0/profiles/${encode(i.name)}`,
   feature: "features.profiles",
   onServer: (server, i) => guestApiKey(server, i),
+  configKeys: { config: "instance" },
   renamable: true,
   listable: true,
   fields: {

@@ -74,6 +74,7 @@ export const project = defineKind({
   scoped: false,
   path: (i) => `/1.0/projects/${encode(i.name)}`,
   renamable: true,
+  configKeys: { config: "project" },
   fields: {
     description: { mode: "update", empty: "" },
     config: { mode: "update", empty: {}, serverKeys: (k) => k.startsWith("features.") },

@@ -104,6 +104,7 @@ export const serverConfig = defineKind({
   path: () => "/1.0",
   nameIsLabel: true,
   renamable: false,
+  configKeys: { config: "server" },
   // The config map carries no owner mark (an interrupted create leaves nothing to recognise: the object always exists).
   mark: { field: "" },
   fields: {

@@ -40,7 +40,7 @@ const log = requestLog();
 const project = `pit-life-${rand()}`;
 const q = `?project=${project}`;
 /** On LXD, every row runs on one private LXD daemon, the table's only server. */
-const lxd = process.env.PULUMI_INCUS_LIFECYCLE_SERVER === "lxd" ? lxdDaemon("life") : undefined;
+const lxd = process.env.PULUMI_INCUS_LIFECYCLE_SERVER === "lxd" ? lxdDaemon(process.env.PULUMI_INCUS_VIA === "plugin" ? "pi-lxd2-lifep" : "life") : undefined;
 const shared = cli(lxd?.dir);
 const { incus, queryWrite, dropIfPresent } = shared;
 /** The private daemon of the `private` rows: one per file (the plugin run has its own), started by the first such row. */
@@ -501,7 +501,7 @@ beforeAll(async () => {
 afterAll(async () => {
   log.restore();
   await closeConnections();
-  dropProject(project);
+  if (!lxd) dropProject(project); // on LXD the project goes with the private daemon (dropProject talks to the shared one)
   if (privateStarted || lxd) await privateDaemon.destroy();
   if (ovnStarted) await ovnStack.stop();
   if (clusterStarted) await lifeCluster.destroy();

@@ -1,5 +1,11 @@
 // Where LXD 5.0.2 differs from Incus, against a private LXD (tests/lxd/daemon.ts): each difference handled where it
 // belongs, and what LXD lacks refused at preview with nothing sent.
+import { execFileSync } from "node:child_process";
+import * as http from "node:http";
+import * as path from "node:path";
+import { engineFor, type KindName } from "pulumi-incus/provider";
+import { CONFIG_KEY_EXTENSIONS } from "../../provider/engine/generated/configKeys";
+import { incusPlugin } from "../../provider/plugin/provider";
 import { RUN, TEST_IMAGE_ALIAS } from "../faults/daemon";
 import { closeConnections, cli, requestLog, Resource } from "../integration/kinds-harness";
 import { lxdDaemon } from "./daemon";
@@ -104,4 +110,87 @@ it("no storage buckets: the kind is refused at preview, naming the server and th
   expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
   // What LXD itself answers, for the record: the path does not exist.
   expect(query("/1.0/storage-pools/default/buckets")).toBeUndefined();
+});
+
+it("lookups of what LXD lacks answer as the preview does, naming the lookup (TypeScript SDK, plugin Invoke, Kind.get)", async () => {
+  const why = "LXD 5.0.2 has no storage buckets (API extension storage_buckets)";
+  log.take();
+  await expect(engineFor("StorageBucket").lookup({ name: "bkt", pool: "default", socket: lxd.socket })).rejects.toThrow(`getStorageBucket: ${why}`);
+  await expect(engineFor("StorageBucketKey").lookup({ name: "k", pool: "default", bucket: "bkt", socket: lxd.socket })).rejects.toThrow(
+    `getStorageBucketKey: ${why}`,
+  );
+  await expect(
+    engineFor("StorageBucket").read("/1.0/storage-pools/default/buckets/bkt?project=default", { socket: lxd.socket, __readById: true }),
+  ).rejects.toThrow(`StorageBucket.get: ${why}`);
+  const plugin = incusPlugin("0.0.0-test");
+  await expect(plugin.invoke!("incus:index:getStorageBucket", { name: "bkt", pool: "default", socket: lxd.socket })).rejects.toThrow(
+    `getStorageBucket: ${why}`,
+  );
+  await expect(plugin.invoke!("incus:index:getNetworkZone", { name: "z.example.internal", project: "lab", socket: lxd.socket })).rejects.toThrow(
+    "getNetworkZone: project: LXD 5.0.2 has no network zones in projects (API extension projects_networks_zones)",
+  );
+  expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
+});
+
+it("Incus-only config keys are refused at preview, naming field, key, server and extension (and what to use instead), with only GET /1.0 sent", async () => {
+  const refusal = async (kind: KindName, args: Record<string, unknown>) => String(await new Resource(kind, on(args)).check().catch((e) => e));
+  log.take();
+  expect(await refusal("Project", { name: name("pk"), config: { "features.images": "true", "features.storage.buckets": "true" } })).toContain(
+    'config["features.storage.buckets"]: LXD 5.0.2 has no project config key `features.storage.buckets` (API extension storage_buckets)',
+  );
+  expect(await refusal("Project", { name: name("pk"), config: { "limits.disk.pool.default": "1GiB" } })).toContain(
+    "`limits.disk.pool.default` (API extension projects_limits_disk_pool); use `limits.disk` (one limit for all pools) instead",
+  );
+  expect(await refusal("Instance", { name: name("ik"), image: TEST_IMAGE_ALIAS, config: { "boot.autorestart": "true" } })).toContain(
+    'config["boot.autorestart"]: LXD 5.0.2 has no instance config key `boot.autorestart` (API extension instance_auto_restart)',
+  );
+  expect(await refusal("Profile", { name: name("pk"), config: { "limits.cpu.nodes": "0" } })).toContain(
+    'config["limits.cpu.nodes"]: LXD 5.0.2 has no instance config key `limits.cpu.nodes` (API extension numa_cpu_placement)',
+  );
+  expect(await refusal("ServerConfig", { name: "s", config: { "oidc.issuer": "https://127.0.0.1/" } })).toContain(
+    'config["oidc.issuer"]: LXD 5.0.2 has no server config key `oidc.issuer` (API extension oidc)',
+  );
+  expect(log.take().filter((l) => l !== "GET /1.0")).toEqual([]);
+  // Keys LXD has pass, and a program that sets no key an extension brings costs no request at all.
+  await new Resource("Project", on({ name: name("ok"), config: { "features.images": "true", "limits.disk": "1GiB" } })).check();
+  expect(log.take()).toEqual([]);
+});
+
+/** One request to the private LXD; its error text ("" on success). */
+const lxdError = (method: string, apiPath: string, body?: unknown): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: lxd.socket, method, path: apiPath, host: "lxd" }, (res) => {
+      let text = "";
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve((JSON.parse(text) as { error?: string }).error ?? ""));
+    });
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+
+it("the generated key table (scripts/generate-config-keys.ts) is up to date, and LXD 5.0.2 refuses exactly the instance and project keys it says LXD lacks", async () => {
+  const shared = { ...process.env, INCUS_DIR: undefined };
+  execFileSync("npx", ["tsx", path.join(__dirname, "..", "..", "scripts", "generate-config-keys.ts"), "--check"], { env: shared, stdio: "pipe" });
+  const lxdExtensions = new Set<string>(query("/1.0").api_extensions);
+  const metadata = JSON.parse(execFileSync("incus", ["query", "/1.0/metadata/configuration"], { env: shared, encoding: "utf8" }));
+  const sample = (key: string) => key.replace(/<[^>]+>|\*|\b[A-Z][A-Z_]*$/g, "x");
+  for (const entity of ["instance", "project", "server"] as const) {
+    const table = CONFIG_KEY_EXTENSIONS[entity].filter(([, ext]) => !lxdExtensions.has(ext)).map(([k]) => sample(k));
+    const keys = (Object.values(metadata.configs[entity]) as { keys: Record<string, unknown>[] }[])
+      .flatMap((g) => g.keys.flatMap((k) => Object.keys(k)))
+      .filter((k) => !k.startsWith("volatile.") && !k.startsWith("user."))
+      .map(sample);
+    // Each of Incus's keys, set alone (an unknown key is refused before its value is looked at; server keys only
+    // where the table says LXD lacks them, so nothing is really changed on the server).
+    const refused: string[] = [];
+    for (const key of entity === "server" ? table : keys) {
+      const err =
+        entity === "server"
+          ? await lxdError("PATCH", "/1.0", { config: { [key]: "x" } })
+          : await lxdError("POST", entity === "project" ? "/1.0/projects" : "/1.0/profiles", { name: `k${RUN}`, config: { [key]: "1" } });
+      if (!err) await lxdError("DELETE", `${entity === "project" ? "/1.0/projects" : "/1.0/profiles"}/k${RUN}`);
+      if (/Unknown configuration key|unknown key|^Invalid project configuration key "[^"]+"$/.test(err)) refused.push(key);
+    }
+    expect({ entity, refused: refused.sort() }).toEqual({ entity, refused: [...table].sort() });
+  }
 });
