@@ -113,7 +113,12 @@ export async function awaitOperation(
 async function waitSlice(requester: Requester, id: string, deadline: number, opts: WaitOptions): Promise<Operation> {
   const slice = Math.max(1, Math.min(WAIT_SLICE_S, Math.ceil((deadline - Date.now()) / 1000)));
   try {
-    const res = await requester.request("GET", `/1.0/operations/${id}/wait`, { project: null, query: { timeout: slice }, signal: opts.signal, operationWait: true });
+    const res = await requester.request("GET", `/1.0/operations/${id}/wait`, {
+      project: null,
+      query: { timeout: slice },
+      signal: opts.signal,
+      operationWait: true,
+    });
     return OperationSchema.parse(res.value);
   } catch (err) {
     // An error envelope from /wait means "failed" or "still running": the operation itself says which.
@@ -125,12 +130,7 @@ async function waitSlice(requester: Requester, id: string, deadline: number, opt
 /** The operation is gone before its end was read: accepted, outcome not known from the operation. */
 function gone(id: string, request?: OperationRequest): IncusError {
   const { method, path } = request ?? { method: "GET", path: `/1.0/operations/${id}` };
-  const err = new IncusError(
-    404,
-    `its operation ${id} ended before its outcome could be read (Incus keeps a finished operation about 5 s)`,
-    method,
-    path,
-  );
+  const err = new IncusError(404, `its operation ${id} ended before its outcome could be read (Incus keeps a finished operation about 5 s)`, method, path);
   err.accepted = true;
   err.operationGone = true;
   return err;
