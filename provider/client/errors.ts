@@ -66,6 +66,9 @@ export class IncusError extends Error {
    */
   operationGone = false;
 
+  /** With operationGone: the daemon may have restarted since the request (the operation may have died half-way). */
+  restartPossible = false;
+
   /** Set when an operation ended in failure: a definite answer (nothing to guess about). */
   operationFailed = false;
 
@@ -115,9 +118,12 @@ export function outcomeUnknown(err: unknown): boolean {
   return err instanceof IncusError && err.outcomeUnknown;
 }
 
-/** True when an accepted request's operation was gone before its end was read (see IncusError.operationGone). */
+/**
+ * True when an accepted request's operation ended and expired before its end was read (IncusError.operationGone),
+ * on a daemon that did not restart meanwhile: what the request did can be read from the object it acted on.
+ */
 export function operationGone(err: unknown): boolean {
-  return err instanceof IncusError && err.operationGone;
+  return err instanceof IncusError && err.operationGone && !err.restartPossible;
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -80,7 +80,7 @@ export async function awaitOperation(
     } catch (err) {
       const seen = watch?.finalSeen;
       if (seen) return seen;
-      if (err instanceof IncusError && err.isNotFound) throw gone(id, request);
+      if (err instanceof IncusError && err.isNotFound) throw gone(id, request, !watch?.heldThroughout);
       throw err;
     }
   };
@@ -134,12 +134,17 @@ async function waitSlice(requester: Requester, id: string, deadline: number, opt
   }
 }
 
-/** The operation is gone before its end was read: accepted, outcome not known from the operation. */
-function gone(id: string, request?: OperationRequest): IncusError {
+/**
+ * The operation is gone before its end was read: accepted, outcome not known from the operation. Only when the events
+ * stream held from before the request (`restartPossible` false) is it certain the daemon did not restart meanwhile,
+ * i.e. that the operation ended and expired instead of dying half-way with the daemon.
+ */
+function gone(id: string, request: OperationRequest | undefined, restartPossible: boolean): IncusError {
   const { method, path } = request ?? { method: "GET", path: `/1.0/operations/${id}` };
   const err = new IncusError(404, `its operation ${id} ended before its outcome could be read (Incus keeps a finished operation about 5 s)`, method, path);
   err.accepted = true;
   err.operationGone = true;
+  err.restartPossible = restartPossible;
   return err;
 }
 

@@ -83,6 +83,8 @@ export class OperationWatch {
   private id?: string;
   private final?: Operation;
   private lost = false;
+  /** The stream dropped at some point of this wait (the daemon may have restarted meanwhile). */
+  private droppedOnce = false;
   private wake?: () => void;
   private onProgress?: (metadata: Record<string, unknown>) => void;
   /** The latest state seen, for may_cancel. */
@@ -108,6 +110,7 @@ export class OperationWatch {
   /** From the hub: the connection dropped (events until it is back are lost). */
   dropped(): void {
     this.lost = true;
+    this.droppedOnce = true;
     this.wake?.();
   }
 
@@ -138,6 +141,11 @@ export class OperationWatch {
       signal?.addEventListener("abort", done, { once: true });
       this.wake = done;
     });
+  }
+
+  /** True when the stream held from before the request until now: the daemon did not restart meanwhile. */
+  get heldThroughout(): boolean {
+    return !this.droppedOnce;
   }
 
   get streamLost(): boolean {

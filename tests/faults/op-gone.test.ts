@@ -1,8 +1,8 @@
 // Issue 28: creates whose operation Incus had already forgotten when the provider asked how it ended (Incus keeps a
 // finished operation ~5 s; with hundreds of creates in flight on a loaded machine the provider asked later and got
 // 404). A proxy (opproxy.ts) in front of a private daemon makes every operation disappear the moment it ends and
-// refuses the events stream, so no create can learn its end from the operation: each must settle from the object it
-// made (its owner mark and claim, or for a snapshot the server's record of it), `up` must succeed, and the next `up`
+// holds back the events of ended operations, so no create can learn its end from the operation: each must settle
+// from the object it made (its owner mark and claim, or for a snapshot the server's record of it), `up` must succeed, and the next `up`
 // must write nothing. Before the fix every such create failed with "may or may not have happened".
 import * as path from "node:path";
 import { FaultDaemon, RUN, TEST_IMAGE_ALIAS } from "./daemon";
@@ -41,6 +41,7 @@ test("creates whose operations are gone before the wait settle from their object
   const up = await s.run("up");
   // The proxy did hide the ends (else this test would prove nothing).
   expect(proxy.gone).toBeGreaterThanOrEqual(N + 1);
+  expect(proxy.droppedEvents).toBeGreaterThanOrEqual(N + 1);
   expect(up.output).not.toMatch(/may or may not have happened/);
   if (up.code !== 0) throw new Error(up.output.slice(-4000));
   const instances = daemon.query<{ name: string; status: string }[]>(`/1.0/instances?recursion=1&project=${P}`) ?? [];
