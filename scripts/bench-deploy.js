@@ -31,7 +31,7 @@ const { sampleTree } = require("./bench-proc");
 const { report } = require("./bench-report");
 
 const REPO = path.resolve(__dirname, "..");
-const { IncusClient, closeAllPools, isNotFound } = require(path.join(REPO, "dist", "provider"));
+const { IncusClient, closeAllPools, isNotFound, operationGone } = require(path.join(REPO, "dist", "provider"));
 
 const list = (v, d) =>
   (v ?? d)
@@ -233,7 +233,7 @@ async function listInstances(project) {
  * the floor's callers count what the daemon has afterwards.
  */
 function forgotten(e) {
-  if (!isNotFound(e) || !/operations/.test(e.message)) throw e;
+  if (!operationGone(e) && !(isNotFound(e) && /operations/.test(e.message))) throw e;
 }
 
 /** The raw delete: force-stop what runs, then delete, all in parallel. */

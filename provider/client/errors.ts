@@ -19,8 +19,9 @@ export class IncusError extends Error {
     this.name = "IncusError";
   }
 
+  /** 404: no such object. Not a request whose operation was gone before its end was read (operationGone). */
   get isNotFound(): boolean {
-    return this.status === 404;
+    return this.status === 404 && !this.operationGone;
   }
 
   get isPreconditionFailed(): boolean {
@@ -58,6 +59,15 @@ export class IncusError extends Error {
    * for its end failed (the daemon went away, the operation vanished, the wait timed out).
    */
   accepted = false;
+
+  /**
+   * Set when the server no longer had the operation when asked (it keeps a finished one about 5 s): the request was
+   * accepted, and what it did is to be read from the object it acted on.
+   */
+  operationGone = false;
+
+  /** With operationGone: the daemon may have restarted since the request (the operation may have died half-way). */
+  restartPossible = false;
 
   /** Set when an operation ended in failure: a definite answer (nothing to guess about). */
   operationFailed = false;
@@ -106,6 +116,14 @@ const NOT_SENT = new Set([
 /** True when a failed request may have changed the server (see IncusError.outcomeUnknown). */
 export function outcomeUnknown(err: unknown): boolean {
   return err instanceof IncusError && err.outcomeUnknown;
+}
+
+/**
+ * True when an accepted request's operation ended and expired before its end was read (IncusError.operationGone),
+ * on a daemon that did not restart meanwhile: what the request did can be read from the object it acted on.
+ */
+export function operationGone(err: unknown): boolean {
+  return err instanceof IncusError && err.operationGone && !err.restartPossible;
 }
 
 export function isNotFound(err: unknown): boolean {

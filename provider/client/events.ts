@@ -5,7 +5,7 @@ import WebSocket from "ws";
 import { z } from "zod";
 import { describeEndpoint, type Endpoint, endpointKey } from "./endpoint";
 import { logRequest } from "./requestlog";
-import { type Operation, OperationSchema, operationFinished } from "./schemas";
+import { OperationRoutes, type OperationWatch } from "./opwatch";
 import { tlsOptions } from "./transport";
 
 export const EventSchema = z.looseObject({
@@ -42,8 +42,14 @@ export class EventHub {
   /** Restricted clients may be refused all-projects; they then get their default project's events. */
   private allProjects = true;
   private closed = false;
+  /** The operation waits (opwatch.ts), which keep the stream open as listeners do. */
+  readonly routes = new OperationRoutes();
 
   constructor(private readonly endpoint: Endpoint) {}
+
+  private get busy(): boolean {
+    return this.listeners.size > 0 || this.routes.watches.size > 0;
+  }
 
   get connected(): boolean {
     return this.ws?.readyState === WebSocket.OPEN;
@@ -61,17 +67,35 @@ export class EventHub {
    * can fall back to polling; the hub itself reconnects while listeners remain.
    */
   add(listener: Listener, onDrop?: () => void): () => void {
-    this.closed = false;
     this.listeners.set(listener, onDrop);
+    this.hold();
+    return () => this.remove(listener);
+  }
+
+  addWatch(watch: OperationWatch): void {
+    this.routes.add(watch);
+    this.hold();
+  }
+
+  removeWatch(watch: OperationWatch, id: string | undefined): void {
+    this.routes.remove(watch, id);
+    this.release();
+  }
+
+  private hold(): void {
+    this.closed = false;
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.socket?.ref();
     if (!this.connected && !this.opening && !this.reconnectTimer) this.ready().catch(() => this.scheduleReconnect());
-    return () => this.remove(listener);
   }
 
   private remove(listener: Listener): void {
-    if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
+    if (this.listeners.delete(listener)) this.release();
+  }
+
+  private release(): void {
+    if (this.busy) return;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     this.socket?.unref();
@@ -89,6 +113,7 @@ export class EventHub {
     this.ws = this.socket = undefined;
     ws?.terminate();
     for (const onDrop of [...this.listeners.values()]) onDrop?.();
+    this.routes.dropped();
   }
 
   private url(path: string): string {
@@ -105,7 +130,7 @@ export class EventHub {
     return new Promise<void>((resolve, reject) => {
       ws.on("upgrade", (res) => {
         this.socket = res.socket as Socket;
-        if (this.listeners.size === 0) this.socket.unref();
+        if (!this.busy) this.socket.unref();
       });
       ws.once("open", () => {
         if (this.closed) {
@@ -152,6 +177,7 @@ export class EventHub {
     }
     const event = EventSchema.safeParse(parsed);
     if (!event.success) return;
+    if (event.data.type === "operation") this.routes.dispatch(event.data.metadata);
     for (const listener of [...this.listeners.keys()]) {
       try {
         listener(event.data);
@@ -166,11 +192,12 @@ export class EventHub {
     this.ws = this.socket = undefined;
     clearTimeout(this.watchdog);
     for (const onDrop of [...this.listeners.values()]) onDrop?.();
+    this.routes.dropped();
     this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
-    if (this.closed || this.listeners.size === 0 || this.reconnectTimer) return;
+    if (this.closed || !this.busy || this.reconnectTimer) return;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_MAX_MS);
     this.reconnectTimer = setTimeout(() => {
@@ -193,87 +220,3 @@ export function closeHubs(): void {
   for (const hub of hubs.values()) hub.close();
   hubs.clear();
 }
-
-/**
- * Watches operation events from before a request is sent until its operation ends, so an operation that finishes
- * quickly is not missed (the server keeps a finished operation for only 5 s). Events seen before the operation's
- * id is known are kept until then.
- */
-export class OperationWatch {
-  private early: Operation[] = [];
-  private id?: string;
-  private final?: Operation;
-  private lost = false;
-  private wake?: () => void;
-  private onProgress?: (metadata: Record<string, unknown>) => void;
-  /** The latest state seen, for may_cancel. */
-  latest?: Operation;
-  private readonly removeListener: () => void;
-
-  constructor(hub: EventHub) {
-    this.removeListener = hub.add(
-      (event) => this.onEvent(event),
-      () => {
-        this.lost = true;
-        this.wake?.();
-      },
-    );
-  }
-
-  private onEvent(event: IncusEvent): void {
-    if (event.type !== "operation") return;
-    const op = OperationSchema.safeParse(event.metadata);
-    if (!op.success) return;
-    if (this.id === undefined) this.early.push(op.data);
-    else if (op.data.id === this.id) this.update(op.data);
-  }
-
-  // Events for one operation can arrive out of order (the server sends each from its own goroutine): the first
-  // final state wins.
-  private update(op: Operation): void {
-    if (this.final) return;
-    this.latest = op;
-    if (op.metadata && this.onProgress) this.onProgress(op.metadata);
-    if (operationFinished(op)) {
-      this.final = op;
-      this.wake?.();
-    }
-  }
-
-  /**
-   * Resolves with the operation's final state, or undefined when the stream dropped, `signal` aborted or
-   * `checkEveryMs` passed with no final event (the caller then asks the server directly).
-   */
-  next(id: string, onProgress: WaitProgress | undefined, checkEveryMs: number, signal?: AbortSignal): Promise<Operation | undefined> {
-    if (this.id === undefined) {
-      this.id = id;
-      this.onProgress = onProgress;
-      const early = this.early;
-      this.early = [];
-      for (const op of early) if (op.id === id) this.update(op);
-    }
-    if (this.final || this.lost || signal?.aborted) return Promise.resolve(this.final);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(), checkEveryMs);
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        this.wake = undefined;
-        resolve(this.final);
-      };
-      signal?.addEventListener("abort", done, { once: true });
-      this.wake = done;
-    });
-  }
-
-  get streamLost(): boolean {
-    return this.lost;
-  }
-
-  close(): void {
-    this.wake?.();
-    this.removeListener();
-  }
-}
-
-export type WaitProgress = (metadata: Record<string, unknown>) => void;

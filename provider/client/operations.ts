@@ -2,7 +2,8 @@
 // A failed operation becomes an IncusError that names the request that started it; an abort cancels it on the server.
 import type { Endpoint } from "./endpoint";
 import { IncusError } from "./errors";
-import { hubFor, OperationWatch } from "./events";
+import { hubFor } from "./events";
+import { OperationWatch } from "./opwatch";
 import type { Requester, RequestOptions } from "./request";
 import { type Operation, OperationSchema, operationFinished } from "./schemas";
 
@@ -17,8 +18,13 @@ export interface WaitOptions {
 
 export interface WriteOptions extends RequestOptions, WaitOptions {}
 
-/** While waiting on events, ask the server this often (less than the 5 s a finished operation stays visible). */
+/**
+ * While waiting on a live events stream, ask the server after 4 s (less than the 5 s a finished operation stays
+ * visible), then less and less often: the stream brings the end, and a read that comes too late is settled by the
+ * caller. Asking every 4 s made 300 container creates send ~3,400 reads to a daemon busy making them.
+ */
 const SAFETY_CHECK_MS = 4_000;
+const SAFETY_CHECK_MAX_MS = 30_000;
 const WAIT_SLICE_S = 5;
 
 /** The request that started an operation, for its error message. */
@@ -33,7 +39,7 @@ export function opId(idOrUrl: string): string {
 
 /** GET /1.0/operations/{id}. */
 export async function getOperation(requester: Requester, id: string, signal?: AbortSignal): Promise<Operation> {
-  const res = await requester.request("GET", `/1.0/operations/${opId(id)}`, { project: null, signal });
+  const res = await requester.request("GET", `/1.0/operations/${opId(id)}`, { project: null, signal, operationWait: true });
   return OperationSchema.parse(res.value);
 }
 
@@ -53,7 +59,9 @@ export async function openWatch(endpoint: Endpoint, useEvents: boolean): Promise
 
 /**
  * Waits for operation `id` (already read as `initial` when the request that started it answered): on `watch` while
- * its stream holds, then by polling.
+ * its stream holds (back on it once a dropped stream reconnects), else by /wait. An operation the server no longer
+ * has (it keeps a finished one ~5 s, and a loaded client can ask later) fails as `operationGone`, unless its end came
+ * on the stream meanwhile: the caller then settles the outcome from the object itself.
  */
 export async function awaitOperation(
   requester: Requester,
@@ -65,20 +73,37 @@ export async function awaitOperation(
 ): Promise<Operation> {
   const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : Infinity;
   let latest = initial;
+  // What the server says, unless the stream brought the end while the question was on its way.
+  const ask = async (wait: boolean) => {
+    try {
+      return wait ? await waitSlice(requester, id, deadline, opts) : await getOperation(requester, id, opts.signal);
+    } catch (err) {
+      const seen = watch?.finalSeen;
+      if (seen) return seen;
+      if (err instanceof IncusError && err.isNotFound) throw gone(id, request, !watch?.heldThroughout);
+      throw err;
+    }
+  };
+  let checkMs = SAFETY_CHECK_MS;
   try {
-    if (watch) {
-      latest ??= await getOperation(requester, id, opts.signal);
-      while (!operationFinished(latest) && !watch.streamLost) {
-        checkDeadline(id, deadline, opts);
-        const left = Math.max(1, Math.min(SAFETY_CHECK_MS, deadline - Date.now()));
+    if (watch) latest ??= await ask(false);
+    for (;;) {
+      if (latest && operationFinished(latest)) return finished(latest, request);
+      checkDeadline(id, deadline, opts);
+      if (watch && !watch.streamLost) {
+        const left = Math.max(1, Math.min(checkMs, deadline - Date.now()));
+        checkMs = Math.min(checkMs * 2, SAFETY_CHECK_MAX_MS);
         const seen = await watch.next(id, opts.onProgress, left, opts.signal);
         checkDeadline(id, deadline, opts);
         // No final event for a while (or a lost one): ask the server, which keeps finished operations 5 s.
-        latest = seen ?? (watch.streamLost ? latest : await getOperation(requester, id, opts.signal));
+        latest = seen ?? (watch.streamLost ? latest : await ask(false));
+      } else {
+        latest = await ask(true);
+        if (latest.metadata && opts.onProgress) opts.onProgress(latest.metadata);
+        // The stream is back: events again (this answer covered the gap).
+        watch?.resume();
       }
-      if (operationFinished(latest)) return finished(latest, request);
     }
-    return await pollOperation(requester, id, deadline, opts, request);
   } catch (err) {
     if (opts.signal?.aborted) await cancelOperation(requester, id, watch?.latest ?? latest);
     // Incus accepted the request; unless the operation itself said it failed, its outcome is not known.
@@ -87,24 +112,40 @@ export async function awaitOperation(
   }
 }
 
-/** /wait in slices, so timeouts and aborts are honoured; /wait answers HTTP 200 even for failures (the operation's status code says how it ended). */
-async function pollOperation(requester: Requester, id: string, deadline: number, opts: WaitOptions, request?: OperationRequest): Promise<Operation> {
-  const path = `/1.0/operations/${id}`;
-  for (;;) {
-    checkDeadline(id, deadline, opts);
-    const slice = Math.max(1, Math.min(WAIT_SLICE_S, Math.ceil((deadline - Date.now()) / 1000)));
-    let op: Operation;
-    try {
-      const res = await requester.request("GET", `${path}/wait`, { project: null, query: { timeout: slice }, signal: opts.signal });
-      op = OperationSchema.parse(res.value);
-    } catch (err) {
-      // An error envelope from /wait means "failed" or "still running": the operation itself says which.
-      if (!(err instanceof IncusError) || err.isNotFound) throw err;
-      op = await getOperation(requester, id, opts.signal);
-    }
-    if (op.metadata && opts.onProgress) opts.onProgress(op.metadata);
-    if (operationFinished(op)) return finished(op, request);
+/**
+ * One /wait of at most 5 s, so timeouts and aborts are honoured; /wait answers HTTP 200 even for failures (the
+ * operation's status code says how it ended). It holds its connection for the slice: it goes on the endpoint's
+ * pool for waits (transport.ts), so hundreds of them never hold every connection.
+ */
+async function waitSlice(requester: Requester, id: string, deadline: number, opts: WaitOptions): Promise<Operation> {
+  const slice = Math.max(1, Math.min(WAIT_SLICE_S, Math.ceil((deadline - Date.now()) / 1000)));
+  try {
+    const res = await requester.request("GET", `/1.0/operations/${id}/wait`, {
+      project: null,
+      query: { timeout: slice },
+      signal: opts.signal,
+      operationWait: true,
+    });
+    return OperationSchema.parse(res.value);
+  } catch (err) {
+    // An error envelope from /wait means "failed" or "still running": the operation itself says which.
+    if (!(err instanceof IncusError) || err.isNotFound) throw err;
+    return getOperation(requester, id, opts.signal);
   }
+}
+
+/**
+ * The operation is gone before its end was read: accepted, outcome not known from the operation. Only when the events
+ * stream held from before the request (`restartPossible` false) is it certain the daemon did not restart meanwhile,
+ * i.e. that the operation ended and expired instead of dying half-way with the daemon.
+ */
+function gone(id: string, request: OperationRequest | undefined, restartPossible: boolean): IncusError {
+  const { method, path } = request ?? { method: "GET", path: `/1.0/operations/${id}` };
+  const err = new IncusError(404, `its operation ${id} ended before its outcome could be read (Incus keeps a finished operation about 5 s)`, method, path);
+  err.accepted = true;
+  err.operationGone = true;
+  err.restartPossible = restartPossible;
+  return err;
 }
 
 function checkDeadline(id: string, deadline: number, opts: WaitOptions): void {

@@ -22,6 +22,11 @@ export interface RequestOptions {
   /** Sent as If-Match. */
   etag?: string;
   signal?: AbortSignal;
+  /**
+   * Part of waiting for an operation (its /wait, which the server holds open, or a read of it): sent on the endpoint's
+   * pool for waits, so waits never hold every connection from other requests, nor queue behind them.
+   */
+  operationWait?: boolean;
 }
 
 export interface SyncResult<T> {
@@ -142,7 +147,7 @@ export class Requester {
     for (let attempt = 1; ; attempt++) {
       logRequest(method, url);
       try {
-        const res = await poolFor(this.endpoint).request({
+        const res = await poolFor(this.endpoint, opts.operationWait).request({
           method: method as Dispatcher.HttpMethod,
           path: url,
           headers,

@@ -37,12 +37,21 @@ export function tlsOptions(e: HttpsEndpoint): ConnectionOptions {
 
 const pools = new Map<string, Pool>();
 
-/** One keep-alive pool per endpoint, shared by every client in the process. Idle sockets do not hold the process. */
-export function poolFor(endpoint: Endpoint): Pool {
-  const key = endpointKey(endpoint);
+/** Connections of the endpoint's pool for ordinary requests, and of its pool for operation waits. */
+const CONNECTIONS = 16;
+const WAIT_CONNECTIONS = 256;
+
+/**
+ * The keep-alive pools of an endpoint, shared by every client in the process; idle sockets do not hold the process.
+ * Operation waits (`operationWait`) have a pool of their own: hundreds of creates waiting by /wait (the events
+ * stream down) would otherwise hold all 16 connections for 5 s at a time, and the reads of operations would queue
+ * behind hundreds of creates' requests until the server had forgotten the operations (it keeps a finished one 5 s).
+ */
+export function poolFor(endpoint: Endpoint, wait = false): Pool {
+  const key = `${endpointKey(endpoint)}${wait ? " wait" : ""}`;
   let pool = pools.get(key);
   if (!pool) {
-    const common = { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, allowH2: false };
+    const common = { connections: wait ? WAIT_CONNECTIONS : CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000, allowH2: false };
     pool =
       endpoint.kind === "unix"
         ? new Pool(originOf(endpoint), { ...common, socketPath: endpoint.socketPath })

@@ -1,7 +1,7 @@
 // create in two steps: make the object (or take it over: adopt, or this resource's own from an interrupted run), then
 // settle it (converge to the program's fields). Once Incus has accepted the create, every failure keeps the object
 // in state (a PartialFailure), so nothing is leaked.
-import { IncusError, isAlreadyExists, outcomeUnknown } from "../client";
+import { IncusError, isAlreadyExists, operationGone, outcomeUnknown } from "../client";
 import { type EngineBase, type Found, PartialFailure, PROVIDER_KEY, UNCONFIRMED_KEY, withoutProvider } from "./base";
 import { providerSettings } from "./connection";
 import { LEARNT_KEY, type State } from "./fields";
@@ -9,7 +9,7 @@ import { isUnknown, OWNER_KEY } from "./inputs";
 import type { CommonInputs, Context } from "./kind";
 import { featureOff, guardLive, mustRead, readLive, readLiveIfAddressable, redirectMessage, withDetails } from "./live";
 import { CLAIM_KEY, type Mark, markValue, newClaim, parseMark, readRecord, writeRecord } from "./ownership";
-import { marks, ownObject, recordOf, withOwnerMarker } from "./takeover";
+import { marks, ownObject, recordOf, settleGoneCreate, withOwnerMarker } from "./takeover";
 import { converge } from "./write";
 
 /** What one create run carries from its checks to the make-or-take-over step. */
@@ -73,6 +73,8 @@ async function makeOrTakeOver<I extends CommonInputs>(
     new PartialFailure(ctx.redact(message), id, { ...props, [PROVIDER_KEY]: run.providerCode, ...(unconfirmed ? { [UNCONFIRMED_KEY]: true } : {}) });
   const located = () => ({ ...inputs, ...claimed, ...(e.spec.scoped ? { project: ctx.project } : {}) }) as State;
   let own = false;
+  // This create's object, read back when the wait for its operation could not tell how it ended.
+  let made: Found | null | undefined;
   let failedAfterAccepted: unknown;
   const claimed: State = owner && (marks(e, inputs) || e.addressable(inputs)) ? { [CLAIM_KEY]: claim } : {};
   if (!existing) {
@@ -95,6 +97,16 @@ async function makeOrTakeOver<I extends CommonInputs>(
         // Incus accepted the create and its operation failed part-way (an instance created, then its start
         // failed): whatever the operation left is ours, since a name already in use is refused before that.
         failedAfterAccepted = err;
+      } else if (
+        operationGone(err) &&
+        e.addressable(inputs) &&
+        (made = await settleGoneCreate(e, ctx, inputs, owner, claim).catch((settling) => {
+          if (settling instanceof PartialFailure || !outcomeUnknown(settling)) throw settling;
+          return undefined;
+        })) !== undefined
+      ) {
+        // Nothing there: the create failed and Incus reverted it; what failed went with the operation.
+        if (!made) e.fail(inputs, ctx, `${e.message(err)}, and no such object exists: the create failed (run \`pulumi up\` again to retry it)`);
       } else if (outcomeUnknown(err) && e.addressable(inputs)) {
         // Incus may have made it (it accepted the request, or the connection broke after sending): record it, so
         // the next run finds it (and makes it again, since a half-made object cannot be trusted) or finds nothing.
@@ -127,7 +139,7 @@ async function makeOrTakeOver<I extends CommonInputs>(
   let state = inputs;
   try {
     if (failedAfterAccepted) throw failedAfterAccepted;
-    const current = existing ?? (await mustRead(e, ctx, inputs));
+    const current = existing ?? made ?? (await mustRead(e, ctx, inputs));
     // What the object had before the program took it over is learnt: the server's, or the user's from before adopt
     // (an object this stack made in an interrupted run is its own, not adopted).
     // An adopted object gets no claim: the stack did not make it, and its mark (if any) is someone else's.

@@ -79,6 +79,37 @@ export async function ownObject<I extends CommonInputs>(
   return readLive(e, ctx, inputs);
 }
 
+/**
+ * A create Incus accepted whose operation was gone before its end was read (it keeps a finished operation ~5 s; a
+ * loaded provider can ask later): the object tells. Returns it when it is this create's own (its mark carries this
+ * create's claim, or for a kind without a map the server's record still holds this create's mark), null when no such
+ * object exists (the create failed and Incus reverted it), undefined when it cannot be told (no owner mark). Fails when
+ * the object is someone else's: a create is never settled on an object another resource made.
+ */
+export async function settleGoneCreate<I extends CommonInputs>(
+  e: EngineBase<I>,
+  ctx: Context,
+  inputs: I & State,
+  owner: string | undefined,
+  claim: string,
+): Promise<Found | null | undefined> {
+  if (!owner) return undefined;
+  const path = e.spec.path(inputs);
+  // A member of a cluster can still be finishing it; elsewhere the operation has ended, so this finds none.
+  await waitForOperationsOn(e, ctx, path);
+  const found = await readLive(e, ctx, inputs);
+  if (!found) return null;
+  const record = recordOf(e, ctx, inputs);
+  const mark = record ? parseMark(await readRecord(ctx.client, record)) : markOf(e, found);
+  if (mark?.owner === owner && mark.claim === claim) return found;
+  if (record && mark === undefined) return undefined;
+  e.fail(
+    inputs,
+    ctx,
+    `Incus accepted the create, but its operation ended unseen and the object there is not this create's (${mark ? `it belongs to ${resourceOf(mark.owner)}` : "it carries no owner mark"}): it is left alone`,
+  );
+}
+
 /** Writes this create's claim into the object's mark (ETag-guarded, every other value as it is). */
 async function writeClaim<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, inputs: I & State, owner: string, claim: string): Promise<void> {
   const field = e.model.api(e.model.ownerField!);

@@ -1,6 +1,6 @@
 // Writes to an object that exists: converge (the ETag-guarded full PUT, then what the kind applies beyond its fields),
 // update, rename and delete. create.ts makes the object (or takes it over) and then converges it too.
-import { isNotFound } from "../client";
+import { isNotFound, operationGone } from "../client";
 import { type EngineBase, PartialFailure, PROVIDER_KEY, withoutProvider } from "./base";
 import { LEARNT_KEY, type State } from "./fields";
 import { ContentStepFailed, type CommonInputs, type Context, type Live } from "./kind";
@@ -110,7 +110,9 @@ export async function remove<I extends CommonInputs>(e: EngineBase<I>, propsRaw:
       await ctx.client.delete(e.spec.path(props), e.reqOpts(ctx));
     }
   } catch (err) {
-    if (!isNotFound(err)) e.fail(props, ctx, err);
+    // A delete whose operation was gone before its end was read: the object says whether it happened.
+    const deleted = isNotFound(err) || (operationGone(err) && !(await readLive(e, ctx, props).catch(() => true)));
+    if (!deleted) e.fail(props, ctx, err);
   }
   // The object is gone: so is the record of its mark, when it holds this resource's claim.
   const record = typeof props[CLAIM_KEY] === "string" ? recordOf(e, ctx, props) : undefined;

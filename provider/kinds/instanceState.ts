@@ -1,6 +1,6 @@
 // An instance's running state: whether it runs, starting and stopping it, and the addresses its interfaces report.
 // Part of the Instance kind (instance.ts); takes only the fields it reads, so it needs nothing from the kind's module.
-import { isNotFound } from "../client";
+import { isNotFound, operationGone } from "../client";
 import { type Context, type Live, liveMap } from "../engine/kind";
 import { encode } from "./common";
 
@@ -35,8 +35,15 @@ export async function setState(ctx: Context, inputs: { name: string; stopTimeout
   try {
     await ctx.client.put(`${instancePath(inputs)}/state`, body, { project: ctx.project, timeoutMs: ((inputs.stopTimeout ?? 30) + 60) * 1000 });
   } catch (err) {
+    // Its operation was gone before its end was read (a loaded provider asked too late): the instance says how it went.
+    if (operationGone(err) && (await statusOf(ctx, inputs)) === (action === "start" ? "Running" : "Stopped")) return;
     if (action !== "stop" || isNotFound(err)) throw err;
     // A guest that ignores the shutdown request is killed.
     await ctx.client.put(`${instancePath(inputs)}/state`, { action: "stop", force: true }, { project: ctx.project });
   }
+}
+
+async function statusOf(ctx: Context, inputs: { name: string }): Promise<string | undefined> {
+  const res = await ctx.client.get<{ status?: string }>(instancePath(inputs), { project: ctx.project }).catch(() => undefined);
+  return res?.value.status;
 }
