@@ -69,7 +69,7 @@ test("create: pending on each member with its own external interface, then creat
   const global = await getOrNull(netPath);
   expect(global).toMatchObject({ status: "Created", type: "bridge", description: "one bridge per member" });
   expect(global?.config).toMatchObject({ "ipv4.address": "none", "ipv6.address": "none" });
-  expect([...global?.locations].sort()).toEqual([m1, m2, m3]);
+  expect([...(global?.locations ?? [])].sort()).toEqual([m1, m2, m3]);
   for (const [i, m] of [m1, m2, m3].entries()) {
     expect((await getOrNull(`${netPath}?target=${m}`))?.config).toMatchObject(external(i + 1));
     // The bridge exists in that member's namespace, with that member's interface attached.

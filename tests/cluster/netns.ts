@@ -51,7 +51,9 @@ export class NetnsCluster extends ClusterDaemons {
 
   constructor(tag: string, size = 3, opts: { buckets?: boolean } = {}) {
     const prefix = `pi-cl3-${tag}-`;
-    super(tag, 0, size, { ...opts, member: (i) => ({
+    super(tag, 0, size, {
+      ...opts,
+      member: (i) => ({
         address: `${SUBNET}.${i + 2}:8443`,
         prefix: inNamespace(`${prefix}m${i + 1}`),
         cli: ["ip", "netns", "exec", `${prefix}m${i + 1}`],

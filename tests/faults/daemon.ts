@@ -58,7 +58,15 @@ export class FaultDaemon {
    */
   constructor(
     tag: string,
-    private readonly opts: { buckets?: boolean; image?: boolean; prefix?: string[]; path?: string[]; root?: string; lxd?: string; env?: Record<string, string> } = {},
+    private readonly opts: {
+      buckets?: boolean;
+      image?: boolean;
+      prefix?: string[];
+      path?: string[];
+      root?: string;
+      lxd?: string;
+      env?: Record<string, string>;
+    } = {},
   ) {
     const root = opts.root ?? ROOT;
     this.root = root;
