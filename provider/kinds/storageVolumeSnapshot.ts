@@ -3,9 +3,8 @@
 // description sent at create, so the engine's PUT after the create sets it. Renames are in place (POST {name}).
 import { z } from "zod";
 import { objectName } from "../engine/inputs";
-import { type Context, defineKind, type Live, liveString } from "../engine/kind";
-import { serverOf } from "../engine/server";
-import { memberTarget } from "../engine/target";
+import { defineKind, liveString } from "../engine/kind";
+import { memberTarget, withParentLocation } from "../engine/target";
 import { description, encode, expiresAt, NO_EXPIRY, normaliseTime, scopedFields } from "./common";
 
 export const storageVolumeSnapshotSchema = z.strictObject({
@@ -26,18 +25,6 @@ export type StorageVolumeSnapshotInputs = z.output<typeof storageVolumeSnapshotS
 
 const volumePath = (i: { pool: string; volume: string }) => `/1.0/storage-pools/${encode(i.pool)}/volumes/custom/${encode(i.volume)}`;
 
-/**
- * Where the snapshot is: its volume's member. Incus's snapshot object does not say, so it is the member the requests
- * named (`target`, or the `location` recorded), else asked of the volume on a cluster, else `none` (no request).
- */
-async function withLocation(ctx: Context, live: Live, identity: { pool?: string; volume?: string }): Promise<Live> {
-  if (typeof live.location === "string" && live.location) return live;
-  if (ctx.target) return { ...live, location: ctx.target };
-  if (!(await serverOf(ctx.client)).clustered || !identity.pool || !identity.volume) return { ...live, location: "none" };
-  const volume = await ctx.client.get<Live>(volumePath({ pool: identity.pool, volume: identity.volume }), { project: ctx.project ?? null });
-  return { ...live, location: liveString(volume.value.location) };
-}
-
 export const storageVolumeSnapshot = defineKind({
   type: "StorageVolumeSnapshot",
   schema: storageVolumeSnapshotSchema,
@@ -53,7 +40,8 @@ export const storageVolumeSnapshot = defineKind({
     expiresAt: { mode: "update", api: "expires_at", empty: NO_EXPIRY, fromLive: normaliseTime },
   },
   createBody: (i) => ({ name: i.name, expires_at: i.expiresAt ?? null }),
-  details: (ctx, live, identity) => withLocation(ctx, live, identity),
+  // Where it is: its volume's member (Incus's snapshot object does not say).
+  details: (ctx, live, i) => withParentLocation(ctx, live, i.pool && i.volume ? volumePath({ pool: i.pool, volume: i.volume }) : undefined),
   // The volume's delete takes its snapshots along: one that goes meanwhile (a program without a dependency between
   // them, as `pulumi import` writes it) is answered with 400 "Storage volume not found", which means gone.
   async delete(ctx, inputs) {

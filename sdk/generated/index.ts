@@ -4255,6 +4255,13 @@ export interface StorageBucketKeyArgs {
   pool: pulumi.Input<string>;
   /** The bucket the key gives access to. Changing it replaces the object. */
   bucket: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the
+   * object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /** What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. Changed in place. */
@@ -4304,6 +4311,12 @@ export interface StorageBucketKeyOutputs {
   readonly pool: pulumi.Output<string>;
   /** The bucket the key gives access to. */
   readonly bucket: pulumi.Output<string>;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /** What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. */
@@ -4318,6 +4331,8 @@ export interface StorageBucketKeyOutputs {
    * it later keeps the current one).
    */
   readonly secretKey: pulumi.Output<string>;
+  /** The cluster member holding the key's bucket (`none` outside a cluster). */
+  readonly location: pulumi.Output<string>;
 }
 
 /**
@@ -4333,7 +4348,7 @@ export interface StorageBucketKeyOutputs {
  * export const secretKey = reader.secretKey; // a secret
  * ```
  */
-export const StorageBucketKey = resourceClass<StorageBucketKeyArgs, StorageBucketKeyOutputs>("StorageBucketKey", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "bucket", "description", "role", "accessKey", "secretKey"], [], 63, ["secretKey"]);
+export const StorageBucketKey = resourceClass<StorageBucketKeyArgs, StorageBucketKeyOutputs>("StorageBucketKey", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "bucket", "target", "description", "role", "accessKey", "secretKey"], ["location"], 63, ["secretKey"]);
 export type StorageBucketKey = InstanceType<typeof StorageBucketKey>;
 
 /** The arguments of {@link getStorageBucketKey}: which storage bucket key, and where to look. */
@@ -4344,6 +4359,12 @@ export interface GetStorageBucketKeyArgs {
   bucket: string;
   /** The storage bucket key's name in Incus. */
   name: string;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+   */
+  target?: string;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -4377,6 +4398,12 @@ export interface GetStorageBucketKeyOutputArgs {
   bucket: pulumi.Input<string>;
   /** The storage bucket key's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -4423,6 +4450,8 @@ export interface GetStorageBucketKeyResult {
   readonly accessKey?: string;
   /** The S3 secret key; always kept secret. */
   readonly secretKey?: string;
+  /** The cluster member holding the key's bucket (`none` outside a cluster). */
+  readonly location: string;
 }
 
 /**

@@ -2,7 +2,7 @@
 // - the server-config ownership records of objects without a map of their own (snapshots here) are one per member:
 //   snapshots of the same name of same-name volumes on two members keep their own records, and destroy deletes both;
 // - a snapshot's `location` output is its volume's member (Incus's snapshot object does not say), with or without
-//   `target`;
+//   `target`; bucket keys of same-name buckets on two members are two keys, each with its member as `location`;
 // - `pulumi import` (the real CLI, the YAML plugin) with ids naming the member (`?target=<member>`): two volumes of the
 //   same name on two members, a snapshot, a bucket and an instance; the code Pulumi writes declares each `target`, its
 //   preview is clean, `up` writes nothing and destroy removes what was imported.
@@ -47,9 +47,11 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 }, 300_000);
 
-describe("snapshots of same-name volumes on two members (Automation API)", () => {
+describe("snapshots and bucket keys of same-name volumes and buckets on two members (Automation API)", () => {
   const vol = `data-${s}`;
   const lone = `lone-${s}`;
+  const bucket = `keys-${s}`;
+  const keyPath = `/1.0/storage-pools/default/buckets/${bucket}/keys/k`;
   let t: TestStack;
   const snapPath = (v: string) => `/1.0/storage-pools/default/volumes/custom/${v}/snapshots/s1`;
 
@@ -63,28 +65,38 @@ describe("snapshots of same-name volumes on two members (Automation API)", () =>
       { kind: "StorageVolumeSnapshot", name: "sb", args: { name: "s1", pool: "default", volume: vol, target: m2 }, dependsOn: ["b"] },
       // No target: its volume's name is on one member only.
       { kind: "StorageVolumeSnapshot", name: "sc", args: { name: "s1", pool: "default", volume: lone }, dependsOn: ["c"] },
+      // Keys of same-name buckets on two members.
+      { kind: "StorageBucket", name: "ba", args: { name: bucket, pool: "default", target: m1 } },
+      { kind: "StorageBucket", name: "bb", args: { name: bucket, pool: "default", target: m2 } },
+      { kind: "StorageBucketKey", name: "ka", args: { name: "k", pool: "default", bucket, target: m1, description: "one" }, dependsOn: ["ba"] },
+      { kind: "StorageBucketKey", name: "kb", args: { name: "k", pool: "default", bucket, target: m2, description: "two" }, dependsOn: ["bb"] },
     ];
     await t.stack.setConfig("resources", { value: JSON.stringify(resources) });
   }, 120_000);
   afterAll(() => t?.cleanup(true).catch(() => undefined), 300_000);
 
-  test("each snapshot keeps its own ownership record, reports its member as `location`, and destroy deletes every one", async () => {
+  test("each snapshot keeps its own ownership record, snapshots and keys report their member as `location`, destroy deletes every one", async () => {
     const before = await records();
     await t.stack.up();
     expect(await onMember(snapPath(vol), m1)).not.toBeNull();
     expect(await onMember(snapPath(vol), m2)).not.toBeNull();
-    // One record per snapshot: the two of the same path on two members do not share one.
+    // One record per snapshot and key: two of the same path on two members do not share one.
     const made = (await records()).filter((k) => !before.includes(k));
-    expect(made).toHaveLength(3);
+    expect(made).toHaveLength(5);
     const state = (await t.stack.exportStack()).deployment.resources as { urn: string; outputs?: Record<string, unknown> }[];
     const location = (name: string) => state.find((r) => r.urn.endsWith(`::${name}`))?.outputs?.location;
     expect([location("sa"), location("sb"), location("sc")]).toEqual([m1, m2, m3]);
+    // Each key on its own bucket's member.
+    expect([location("ka"), location("kb")]).toEqual([m1, m2]);
+    expect((await onMember(keyPath, m1))?.description).toBe("one");
+    expect((await onMember(keyPath, m2))?.description).toBe("two");
     const again = await t.stack.up();
-    expect(again.summary.resourceChanges).toEqual({ same: 8 });
+    expect(again.summary.resourceChanges).toEqual({ same: 12 });
 
     await t.stack.destroy();
     for (const m of [m1, m2]) expect(await onMember(snapPath(vol), m)).toBeNull();
     expect(await onMember(snapPath(lone), m3)).toBeNull();
+    for (const m of [m1, m2]) expect(await onMember(keyPath, m)).toBeNull();
     expect(await records()).toEqual(before);
   });
 });

@@ -2441,6 +2441,10 @@ export const packageSchema: Record<string, unknown> = {
           "type": "string",
           "description": "The bucket the key gives access to."
         },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`."
+        },
         "description": {
           "type": "string",
           "description": "Free-text description of the object. Default: empty."
@@ -2456,6 +2460,10 @@ export const packageSchema: Record<string, unknown> = {
         "secretKey": {
           "type": "string",
           "description": "The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping it later keeps the current one)."
+        },
+        "location": {
+          "type": "string",
+          "description": "The cluster member holding the key's bucket (`none` outside a cluster)."
         }
       },
       "required": [
@@ -2464,7 +2472,8 @@ export const packageSchema: Record<string, unknown> = {
         "pool",
         "bucket",
         "accessKey",
-        "secretKey"
+        "secretKey",
+        "location"
       ],
       "inputProperties": {
         "name": {
@@ -2502,6 +2511,11 @@ export const packageSchema: Record<string, unknown> = {
         "bucket": {
           "type": "string",
           "description": "The bucket the key gives access to. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "description": {
@@ -4682,6 +4696,10 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string",
             "description": "The storage bucket key's name in Incus."
           },
+          "target": {
+            "type": "string",
+            "description": "On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`."
+          },
           "project": {
             "type": "string",
             "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
@@ -4740,6 +4758,10 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string",
             "description": "The S3 secret key; always kept secret.",
             "secret": true
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member holding the key's bucket (`none` outside a cluster)."
           }
         },
         "required": [
@@ -4748,7 +4770,8 @@ export const packageSchema: Record<string, unknown> = {
           "bucket",
           "project",
           "description",
-          "role"
+          "role",
+          "location"
         ]
       }
     },
