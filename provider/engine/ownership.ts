@@ -62,11 +62,14 @@ const RECORD_PREFIX = "user.pulumi-incus.mark.";
 const hash = (value: unknown, length: number) => createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, length);
 
 /**
- * The server config key that holds the mark of the object at a place (project and API path; not the endpoint):
- * `user.pulumi-incus.mark.<project hash>.<place hash>`, so a project's records can be found without its objects.
+ * The server config key that holds the mark of the object at a place (project, API path and, for an object that lives
+ * on one cluster member, that member; not the endpoint): `user.pulumi-incus.mark.<project hash>.<place hash>`, so a
+ * project's records can be found without its objects. The server config is shared by all members, so two members'
+ * objects of the same path (a volume name on two members) each need their own key.
  */
-export function recordKey(project: string | undefined, path: string): string {
-  return `${RECORD_PREFIX}${hash(project ?? "", 8)}.${hash([project ?? "", path], 16)}`;
+export function recordKey(project: string | undefined, path: string, member?: string): string {
+  const place = member ? [project ?? "", path, member] : [project ?? "", path];
+  return `${RECORD_PREFIX}${hash(project ?? "", 8)}.${hash(place, 16)}`;
 }
 
 /** Removes the records of every object of a project (its contents were deleted with it). */

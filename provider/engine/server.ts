@@ -10,6 +10,8 @@ export interface ServerInfo {
   server: string;
   version: string;
   extensions: ReadonlySet<string>;
+  /** Whether it is a member of a cluster (environment.server_clustered). */
+  clustered?: boolean;
 }
 
 /**
@@ -38,11 +40,12 @@ export function serverOf(client: IncusClient): Promise<ServerInfo> {
   let info = known.get(client);
   if (!info) {
     info = client
-      .get<{ api_extensions?: string[]; environment?: { server?: string; server_version?: string } }>("/1.0", { project: null })
+      .get<{ api_extensions?: string[]; environment?: { server?: string; server_version?: string; server_clustered?: boolean } }>("/1.0", { project: null })
       .then(({ value }) => ({
         server: value.environment?.server ?? "incus",
         version: value.environment?.server_version ?? "",
         extensions: new Set(value.api_extensions ?? []),
+        clustered: value.environment?.server_clustered === true,
       }));
     info.catch(() => known.delete(client));
     known.set(client, info);

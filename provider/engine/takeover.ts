@@ -6,6 +6,7 @@ import { OWNER_MARKER } from "./inputs";
 import type { CommonInputs, Context, Live } from "./kind";
 import { readLive, readLiveIfAddressable } from "./live";
 import { CLAIM_KEY, type Mark, markValue, ownerParts, parseMark, readRecord, recordKey, resourceOf } from "./ownership";
+import { perMember } from "./target";
 
 /** Whether a create of these inputs writes the owner mark. */
 export function marks<I extends CommonInputs>(e: EngineBase<I>, inputs: State): boolean {
@@ -25,9 +26,14 @@ function markOf<I extends CommonInputs>(e: EngineBase<I>, found: { live: Live } 
   return field ? parseMark(((found?.live[e.model.api(field)] ?? {}) as State)[OWNER_MARKER]) : undefined;
 }
 
-/** Where the server's config keeps the mark of an object of a kind without a map for it; undefined for other kinds. */
+/**
+ * Where the server's config keeps the mark of an object of a kind without a map for it; undefined for other kinds.
+ * A per-member object's record is its program's `target` member's (the same at create and delete, unlike `location`).
+ */
 export function recordOf<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): string | undefined {
-  return !marks(e, state) && e.addressable(state) ? recordKey(ctx.project, e.spec.path(state as I)) : undefined;
+  if (marks(e, state) || !e.addressable(state)) return undefined;
+  const member = perMember(e.spec) && typeof state.target === "string" && !state.target.startsWith("@") ? state.target : undefined;
+  return recordKey(ctx.project, e.spec.path(state as I), member);
 }
 
 /**

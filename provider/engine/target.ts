@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { IncusClient, isNotFound } from "../client";
 import type { Context, KindSpec, Live } from "./kind";
+import { serverOf } from "./server";
 
 const memberName = z
   .string()
@@ -99,6 +100,19 @@ export async function satisfies(client: IncusClient, target: string | undefined,
   if (!target) return true;
   if (!target.startsWith("@")) return target === location;
   return (await groupMembers(client, target.slice(1)))?.includes(location) ?? false;
+}
+
+/**
+ * `location` for a child of a per-member object (a volume's snapshot, a bucket's key), whose own object does not say
+ * where it is: the member the requests named (`target`, or the `location` recorded), else asked of the parent at
+ * `parentPath` on a cluster, else `none` (no request).
+ */
+export async function withParentLocation(ctx: Context, live: Live, parentPath: string | undefined): Promise<Live> {
+  if (typeof live.location === "string" && live.location) return live;
+  if (ctx.target) return { ...live, location: ctx.target };
+  if (!parentPath || !(await serverOf(ctx.client)).clustered) return { ...live, location: "none" };
+  const parent = await ctx.client.get<Live>(parentPath, { project: ctx.project ?? null });
+  return { ...live, location: locationOf(parent.value) };
 }
 
 /** Where an instance or volume is, as its live object says. */

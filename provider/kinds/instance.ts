@@ -53,7 +53,7 @@ export const instanceSchema = z
     target: placementTarget
       .optional()
       .describe(
-        "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.",
+        "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).",
       ),
     description: z.string().optional().describe("Free-text description of the instance. Default: empty."),
     profiles: z.array(objectName).optional().describe('Profiles applied in this order (later ones win). Default: Incus\'s (`["default"]`).'),

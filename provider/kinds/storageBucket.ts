@@ -20,7 +20,7 @@ export const storageBucketSchema = z.strictObject({
   target: memberTarget
     .optional()
     .describe(
-      "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.",
+      "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.",
     ),
   description,
   config: configMap

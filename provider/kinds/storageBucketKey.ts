@@ -1,10 +1,12 @@
 // Access key of a storage bucket: project-scoped like its bucket, child of a pool and a bucket. Incus makes up the
 // access and secret keys when the program gives none; the secret key is secret in state, outputs and messages.
 // A PUT without `access-key`/`secret-key` makes new ones, so every PUT carries the live pair (update fields). No
-// rename. Its PUT ignores If-Match: the engine compares before writing.
+// rename. Its PUT ignores If-Match: the engine compares before writing. On a cluster it lives on its bucket's member
+// (`target`, as for the bucket).
 import { z } from "zod";
 import { objectName } from "../engine/inputs";
 import { defineKind, liveString } from "../engine/kind";
+import { memberTarget, withParentLocation } from "../engine/target";
 import { description, encode, scopedFields } from "./common";
 import { bucketName } from "./storageBucket";
 
@@ -12,6 +14,11 @@ export const storageBucketKeySchema = z.strictObject({
   ...scopedFields(objectName),
   pool: z.string().min(1).describe("The storage pool of the bucket."),
   bucket: bucketName.describe("The bucket the key gives access to."),
+  target: memberTarget
+    .optional()
+    .describe(
+      "On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.",
+    ),
   description,
   role: z.enum(["read-only", "admin"]).optional().describe("What the key may do: `read-only` or `admin` (read and write). Default: `read-only`."),
   accessKey: z
@@ -27,14 +34,17 @@ export const storageBucketKeySchema = z.strictObject({
 });
 export type StorageBucketKeyInputs = z.output<typeof storageBucketKeySchema>;
 
+const bucketPath = (i: { pool: string; bucket: string }) => `/1.0/storage-pools/${encode(i.pool)}/buckets/${encode(i.bucket)}`;
+
 export const storageBucketKey = defineKind({
   type: "StorageBucketKey",
   schema: storageBucketKeySchema,
   scoped: true,
   requires: ["storage_buckets"],
-  path: (i) => `/1.0/storage-pools/${encode(i.pool)}/buckets/${encode(i.bucket)}/keys/${encode(i.name)}`,
+  path: (i) => `${bucketPath(i)}/keys/${encode(i.name)}`,
   feature: "features.storage.buckets",
-  identity: ["pool", "bucket"],
+  identity: ["pool", "bucket", "target"],
+  clusterTarget: "member",
   renamable: false,
   listable: true,
   put: { ignoresIfMatch: true },
@@ -48,8 +58,10 @@ export const storageBucketKey = defineKind({
   // Incus 6.0 refuses a create without a role ("Invalid key role"), though the API documents read-only as default.
   createBody: (i) => ({ name: i.name, description: i.description, role: i.role ?? "read-only", "access-key": i.accessKey, "secret-key": i.secretKey }),
   // Filled in by the server when not given: outputs that later diffs carry over as the desired values.
-  outputKeys: ["accessKey", "secretKey"],
-  outputs: (live) => ({ accessKey: liveString(live["access-key"]), secretKey: liveString(live["secret-key"]) }),
+  // Where it is: its bucket's member (Incus's key object does not say).
+  details: (ctx, live, i) => withParentLocation(ctx, live, i.pool && i.bucket ? bucketPath({ pool: i.pool, bucket: i.bucket }) : undefined),
+  outputKeys: ["accessKey", "secretKey", "location"],
+  outputs: (live) => ({ accessKey: liveString(live["access-key"]), secretKey: liveString(live["secret-key"]), location: liveString(live.location) }),
   secretOutputs: ["secretKey"],
   docs: {
     summary:
@@ -57,6 +69,7 @@ export const storageBucketKey = defineKind({
     outputs: {
       accessKey: "The S3 access key (the given one, or the one Incus made up).",
       secretKey: "The S3 secret key (the given one, or the one Incus made up); a Pulumi secret.",
+      location: "The cluster member holding the key's bucket (`none` outside a cluster).",
     },
   },
   example: {

@@ -18,7 +18,7 @@ export const storageVolumeSchema = z
     target: memberTarget
       .optional()
       .describe(
-        "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.",
+        "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.",
       ),
     contentType: z.enum(["filesystem", "block", "iso"]).optional().describe("What the volume holds. Default: `filesystem` (a copy or import: the source's)."),
     description,

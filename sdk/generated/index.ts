@@ -837,7 +837,8 @@ export interface StorageVolumeArgs {
   /**
    * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
    * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
-   * Refused on a server that is not clustered. Changing it replaces the object.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`. Changing it replaces the object.
    */
   target?: pulumi.Input<string | null | undefined>;
   /**
@@ -907,7 +908,8 @@ export interface StorageVolumeOutputs {
   /**
    * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
    * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
-   * Refused on a server that is not clustered.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.
    */
   readonly target: pulumi.Output<string | undefined>;
   /** What the volume holds. Default: `filesystem` (a copy or import: the source's). */
@@ -970,7 +972,8 @@ export interface GetStorageVolumeArgs {
   /**
    * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
    * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
-   * Refused on a server that is not clustered.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.
    */
   target?: string;
   /**
@@ -1007,7 +1010,8 @@ export interface GetStorageVolumeOutputArgs {
   /**
    * On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on
    * two members is two volumes. Default: the member Incus answers through. A change replaces the volume.
-   * Refused on a server that is not clustered.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.
    */
   target?: pulumi.Input<string>;
   /**
@@ -1532,7 +1536,9 @@ export interface InstanceArgs {
    * On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group.
    * Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again),
    * never replaces it; where the scheduler or the group put it is no change while that member satisfies the
-   * target. Refused on a server that is not clustered.
+   * target. Refused on a server that is not clustered. `pulumi import` id
+   * `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs
+   * elsewhere).
    */
   target?: pulumi.Input<string | string | null | undefined>;
   /** Free-text description of the instance. Default: empty. Changed in place. */
@@ -1667,7 +1673,9 @@ export interface InstanceOutputs {
    * On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group.
    * Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again),
    * never replaces it; where the scheduler or the group put it is no change while that member satisfies the
-   * target. Refused on a server that is not clustered.
+   * target. Refused on a server that is not clustered. `pulumi import` id
+   * `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs
+   * elsewhere).
    */
   readonly target: pulumi.Output<string | string | undefined>;
   /** Free-text description of the instance. Default: empty. */
@@ -3595,7 +3603,8 @@ export interface StorageVolumeSnapshotArgs {
   volume: pulumi.Input<string>;
   /**
    * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
-   * the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import`
+   * id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`. Changing it
    * replaces the object.
    */
   target?: pulumi.Input<string | null | undefined>;
@@ -3643,7 +3652,8 @@ export interface StorageVolumeSnapshotOutputs {
   readonly volume: pulumi.Output<string>;
   /**
    * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
-   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import`
+   * id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
    */
   readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
@@ -3657,6 +3667,8 @@ export interface StorageVolumeSnapshotOutputs {
   readonly createdAt: pulumi.Output<string>;
   /** What the volume holds (`filesystem`, `block`). */
   readonly contentType: pulumi.Output<string>;
+  /** The cluster member holding the snapshot's volume (`none` outside a cluster). */
+  readonly location: pulumi.Output<string>;
 }
 
 /**
@@ -3671,7 +3683,7 @@ export interface StorageVolumeSnapshotOutputs {
  * const snap = new incus.StorageVolumeSnapshot("nightly", { pool: "default", volume: data.name });
  * ```
  */
-export const StorageVolumeSnapshot = resourceClass<StorageVolumeSnapshotArgs, StorageVolumeSnapshotOutputs>("StorageVolumeSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "volume", "target", "description", "expiresAt"], ["createdAt", "contentType"], 63);
+export const StorageVolumeSnapshot = resourceClass<StorageVolumeSnapshotArgs, StorageVolumeSnapshotOutputs>("StorageVolumeSnapshot", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "volume", "target", "description", "expiresAt"], ["createdAt", "contentType", "location"], 63);
 export type StorageVolumeSnapshot = InstanceType<typeof StorageVolumeSnapshot>;
 
 /** The arguments of {@link getStorageVolumeSnapshot}: which storage volume snapshot, and where to look. */
@@ -3684,7 +3696,8 @@ export interface GetStorageVolumeSnapshotArgs {
   name: string;
   /**
    * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
-   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import`
+   * id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
    */
   target?: string;
   /**
@@ -3722,7 +3735,8 @@ export interface GetStorageVolumeSnapshotOutputArgs {
   name: pulumi.Input<string>;
   /**
    * On a cluster: the member holding the volume (its `location`), needed where another member has a volume of
-   * the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+   * the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import`
+   * id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
    */
   target?: pulumi.Input<string>;
   /**
@@ -3774,6 +3788,8 @@ export interface GetStorageVolumeSnapshotResult {
   readonly createdAt: string;
   /** What the volume holds (`filesystem`, `block`). */
   readonly contentType: string;
+  /** The cluster member holding the snapshot's volume (`none` outside a cluster). */
+  readonly location: string;
 }
 
 /**
@@ -4009,7 +4025,8 @@ export interface StorageBucketArgs {
   /**
    * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
    * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
-   * Refused on a server that is not clustered. Changing it replaces the object.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`. Changing it replaces the object.
    */
   target?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
@@ -4055,7 +4072,8 @@ export interface StorageBucketOutputs {
   /**
    * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
    * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
-   * Refused on a server that is not clustered.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.
    */
   readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
@@ -4096,7 +4114,8 @@ export interface GetStorageBucketArgs {
   /**
    * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
    * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
-   * Refused on a server that is not clustered.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.
    */
   target?: string;
   /**
@@ -4133,7 +4152,8 @@ export interface GetStorageBucketOutputArgs {
   /**
    * On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on
    * two members is two buckets. Default: the member Incus answers through. A change replaces the bucket.
-   * Refused on a server that is not clustered.
+   * Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.
    */
   target?: pulumi.Input<string>;
   /**
@@ -4235,6 +4255,13 @@ export interface StorageBucketKeyArgs {
   pool: pulumi.Input<string>;
   /** The bucket the key gives access to. Changing it replaces the object. */
   bucket: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the
+   * object.
+   */
+  target?: pulumi.Input<string | null | undefined>;
   /** Free-text description of the object. Default: empty. Changed in place. */
   description?: pulumi.Input<string | null | undefined>;
   /** What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. Changed in place. */
@@ -4284,6 +4311,12 @@ export interface StorageBucketKeyOutputs {
   readonly pool: pulumi.Output<string>;
   /** The bucket the key gives access to. */
   readonly bucket: pulumi.Output<string>;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+   */
+  readonly target: pulumi.Output<string | undefined>;
   /** Free-text description of the object. Default: empty. */
   readonly description: pulumi.Output<string | undefined>;
   /** What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. */
@@ -4298,6 +4331,8 @@ export interface StorageBucketKeyOutputs {
    * it later keeps the current one).
    */
   readonly secretKey: pulumi.Output<string>;
+  /** The cluster member holding the key's bucket (`none` outside a cluster). */
+  readonly location: pulumi.Output<string>;
 }
 
 /**
@@ -4313,7 +4348,7 @@ export interface StorageBucketKeyOutputs {
  * export const secretKey = reader.secretKey; // a secret
  * ```
  */
-export const StorageBucketKey = resourceClass<StorageBucketKeyArgs, StorageBucketKeyOutputs>("StorageBucketKey", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "bucket", "description", "role", "accessKey", "secretKey"], [], 63, ["secretKey"]);
+export const StorageBucketKey = resourceClass<StorageBucketKeyArgs, StorageBucketKeyOutputs>("StorageBucketKey", ["name", "remote", "socket", "configDir", "adopt", "project", "pool", "bucket", "target", "description", "role", "accessKey", "secretKey"], ["location"], 63, ["secretKey"]);
 export type StorageBucketKey = InstanceType<typeof StorageBucketKey>;
 
 /** The arguments of {@link getStorageBucketKey}: which storage bucket key, and where to look. */
@@ -4324,6 +4359,12 @@ export interface GetStorageBucketKeyArgs {
   bucket: string;
   /** The storage bucket key's name in Incus. */
   name: string;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+   */
+  target?: string;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -4357,6 +4398,12 @@ export interface GetStorageBucketKeyOutputArgs {
   bucket: pulumi.Input<string>;
   /** The storage bucket key's name in Incus. */
   name: pulumi.Input<string>;
+  /**
+   * On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of
+   * the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id:
+   * `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+   */
+  target?: pulumi.Input<string>;
   /**
    * The project to look in. Default: stack config `incus:project`, else the remote's project (usually
    * `default`).
@@ -4403,6 +4450,8 @@ export interface GetStorageBucketKeyResult {
   readonly accessKey?: string;
   /** The S3 secret key; always kept secret. */
   readonly secretKey?: string;
+  /** The cluster member holding the key's bucket (`none` outside a cluster). */
+  readonly location: string;
 }
 
 /**

@@ -20,6 +20,9 @@
 //   | 12      | tests/cluster/instance-target.test.ts                    |
 //   | 10–19   | reserved for the h-cl-a tests (target, volumes, connection) |
 //   | 20–29   | reserved for pool/network memberConfig, ClusterGroup/Member, examples/cluster |
+//   | 60      | tests/cluster/member-ids.test.ts (import ids, records, location)              |
+//
+// tests/cluster/netns.ts forms one whose members each run in a network namespace of their own (`member` below).
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -39,6 +42,8 @@ export interface ClusterMember {
   address: string;
   url: string;
   daemon: FaultDaemon;
+  /** What the incus CLI for this member runs through (its namespace's `ip netns exec`: a join dials the cluster). */
+  cli?: string[];
 }
 
 export class ClusterDaemons {
@@ -52,16 +57,18 @@ export class ClusterDaemons {
     readonly tag: string,
     net: number,
     size = 3,
-    opts: { buckets?: boolean } = {},
+    opts: { buckets?: boolean; member?: (i: number) => { address: string; prefix?: string[]; cli?: string[]; env?: Record<string, string> } } = {},
   ) {
     this.root = path.join(ROOT, tag);
     this.members = Array.from({ length: size }, (_, i) => {
-      const address = `127.0.${net}.${i + 2}:${PORT}`;
+      // `opts.member`: where member i (from 0) listens and the command its incusd runs through (a namespace's).
+      const where = opts.member?.(i) ?? { address: `127.0.${net}.${i + 2}:${PORT}` };
       return {
         name: `${tag}-m${i + 1}`,
-        address,
-        url: `https://${address}`,
-        daemon: new FaultDaemon(`m${i + 1}`, { root: this.root, buckets: opts.buckets }),
+        address: where.address,
+        url: `https://${where.address}`,
+        daemon: new FaultDaemon(`m${i + 1}`, { root: this.root, buckets: opts.buckets, prefix: where.prefix, env: where.env }),
+        cli: where.cli,
       };
     });
   }
@@ -73,9 +80,11 @@ export class ClusterDaemons {
 
   /** The incus CLI against member `i` (1 by default) through its unix socket. */
   incus(args: string[], opts: { member?: number; input?: string } = {}): string {
-    return execFileSync("incus", args, {
+    const m = this.member(opts.member ?? 1);
+    const [cmd, ...rest] = [...(m.cli ?? []), "incus", ...args];
+    return execFileSync(cmd, rest, {
       encoding: "utf8",
-      env: { ...process.env, INCUS_DIR: this.member(opts.member ?? 1).daemon.dir },
+      env: { ...process.env, INCUS_DIR: m.daemon.dir },
       input: opts.input,
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -53,11 +53,20 @@ export class FaultDaemon {
    * `opts.image: false` skips the test image. `opts.prefix` runs incusd through a command (a network namespace's
    * `ip netns exec`, which execs it, so the PID stays incusd's); `opts.path` goes first on incusd's PATH.
    * `opts.root`: the folder holding its directory, PID and log files (tests/cluster/cluster.ts puts each cluster's
-   * members in one of their own).
+   * members in one of their own). `opts.env`: more of incusd's environment, last (tests/cluster/netns.ts's members
+   * reach each other without the closed proxy: `no_proxy`).
    */
   constructor(
     tag: string,
-    private readonly opts: { buckets?: boolean; image?: boolean; prefix?: string[]; path?: string[]; root?: string; lxd?: string } = {},
+    private readonly opts: {
+      buckets?: boolean;
+      image?: boolean;
+      prefix?: string[];
+      path?: string[];
+      root?: string;
+      lxd?: string;
+      env?: Record<string, string>;
+    } = {},
   ) {
     const root = opts.root ?? ROOT;
     this.root = root;
@@ -147,6 +156,7 @@ export class FaultDaemon {
       https_proxy: "http://127.0.0.1:9",
       http_proxy: "http://127.0.0.1:9",
       no_proxy: "127.0.0.1,localhost,::1",
+      ...this.opts.env,
     };
     const [cmd, ...args] = [...(this.opts.prefix ?? []), this.flavour.bin, "--group", "root"];
     this.child = spawn(cmd, args, { env, detached: true, stdio: ["ignore", log, log] });

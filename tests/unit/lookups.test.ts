@@ -152,10 +152,14 @@ test("the Output form takes other resources' outputs and gives an Output of the 
 test("the Output form of a kind with secret outputs is secret; one whose secrets only a stack has is not", async () => {
   const K = "/1.0/storage-pools/default/buckets/bucket1/keys/k1";
   fake.set(K, { name: "k1", description: "", role: "admin", "access-key": "AK", "secret-key": "SK-plain" });
+  // A key's `location` asks the server whether it is a cluster (a standalone one: "none", no more requests).
+  fake.set("/1.0", { environment: { server_clustered: false } });
   const key = incus.getStorageBucketKeyOutput({ pool: "default", bucket: "bucket1", name: "k1", socket: fake.socket });
   expect(await pulumi.isSecret(key)).toBe(true);
   expect((await settled(key)).secretKey).toBe("SK-plain");
+  expect((await settled(key)).location).toBe("none");
   fake.remove(K);
+  fake.remove("/1.0");
   // A certificate's private key and an instance's file digests belong to the stack that made them: not in a lookup.
   expect(await pulumi.isSecret(incus.getProfileOutput({ name: "web", socket: fake.socket }))).toBe(false);
 });

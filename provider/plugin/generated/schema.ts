@@ -616,7 +616,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered."
+          "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`."
         },
         "contentType": {
           "$ref": "#/types/incus:index:StorageVolumeContentType",
@@ -699,7 +699,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.",
+          "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "contentType": {
@@ -996,7 +996,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered."
+          "description": "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere)."
         },
         "description": {
           "type": "string",
@@ -1173,7 +1173,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered."
+          "description": "On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere)."
         },
         "description": {
           "type": "string",
@@ -2105,7 +2105,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered."
+          "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`."
         },
         "description": {
           "type": "string",
@@ -2122,6 +2122,10 @@ export const packageSchema: Record<string, unknown> = {
         "contentType": {
           "type": "string",
           "description": "What the volume holds (`filesystem`, `block`)."
+        },
+        "location": {
+          "type": "string",
+          "description": "The cluster member holding the snapshot's volume (`none` outside a cluster)."
         }
       },
       "required": [
@@ -2130,7 +2134,8 @@ export const packageSchema: Record<string, unknown> = {
         "pool",
         "volume",
         "createdAt",
-        "contentType"
+        "contentType",
+        "location"
       ],
       "inputProperties": {
         "name": {
@@ -2171,7 +2176,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.",
+          "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "description": {
@@ -2307,7 +2312,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered."
+          "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`."
         },
         "description": {
           "type": "string",
@@ -2371,7 +2376,7 @@ export const packageSchema: Record<string, unknown> = {
         },
         "target": {
           "type": "string",
-          "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. Changing it replaces the object.",
+          "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "description": {
@@ -2436,6 +2441,10 @@ export const packageSchema: Record<string, unknown> = {
           "type": "string",
           "description": "The bucket the key gives access to."
         },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`."
+        },
         "description": {
           "type": "string",
           "description": "Free-text description of the object. Default: empty."
@@ -2451,6 +2460,10 @@ export const packageSchema: Record<string, unknown> = {
         "secretKey": {
           "type": "string",
           "description": "The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping it later keeps the current one)."
+        },
+        "location": {
+          "type": "string",
+          "description": "The cluster member holding the key's bucket (`none` outside a cluster)."
         }
       },
       "required": [
@@ -2459,7 +2472,8 @@ export const packageSchema: Record<string, unknown> = {
         "pool",
         "bucket",
         "accessKey",
-        "secretKey"
+        "secretKey",
+        "location"
       ],
       "inputProperties": {
         "name": {
@@ -2497,6 +2511,11 @@ export const packageSchema: Record<string, unknown> = {
         "bucket": {
           "type": "string",
           "description": "The bucket the key gives access to. Changing it replaces the object.",
+          "willReplaceOnChanges": true
+        },
+        "target": {
+          "type": "string",
+          "description": "On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the object.",
           "willReplaceOnChanges": true
         },
         "description": {
@@ -3468,7 +3487,7 @@ export const packageSchema: Record<string, unknown> = {
           },
           "target": {
             "type": "string",
-            "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered."
+            "description": "On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`."
           },
           "project": {
             "type": "string",
@@ -4434,7 +4453,7 @@ export const packageSchema: Record<string, unknown> = {
           },
           "target": {
             "type": "string",
-            "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered."
+            "description": "On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`."
           },
           "project": {
             "type": "string",
@@ -4493,6 +4512,10 @@ export const packageSchema: Record<string, unknown> = {
           "contentType": {
             "type": "string",
             "description": "What the volume holds (`filesystem`, `block`)."
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member holding the snapshot's volume (`none` outside a cluster)."
           }
         },
         "required": [
@@ -4503,7 +4526,8 @@ export const packageSchema: Record<string, unknown> = {
           "description",
           "expiresAt",
           "createdAt",
-          "contentType"
+          "contentType",
+          "location"
         ]
       }
     },
@@ -4585,7 +4609,7 @@ export const packageSchema: Record<string, unknown> = {
           },
           "target": {
             "type": "string",
-            "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered."
+            "description": "On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`."
           },
           "project": {
             "type": "string",
@@ -4672,6 +4696,10 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string",
             "description": "The storage bucket key's name in Incus."
           },
+          "target": {
+            "type": "string",
+            "description": "On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`."
+          },
           "project": {
             "type": "string",
             "description": "The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`)."
@@ -4730,6 +4758,10 @@ export const packageSchema: Record<string, unknown> = {
             "type": "string",
             "description": "The S3 secret key; always kept secret.",
             "secret": true
+          },
+          "location": {
+            "type": "string",
+            "description": "The cluster member holding the key's bucket (`none` outside a cluster)."
           }
         },
         "required": [
@@ -4738,7 +4770,8 @@ export const packageSchema: Record<string, unknown> = {
           "bucket",
           "project",
           "description",
-          "role"
+          "role",
+          "location"
         ]
       }
     },

@@ -35,7 +35,7 @@ type LookupStorageBucketArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket *string `pulumi:"socket"`
-	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.
 	Target *string `pulumi:"target"`
 }
 
@@ -74,7 +74,7 @@ type LookupStorageBucketOutputArgs struct {
 	Remote pulumi.StringPtrInput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket pulumi.StringPtrInput `pulumi:"socket"`
-	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+	// On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.
 	Target pulumi.StringPtrInput `pulumi:"target"`
 }
 

@@ -37,6 +37,8 @@ type LookupStorageBucketKeyArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+	Target *string `pulumi:"target"`
 }
 
 type LookupStorageBucketKeyResult struct {
@@ -46,6 +48,8 @@ type LookupStorageBucketKeyResult struct {
 	Bucket string `pulumi:"bucket"`
 	// Free-text description of the object.
 	Description string `pulumi:"description"`
+	// The cluster member holding the key's bucket (`none` outside a cluster).
+	Location string `pulumi:"location"`
 	// The storage bucket key's name in Incus.
 	Name string `pulumi:"name"`
 	// The storage pool of the bucket.
@@ -78,6 +82,8 @@ type LookupStorageBucketKeyOutputArgs struct {
 	Remote pulumi.StringPtrInput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket pulumi.StringPtrInput `pulumi:"socket"`
+	// On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+	Target pulumi.StringPtrInput `pulumi:"target"`
 }
 
 func (LookupStorageBucketKeyOutputArgs) ElementType() reflect.Type {
@@ -111,6 +117,11 @@ func (o LookupStorageBucketKeyResultOutput) Bucket() pulumi.StringOutput {
 // Free-text description of the object.
 func (o LookupStorageBucketKeyResultOutput) Description() pulumi.StringOutput {
 	return o.ApplyT(func(v LookupStorageBucketKeyResult) string { return v.Description }).(pulumi.StringOutput)
+}
+
+// The cluster member holding the key's bucket (`none` outside a cluster).
+func (o LookupStorageBucketKeyResultOutput) Location() pulumi.StringOutput {
+	return o.ApplyT(func(v LookupStorageBucketKeyResult) string { return v.Location }).(pulumi.StringOutput)
 }
 
 // The storage bucket key's name in Incus.

@@ -35,7 +35,7 @@ type LookupStorageVolumeSnapshotArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket *string `pulumi:"socket"`
-	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
 	Target *string `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
 	Volume string `pulumi:"volume"`
@@ -50,6 +50,8 @@ type LookupStorageVolumeSnapshotResult struct {
 	Description string `pulumi:"description"`
 	// When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Changed in place; dropping it clears the expiry.
 	ExpiresAt string `pulumi:"expiresAt"`
+	// The cluster member holding the snapshot's volume (`none` outside a cluster).
+	Location string `pulumi:"location"`
 	// The storage volume snapshot's name in Incus.
 	Name string `pulumi:"name"`
 	// The storage pool of the volume. A change replaces the snapshot.
@@ -78,7 +80,7 @@ type LookupStorageVolumeSnapshotOutputArgs struct {
 	Remote pulumi.StringPtrInput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
 	Socket pulumi.StringPtrInput `pulumi:"socket"`
-	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
 	Target pulumi.StringPtrInput `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
 	Volume pulumi.StringInput `pulumi:"volume"`
@@ -120,6 +122,11 @@ func (o LookupStorageVolumeSnapshotResultOutput) Description() pulumi.StringOutp
 // When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Changed in place; dropping it clears the expiry.
 func (o LookupStorageVolumeSnapshotResultOutput) ExpiresAt() pulumi.StringOutput {
 	return o.ApplyT(func(v LookupStorageVolumeSnapshotResult) string { return v.ExpiresAt }).(pulumi.StringOutput)
+}
+
+// The cluster member holding the snapshot's volume (`none` outside a cluster).
+func (o LookupStorageVolumeSnapshotResultOutput) Location() pulumi.StringOutput {
+	return o.ApplyT(func(v LookupStorageVolumeSnapshotResult) string { return v.Location }).(pulumi.StringOutput)
 }
 
 // The storage volume snapshot's name in Incus.

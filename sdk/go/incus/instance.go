@@ -71,7 +71,7 @@ type Instance struct {
 	Status pulumi.StringOutput `pulumi:"status"`
 	// Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
 	StopTimeout pulumi.IntPtrOutput `pulumi:"stopTimeout"`
-	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
 	Target pulumi.StringPtrOutput `pulumi:"target"`
 	// Container or virtual machine. Default: `container`.
 	Type InstanceTypePtrOutput `pulumi:"type"`
@@ -168,7 +168,7 @@ type instanceArgs struct {
 	Socket *string `pulumi:"socket"`
 	// Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
 	StopTimeout *int `pulumi:"stopTimeout"`
-	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
 	Target *string `pulumi:"target"`
 	// Container or virtual machine. Default: `container`. Changing it replaces the object.
 	Type *InstanceType `pulumi:"type"`
@@ -216,7 +216,7 @@ type InstanceArgs struct {
 	Socket pulumi.StringPtrInput
 	// Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
 	StopTimeout pulumi.IntPtrInput
-	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+	// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
 	Target pulumi.StringPtrInput
 	// Container or virtual machine. Default: `container`. Changing it replaces the object.
 	Type InstanceTypePtrInput
@@ -451,7 +451,7 @@ func (o InstanceOutput) StopTimeout() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *Instance) pulumi.IntPtrOutput { return v.StopTimeout }).(pulumi.IntPtrOutput)
 }
 
-// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+// On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
 func (o InstanceOutput) Target() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Instance) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }

@@ -26,6 +26,8 @@ type StorageBucketKey struct {
 	ConfigDir pulumi.StringPtrOutput `pulumi:"configDir"`
 	// Free-text description of the object. Default: empty.
 	Description pulumi.StringPtrOutput `pulumi:"description"`
+	// The cluster member holding the key's bucket (`none` outside a cluster).
+	Location pulumi.StringOutput `pulumi:"location"`
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// The storage pool of the bucket.
@@ -40,6 +42,8 @@ type StorageBucketKey struct {
 	SecretKey pulumi.StringOutput `pulumi:"secretKey"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrOutput `pulumi:"socket"`
+	// On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+	Target pulumi.StringPtrOutput `pulumi:"target"`
 }
 
 // NewStorageBucketKey registers a new resource with the given unique name, arguments, and options.
@@ -118,6 +122,8 @@ type storageBucketKeyArgs struct {
 	SecretKey *string `pulumi:"secretKey"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket *string `pulumi:"socket"`
+	// On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the object.
+	Target *string `pulumi:"target"`
 }
 
 // The set of arguments for constructing a StorageBucketKey resource.
@@ -146,6 +152,8 @@ type StorageBucketKeyArgs struct {
 	SecretKey pulumi.StringPtrInput
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrInput
+	// On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the object.
+	Target pulumi.StringPtrInput
 }
 
 func (StorageBucketKeyArgs) ElementType() reflect.Type {
@@ -260,6 +268,11 @@ func (o StorageBucketKeyOutput) Description() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageBucketKey) pulumi.StringPtrOutput { return v.Description }).(pulumi.StringPtrOutput)
 }
 
+// The cluster member holding the key's bucket (`none` outside a cluster).
+func (o StorageBucketKeyOutput) Location() pulumi.StringOutput {
+	return o.ApplyT(func(v *StorageBucketKey) pulumi.StringOutput { return v.Location }).(pulumi.StringOutput)
+}
+
 // The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.
 func (o StorageBucketKeyOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v *StorageBucketKey) pulumi.StringOutput { return v.Name }).(pulumi.StringOutput)
@@ -293,6 +306,11 @@ func (o StorageBucketKeyOutput) SecretKey() pulumi.StringOutput {
 // An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 func (o StorageBucketKeyOutput) Socket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageBucketKey) pulumi.StringPtrOutput { return v.Socket }).(pulumi.StringPtrOutput)
+}
+
+// On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+func (o StorageBucketKeyOutput) Target() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *StorageBucketKey) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }
 
 type StorageBucketKeyArrayOutput struct{ *pulumi.OutputState }

@@ -44,7 +44,7 @@ type StorageVolume struct {
 	Remote pulumi.StringPtrOutput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrOutput `pulumi:"socket"`
-	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.
 	Target pulumi.StringPtrOutput `pulumi:"target"`
 	// API paths of the instances and profiles that use the volume.
 	UsedBy pulumi.StringArrayOutput `pulumi:"usedBy"`
@@ -123,7 +123,7 @@ type storageVolumeArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket *string `pulumi:"socket"`
-	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`. Changing it replaces the object.
 	Target *string `pulumi:"target"`
 }
 
@@ -153,7 +153,7 @@ type StorageVolumeArgs struct {
 	Remote pulumi.StringPtrInput
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrInput
-	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. Changing it replaces the object.
+	// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`. Changing it replaces the object.
 	Target pulumi.StringPtrInput
 }
 
@@ -314,7 +314,7 @@ func (o StorageVolumeOutput) Socket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageVolume) pulumi.StringPtrOutput { return v.Socket }).(pulumi.StringPtrOutput)
 }
 
-// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+// On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.
 func (o StorageVolumeOutput) Target() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageVolume) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }

@@ -28,6 +28,8 @@ type StorageVolumeSnapshot struct {
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// When Incus deletes the snapshot (RFC 3339, e.g. `2030-01-01T00:00:00Z`). Default: never. Changed in place; dropping it clears the expiry.
 	ExpiresAt pulumi.StringPtrOutput `pulumi:"expiresAt"`
+	// The cluster member holding the snapshot's volume (`none` outside a cluster).
+	Location pulumi.StringOutput `pulumi:"location"`
 	// The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// The storage pool of the volume. A change replaces the snapshot.
@@ -38,7 +40,7 @@ type StorageVolumeSnapshot struct {
 	Remote pulumi.StringPtrOutput `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrOutput `pulumi:"socket"`
-	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
 	Target pulumi.StringPtrOutput `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
 	Volume pulumi.StringOutput `pulumi:"volume"`
@@ -114,7 +116,7 @@ type storageVolumeSnapshotArgs struct {
 	Remote *string `pulumi:"remote"`
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket *string `pulumi:"socket"`
-	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`. Changing it replaces the object.
 	Target *string `pulumi:"target"`
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it replaces the object.
 	Volume string `pulumi:"volume"`
@@ -140,7 +142,7 @@ type StorageVolumeSnapshotArgs struct {
 	Remote pulumi.StringPtrInput
 	// An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
 	Socket pulumi.StringPtrInput
-	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+	// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`. Changing it replaces the object.
 	Target pulumi.StringPtrInput
 	// The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it replaces the object.
 	Volume pulumi.StringInput
@@ -263,6 +265,11 @@ func (o StorageVolumeSnapshotOutput) ExpiresAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageVolumeSnapshot) pulumi.StringPtrOutput { return v.ExpiresAt }).(pulumi.StringPtrOutput)
 }
 
+// The cluster member holding the snapshot's volume (`none` outside a cluster).
+func (o StorageVolumeSnapshotOutput) Location() pulumi.StringOutput {
+	return o.ApplyT(func(v *StorageVolumeSnapshot) pulumi.StringOutput { return v.Location }).(pulumi.StringOutput)
+}
+
 // The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.
 func (o StorageVolumeSnapshotOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v *StorageVolumeSnapshot) pulumi.StringOutput { return v.Name }).(pulumi.StringOutput)
@@ -288,7 +295,7 @@ func (o StorageVolumeSnapshotOutput) Socket() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageVolumeSnapshot) pulumi.StringPtrOutput { return v.Socket }).(pulumi.StringPtrOutput)
 }
 
-// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+// On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
 func (o StorageVolumeSnapshotOutput) Target() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *StorageVolumeSnapshot) pulumi.StringPtrOutput { return v.Target }).(pulumi.StringPtrOutput)
 }

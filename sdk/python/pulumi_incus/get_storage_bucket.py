@@ -135,7 +135,7 @@ def get_storage_bucket(config_dir: Optional[_builtins.str] = None,
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
-    :param _builtins.str target: On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+    :param _builtins.str target: On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.
     """
     __args__ = dict()
     __args__['configDir'] = config_dir
@@ -173,7 +173,7 @@ def get_storage_bucket_output(config_dir: pulumi.Input[Optional[Optional[_builti
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
-    :param _builtins.str target: On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered.
+    :param _builtins.str target: On a cluster: the member the bucket lives on (`?target=` on every request about it), so the same name on two members is two buckets. Default: the member Incus answers through. A change replaces the bucket. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<name>?target=<member>`.
     """
     __args__ = dict()
     __args__['configDir'] = config_dir

@@ -24,7 +24,7 @@ __all__ = [
 
 @pulumi.output_type
 class GetStorageBucketKeyResult:
-    def __init__(__self__, access_key=None, bucket=None, description=None, name=None, pool=None, project=None, role=None, secret_key=None):
+    def __init__(__self__, access_key=None, bucket=None, description=None, location=None, name=None, pool=None, project=None, role=None, secret_key=None):
         if access_key and not isinstance(access_key, str):
             raise TypeError("Expected argument 'access_key' to be a str")
         pulumi.set(__self__, "access_key", access_key)
@@ -34,6 +34,9 @@ class GetStorageBucketKeyResult:
         if description and not isinstance(description, str):
             raise TypeError("Expected argument 'description' to be a str")
         pulumi.set(__self__, "description", description)
+        if location and not isinstance(location, str):
+            raise TypeError("Expected argument 'location' to be a str")
+        pulumi.set(__self__, "location", location)
         if name and not isinstance(name, str):
             raise TypeError("Expected argument 'name' to be a str")
         pulumi.set(__self__, "name", name)
@@ -73,6 +76,14 @@ class GetStorageBucketKeyResult:
         Free-text description of the object.
         """
         return pulumi.get(self, "description")
+
+    @_builtins.property
+    @pulumi.getter
+    def location(self) -> _builtins.str:
+        """
+        The cluster member holding the key's bucket (`none` outside a cluster).
+        """
+        return pulumi.get(self, "location")
 
     @_builtins.property
     @pulumi.getter
@@ -124,6 +135,7 @@ class AwaitableGetStorageBucketKeyResult(GetStorageBucketKeyResult):
             access_key=self.access_key,
             bucket=self.bucket,
             description=self.description,
+            location=self.location,
             name=self.name,
             pool=self.pool,
             project=self.project,
@@ -138,6 +150,7 @@ def get_storage_bucket_key(bucket: Optional[_builtins.str] = None,
                            project: Optional[_builtins.str] = None,
                            remote: Optional[_builtins.str] = None,
                            socket: Optional[_builtins.str] = None,
+                           target: Optional[_builtins.str] = None,
                            opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetStorageBucketKeyResult:
     """
     Looks up an existing storage bucket key by `pool` and `bucket` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage bucket key and the project, when there is none.
@@ -149,6 +162,7 @@ def get_storage_bucket_key(bucket: Optional[_builtins.str] = None,
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
+    :param _builtins.str target: On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
     """
     __args__ = dict()
     __args__['bucket'] = bucket
@@ -158,6 +172,7 @@ def get_storage_bucket_key(bucket: Optional[_builtins.str] = None,
     __args__['project'] = project
     __args__['remote'] = remote
     __args__['socket'] = socket
+    __args__['target'] = target
     opts = pulumi.InvokeOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke('incus:index:getStorageBucketKey', __args__, opts=opts, typ=GetStorageBucketKeyResult).value
 
@@ -165,6 +180,7 @@ def get_storage_bucket_key(bucket: Optional[_builtins.str] = None,
         access_key=pulumi.get(__ret__, 'access_key'),
         bucket=pulumi.get(__ret__, 'bucket'),
         description=pulumi.get(__ret__, 'description'),
+        location=pulumi.get(__ret__, 'location'),
         name=pulumi.get(__ret__, 'name'),
         pool=pulumi.get(__ret__, 'pool'),
         project=pulumi.get(__ret__, 'project'),
@@ -177,6 +193,7 @@ def get_storage_bucket_key_output(bucket: pulumi.Input[Optional[_builtins.str]] 
                                   project: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                   remote: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                   socket: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                                  target: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                                   opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetStorageBucketKeyResult]:
     """
     Looks up an existing storage bucket key by `pool` and `bucket` and `name`, through the provider plugin, reaching Incus as resources do (stack config `incus:*`, else the incus CLI's config). Fails, naming the storage bucket key and the project, when there is none.
@@ -188,6 +205,7 @@ def get_storage_bucket_key_output(bucket: pulumi.Input[Optional[_builtins.str]] 
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
+    :param _builtins.str target: On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
     """
     __args__ = dict()
     __args__['bucket'] = bucket
@@ -197,12 +215,14 @@ def get_storage_bucket_key_output(bucket: pulumi.Input[Optional[_builtins.str]] 
     __args__['project'] = project
     __args__['remote'] = remote
     __args__['socket'] = socket
+    __args__['target'] = target
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('incus:index:getStorageBucketKey', __args__, opts=opts, typ=GetStorageBucketKeyResult)
     return __ret__.apply(lambda __response__: GetStorageBucketKeyResult(
         access_key=pulumi.get(__response__, 'access_key'),
         bucket=pulumi.get(__response__, 'bucket'),
         description=pulumi.get(__response__, 'description'),
+        location=pulumi.get(__response__, 'location'),
         name=pulumi.get(__response__, 'name'),
         pool=pulumi.get(__response__, 'pool'),
         project=pulumi.get(__response__, 'project'),

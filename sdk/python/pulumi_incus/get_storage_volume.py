@@ -160,7 +160,7 @@ def get_storage_volume(config_dir: Optional[_builtins.str] = None,
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
-    :param _builtins.str target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+    :param _builtins.str target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.
     """
     __args__ = dict()
     __args__['configDir'] = config_dir
@@ -200,7 +200,7 @@ def get_storage_volume_output(config_dir: pulumi.Input[Optional[Optional[_builti
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
-    :param _builtins.str target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered.
+    :param _builtins.str target: On a cluster: the member the volume lives on (`?target=` on every request about it), so the same name on two members is two volumes. Default: the member Incus answers through. A change replaces the volume. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<name>?target=<member>`.
     """
     __args__ = dict()
     __args__['configDir'] = config_dir

@@ -23,7 +23,7 @@ __all__ = [
 
 @pulumi.output_type
 class GetStorageVolumeSnapshotResult:
-    def __init__(__self__, content_type=None, created_at=None, description=None, expires_at=None, name=None, pool=None, project=None, volume=None):
+    def __init__(__self__, content_type=None, created_at=None, description=None, expires_at=None, location=None, name=None, pool=None, project=None, volume=None):
         if content_type and not isinstance(content_type, str):
             raise TypeError("Expected argument 'content_type' to be a str")
         pulumi.set(__self__, "content_type", content_type)
@@ -36,6 +36,9 @@ class GetStorageVolumeSnapshotResult:
         if expires_at and not isinstance(expires_at, str):
             raise TypeError("Expected argument 'expires_at' to be a str")
         pulumi.set(__self__, "expires_at", expires_at)
+        if location and not isinstance(location, str):
+            raise TypeError("Expected argument 'location' to be a str")
+        pulumi.set(__self__, "location", location)
         if name and not isinstance(name, str):
             raise TypeError("Expected argument 'name' to be a str")
         pulumi.set(__self__, "name", name)
@@ -83,6 +86,14 @@ class GetStorageVolumeSnapshotResult:
 
     @_builtins.property
     @pulumi.getter
+    def location(self) -> _builtins.str:
+        """
+        The cluster member holding the snapshot's volume (`none` outside a cluster).
+        """
+        return pulumi.get(self, "location")
+
+    @_builtins.property
+    @pulumi.getter
     def name(self) -> _builtins.str:
         """
         The storage volume snapshot's name in Incus.
@@ -124,6 +135,7 @@ class AwaitableGetStorageVolumeSnapshotResult(GetStorageVolumeSnapshotResult):
             created_at=self.created_at,
             description=self.description,
             expires_at=self.expires_at,
+            location=self.location,
             name=self.name,
             pool=self.pool,
             project=self.project,
@@ -148,7 +160,7 @@ def get_storage_volume_snapshot(config_dir: Optional[_builtins.str] = None,
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
-    :param _builtins.str target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+    :param _builtins.str target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
     :param _builtins.str volume: The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
     """
     __args__ = dict()
@@ -168,6 +180,7 @@ def get_storage_volume_snapshot(config_dir: Optional[_builtins.str] = None,
         created_at=pulumi.get(__ret__, 'created_at'),
         description=pulumi.get(__ret__, 'description'),
         expires_at=pulumi.get(__ret__, 'expires_at'),
+        location=pulumi.get(__ret__, 'location'),
         name=pulumi.get(__ret__, 'name'),
         pool=pulumi.get(__ret__, 'pool'),
         project=pulumi.get(__ret__, 'project'),
@@ -190,7 +203,7 @@ def get_storage_volume_snapshot_output(config_dir: pulumi.Input[Optional[Optiona
     :param _builtins.str project: The project to look in. Default: stack config `incus:project`, else the remote's project (usually `default`).
     :param _builtins.str remote: The Incus to ask: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote.
     :param _builtins.str socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use.
-    :param _builtins.str target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+    :param _builtins.str target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
     :param _builtins.str volume: The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken).
     """
     __args__ = dict()
@@ -209,6 +222,7 @@ def get_storage_volume_snapshot_output(config_dir: pulumi.Input[Optional[Optiona
         created_at=pulumi.get(__response__, 'created_at'),
         description=pulumi.get(__response__, 'description'),
         expires_at=pulumi.get(__response__, 'expires_at'),
+        location=pulumi.get(__response__, 'location'),
         name=pulumi.get(__response__, 'name'),
         pool=pulumi.get(__response__, 'pool'),
         project=pulumi.get(__response__, 'project'),

@@ -66,7 +66,7 @@ class InstanceArgs:
         :param pulumi.Input[_builtins.bool] running: Desired state: running or stopped. Default: `true`. A change starts or stops the instance.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         :param pulumi.Input[_builtins.int] stop_timeout: Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
-        :param pulumi.Input[_builtins.str] target: On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
         :param pulumi.Input['InstanceType'] type: Container or virtual machine. Default: `container`. Changing it replaces the object.
         :param pulumi.Input['InstanceWaitForArgs'] wait_for: `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
         """
@@ -347,7 +347,7 @@ class InstanceArgs:
     @pulumi.getter
     def target(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+        On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
         """
         return pulumi.get(self, "target")
 
@@ -433,7 +433,7 @@ class Instance(pulumi.CustomResource):
         :param pulumi.Input[_builtins.bool] running: Desired state: running or stopped. Default: `true`. A change starts or stops the instance.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         :param pulumi.Input[_builtins.int] stop_timeout: Seconds a graceful stop may take before the instance is killed. Default: `30`. A change is saved and sends nothing to Incus.
-        :param pulumi.Input[_builtins.str] target: On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
         :param pulumi.Input['InstanceType'] type: Container or virtual machine. Default: `container`. Changing it replaces the object.
         :param pulumi.Input[Union['InstanceWaitForArgs', 'InstanceWaitForArgsDict', 'outputs.InstanceWaitFor']] wait_for: `up` returns (and outputs resolve) only once these are met, each within its own timeout: running, an address on a NIC, the guest's Ready. A wait that times out fails the step and keeps the instance in state.
         """
@@ -814,7 +814,7 @@ class Instance(pulumi.CustomResource):
     @pulumi.getter
     def target(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered.
+        On a cluster: the member to run the instance on, or `@<group>` for any member of that cluster group. Default: the member Incus's scheduler picks. A change moves the instance (stopped, moved, started again), never replaces it; where the scheduler or the group put it is no change while that member satisfies the target. Refused on a server that is not clustered. `pulumi import` id `/1.0/instances/<name>?target=<member or @group>` declares where it runs (the import fails when it runs elsewhere).
         """
         return pulumi.get(self, "target")
 

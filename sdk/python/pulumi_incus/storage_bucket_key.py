@@ -31,7 +31,8 @@ class StorageBucketKeyArgs:
                  remote: pulumi.Input[Optional[_builtins.str]] = None,
                  role: pulumi.Input[Optional['StorageBucketKeyRole']] = None,
                  secret_key: pulumi.Input[Optional[_builtins.str]] = None,
-                 socket: pulumi.Input[Optional[_builtins.str]] = None):
+                 socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a StorageBucketKey resource.
 
@@ -47,6 +48,7 @@ class StorageBucketKeyArgs:
         :param pulumi.Input['StorageBucketKeyRole'] role: What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. Changed in place.
         :param pulumi.Input[_builtins.str] secret_key: The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping it later keeps the current one). Changed in place.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the object.
         """
         pulumi.set(__self__, "bucket", bucket)
         pulumi.set(__self__, "pool", pool)
@@ -70,6 +72,8 @@ class StorageBucketKeyArgs:
             pulumi.set(__self__, "secret_key", secret_key)
         if socket is not None:
             pulumi.set(__self__, "socket", socket)
+        if target is not None:
+            pulumi.set(__self__, "target", target)
 
     @_builtins.property
     @pulumi.getter
@@ -215,6 +219,18 @@ class StorageBucketKeyArgs:
     def socket(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "socket", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the object.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "target", value)
+
 
 @pulumi.type_token("incus:index:StorageBucketKey")
 class StorageBucketKey(pulumi.CustomResource):
@@ -234,6 +250,7 @@ class StorageBucketKey(pulumi.CustomResource):
                  role: pulumi.Input[Optional['StorageBucketKeyRole']] = None,
                  secret_key: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         An access key of a storage bucket (`read-only` or `admin`). The secret key, given or made up by Incus, is a secret in state and outputs and never printed.
@@ -252,6 +269,7 @@ class StorageBucketKey(pulumi.CustomResource):
         :param pulumi.Input['StorageBucketKeyRole'] role: What the key may do: `read-only` or `admin` (read and write). Default: `read-only`. Changed in place.
         :param pulumi.Input[_builtins.str] secret_key: The S3 secret key; always kept secret. Default: one Incus makes up at create, kept from then on (dropping it later keeps the current one). Changed in place.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`. Changing it replaces the object.
         """
         ...
     @overload
@@ -289,6 +307,7 @@ class StorageBucketKey(pulumi.CustomResource):
                  role: pulumi.Input[Optional['StorageBucketKeyRole']] = None,
                  secret_key: pulumi.Input[Optional[_builtins.str]] = None,
                  socket: pulumi.Input[Optional[_builtins.str]] = None,
+                 target: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -314,6 +333,8 @@ class StorageBucketKey(pulumi.CustomResource):
             __props__.__dict__["role"] = role
             __props__.__dict__["secret_key"] = secret_key
             __props__.__dict__["socket"] = socket
+            __props__.__dict__["target"] = target
+            __props__.__dict__["location"] = None
         super(StorageBucketKey, __self__).__init__(
             'incus:index:StorageBucketKey',
             resource_name,
@@ -341,6 +362,7 @@ class StorageBucketKey(pulumi.CustomResource):
         __props__.__dict__["bucket"] = None
         __props__.__dict__["config_dir"] = None
         __props__.__dict__["description"] = None
+        __props__.__dict__["location"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["pool"] = None
         __props__.__dict__["project"] = None
@@ -348,6 +370,7 @@ class StorageBucketKey(pulumi.CustomResource):
         __props__.__dict__["role"] = None
         __props__.__dict__["secret_key"] = None
         __props__.__dict__["socket"] = None
+        __props__.__dict__["target"] = None
         return StorageBucketKey(resource_name, opts=opts, __props__=__props__)
 
     @staticmethod
@@ -395,6 +418,14 @@ class StorageBucketKey(pulumi.CustomResource):
         Free-text description of the object. Default: empty.
         """
         return pulumi.get(self, "description")
+
+    @_builtins.property
+    @pulumi.getter
+    def location(self) -> pulumi.Output[_builtins.str]:
+        """
+        The cluster member holding the key's bucket (`none` outside a cluster).
+        """
+        return pulumi.get(self, "location")
 
     @_builtins.property
     @pulumi.getter
@@ -451,4 +482,12 @@ class StorageBucketKey(pulumi.CustomResource):
         An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
         """
         return pulumi.get(self, "socket")
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        On a cluster: the member holding the bucket (its `location`), needed where another member has a bucket of the same name. A change replaces the key. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/buckets/<bucket>/keys/<name>?target=<member>`.
+        """
+        return pulumi.get(self, "target")
 

@@ -43,7 +43,7 @@ class StorageVolumeSnapshotArgs:
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
-        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`. Changing it replaces the object.
         """
         pulumi.set(__self__, "pool", pool)
         pulumi.set(__self__, "volume", volume)
@@ -190,7 +190,7 @@ class StorageVolumeSnapshotArgs:
     @pulumi.getter
     def target(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+        On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`. Changing it replaces the object.
         """
         return pulumi.get(self, "target")
 
@@ -231,7 +231,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] project: The Incus project the object lives in. Default: stack config `incus:project`, else the remote's project (usually `default`). Changing it replaces the object.
         :param pulumi.Input[_builtins.str] remote: The Incus to use: a remote of the incus CLI's config.yml (`local` or an HTTPS remote) or an address. Default: stack config `incus:remote`, else the CLI's default remote. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] socket: An explicit unix socket of the Incus daemon; wins over `remote`. Default: stack config `incus:socket`, else the socket the incus CLI would use. A change only says where to find the same object.
-        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. Changing it replaces the object.
+        :param pulumi.Input[_builtins.str] target: On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`. Changing it replaces the object.
         :param pulumi.Input[_builtins.str] volume: The custom volume the snapshot is taken of. A change replaces the snapshot (a new one is taken). Changing it replaces the object.
         """
         ...
@@ -295,6 +295,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
             __props__.__dict__["volume"] = volume
             __props__.__dict__["content_type"] = None
             __props__.__dict__["created_at"] = None
+            __props__.__dict__["location"] = None
         super(StorageVolumeSnapshot, __self__).__init__(
             'incus:index:StorageVolumeSnapshot',
             resource_name,
@@ -323,6 +324,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
         __props__.__dict__["created_at"] = None
         __props__.__dict__["description"] = None
         __props__.__dict__["expires_at"] = None
+        __props__.__dict__["location"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["pool"] = None
         __props__.__dict__["project"] = None
@@ -388,6 +390,14 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def location(self) -> pulumi.Output[_builtins.str]:
+        """
+        The cluster member holding the snapshot's volume (`none` outside a cluster).
+        """
+        return pulumi.get(self, "location")
+
+    @_builtins.property
+    @pulumi.getter
     def name(self) -> pulumi.Output[_builtins.str]:
         """
         The object's name in Incus. Default: the Pulumi logical name, made valid for Incus.
@@ -430,7 +440,7 @@ class StorageVolumeSnapshot(pulumi.CustomResource):
     @pulumi.getter
     def target(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered.
+        On a cluster: the member holding the volume (its `location`), needed where another member has a volume of the same name. A change replaces the snapshot. Refused on a server that is not clustered. `pulumi import` id: `/1.0/storage-pools/<pool>/volumes/custom/<volume>/snapshots/<name>?target=<member>`.
         """
         return pulumi.get(self, "target")
 
