@@ -33,10 +33,9 @@ export interface ComposeServiceOutput {
 
 /** The connection overrides given (undefined ones left out, so the stack's config applies). */
 export function connection(args: { remote?: string; socket?: string; configDir?: string }): Record<string, string> {
-  return Object.fromEntries(Object.entries({ remote: args.remote, socket: args.socket, configDir: args.configDir }).filter(([, v]) => v !== undefined)) as Record<
-    string,
-    string
-  >;
+  return Object.fromEntries(
+    Object.entries({ remote: args.remote, socket: args.socket, configDir: args.configDir }).filter(([, v]) => v !== undefined),
+  ) as Record<string, string>;
 }
 
 /** Declares the plan's resources as children of `parent`; returns the stack's outputs. */
@@ -82,7 +81,12 @@ export function declareStack(
   for (const v of plan.volumes) {
     if (v.external) continue;
     uses.push(
-      factory.resource("StorageVolume", `${name}-vol-${v.key}`, { ...inProject, pool: v.pool, name: v.name, description: v.description, config: v.config }, child),
+      factory.resource(
+        "StorageVolume",
+        `${name}-vol-${v.key}`,
+        { ...inProject, pool: v.pool, name: v.name, description: v.description, config: v.config },
+        child,
+      ),
     );
   }
 
