@@ -54,7 +54,10 @@ beforeAll(async () => {
   // The plugin as a user installs it: the tarball, in this test's own PULUMI_HOME (no `packages:` in Pulumi.yaml).
   env.PULUMI_HOME = path.join(work, "home");
   const version = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).version;
-  const tarball = run("bash", [path.join(REPO, "scripts", "build-plugin.sh")], REPO).trim().split("\n").pop()!;
+  const tarball = run("bash", [path.join(REPO, "scripts", "build-plugin.sh")], REPO)
+    .trim()
+    .split("\n")
+    .pop()!;
   run("pulumi", ["plugin", "install", "resource", "incus", version, "-f", tarball], work);
   fs.mkdirSync(app);
   fs.copyFileSync(path.join(REPO, "examples", "compose-yaml", "Pulumi.yaml"), path.join(app, "Pulumi.yaml"));
