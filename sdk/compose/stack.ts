@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as incus from "../generated";
 import { configuredProvider } from "../lookup";
-import { type ComposeFactory, type ComposeServiceOutput, connection, declareStack } from "./declare";
+import type { ComposeFactory, ComposeServiceOutput } from "./declare";
 import type { Plan, PlanInput } from "./plan";
 
 export type { ComposeServiceOutput } from "./declare";
@@ -39,6 +39,7 @@ export class ComposeStack extends pulumi.ComponentResource {
   constructor(name: string, args: ComposeStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
     // Loaded here, not at import: programs that do not use compose never load yaml or ajv.
     const { planCompose, ComposeErrors } = require("./plan") as typeof import("./plan");
+    const { connection, declareStack } = require("./declare") as typeof import("./declare");
     let plan: Plan;
     try {
       // Relative paths are the Pulumi project's (the folder of Pulumi.yaml) when the language host says which it is

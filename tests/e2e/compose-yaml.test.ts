@@ -16,7 +16,9 @@ const q = `project=${project}`;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "pi-compose-yaml-"));
 const app = path.join(work, "app");
 const password = `pw-${uniqueSuffix()}`;
-const { env, run, takeWrites, timings } = cliSession(work);
+const { env: sessionEnv, run, takeWrites, timings } = cliSession(work);
+/** The session's environment, which beforeAll extends (the YAML host on PATH, a PULUMI_HOME of its own). */
+const env = sessionEnv as NodeJS.ProcessEnv;
 const pulumi = (...args: string[]) => run("pulumi", [...args, "--stack", "t", "--non-interactive"], app);
 const example = fs.readFileSync(path.join(REPO, "examples", "compose", "compose.yaml"), "utf8");
 let network = "";
