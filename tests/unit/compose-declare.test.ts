@@ -24,7 +24,9 @@ function declare() {
     },
     lookup: (kind, args) => {
       lookups.push({ kind, args });
-      return pulumi.output(kind === "Image" ? { fingerprint: "4262dabf2a3b" } : { devices: { root: { type: "disk", path: "/", pool: "default" } } });
+      return pulumi.output<Record<string, any>>(
+        kind === "Image" ? { fingerprint: "4262dabf2a3b" } : { devices: { root: { type: "disk", path: "/", pool: "default" } } },
+      );
     },
     extensions: async () => [],
   };
@@ -60,7 +62,7 @@ test("the default project's images (x-incus.project.sharedImages): no Image, the
       rec.push(kind);
       return new Recorded(`incus:index:${kind}`, name, args, opts) as any;
     },
-    lookup: () => pulumi.output({ devices: {} }),
+    lookup: () => pulumi.output<Record<string, any>>({ devices: {} }),
     extensions: async () => [],
   };
   declareStack(new Parent("t:c:C", "shared"), "shared", shared, {}, factory);
