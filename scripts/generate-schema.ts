@@ -13,6 +13,7 @@ import { kinds } from "../provider/kinds";
 import { changeNote, kindDocs, outputType, replacesOnChange } from "./generate/kindFacts";
 import { lookupMembers, type Member } from "./generate/lookupMembers";
 import { defOf, unwrap, withDefault } from "./generate/zodText";
+import { composeComponent } from "./compose-schema";
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "provider", "plugin", "generated", "schema.ts");
 export const PACKAGE = "incus";
@@ -201,6 +202,7 @@ export function generateSchema(): Spec {
     resources[token(type)] = resourceSpec(type, spec as KindSpec<any, any>, types);
     Object.assign(functions, functionSpecs(type, spec as KindSpec<any, any>, types));
   }
+  resources["incus:compose:Stack"] = composeComponent(types.types);
   return {
     name: PACKAGE,
     displayName: "Incus",

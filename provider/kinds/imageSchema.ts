@@ -16,7 +16,12 @@ const fileSchema = z
 
 const sourceSchema = z
   .strictObject({
-    server: z.url({ protocol: /^https?$/ }).describe("Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus)."),
+    server: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        "Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).",
+      ),
     protocol: z.enum(["simplestreams", "incus"]).default("simplestreams").describe("The server's protocol."),
     alias: z.string().min(1).optional().describe("The image's alias on the server (give this or `fingerprint`)."),
     fingerprint: z
@@ -27,7 +32,11 @@ const sourceSchema = z
     certificate: z.string().optional().describe("PEM certificate of an incus-protocol server that is not publicly trusted."),
     project: z.string().optional().describe("Project on the source server."),
   })
-  .refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" });
+  .refine((s) => (s.alias ? 1 : 0) + (s.fingerprint ? 1 : 0) === 1, { message: "give exactly one of `alias` or `fingerprint`" })
+  // Incus resolves an alias only on a remote server; between projects of one server it takes the image's fingerprint.
+  .refine((s) => s.server !== undefined || (s.fingerprint !== undefined && s.project !== undefined), {
+    message: "without `server` (a copy from another project of this server), give `fingerprint` and `project`",
+  });
 
 const sourceInstanceSchema = z.strictObject({
   name: objectName.describe("The instance to publish. It must be stopped (Incus cannot export a running instance), unless `snapshot` is given."),

@@ -48,7 +48,8 @@ export async function copyFromServer(ctx: Context, inputs: ImageInputs): Promise
         type: "image",
         mode: "pull",
         server: s.server,
-        protocol: s.protocol,
+        // Without a server: a copy from another project of this one, which Incus makes under the `incus` protocol.
+        protocol: s.server ? s.protocol : "incus",
         ...(s.alias ? { alias: s.alias } : { fingerprint: s.fingerprint }),
         ...(s.certificate ? { certificate: s.certificate } : {}),
         ...(s.project ? { project: s.project } : {}),

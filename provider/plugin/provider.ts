@@ -232,5 +232,13 @@ export function incusPlugin(version: string): IncusPlugin {
       const { engine } = engineOf(urn);
       await engine.delete(id, reveal(props).value as State);
     },
+
+    // The components (Construct): `incus:compose:Stack`, whose children are this plugin's resources. Loaded on first
+    // use, so a plugin that serves no component never loads the compose parser.
+    async construct(name, type, inputs, options) {
+      const { COMPOSE_TYPE, constructCompose } = require("./compose") as typeof import("./compose");
+      if (type !== COMPOSE_TYPE) throw new Error(`incus: unknown component ${type}`);
+      return constructCompose(name, inputs, options);
+    },
   };
 }

@@ -27,6 +27,8 @@ export interface PlanInput {
 
 export interface Plan {
   project: { name: string; description: string; config: Record<string, string> };
+  /** The project the services' local images are copied from into the stack's own image store. */
+  imagesFrom: string;
   /** The project's default profile: the root disk (and NICs when `nics`) of a source profile. */
   profile?: { source: string; project: string; nics: boolean };
   networks: { key: string; name: string; type: string; description?: string; config: Record<string, string>; external: boolean }[];
@@ -150,13 +152,19 @@ export function planCompose(input: PlanInput): Plan {
   const profile =
     x.profile?.enabled === false ? undefined : { source: x.profile?.source ?? "default", project: x.profile?.project ?? "default", nics: !!x.profile?.nics };
   return {
-    // A project of its own profiles and volumes; images come from the default project's store unless the file says
-    // otherwise, since a new project's own store is empty (and local aliases live in the default project).
+    // A project of its own profiles, volumes and images (the services' local images are copied in from the default
+    // project: a new record of the same file); `x-incus.project.sharedImages` uses the default project's store instead.
     project: {
       name: project,
       description: x.project?.description ?? `compose project ${project}`,
-      config: { "features.profiles": "true", "features.storage.volumes": "true", "features.images": "false", ...stringMap(x.project?.config) },
+      config: {
+        "features.profiles": "true",
+        "features.storage.volumes": "true",
+        "features.images": x.project?.sharedImages ? "false" : "true",
+        ...stringMap(x.project?.config),
+      },
     },
+    imagesFrom: x.project?.imagesFrom ?? "default",
     profile,
     networks,
     volumes,

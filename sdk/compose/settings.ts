@@ -7,7 +7,7 @@ export type ImageRef = { alias?: string; fingerprint?: string; server?: string; 
 type Shape = Record<string, "string" | "boolean" | "map" | "list" | "image" | "images" | "object">;
 
 const TOP: Shape = { project: "object", profile: "object", pool: "string", images: "images", ignore: "list" };
-const PROJECT: Shape = { name: "string", description: "string", config: "map" };
+const PROJECT: Shape = { name: "string", description: "string", config: "map", sharedImages: "boolean", imagesFrom: "string" };
 const PROFILE: Shape = { source: "string", project: "string", nics: "boolean", enabled: "boolean" };
 const SERVICE: Shape = { image: "image", config: "map", devices: "object", ignore: "list", healthcheck: "string", profiles: "list" };
 const NETWORK: Shape = { name: "string", type: "string", config: "map", description: "string" };

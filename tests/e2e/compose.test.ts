@@ -116,9 +116,10 @@ test("a registry image is refused at preview: the server has no oci extension (r
 });
 
 test("up, no-op up, an edit in place, drift, a service removed, destroy", async () => {
-  // up: project, default profile, network, volume, 4 instances (component, stack and identity besides).
+  // up: project, default profile, network, volume, the image copied into the project, 4 instances (component, stack
+  // and identity besides).
   const up = pulumi("up", "--yes", "--skip-preview");
-  expect(up).toMatch(/\+ 11 created/);
+  expect(up).toMatch(/\+ 12 created/);
   const outputs = JSON.parse(pulumi("stack", "output", "--json"));
   expect(outputs.project).toBe(project);
   expect(Object.fromEntries(Object.entries<any>(outputs.services).map(([k, v]) => [k, v.instances]))).toEqual({
@@ -127,6 +128,9 @@ test("up, no-op up, an edit in place, drift, a service removed, destroy", async 
     edge: ["edge-1"],
   });
   expect(outputs.services.web.ipv4Addresses).toEqual([[], []]); // the network has no addresses
+  // The project's own image store holds the image the services name, copied from the default project.
+  expect(incusJson(`/1.0/projects/${project}`).config["features.images"]).toBe("true");
+  expect(incusJson(`/1.0/images/aliases/pulumi-incus/busybox?${q}`)).not.toBeNull();
   // What the daemon has: a network without addresses, the volume, the secret at /run/secrets with mode 0400.
   const web1 = incusJson(`/1.0/instances/web-1?${q}`);
   network = web1.devices.eth0.network;
@@ -144,7 +148,7 @@ test("up, no-op up, an edit in place, drift, a service removed, destroy", async 
   takeWrites();
 
   // A second up with no edits: no change, no write.
-  expect(pulumi("up", "--yes", "--expect-no-changes")).toMatch(/11 unchanged/);
+  expect(pulumi("up", "--yes", "--expect-no-changes")).toMatch(/12 unchanged/);
   expect(takeWrites()).toEqual([]);
 
   // An edit of the compose file: updated in place (config PUT, the service restarted with the new value).

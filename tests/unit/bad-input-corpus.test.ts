@@ -195,7 +195,8 @@ const own: BadCase[] = [
   ["Image", "source as a string", { file: undefined, source: "https://images.example.org" }, "source", wrongType("object")],
   ["Image", "source server not a URL", { file: undefined, source: { server: "images.example.org", alias: "a" } }, "source.server", /Invalid URL/],
   ["Image", "source server over ftp", { file: undefined, source: { server: "ftp://images.example.org", alias: "a" } }, "source.server", /Invalid URL/],
-  ["Image", "source without server", { file: undefined, source: { alias: "a" } }, "source.server", /required/],
+  // Without a server: a copy from another project of this server, which Incus makes only by fingerprint.
+  ["Image", "source without server, by alias", { file: undefined, source: { alias: "a", project: "default" } }, "source", /give `fingerprint` and `project`/],
   [
     "Image",
     "source protocol lxd",

@@ -103,11 +103,15 @@ describe("the example's mapping (examples/compose)", () => {
   });
   const svc = (k: string) => plan.services.find((s) => s.key === k)!;
 
-  it("one project of its own profiles and volumes, a network without addresses, a volume", () => {
+  it("one project of its own profiles, volumes and images, a network without addresses, a volume", () => {
     expect(plan.project).toMatchObject({
       name: "pi-compose",
-      config: { "features.profiles": "true", "features.storage.volumes": "true", "features.images": "false" },
+      config: { "features.profiles": "true", "features.storage.volumes": "true", "features.images": "true" },
     });
+    expect(plan.imagesFrom).toBe("default");
+    // Or the default project's image store, when the file says so.
+    const shared = planCompose({ compose: { name: "s", "x-incus": { project: { sharedImages: true } }, services: {} } });
+    expect(shared.project.config["features.images"]).toBe("false");
     expect(plan.networks).toEqual([expect.objectContaining({ key: "front", type: "bridge", config: { "ipv4.address": "none", "ipv6.address": "none" } })]);
     expect(plan.networks[0].name.length).toBeLessThanOrEqual(15);
     expect(plan.volumes).toEqual([expect.objectContaining({ key: "data", name: "data", pool: "default" })]);

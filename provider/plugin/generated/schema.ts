@@ -3167,6 +3167,71 @@ export const packageSchema: Record<string, unknown> = {
         }
       },
       "requiredInputs": []
+    },
+    "incus:compose:Stack": {
+      "isComponent": true,
+      "description": "A compose file (docker-compose.yml) on Incus: one project, its default profile, a network per compose network, a storage volume per named volume and an instance per service replica, ordered by `depends_on`. The file is read and checked at preview: every error names its path, before any request.",
+      "inputProperties": {
+        "file": {
+          "type": "string",
+          "description": "Path of the compose file (relative paths are from the program's folder; `${pulumi.cwd}/compose.yaml` in YAML). Relative paths in the file are from its own folder."
+        },
+        "compose": {
+          "type": "object",
+          "additionalProperties": {
+            "$ref": "pulumi.json#/Any"
+          },
+          "description": "The compose document itself, instead of `file`."
+        },
+        "dir": {
+          "type": "string",
+          "description": "Folder for relative paths and `.env` when `compose` is given (default: the program's folder)."
+        },
+        "variables": {
+          "type": "object",
+          "additionalProperties": {
+            "type": "string"
+          },
+          "description": "Variables for interpolation; they win over the process environment, which wins over `.env`."
+        },
+        "envFile": {
+          "type": "string",
+          "description": "An env file instead of `<folder>/.env` (missing `.env` is fine; a missing file given here is an error)."
+        },
+        "project": {
+          "type": "string",
+          "description": "The Incus project's name, instead of the file's `name:`."
+        },
+        "remote": {
+          "type": "string",
+          "description": "The Incus remote (from the incus CLI's config.yml) (default: the stack's `incus:*` config, then the CLI's)."
+        },
+        "socket": {
+          "type": "string",
+          "description": "An explicit unix socket of the Incus daemon; wins over `remote`."
+        },
+        "configDir": {
+          "type": "string",
+          "description": "The incus CLI's config directory."
+        }
+      },
+      "properties": {
+        "projectName": {
+          "type": "string",
+          "description": "The Incus project holding the stack."
+        },
+        "services": {
+          "type": "object",
+          "additionalProperties": {
+            "$ref": "#/types/incus:compose:Service"
+          },
+          "description": "Per compose service: its instances and their addresses."
+        }
+      },
+      "required": [
+        "projectName",
+        "services"
+      ]
     }
   },
   "functions": {
@@ -5379,7 +5444,7 @@ export const packageSchema: Record<string, unknown> = {
       "properties": {
         "server": {
           "type": "string",
-          "description": "Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus)."
+          "description": "Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download)."
         },
         "protocol": {
           "$ref": "#/types/incus:index:ImageSourceProtocol",
@@ -5401,10 +5466,7 @@ export const packageSchema: Record<string, unknown> = {
           "type": "string",
           "description": "Project on the source server."
         }
-      },
-      "required": [
-        "server"
-      ]
+      }
     },
     "incus:index:ImageSourceInstance": {
       "type": "object",
@@ -6206,6 +6268,44 @@ export const packageSchema: Record<string, unknown> = {
         "message"
       ],
       "description": "An existing cluster member as getClusterMember reports it."
+    },
+    "incus:compose:Service": {
+      "type": "object",
+      "description": "What the stack reports per compose service.",
+      "properties": {
+        "instances": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Incus instance names, one per replica (`<service>-<n>`)."
+        },
+        "ipv4Addresses": {
+          "type": "array",
+          "items": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "description": "Global IPv4 addresses of each instance, in the same order."
+        },
+        "ipv6Addresses": {
+          "type": "array",
+          "items": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "description": "Global IPv6 addresses of each instance, in the same order."
+        }
+      },
+      "required": [
+        "instances",
+        "ipv4Addresses",
+        "ipv6Addresses"
+      ]
     }
   },
   "language": {

@@ -309,8 +309,8 @@ type ImageSource struct {
 	Project *string `pulumi:"project"`
 	// The server's protocol. Default: `"simplestreams"`.
 	Protocol *ImageSourceProtocol `pulumi:"protocol"`
-	// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
-	Server string `pulumi:"server"`
+	// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
+	Server *string `pulumi:"server"`
 }
 
 // ImageSourceInput is an input type that accepts ImageSourceArgs and ImageSourceOutput values.
@@ -335,8 +335,8 @@ type ImageSourceArgs struct {
 	Project pulumi.StringPtrInput `pulumi:"project"`
 	// The server's protocol. Default: `"simplestreams"`.
 	Protocol ImageSourceProtocolPtrInput `pulumi:"protocol"`
-	// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
-	Server pulumi.StringInput `pulumi:"server"`
+	// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
+	Server pulumi.StringPtrInput `pulumi:"server"`
 }
 
 func (ImageSourceArgs) ElementType() reflect.Type {
@@ -441,9 +441,9 @@ func (o ImageSourceOutput) Protocol() ImageSourceProtocolPtrOutput {
 	return o.ApplyT(func(v ImageSource) *ImageSourceProtocol { return v.Protocol }).(ImageSourceProtocolPtrOutput)
 }
 
-// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
-func (o ImageSourceOutput) Server() pulumi.StringOutput {
-	return o.ApplyT(func(v ImageSource) string { return v.Server }).(pulumi.StringOutput)
+// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
+func (o ImageSourceOutput) Server() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ImageSource) *string { return v.Server }).(pulumi.StringPtrOutput)
 }
 
 type ImageSourcePtrOutput struct{ *pulumi.OutputState }
@@ -520,13 +520,13 @@ func (o ImageSourcePtrOutput) Protocol() ImageSourceProtocolPtrOutput {
 	}).(ImageSourceProtocolPtrOutput)
 }
 
-// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
+// Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
 func (o ImageSourcePtrOutput) Server() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ImageSource) *string {
 		if v == nil {
 			return nil
 		}
-		return &v.Server
+		return v.Server
 	}).(pulumi.StringPtrOutput)
 }
 

@@ -63,14 +63,25 @@ from . import outputs
 
 # Make subpackages available:
 if typing.TYPE_CHECKING:
+    import pulumi_incus.compose as __compose
+    compose = __compose
     import pulumi_incus.config as __config
     config = __config
 else:
+    compose = _utilities.lazy_import('pulumi_incus.compose')
     config = _utilities.lazy_import('pulumi_incus.config')
 
 _utilities.register(
     resource_modules="""
 [
+ {
+  "pkg": "incus",
+  "mod": "compose",
+  "fqn": "pulumi_incus.compose",
+  "classes": {
+   "incus:compose:Stack": "Stack"
+  }
+ },
  {
   "pkg": "incus",
   "mod": "index",

@@ -47,10 +47,6 @@ __all__ = [
 ]
 
 class ImageSourceArgsDict(TypedDict):
-    server: pulumi.Input[_builtins.str]
-    """
-    Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
-    """
     alias: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     The image's alias on the server (give this or `fingerprint`).
@@ -71,25 +67,28 @@ class ImageSourceArgsDict(TypedDict):
     """
     The server's protocol. Default: `"simplestreams"`.
     """
+    server: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
+    """
 
 @pulumi.input_type
 class ImageSourceArgs:
     def __init__(__self__, *,
-                 server: pulumi.Input[_builtins.str],
                  alias: pulumi.Input[Optional[_builtins.str]] = None,
                  certificate: pulumi.Input[Optional[_builtins.str]] = None,
                  fingerprint: pulumi.Input[Optional[_builtins.str]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
-                 protocol: pulumi.Input[Optional['ImageSourceProtocol']] = None):
+                 protocol: pulumi.Input[Optional['ImageSourceProtocol']] = None,
+                 server: pulumi.Input[Optional[_builtins.str]] = None):
         """
-        :param pulumi.Input[_builtins.str] server: Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
         :param pulumi.Input[_builtins.str] alias: The image's alias on the server (give this or `fingerprint`).
         :param pulumi.Input[_builtins.str] certificate: PEM certificate of an incus-protocol server that is not publicly trusted.
         :param pulumi.Input[_builtins.str] fingerprint: The image's fingerprint on the server (give this or `alias`).
         :param pulumi.Input[_builtins.str] project: Project on the source server.
         :param pulumi.Input['ImageSourceProtocol'] protocol: The server's protocol. Default: `"simplestreams"`.
+        :param pulumi.Input[_builtins.str] server: Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
         """
-        pulumi.set(__self__, "server", server)
         if alias is not None:
             pulumi.set(__self__, "alias", alias)
         if certificate is not None:
@@ -100,18 +99,8 @@ class ImageSourceArgs:
             pulumi.set(__self__, "project", project)
         if protocol is not None:
             pulumi.set(__self__, "protocol", protocol)
-
-    @_builtins.property
-    @pulumi.getter
-    def server(self) -> pulumi.Input[_builtins.str]:
-        """
-        Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
-        """
-        return pulumi.get(self, "server")
-
-    @server.setter
-    def server(self, value: pulumi.Input[_builtins.str]):
-        pulumi.set(self, "server", value)
+        if server is not None:
+            pulumi.set(__self__, "server", server)
 
     @_builtins.property
     @pulumi.getter
@@ -172,6 +161,18 @@ class ImageSourceArgs:
     @protocol.setter
     def protocol(self, value: pulumi.Input[Optional['ImageSourceProtocol']]):
         pulumi.set(self, "protocol", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def server(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
+        """
+        return pulumi.get(self, "server")
+
+    @server.setter
+    def server(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "server", value)
 
 
 class ImageSourceInstanceArgsDict(TypedDict):

@@ -340,21 +340,20 @@ class ImageInfo(dict):
 @pulumi.output_type
 class ImageSource(dict):
     def __init__(__self__, *,
-                 server: _builtins.str,
                  alias: Optional[_builtins.str] = None,
                  certificate: Optional[_builtins.str] = None,
                  fingerprint: Optional[_builtins.str] = None,
                  project: Optional[_builtins.str] = None,
-                 protocol: Optional['ImageSourceProtocol'] = None):
+                 protocol: Optional['ImageSourceProtocol'] = None,
+                 server: Optional[_builtins.str] = None):
         """
-        :param _builtins.str server: Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
         :param _builtins.str alias: The image's alias on the server (give this or `fingerprint`).
         :param _builtins.str certificate: PEM certificate of an incus-protocol server that is not publicly trusted.
         :param _builtins.str fingerprint: The image's fingerprint on the server (give this or `alias`).
         :param _builtins.str project: Project on the source server.
         :param 'ImageSourceProtocol' protocol: The server's protocol. Default: `"simplestreams"`.
+        :param _builtins.str server: Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
         """
-        pulumi.set(__self__, "server", server)
         if alias is not None:
             pulumi.set(__self__, "alias", alias)
         if certificate is not None:
@@ -365,14 +364,8 @@ class ImageSource(dict):
             pulumi.set(__self__, "project", project)
         if protocol is not None:
             pulumi.set(__self__, "protocol", protocol)
-
-    @_builtins.property
-    @pulumi.getter
-    def server(self) -> _builtins.str:
-        """
-        Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus).
-        """
-        return pulumi.get(self, "server")
+        if server is not None:
+            pulumi.set(__self__, "server", server)
 
     @_builtins.property
     @pulumi.getter
@@ -413,6 +406,14 @@ class ImageSource(dict):
         The server's protocol. Default: `"simplestreams"`.
         """
         return pulumi.get(self, "protocol")
+
+    @_builtins.property
+    @pulumi.getter
+    def server(self) -> Optional[_builtins.str]:
+        """
+        Image server URL, e.g. https://images.example.org (simplestreams) or https://host:8443 (incus). Omitted: this same server, the image `fingerprint` of `project` (a copy between projects: a new record of the same file, no download).
+        """
+        return pulumi.get(self, "server")
 
 
 @pulumi.output_type
