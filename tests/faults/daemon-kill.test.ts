@@ -114,7 +114,9 @@ test("killed during a stop-change-start of the instances: the next up converges"
   await s.waitForRequests(/^PUT \/1\.0\/instances\/inst\d+\/state\?project=/, 4, up);
   await daemon.kill();
   await daemon.start();
-  expect((await up.done).code).not.toBe(0);
+  // The up may fail, or see it through itself: a stop whose operation died with the daemon is not known to have
+  // happened, and the provider then stops the instance by force (as for a guest that ignores the shutdown request).
+  await up.done;
 
   await s.mustRun("up");
   expect(serverObjects()).toEqual(expected());

@@ -152,8 +152,9 @@ test("the Output form takes other resources' outputs and gives an Output of the 
 test("the Output form of a kind with secret outputs is secret; one whose secrets only a stack has is not", async () => {
   const K = "/1.0/storage-pools/default/buckets/bucket1/keys/k1";
   fake.set(K, { name: "k1", description: "", role: "admin", "access-key": "AK", "secret-key": "SK-plain" });
-  // A key's `location` asks the server whether it is a cluster (a standalone one: "none", no more requests).
-  fake.set("/1.0", { environment: { server_clustered: false } });
+  // A key's `location` asks the server whether it is a cluster (a standalone one: "none", no more requests); the
+  // lookup itself asks whether the server has buckets at all.
+  fake.set("/1.0", { api_extensions: ["storage_buckets"], environment: { server_clustered: false } });
   const key = incus.getStorageBucketKeyOutput({ pool: "default", bucket: "bucket1", name: "k1", socket: fake.socket });
   expect(await pulumi.isSecret(key)).toBe(true);
   expect((await settled(key)).secretKey).toBe("SK-plain");
