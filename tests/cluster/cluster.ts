@@ -20,6 +20,7 @@
 //   | 12      | tests/cluster/instance-target.test.ts                    |
 //   | 10–19   | reserved for the h-cl-a tests (target, volumes, connection) |
 //   | 20–29   | reserved for pool/network memberConfig, ClusterGroup/Member, examples/cluster |
+//   | 50      | scripts/bench-cluster.js (tag pi-bench-cluster)          |
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
