@@ -41,7 +41,7 @@ function floor(client) {
       list.map(async (i) => {
         const p = `/1.0/instances/${encodeURIComponent(i.name)}`;
         if (i.status !== "Stopped") await client.put(`${p}/state`, { action: "stop", force: true }, { project }).catch(() => undefined);
-        await client.delete(p, { project }).catch(forgotten);
+        await client.delete(p, { project }).catch((e) => lost(e, async () => !(await state(p, project))));
       }),
     );
   }
@@ -55,22 +55,40 @@ function floor(client) {
       names.map((name, i) => {
         const target = targetOf(i);
         const at = target ? `/1.0/instances?target=${encodeURIComponent(target)}` : "/1.0/instances";
-        return client.post(at, { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project }).catch(forgotten);
+        const p = `/1.0/instances/${encodeURIComponent(name)}`;
+        return client
+          .post(at, { name, type: "container", source: { type: "image", alias: IMAGE }, start: true }, { project })
+          .catch((e) => lost(e, async () => (await state(p, project)) === "Running"));
       }),
     );
+  }
+
+  /** The instance's status, or undefined when it does not exist. */
+  const state = (p, project) =>
+    client.get(p, { project }).then(
+      (r) => r.value.status,
+      (e) => {
+        if (!isNotFound(e)) throw e;
+      },
+    );
+
+  /**
+   * Incus lost track of the operation (on a loaded machine it forgets a finished one after 5 s, 404; on a cluster a
+   * member can lose its event connection to another, 500): wait for the object itself to get where the operation takes it,
+   * so the floor's time still covers the work.
+   */
+  async function lost(e, done) {
+    if (!/operations\//.test(e.message) || !(isNotFound(e) || /Missing event connection/.test(e.message))) throw e;
+    const deadline = Date.now() + 600_000;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`gave up waiting after: ${e.message}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   const running = async (project) => (await listInstances(project)).filter((i) => i.status === "Running").length;
 
   return { createProject, listInstances, removeInstances, restDeploy, running };
-}
-
-/**
- * On a loaded machine Incus can forget a finished operation (it keeps one 5 s) before its waiter asks again (404):
- * the floor's callers count what the daemon has afterwards.
- */
-function forgotten(e) {
-  if (!isNotFound(e) || !/operations/.test(e.message)) throw e;
 }
 
 async function timed(fn) {
