@@ -81,11 +81,14 @@ async function round(client, r) {
         await lifecycle(stack, "incus", what, n, mode, (step) => expectSpread(client, project, step === "up" ? n : 0, `pulumi ${step}`), OPS);
       } catch (err) {
         if (state.stopping) throw err;
-        const first =
-          String(err.message)
-            .split("\n")
-            .find((l) => /error|expected/i.test(l)) ?? String(err.message).split("\n")[0];
-        failures.push(`round ${r}, ${what}, ${mode}: ${first.trim()} (instances per member then: ${JSON.stringify(await placement(client, project))})`);
+        // Pulumi's summary says "N errors occurred"; the resources' own errors say why (the first, and how many).
+        const lines = String(err.message).split("\n");
+        const own = lines.filter((l) => /^\s*(\* |error: )/.test(l) && !/errors? occurred/.test(l)).map((l) => l.trim());
+        const first = own[0] ?? lines.find((l) => /error|expected/i.test(l)) ?? lines[0];
+        const more = own.length > 1 ? ` (and ${own.length - 1} more error lines)` : "";
+        failures.push(
+          `round ${r}, ${what}, ${mode}: ${first.slice(0, 400)}${more} (instances per member then: ${JSON.stringify(await placement(client, project))})`,
+        );
         console.log(`failed: ${failures[failures.length - 1]}`);
         await stack.run("destroy", "--yes", "--skip-preview").catch(() => undefined);
         await removeInstances(project);
