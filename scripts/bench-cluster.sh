@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# What the cluster path costs per `up`: the same stack of N busybox containers (examples/bench-instances, N=30 by
-# default: BENCH_COUNT) deployed with the pulumi CLI and the installed npm tarball on a private standalone incusd and
-# on a private 3-member cluster (tests/cluster/cluster.ts, 127.0.28.x), both through a unix socket; on the cluster also
-# placed with `target: "@default"` and reached over HTTPS. Prints seconds and requests to Incus for up, no-change up,
-# preview, refresh and destroy. Asserts nothing; every daemon is private and stopped by PID at the end.
+# The cluster benchmark (issue 28, goal 5): N busybox containers (300 by default) spread by cluster group over a
+# private 3-member cluster (127.0.50.2-4), `pulumi up` and `destroy` at the default parallelism and at --parallel ≥ N
+# against the raw floor (the same REST calls all in parallel) and an empty program, 3 rounds, median and spread, a
+# table and a plot. Asserts nothing; the cluster is private and stopped by PID at the end (scripts/bench-cluster.js).
+#   bash scripts/bench-cluster.sh                                 # 300 containers, 3 rounds: about 45 minutes on 2 cores
+#   BENCH_SIZES=30 BENCH_ROUNDS=1 BENCH_MODES=default bash scripts/bench-cluster.sh    # a smoke run, a few minutes
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-cd "$REPO_ROOT"
-bash scripts/setup-image.sh >/dev/null
-npx tsc -p tsconfig.json
-exec npx tsx scripts/bench-cluster.ts
+prepare_lab
+log "benchmarking the cluster case"
+exec node "$REPO_ROOT/scripts/bench-cluster.js"

@@ -31,12 +31,17 @@ const reqs = (r) =>
       }${r.lists ? `, ${r.lists} lists` : ""}`;
 const modeName = (mode) => ({ default: "default parallelism", parallel: "--parallel ≥ N", nockpt: "--parallel ≥ N, PULUMI_SKIP_CHECKPOINTS" })[mode] ?? mode;
 
-function report(results, { rounds, commit, loads, out, sizes, profiles, mixed }) {
+/**
+ * Prints the tables and draws the plot. `title`: what ran, above the first table; `plotName`: the plot files' prefix
+ * (per-object by default).
+ */
+function report(results, { rounds, commit, loads, out, sizes, profiles, mixed, title, plotName = "per-object" }) {
   const rows = [...results.entries()];
   const find = (op, what, mode) => [...results.values()].find((c) => c.op === op && c.what === what && c.mode === mode);
   const col = (op, what, mode, column) => find(op, what, mode)?.columns[column];
   const w = Math.max(...rows.map(([k]) => k.length)) + 2;
 
+  if (title) console.log(`\n${title}`);
   console.log(`\nWall time in seconds: median of ${rounds} round(s) (lowest–highest). Commit ${commit}; load average ${loads.join("; ")}.`);
   const used = Object.keys(COLUMNS).filter((c) => rows.some(([, r]) => r.columns[c]));
   console.log(`${"case".padEnd(w)}${used.map((c) => COLUMNS[c].padEnd(24)).join("")}requests to Incus, last round (pulumi-incus | YAML)`);
@@ -65,7 +70,8 @@ function report(results, { rounds, commit, loads, out, sizes, profiles, mixed })
   for (const [mode, byName] of series) {
     const ns = [...new Set([...byName.values()].flatMap((pts) => pts.map((p) => p.n)))].sort((a, b) => a - b);
     console.log(`  ${modeName(mode)}`);
-    console.log(`  ${"path, operation".padEnd(42)}${ns.map((n) => `N=${n}`.padEnd(10)).join("")}N=${ns[ns.length - 1]} / N=100`);
+    const vs100 = ns.includes(100) && ns[ns.length - 1] > 100 ? `N=${ns[ns.length - 1]} / N=100` : "";
+    console.log(`  ${"path, operation".padEnd(42)}${ns.map((n) => `N=${n}`.padEnd(10)).join("")}${vs100}`);
     for (const [name, pts] of byName) {
       const at = (n) => pts.find((p) => p.n === n)?.ms;
       const r = at(100) && at(ns[ns.length - 1]) && ns[ns.length - 1] !== 100 ? (at(ns[ns.length - 1]) / at(100)).toFixed(2) : "";
@@ -156,7 +162,7 @@ function report(results, { rounds, commit, loads, out, sizes, profiles, mixed })
       }
     }
 
-  plot(series, out);
+  plot(series, out, plotName, title);
 }
 
 /** mode → (path and operation → [{ n, ms per object }]) */
@@ -179,7 +185,7 @@ function perObject(results) {
 }
 
 /** One PNG per mode: a panel per operation, time per object against N (log scale), a line per path. */
-function plot(series, out) {
+function plot(series, out, name = "per-object", title) {
   let gnuplot;
   try {
     gnuplot = execFileSync("bash", [path.join(__dirname, "setup-gnuplot.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
@@ -191,9 +197,9 @@ function plot(series, out) {
   // One colour and point shape per path, the same in every panel and file.
   const paths = [...new Set([...series.values()].flatMap((byName) => [...byName.keys()].map((name) => name.replace(/, [^,]+$/, ""))))];
   for (const [mode, byName] of series) {
-    const file = path.join(out, `per-object-${mode}.png`);
+    const file = path.join(out, `${name}-${mode}.png`);
     const lines = ["set terminal pngcairo size 1500,900 font ',10' noenhanced", `set output '${file}'`];
-    lines.push(`set multiplot layout 2,3 title 'pulumi-incus: time per object against N (${modeName(mode)}; medians)'`);
+    lines.push(`set multiplot layout 2,3 title 'pulumi-incus${title ? `, ${title}` : ""}: time per object against N (${modeName(mode)}; medians)'`);
     lines.push(
       "set logscale x",
       "set xlabel 'N (objects in the stack, log scale)' offset 0,0.5",

@@ -11,10 +11,19 @@ const image = cfg.get("image") ?? "pulumi-incus/busybox";
 const prefix = cfg.get("prefix") ?? "b";
 /** On a cluster: where to place them (a member or `@<group>`); default: the scheduler's choice. */
 const target = cfg.get("target");
+/** On a cluster: places to spread them over, comma-separated (instance i goes to the (i mod k)-th), e.g. `@g1,@g2,@g3`. */
+const targets = cfg.get("targets")?.split(",").filter(Boolean);
 
 const instances = Array.from(
   { length: count },
-  (_, i) => new incus.Instance(`${prefix}${i}`, { project, name: `${prefix}${i}`, image, target, stopTimeout: 0 }),
+  (_, i) =>
+    new incus.Instance(`${prefix}${i}`, {
+      project,
+      name: `${prefix}${i}`,
+      image,
+      target: targets?.length ? targets[i % targets.length] : target,
+      stopTimeout: 0,
+    }),
 );
 
 export const running = pulumi.all(instances.map((n) => n.status)).apply((s) => s.filter((x) => x === "Running").length);

@@ -20,6 +20,7 @@
 //   | 12      | tests/cluster/instance-target.test.ts                    |
 //   | 10–19   | reserved for the h-cl-a tests (target, volumes, connection) |
 //   | 20–29   | reserved for pool/network memberConfig, ClusterGroup/Member, examples/cluster |
+//   | 50      | scripts/bench-cluster.js (tag pi-bench-cluster)          |
 //   | 60      | tests/cluster/member-ids.test.ts (import ids, records, location)              |
 //
 // tests/cluster/netns.ts forms one whose members each run in a network namespace of their own (`member` below).
