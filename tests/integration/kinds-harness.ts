@@ -65,9 +65,21 @@ export function cli(incusDir?: string) {
   const queryWrite = (method: "PUT" | "PATCH" | "POST" | "DELETE", apiPath: string, body?: unknown): void => {
     incus("query", "--wait", "-X", method, ...(body === undefined ? [] : ["-d", JSON.stringify(body)]), apiPath);
   };
-  /** Deletes an object if it is still there (cleanup after a failed test). */
+  /**
+   * Deletes an object if it is still there (cleanup after a failed test). A bridge's delete is asked again (at most
+   * twice, 1 s apart) when Incus fails listing its child interfaces because an interface vanished meanwhile: another
+   * suite deleting its own network at that moment (seen in CI: `ip -d -j link show plc4c9a8-r: … does not exist`).
+   */
   const dropIfPresent = (apiPath: string): void => {
-    if (query(apiPath)) queryWrite("DELETE", apiPath);
+    for (let attempt = 1; query(apiPath); attempt++) {
+      try {
+        queryWrite("DELETE", apiPath);
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !/Failed to delete bridge children interfaces/.test((err as Error).message)) throw err;
+        execFileSync("sleep", ["1"]);
+      }
+    }
   };
   return { incus, query, queryWrite, dropIfPresent };
 }
