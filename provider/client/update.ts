@@ -65,7 +65,7 @@ export async function guardedUpdate<T>(
           reread = now;
           continue;
         }
-        throw unsettledWrite(err, resent ? "sent again, and the object still does not have what it asks for" : "the object now has neither what it had nor what was asked");
+        throw unsettledWrite(err, resent);
       }
       if (!isPreconditionFailed(err)) throw err;
       if (attempt > retries) {
@@ -100,14 +100,18 @@ export async function settledWrite(send: () => Promise<unknown>, applied: () => 
       const now = await applied().catch(() => Promise.reject(err));
       if (now === true) return;
       if (now === false && !resent) continue;
-      throw unsettledWrite(err, now === false ? "sent again, and the object still does not have what it asks for" : "the object now has neither what it had nor what was asked");
+      throw unsettledWrite(err, now === false);
     }
   }
 }
 
-/** A write whose operation was gone and whose object does not tell what became of it: the reason and what to do. */
-function unsettledWrite(err: unknown, what: string): IncusError {
+/**
+ * A write whose operation was gone and whose object does not have what it asked for: sent twice with nothing to show
+ * (`sentTwice`), or changed otherwise. Says so and what to do.
+ */
+function unsettledWrite(err: unknown, sentTwice: boolean): IncusError {
   const e = err as IncusError;
+  const what = sentTwice ? "sent again, and the object still does not have what it asks for" : "the object now has neither what it had nor what was asked";
   const out = new IncusError(
     e.status,
     `${e.incusMessage}; ${what} (its operation most likely failed, or another writer changed the object meanwhile)`,

@@ -95,7 +95,7 @@ test("settledWrite: done, sent once more, or failed, as the object says", async 
   await settledWrite(send(1), async () => true);
   expect(sends).toBe(1);
   sends = 0;
-  await settledWrite(send(1), async () => (sends === 1 ? false : true));
+  await settledWrite(send(1), async () => sends !== 1);
   expect(sends).toBe(2);
   sends = 0;
   const twice = await settledWrite(send(2), async () => false).catch((e) => e);
@@ -104,8 +104,11 @@ test("settledWrite: done, sent once more, or failed, as the object says", async 
   const unknown = await settledWrite(send(1), async () => undefined).catch((e) => e);
   expect([sends, unknown.message]).toEqual([1, expect.stringMatching(/neither what it had nor what was asked/)]);
   // Any other failure is the write's own.
-  const plain = await settledWrite(async () => {
-    throw new IncusError(400, "bad", "POST", "/x");
-  }, async () => true).catch((e) => e);
+  const plain = await settledWrite(
+    async () => {
+      throw new IncusError(400, "bad", "POST", "/x");
+    },
+    async () => true,
+  ).catch((e) => e);
   expect(plain.message).toMatch(/bad/);
 });
