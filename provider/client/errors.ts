@@ -126,6 +126,14 @@ export function operationGone(err: unknown): boolean {
   return err instanceof IncusError && err.operationGone && !err.restartPossible;
 }
 
+/**
+ * A cluster member's answer while its event link to another member is down (it is set up again within seconds, e.g.
+ * under load): it cannot tell about that member's operations yet. Asking again a little later is safe.
+ */
+export function memberLinkDown(err: unknown): boolean {
+  return err instanceof IncusError && err.status === 500 && /missing event connection with target cluster member/i.test(err.incusMessage);
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof IncusError && err.isNotFound;
 }

@@ -8,4 +8,4 @@ export * from "./instanceio";
 export { type FilterFields, filterExpression, type ListOptions } from "./list";
 export type { WaitOptions, WriteOptions } from "./operations";
 export type { Download, Query, RequestOptions, SyncResult } from "./request";
-export type { UpdateOptions } from "./update";
+export { settledWrite, type UpdateOptions } from "./update";

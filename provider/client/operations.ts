@@ -1,7 +1,8 @@
 // Waiting for Incus's async operations: on the shared events stream when it is up, by polling /wait when it is not.
 // A failed operation becomes an IncusError that names the request that started it; an abort cancels it on the server.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Endpoint } from "./endpoint";
-import { IncusError } from "./errors";
+import { IncusError, memberLinkDown } from "./errors";
 import { hubFor } from "./events";
 import { OperationWatch } from "./opwatch";
 import type { Requester, RequestOptions } from "./request";
@@ -26,6 +27,12 @@ export interface WriteOptions extends RequestOptions, WaitOptions {}
 const SAFETY_CHECK_MS = 4_000;
 const SAFETY_CHECK_MAX_MS = 30_000;
 const WAIT_SLICE_S = 5;
+/**
+ * How long a read of an operation keeps being asked again while a cluster member answers that its event link to the
+ * member running it is down (re-established within seconds), and the pauses between (growing, capped).
+ */
+const MEMBER_LINK_RETRY_MS = 60_000;
+const MEMBER_LINK_PAUSE_MS = [250, 4_000];
 
 /** The request that started an operation, for its error message. */
 export interface OperationRequest {
@@ -75,13 +82,22 @@ export async function awaitOperation(
   let latest = initial;
   // What the server says, unless the stream brought the end while the question was on its way.
   const ask = async (wait: boolean) => {
-    try {
-      return wait ? await waitSlice(requester, id, deadline, opts) : await getOperation(requester, id, opts.signal);
-    } catch (err) {
-      const seen = watch?.finalSeen;
-      if (seen) return seen;
-      if (err instanceof IncusError && err.isNotFound) throw gone(id, request, !watch?.heldThroughout);
-      throw err;
+    const linkDeadline = Math.min(deadline, Date.now() + MEMBER_LINK_RETRY_MS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return wait ? await waitSlice(requester, id, deadline, opts) : await getOperation(requester, id, opts.signal);
+      } catch (err) {
+        const seen = watch?.finalSeen;
+        if (seen) return seen;
+        if (err instanceof IncusError && err.isNotFound) throw gone(id, request, !watch?.heldThroughout);
+        // A member that lost its event link to the one running the operation cannot answer for it until the link is
+        // back: ask again, for a bounded time (a 404 then settles like any other gone operation).
+        if (!memberLinkDown(err) || Date.now() >= linkDeadline) throw err;
+        const [base, cap] = MEMBER_LINK_PAUSE_MS;
+        const pause = Math.min(cap, base * 2 ** (attempt - 1), Math.max(0, linkDeadline - Date.now()));
+        await sleep(pause, undefined, { signal: opts.signal }).catch(() => undefined);
+        checkDeadline(id, deadline, opts);
+      }
     }
   };
   let checkMs = SAFETY_CHECK_MS;

@@ -1,6 +1,6 @@
 // Writes to an object that exists: converge (the ETag-guarded full PUT, then what the kind applies beyond its fields),
 // update, rename and delete. create.ts makes the object (or takes it over) and then converges it too.
-import { isNotFound, operationGone } from "../client";
+import { isNotFound, operationGone, settledWrite } from "../client";
 import { type EngineBase, PartialFailure, PROVIDER_KEY, withoutProvider } from "./base";
 import { LEARNT_KEY, type State } from "./fields";
 import { ContentStepFailed, type CommonInputs, type Context, type Live } from "./kind";
@@ -76,7 +76,14 @@ async function rename<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, ol
   const from = e.spec.path(olds as I);
   const undo = e.spec.aroundUpdate ? await e.spec.aroundUpdate(ctx, olds as I, news as I, (await mustRead(e, ctx, olds)).live, ["name"]) : undefined;
   try {
-    await ctx.client.post(from, { name: news.name }, e.reqOpts(ctx));
+    // A rename whose operation was gone: done when the object is at its new name only, not done when at its old.
+    await settledWrite(
+      () => ctx.client.post(from, { name: news.name }, e.reqOpts(ctx)),
+      async () => {
+        const [at, was] = await Promise.all([readLive(e, ctx, news), readLive(e, ctx, olds)]);
+        return at && !was ? true : was && !at ? false : undefined;
+      },
+    );
   } finally {
     if (undo) await undo();
   }

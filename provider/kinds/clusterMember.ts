@@ -4,7 +4,7 @@
 // back (and restored, if the program evacuated it). The member's roles are the database's business: read back as an
 // output, never declared; every PUT (If-Match) carries them over, since Incus refuses to drop the `database` role.
 import { z } from "zod";
-import { isNotFound } from "../client";
+import { isNotFound, settledWrite } from "../client";
 import { configMap, isUnknown, objectName, shown } from "../engine/inputs";
 import { type Context, defineKind, type Live, liveMap, liveString, liveStrings } from "../engine/kind";
 import { nameSet } from "./clusterGroup";
@@ -36,7 +36,14 @@ const memberPath = (i: { name: string }) => `/1.0/cluster/members/${encode(i.nam
 const isEvacuated = (live: Live) => liveString(live.status) === "Evacuated";
 
 async function setEvacuated(ctx: Context, name: string, evacuated: boolean): Promise<void> {
-  await ctx.client.post(`${memberPath({ name })}/state`, { action: evacuated ? "evacuate" : "restore" }, { project: null });
+  // Its operation gone before its end was read: the member's status says whether it happened.
+  await settledWrite(
+    () => ctx.client.post(`${memberPath({ name })}/state`, { action: evacuated ? "evacuate" : "restore" }, { project: null }),
+    async () => {
+      const status = liveString((await ctx.client.get<Live>(memberPath({ name }), { project: null })).value.status);
+      return status === (evacuated ? "Evacuated" : "Online") ? true : status === (evacuated ? "Online" : "Evacuated") ? false : undefined;
+    },
+  );
 }
 
 /** Why a member cannot be taken over (not a cluster, or no such member); undefined when it can. */

@@ -2,6 +2,7 @@
 // target its member does not satisfy moves it: stopped, moved (Incus cannot move a running container without CRIU),
 // started again when it ran. Where the scheduler or a group put it is the server's choice: no difference while the
 // member satisfies the target. Part of the Instance kind (instance.ts).
+import { settledWrite } from "../client";
 import type { Context, Live } from "../engine/kind";
 import { locationOf, satisfies } from "../engine/target";
 import { instancePath, isRunning, setState } from "./instanceState";
@@ -29,7 +30,15 @@ export async function moveToTarget(ctx: Context, inputs: PlacementInputs, live: 
   // Stopping an ephemeral instance deletes it.
   if (running && inputs.ephemeral) throw new Error(`target: a running ephemeral instance cannot move (stopping it deletes it)`);
   if (running) await setState(ctx, inputs, "stop");
-  await ctx.client.post(instancePath(inputs), { name: inputs.name, migration: true }, { project: ctx.project, query: { target: inputs.target } });
+  // A move whose operation was gone: done when the instance is where the target wants it, not done when still here.
+  const from = locationOf(live);
+  await settledWrite(
+    () => ctx.client.post(instancePath(inputs), { name: inputs.name, migration: true }, { project: ctx.project, query: { target: inputs.target } }),
+    async () => {
+      const now = locationOf((await ctx.client.get<Live>(instancePath(inputs), { project: ctx.project })).value);
+      return (await satisfies(ctx.client, inputs.target, now)) ? true : now === from ? false : undefined;
+    },
+  );
   if (running && (inputs.running ?? true)) await setState(ctx, inputs, "start");
   return (await ctx.client.get<Live>(instancePath(inputs), { project: ctx.project })).value;
 }

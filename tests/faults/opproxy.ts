@@ -3,18 +3,34 @@
 // 404 "Operation not found", and the events stream passes through without the events of ended operations (so no
 // event tells the end either; the stream itself stays up, as it does when the daemon does not restart). Everything
 // else is passed through unchanged. `gone` counts the 404s it made up, `droppedEvents` the events it held back.
+// `linkDown` = n makes the next n reads of any operation answer what a cluster member answers while its event link to
+// the member running the operation is being set up again: HTTP 500 "Missing event connection with target cluster
+// member" (`linkDownAnswers` counts them).
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 
 const OPERATION = /^\/1\.0\/operations\/[^/?]+(\/wait)?(\?|$)/;
 const NOT_FOUND = JSON.stringify({ type: "error", status: "", status_code: 0, operation: "", error_code: 404, error: "Operation not found", metadata: null });
+const LINK_DOWN = JSON.stringify({
+  type: "error",
+  status: "",
+  status_code: 0,
+  operation: "",
+  error_code: 500,
+  error: "Missing event connection with target cluster member",
+  metadata: null,
+});
 
 export class OperationProxy {
   /** How many ended operations it answered 404 for. */
   gone = 0;
   /** How many events of ended operations it held back. */
   droppedEvents = 0;
+  /** How many of the next operation reads answer 500 "Missing event connection with target cluster member". */
+  linkDown = 0;
+  /** How many such 500s it answered. */
+  linkDownAnswers = 0;
 
   private constructor(
     readonly socket: string,
@@ -33,6 +49,13 @@ export class OperationProxy {
 
   private forward(upstream: string, req: http.IncomingMessage, res: http.ServerResponse): void {
     const watched = req.method === "GET" && OPERATION.test(req.url ?? "");
+    if (watched && this.linkDown > 0) {
+      this.linkDown--;
+      this.linkDownAnswers++;
+      req.resume();
+      res.writeHead(500, { "content-type": "application/json" }).end(LINK_DOWN);
+      return;
+    }
     const out = http.request({ socketPath: upstream, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       if (!watched) {
         res.writeHead(answer.statusCode ?? 502, answer.headers);

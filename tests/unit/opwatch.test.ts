@@ -97,3 +97,31 @@ test("a 404 for the operation with no end seen is operationGone: accepted, and n
   const polled = await awaitOperation(requester(notFound), "op-3", op("op-3", 103), {}, undefined).catch((e) => e);
   expect([polled.operationGone, polled.restartPossible, operationGone(polled), polled.isNotFound, polled.accepted]).toEqual([true, true, false, false, true]);
 });
+
+const linkDown = (path: string) => new IncusError(500, "Missing event connection with target cluster member", "GET", path);
+
+test("a member's 'Missing event connection' for the operation is asked again; a 404 then is operationGone", async () => {
+  const { hub } = fakeHub();
+  const w = new OperationWatch(hub);
+  let reads = 0;
+  const r = requester((path) => (++reads <= 2 ? linkDown(path) : notFound(path)));
+  // Waiting on the stream, the operation is read when no end came for a while (4 s).
+  const err = await awaitOperation(r, "op-4", op("op-4", 103), { timeoutMs: 30_000 }, w, { method: "PUT", path: "/1.0/instances/c1" }).catch((e) => e);
+  expect(reads).toBe(3);
+  expect(operationGone(err)).toBe(true);
+  w.close();
+  // Polled by /wait, the same: its end read once the link is back.
+  reads = 0;
+  const polled = requester((path) => (++reads <= 2 ? linkDown(path) : op("op-5", 200)));
+  expect((await awaitOperation(polled, "op-5", op("op-5", 103), { timeoutMs: 30_000 }, undefined)).status_code).toBe(200);
+}, 20_000);
+
+test("a member that keeps answering 'Missing event connection' fails the wait within its time, with Incus's words", async () => {
+  const r = requester(linkDown);
+  const started = Date.now();
+  const err = await awaitOperation(r, "op-6", op("op-6", 103), { timeoutMs: 1_500 }, undefined).catch((e) => e);
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(err).toBeInstanceOf(IncusError);
+  expect(err.message).toMatch(/Missing event connection|did not finish within/);
+  expect(err.accepted).toBe(true);
+});
