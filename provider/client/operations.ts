@@ -3,7 +3,6 @@
 import type { Endpoint } from "./endpoint";
 import { IncusError } from "./errors";
 import { hubFor } from "./events";
-import { lendingSlot } from "./gate";
 import { OperationWatch } from "./opwatch";
 import type { Requester, RequestOptions } from "./request";
 import { type Operation, OperationSchema, operationFinished } from "./schemas";
@@ -64,19 +63,7 @@ export async function openWatch(endpoint: Endpoint, useEvents: boolean): Promise
  * has (it keeps a finished one ~5 s, and a loaded client can ask later) fails as `operationGone`, unless its end came
  * on the stream meanwhile: the caller then settles the outcome from the object itself.
  */
-export function awaitOperation(
-  requester: Requester,
-  id: string,
-  initial: Operation | undefined,
-  opts: WaitOptions,
-  watch: OperationWatch | undefined,
-  request?: OperationRequest,
-): Promise<Operation> {
-  // The calling resource call's slot (gate.ts) goes to another call until the operation ends.
-  return lendingSlot(() => waitFor(requester, id, initial, opts, watch, request));
-}
-
-async function waitFor(
+export async function awaitOperation(
   requester: Requester,
   id: string,
   initial: Operation | undefined,

@@ -1,7 +1,6 @@
 // The one generic engine behind every kind, as the provider contract sees it: check, diff, create, read, update and
 // delete (and the lookups), all driven by a KindSpec. Each method hands over to the module that does the step:
 // fields.ts (the pure field model), check.ts, diff.ts, live.ts, create.ts, write.ts, lookup.ts.
-import { inSlot } from "../client/gate";
 import { EngineBase, LOOKUP_KEY, withoutProvider } from "./base";
 import { type CheckFailure, check } from "./check";
 import { type DiffResult, diffDetailed } from "./diff";
@@ -31,7 +30,7 @@ export class KindEngine<I extends CommonInputs> {
   }
 
   async check(olds: State, news: State): Promise<{ inputs?: State; failures?: CheckFailure[] }> {
-    return inSlot(() => check(this.e, olds, news)).catch(rethrowForUser);
+    return check(this.e, olds, news).catch(rethrowForUser);
   }
 
   async diff(id: string, olds: State, news: State): Promise<DiffResult> {
@@ -43,33 +42,32 @@ export class KindEngine<I extends CommonInputs> {
 
   /** The diff with, where every difference is a field, what differs property by property (the plugin's detailed diff). */
   async diffDetailed(_id: string, olds: State, news: State): Promise<{ result: DiffResult; detailed?: DetailedDiff }> {
-    return inSlot(() => diffDetailed(this.e, olds, news));
+    return diffDetailed(this.e, olds, news);
   }
 
   async create(inputs: State): Promise<{ id: string; outs: State }> {
-    return inSlot(() => readCache.writing(() => create(this.e, inputs))).catch(this.noted(inputs));
+    return readCache.writing(() => create(this.e, inputs)).catch(this.noted(inputs));
   }
 
   async read(id: string, propsRaw: State): Promise<{ id?: string; props?: State; inputs?: State }> {
     const props = withoutProvider(propsRaw);
     // A lookup manages nothing: first read and refresh alike report what its id names.
     const lookedUp = props.name === undefined || props[LOOKUP_KEY] === true;
-    return inSlot(() => (lookedUp ? readById(this.e, id, props, props[LOOKUP_KEY] === true) : read(this.e, id, props)))
-      .catch(this.noted(props))
-      .catch(rethrowForUser);
+    return (lookedUp ? readById(this.e, id, props, props[LOOKUP_KEY] === true) : read(this.e, id, props)).catch(this.noted(props)).catch(rethrowForUser);
   }
 
   /** `pulumi import`: the object the id names, with the inputs a program would declare for it (importing.ts). */
   async importObject(id: string): Promise<{ id: string; props: State; inputs: State }> {
-    return inSlot(() => importById(this.e, id)).catch(rethrowForUser);
+    return importById(this.e, id).catch(rethrowForUser);
   }
 
   async update(id: string, olds: State, news: State): Promise<{ outs: State }> {
-    return inSlot(() => readCache.writing(() => update(this.e, id, olds, news))).catch(this.noted({ ...olds, ...news }));
+    return readCache.writing(() => update(this.e, id, olds, news)).catch(this.noted({ ...olds, ...news }));
   }
 
   async delete(_id: string, props: State): Promise<void> {
-    return inSlot(() => readCache.writing(() => remove(this.e, props)))
+    return readCache
+      .writing(() => remove(this.e, props))
       .catch(this.noted(props))
       .catch(rethrowForUser);
   }
@@ -92,12 +90,12 @@ export class KindEngine<I extends CommonInputs> {
 
   /** `getXxx(args)`: the object the arguments name, as the server has it. */
   async lookup(args: State): Promise<State> {
-    return inSlot(() => lookupObject(this.e, args)).catch(rethrowForUser);
+    return lookupObject(this.e, args).catch(rethrowForUser);
   }
 
   /** `getXxxs(args)`: every object of the kind in the project that matches the kind's filters. */
   async lookupList(args: State): Promise<State[]> {
-    return inSlot(() => lookupObjects(this.e, args)).catch(rethrowForUser);
+    return lookupObjects(this.e, args).catch(rethrowForUser);
   }
 
   /** The fields a lookup names an object by: those its path reads (name, parents), without the connection. */

@@ -1,7 +1,6 @@
 // An instance's `waitFor`: what must hold before `up` goes on (running, an address on a NIC, the guest's Ready),
 // each within its own timeout. Part of the Instance kind's content (instanceContent.ts).
 import { z } from "zod";
-import { lendingSlot } from "../client/gate";
 import type { Context, Live } from "../engine/kind";
 import { encode } from "./common";
 
@@ -89,14 +88,9 @@ export async function waitUntilMet(
 ): Promise<Live> {
   const pending = waitsOf(inputs.waitFor).filter((w) => !w.met(live));
   if (!pending.length) return live;
-  // A guest may take minutes: the call's slot (client/gate.ts) goes to other calls meanwhile.
-  return lendingSlot(() => waitForGuest(ctx, inputs.name, path, query, live, pending));
-}
-
-async function waitForGuest(ctx: Context, name: string, path: string, query: Record<string, string | number>, live: Live, pending: Wait[]): Promise<Live> {
   const started = Date.now();
   let wake: (() => void) | undefined;
-  const source = `/1.0/instances/${encode(name)}`;
+  const source = `/1.0/instances/${encode(inputs.name)}`;
   const sub = ctx.client.subscribe({ types: ["lifecycle"], project: ctx.project }, (event) => {
     const m = event.metadata as { source?: string } | null | undefined;
     if (m?.source === source) wake?.();
