@@ -6,7 +6,7 @@ import { defined, type EngineBase, type Found } from "./base";
 import { LEARNT_KEY, type State } from "./fields";
 import type { CommonInputs, Context, Live } from "./kind";
 import { CLAIM_KEY } from "./ownership";
-import { readCache } from "./readcache";
+import { readCache, sharedReads } from "./readcache";
 
 /**
  * During a refresh the Pulumi engine calls read and then diff on the same object straight away. The object read
@@ -45,11 +45,7 @@ export async function readLiveIfAddressable<I extends CommonInputs>(e: EngineBas
 export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
   // A list of a member's objects would be one list per member: a per-member object is read on its own.
   if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
-  const path = e.spec.path(state as I);
-  const collection = path.replace(/\/[^/]+$/, "");
-  const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
-  const key = JSON.stringify([endpoint, ctx.project, collection]);
-  const listKey = e.spec.listKey ?? { input: "name", api: "name" };
+  const { key, collection, listKey } = collectionOf(e, ctx, state);
   const live = await readCache.read(
     key,
     String(state[listKey.input]),
@@ -58,6 +54,31 @@ export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx:
     listKey.api,
   );
   return live ? { live } : null;
+}
+
+/**
+ * The live object for a delete's ownership check (takeover.ts `stillOurs`), read no earlier than the delete began: for
+ * listable kinds shared with the deletes of the same collection under way (readcache.ts `SharedReads`), so a destroy
+ * of hundreds at once sends one list rather than a GET each. null when the object is gone.
+ */
+export async function readForDelete<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
+  if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
+  const { key, collection, listKey } = collectionOf(e, ctx, state);
+  const live = await sharedReads.read(
+    key,
+    String(state[listKey.input]),
+    async () => (await readLive(e, ctx, state))?.live ?? null,
+    () => ctx.client.list<Live>(collection, e.reqOpts(ctx)),
+    listKey.api,
+  );
+  return live ? { live } : null;
+}
+
+/** The collection an object of a listable kind is listed in, and the key of that list in the caches. */
+function collectionOf<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State) {
+  const collection = e.spec.path(state as I).replace(/\/[^/]+$/, "");
+  const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
+  return { collection, key: JSON.stringify([endpoint, ctx.project, collection]), listKey: e.spec.listKey ?? { input: "name", api: "name" } };
 }
 
 /** What a refresh's read found, if it is fresh enough for this diff (once); undefined: read it. */
@@ -94,16 +115,28 @@ export function guardLive<I extends CommonInputs>(e: EngineBase<I>, state: State
     e.fail(state, ctx, redirectMessage(e, state, ctx, "answers with"));
 }
 
-/** Whether the program's project serves this kind from the default project (its feature is off). null: no such project yet. */
+/**
+ * Whether the program's project serves this kind from the default project (its feature is off). null: no such project
+ * yet. Every check and create of a new object asks: the calls under way at once share one read of the project.
+ */
 export async function featureOff<I extends CommonInputs>(e: EngineBase<I>, ctx: Context): Promise<boolean | null> {
   if (!e.spec.feature || !ctx.project || ctx.project === "default") return false;
-  try {
-    const res = await ctx.client.get<Live>(`/1.0/projects/${encodeURIComponent(ctx.project)}`, { project: null });
-    return (res.value.config as State | undefined)?.[e.spec.feature] !== "true";
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+  const path = `/1.0/projects/${encodeURIComponent(ctx.project)}`;
+  const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
+  const project = await sharedReads.read(
+    JSON.stringify([endpoint, path]),
+    ctx.project,
+    () =>
+      ctx.client.get<Live>(path, { project: null }).then(
+        (res) => res.value,
+        (err) => {
+          if (isNotFound(err)) return null;
+          throw err;
+        },
+      ),
+    () => ctx.client.list<Live>("/1.0/projects", { project: null }), // never: the calls of one key share one object
+  );
+  return project ? (project.config as State | undefined)?.[e.spec.feature] !== "true" : null;
 }
 
 // ---- read (refresh) -----------------------------------------------------------------------------------------
