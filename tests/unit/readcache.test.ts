@@ -266,3 +266,32 @@ describe("deletes under way at once share their ownership read (SharedReads)", (
     expect(got.every((g) => (g as State).from === "get")).toBe(true);
   });
 });
+
+describe("checks and creates under way at once share the read of their project", () => {
+  it("20 creates in a project with features.profiles send one GET of the project, not one each", async () => {
+    const project = `r${run}proj`;
+    fake.set(`/1.0/projects/${project}`, { name: project, config: { "features.profiles": "true" } });
+    const many = Array.from({ length: 20 }, (_, i) => `r${run}c${i}`);
+    await Promise.all(many.map((n) => profiles.create({ ...state(n), project })));
+    const sent = requests();
+    expect(sent.filter((r) => r.startsWith(`GET /1.0/projects/${project}`))).toHaveLength(1);
+    expect(sent.filter((r) => r.startsWith("POST"))).toHaveLength(20);
+    for (const n of many) fake.remove(`/1.0/profiles/${n}`);
+  });
+
+  it("a create that begins after the project's read was sent gets a read of its own (a feature turned off meanwhile is seen)", async () => {
+    const project = `r${run}proj2`;
+    fake.set(`/1.0/projects/${project}`, { name: project, config: { "features.profiles": "true" } });
+    const first = profiles.create({ ...state(`r${run}e0`), project });
+    // Its read of the project has reached the server (which answers as it records); then the feature goes off.
+    while (!requests().some((r) => r.startsWith(`GET /1.0/projects/${project}`))) await new Promise((r) => setTimeout(r, 1));
+    fake.set(`/1.0/projects/${project}`, { name: project, config: { "features.profiles": "false" } });
+    const second = profiles.create({ ...state(`r${run}e1`), project }).then(
+      () => "created",
+      (e: Error) => e.message,
+    );
+    await first;
+    expect(await second).toMatch(/has features.profiles turned off/);
+    fake.remove(`/1.0/profiles/r${run}e0`);
+  });
+});
