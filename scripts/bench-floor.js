@@ -98,7 +98,11 @@ function floor(client) {
           {
             name,
             description: `bench profile ${i}`,
-            config: { "limits.cpu": String(1 + (i % 2)), "user.index": String(i), "user.pulumi-incus.stack": `floor/bench/stack/${"0".repeat(36)}::urn:pulumi:stack::bench::incus:Profile::p${i} #${"0".repeat(12)}` },
+            config: {
+              "limits.cpu": String(1 + (i % 2)),
+              "user.index": String(i),
+              "user.pulumi-incus.stack": `floor/bench/stack/${"0".repeat(36)}::urn:pulumi:stack::bench::incus:Profile::p${i} #${"0".repeat(12)}`,
+            },
           },
           { project },
         ),

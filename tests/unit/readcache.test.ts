@@ -227,7 +227,12 @@ describe("deletes under way at once share their ownership read (SharedReads)", (
   it("never answers a delete with a read sent before it began: a takeover made meanwhile is seen", async () => {
     const cache = new SharedReads();
     let release!: (v: State) => void;
-    const first = cache.read("c", "a", () => new Promise((r) => (release = r)), async () => []);
+    const first = cache.read(
+      "c",
+      "a",
+      () => new Promise((r) => (release = r)),
+      async () => [],
+    );
     await new Promise((r) => setImmediate(r)); // the first read is on its way
     // A takeover lands now; a delete that begins after it must not get the read already sent.
     const lists = jest.fn(async () => [{ name: "b", claim: "new" }]);
@@ -244,10 +249,15 @@ describe("deletes under way at once share their ownership read (SharedReads)", (
     const lists = jest.fn(async () => []);
     const reads = ["a", "b", "c"].map((n) =>
       cache
-        .read("c", n, async () => {
-          if (n === "b") throw new Error("b failed");
-          return { name: n };
-        }, lists)
+        .read(
+          "c",
+          n,
+          async () => {
+            if (n === "b") throw new Error("b failed");
+            return { name: n };
+          },
+          lists,
+        )
         .catch((e: Error) => e.message),
     );
     expect(await Promise.all(reads)).toEqual([{ name: "a" }, "b failed", { name: "c" }]);
