@@ -6,7 +6,7 @@ import { defined, type EngineBase, type Found } from "./base";
 import { LEARNT_KEY, type State } from "./fields";
 import type { CommonInputs, Context, Live } from "./kind";
 import { CLAIM_KEY } from "./ownership";
-import { readCache, sharedReads } from "./readcache";
+import { readCache, serverOf, sharedReads } from "./readcache";
 
 /**
  * During a refresh the Pulumi engine calls read and then diff on the same object straight away. The object read
@@ -77,8 +77,7 @@ export async function readForDelete<I extends CommonInputs>(e: EngineBase<I>, ct
 /** The collection an object of a listable kind is listed in, and the key of that list in the caches. */
 function collectionOf<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State) {
   const collection = e.spec.path(state as I).replace(/\/[^/]+$/, "");
-  const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
-  return { collection, key: JSON.stringify([endpoint, ctx.project, collection]), listKey: e.spec.listKey ?? { input: "name", api: "name" } };
+  return { collection, key: JSON.stringify([serverOf(ctx.client), ctx.project, collection]), listKey: e.spec.listKey ?? { input: "name", api: "name" } };
 }
 
 /** What a refresh's read found, if it is fresh enough for this diff (once); undefined: read it. */
@@ -122,9 +121,8 @@ export function guardLive<I extends CommonInputs>(e: EngineBase<I>, state: State
 export async function featureOff<I extends CommonInputs>(e: EngineBase<I>, ctx: Context): Promise<boolean | null> {
   if (!e.spec.feature || !ctx.project || ctx.project === "default") return false;
   const path = `/1.0/projects/${encodeURIComponent(ctx.project)}`;
-  const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
   const project = await sharedReads.read(
-    JSON.stringify([endpoint, path]),
+    JSON.stringify([serverOf(ctx.client), path]),
     ctx.project,
     () =>
       ctx.client.get<Live>(path, { project: null }).then(
@@ -134,7 +132,7 @@ export async function featureOff<I extends CommonInputs>(e: EngineBase<I>, ctx: 
           throw err;
         },
       ),
-    () => ctx.client.list<Live>("/1.0/projects", { project: null }), // never: the calls of one key share one object
+    async () => [], // never: every call of this key reads the same object
   );
   return project ? (project.config as State | undefined)?.[e.spec.feature] !== "true" : null;
 }

@@ -15,6 +15,7 @@
 //   flight during a write is not used: our own changes, and what they change in other objects, are always seen;
 // - an object missing from the list is confirmed by a GET of it: "gone" (which re-creates) is never decided from
 //   a list.
+import type { IncusClient } from "../client";
 import type { Live } from "./kind";
 
 interface CachedList {
@@ -190,3 +191,6 @@ export class SharedReads {
 
 /** One per provider process. */
 export const sharedReads = new SharedReads();
+
+/** The server a client talks to, as the caches name it. */
+export const serverOf = (client: IncusClient): string => (client.endpoint.kind === "unix" ? client.endpoint.socketPath : client.endpoint.url);
