@@ -117,9 +117,9 @@ export const readCache = new ReadCache();
 // still this resource's? takeover.ts `stillOurs`). Those reads are shared, and stay exactly as fresh as each call's own
 // GET: a call joins only a read not sent yet, so whatever happened before the call began (a newer create that took the
 // object over, in this process or any other) is in what it gets. Per collection at most one read is in flight; calls
-// arriving meanwhile wait and share the next one, sent when it returns. A call with nothing in flight is read at once,
-// alone, as before. A read shared by many objects is one list of the collection (when they are a fair share of it),
-// else each object's own GET.
+// arriving meanwhile wait and share the next one, sent when it returns. A call with nothing in flight is read on the
+// next turn of the event loop, with those of the same turn (a lone delete: its own GET, as before). A read shared by
+// many objects is one list of the collection (when they are a fair share of it), else each object's own GET.
 
 interface Batch<T> {
   /** Each waiting object's own read, by name. */
