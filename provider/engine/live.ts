@@ -57,11 +57,12 @@ export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx:
 }
 
 /**
- * The live object for a delete's ownership check (takeover.ts `stillOurs`), read no earlier than the delete began: for
- * listable kinds shared with the deletes of the same collection under way (readcache.ts `SharedReads`), so a destroy
- * of hundreds at once sends one list rather than a GET each. null when the object is gone.
+ * The live object, read no earlier than this call: for listable kinds shared with the calls of the same collection
+ * under way (readcache.ts `SharedReads`), so hundreds of deletes at once (their ownership check, takeover.ts
+ * `stillOurs`) or creates (the object as made) send a list or a few rather than a GET each. No ETag: a write after
+ * it reads the object again. null when the object is gone.
  */
-export async function readForDelete<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
+export async function readShared<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
   if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
   const { key, collection, listKey } = collectionOf(e, ctx, state);
   const live = await sharedReads.read(

@@ -266,13 +266,13 @@ describe("deletes under way at once share their ownership read (SharedReads)", (
 
   it("lists only when the deletes waiting together are a fair share of the collection", async () => {
     const cache = new SharedReads();
-    const big = Array.from({ length: 200 }, (_, i) => ({ name: `o${i}` }));
+    const big = Array.from({ length: 1000 }, (_, i) => ({ name: `o${i}` }));
     const lists = jest.fn(async () => big);
     const one = (n: string) => async () => ({ name: n, from: "get" });
     await Promise.all(big.slice(0, 20).map((o) => cache.read("c", o.name, one(o.name), lists)));
-    expect(lists).toHaveBeenCalledTimes(1); // 200 known now
-    const got = await Promise.all(big.slice(20, 30).map((o) => cache.read("c", o.name, one(o.name), lists)));
-    expect(lists).toHaveBeenCalledTimes(1); // 10 of 200: their own GETs
+    expect(lists).toHaveBeenCalledTimes(1); // 1,000 known now
+    const got = await Promise.all(big.slice(20, 26).map((o) => cache.read("c", o.name, one(o.name), lists)));
+    expect(lists).toHaveBeenCalledTimes(1); // 6 of 1,000: their own GETs
     expect(got.every((g) => (g as State).from === "get")).toBe(true);
   });
 });
