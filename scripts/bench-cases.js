@@ -1,5 +1,5 @@
 // The cases of scripts/bench-deploy.js: each round runs, per engine mode and N, the trivial program, the containers
-// (beside their raw floor), the profiles (TypeScript and YAML) and the mixed stack, each through up, no-change up,
+// and the profiles (TypeScript and YAML), each beside its raw floor, and the mixed stack, each through up, no-change up,
 // preview, refresh and destroy, checking what the daemon has after up and destroy. Results: one list of runs (one
 // per round) per case and column, the shape scripts/bench-report.js reads.
 const { IMAGE, floor, timed } = require("./bench-floor");
@@ -35,7 +35,7 @@ async function lifecycle(stack, column, what, n, mode, check, ops = ["no-change 
 
 /** `client`: an IncusClient; `settings`: { sizes, profiles, mixed, modes, yaml, suffix } (see bench-deploy.js). */
 function cases(client, { sizes, profiles, mixed: MIXED, modes, yaml: YAML, suffix: SUFFIX }) {
-  const { createProject, listInstances, removeInstances, restDeploy, running } = floor(client);
+  const { createProject, listInstances, removeInstances, restDeploy, running, restProfiles, removeProfiles } = floor(client);
 
   const profilesCheck = (project, prefix, n) => async (step) => {
     const live = (await client.list("/1.0/profiles", { project })).filter((p) => p.name.startsWith(`${prefix}-`)).length;
@@ -80,6 +80,15 @@ function cases(client, { sizes, profiles, mixed: MIXED, modes, yaml: YAML, suffi
           const what = `${n} profiles`;
           const project = `bench-${SUFFIX}-${tag}p${n}`;
           await createProject(project, { "features.profiles": "true", "features.images": "false", "features.storage.volumes": "false" });
+          if (mode === modes[0]) {
+            // The floor of the profile stack: N POSTs, then N DELETEs, all in parallel (measured once per round).
+            const names = Array.from({ length: n }, (_, i) => `rp-${i}`);
+            const floorCheck = profilesCheck(project, "rp", n);
+            record("up", what, n, "default", "raw", await timed(() => restProfiles(project, names)));
+            await floorCheck("up");
+            record("destroy", what, n, "default", "raw", await timed(() => removeProfiles(project, names)));
+            await floorCheck("destroy");
+          }
           const stack = new Stack(programDir("bench-profiles"), `bp${tag}n${n}-${SUFFIX}`, mode, n);
           await stack.init({ project, count: n, prefix: "bp" });
           await lifecycle(stack, "incus", what, n, mode, profilesCheck(project, "bp", n));

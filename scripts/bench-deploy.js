@@ -2,7 +2,7 @@
 // What a deployment through Pulumi costs, side by side in one run (run by scripts/bench-deploy.sh, which builds first).
 // Columns of every case (issues 13 and 28):
 //   raw floor     the same work through direct parallel REST calls with the project's IncusClient (what Incus itself
-//                 needs: create+start of N busybox containers, force-stop+delete of them);
+//                 needs: create+start of N busybox containers, force-stop+delete of them; N profile POSTs, N DELETEs);
 //   empty         `pulumi up` / `destroy` of a program with no resources (examples/bench-empty): the engine's fixed cost;
 //   trivial       N dynamic resources whose methods do nothing (examples/bench-trivial): what Pulumi costs per resource;
 //   pulumi-incus  N containers (examples/bench-instances), N profiles (examples/bench-profiles) or the mixed stack

@@ -89,7 +89,33 @@ function floor(client) {
 
   const running = async (project) => (await listInstances(project)).filter((i) => i.status === "Running").length;
 
-  return { createProject, listInstances, removeInstances, restDeploy, running };
+  /** N profiles as examples/bench-profiles writes them (with an owner mark of the same length), one POST each, all in parallel. */
+  async function restProfiles(project, names) {
+    await Promise.all(
+      names.map((name, i) =>
+        client.post(
+          "/1.0/profiles",
+          {
+            name,
+            description: `bench profile ${i}`,
+            config: {
+              "limits.cpu": String(1 + (i % 2)),
+              "user.index": String(i),
+              "user.pulumi-incus.stack": `floor/bench/stack/${"0".repeat(36)}::urn:pulumi:stack::bench::incus:Profile::p${i} #${"0".repeat(12)}`,
+            },
+          },
+          { project },
+        ),
+      ),
+    );
+  }
+
+  /** One DELETE per profile, all in parallel. */
+  async function removeProfiles(project, names) {
+    await Promise.all(names.map((name) => client.delete(`/1.0/profiles/${encodeURIComponent(name)}`, { project })));
+  }
+
+  return { createProject, listInstances, removeInstances, restDeploy, running, restProfiles, removeProfiles };
 }
 
 async function timed(fn) {

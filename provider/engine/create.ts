@@ -7,7 +7,7 @@ import { providerSettings } from "./connection";
 import { LEARNT_KEY, type State } from "./fields";
 import { isUnknown, OWNER_KEY } from "./inputs";
 import type { CommonInputs, Context } from "./kind";
-import { featureOff, guardLive, mustRead, readLive, readLiveIfAddressable, redirectMessage, withDetails } from "./live";
+import { featureOff, guardLive, mustRead, readLive, readLiveIfAddressable, readShared, redirectMessage, withDetails } from "./live";
 import { CLAIM_KEY, type Mark, markValue, newClaim, parseMark, readRecord, writeRecord } from "./ownership";
 import { marks, ownObject, recordOf, settleGoneCreate, withOwnerMarker } from "./takeover";
 import { converge } from "./write";
@@ -139,7 +139,8 @@ async function makeOrTakeOver<I extends CommonInputs>(
   let state = inputs;
   try {
     if (failedAfterAccepted) throw failedAfterAccepted;
-    const current = existing ?? made ?? (await mustRead(e, ctx, inputs));
+    // The object as made, read after the create returned (shared with the creates under way: live.ts `readShared`).
+    const current = existing ?? made ?? (await readShared(e, ctx, inputs)) ?? (await mustRead(e, ctx, inputs));
     // What the object had before the program took it over is learnt: the server's, or the user's from before adopt
     // (an object this stack made in an interrupted run is its own, not adopted).
     // An adopted object gets no claim: the stack did not make it, and its mark (if any) is someone else's.

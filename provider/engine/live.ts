@@ -6,7 +6,7 @@ import { defined, type EngineBase, type Found } from "./base";
 import { LEARNT_KEY, type State } from "./fields";
 import type { CommonInputs, Context, Live } from "./kind";
 import { CLAIM_KEY } from "./ownership";
-import { readCache } from "./readcache";
+import { readCache, serverOf, sharedReads } from "./readcache";
 
 /**
  * During a refresh the Pulumi engine calls read and then diff on the same object straight away. The object read
@@ -45,11 +45,7 @@ export async function readLiveIfAddressable<I extends CommonInputs>(e: EngineBas
 export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
   // A list of a member's objects would be one list per member: a per-member object is read on its own.
   if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
-  const path = e.spec.path(state as I);
-  const collection = path.replace(/\/[^/]+$/, "");
-  const endpoint = ctx.client.endpoint.kind === "unix" ? ctx.client.endpoint.socketPath : ctx.client.endpoint.url;
-  const key = JSON.stringify([endpoint, ctx.project, collection]);
-  const listKey = e.spec.listKey ?? { input: "name", api: "name" };
+  const { key, collection, listKey } = collectionOf(e, ctx, state);
   const live = await readCache.read(
     key,
     String(state[listKey.input]),
@@ -58,6 +54,31 @@ export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx:
     listKey.api,
   );
   return live ? { live } : null;
+}
+
+/**
+ * The live object, read no earlier than this call: for listable kinds shared with the calls of the same collection
+ * under way (readcache.ts `SharedReads`), so hundreds of deletes at once (their ownership check, takeover.ts
+ * `stillOurs`) or creates (the object as made) send a list or a few rather than a GET each. No ETag: a write after
+ * it reads the object again. null when the object is gone.
+ */
+export async function readShared<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
+  if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
+  const { key, collection, listKey } = collectionOf(e, ctx, state);
+  const live = await sharedReads.read(
+    key,
+    String(state[listKey.input]),
+    async () => (await readLive(e, ctx, state))?.live ?? null,
+    () => ctx.client.list<Live>(collection, e.reqOpts(ctx)),
+    listKey.api,
+  );
+  return live ? { live } : null;
+}
+
+/** The collection an object of a listable kind is listed in, and the key of that list in the caches. */
+function collectionOf<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State) {
+  const collection = e.spec.path(state as I).replace(/\/[^/]+$/, "");
+  return { collection, key: JSON.stringify([serverOf(ctx.client), ctx.project, collection]), listKey: e.spec.listKey ?? { input: "name", api: "name" } };
 }
 
 /** What a refresh's read found, if it is fresh enough for this diff (once); undefined: read it. */
@@ -94,16 +115,27 @@ export function guardLive<I extends CommonInputs>(e: EngineBase<I>, state: State
     e.fail(state, ctx, redirectMessage(e, state, ctx, "answers with"));
 }
 
-/** Whether the program's project serves this kind from the default project (its feature is off). null: no such project yet. */
+/**
+ * Whether the program's project serves this kind from the default project (its feature is off). null: no such project
+ * yet. Every check and create of a new object asks: the calls under way at once share one read of the project.
+ */
 export async function featureOff<I extends CommonInputs>(e: EngineBase<I>, ctx: Context): Promise<boolean | null> {
   if (!e.spec.feature || !ctx.project || ctx.project === "default") return false;
-  try {
-    const res = await ctx.client.get<Live>(`/1.0/projects/${encodeURIComponent(ctx.project)}`, { project: null });
-    return (res.value.config as State | undefined)?.[e.spec.feature] !== "true";
-  } catch (err) {
-    if (isNotFound(err)) return null;
-    throw err;
-  }
+  const path = `/1.0/projects/${encodeURIComponent(ctx.project)}`;
+  const project = await sharedReads.read(
+    JSON.stringify([serverOf(ctx.client), path]),
+    ctx.project,
+    () =>
+      ctx.client.get<Live>(path, { project: null }).then(
+        (res) => res.value,
+        (err) => {
+          if (isNotFound(err)) return null;
+          throw err;
+        },
+      ),
+    async () => [], // never: every call of this key reads the same object
+  );
+  return project ? (project.config as State | undefined)?.[e.spec.feature] !== "true" : null;
 }
 
 // ---- read (refresh) -----------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 //   resource took it over (a replacement Pulumi runs create-first), the old half's delete leaves it alone.
 import { createHash, randomBytes } from "node:crypto";
 import { IncusError, type IncusClient } from "../client";
+import type { Live } from "./kind";
+import { serverOf, sharedReads } from "./readcache";
 
 /** Output key (stored in state, never an input) of the claim token this resource wrote into its object. */
 export const CLAIM_KEY = "__claim";
@@ -89,11 +91,19 @@ export function isRecordKey(key: string): boolean {
   return key.startsWith(RECORD_PREFIX);
 }
 
-/** The value recorded at a key ("" when none); undefined when the server's config cannot be read. */
+/**
+ * The value recorded at a key ("" when none); undefined when the server's config cannot be read. Creates and deletes
+ * under way at once share one read of the server's config (readcache.ts `SharedReads`: never one sent before the call).
+ */
 export async function readRecord(client: IncusClient, key: string): Promise<string | undefined> {
   try {
-    const config = (await client.get<{ config?: Record<string, string> }>("/1.0", { project: null })).value.config ?? {};
-    return config[key] ?? "";
+    const server = await sharedReads.read(
+      JSON.stringify([serverOf(client), "/1.0"]),
+      "/1.0",
+      async () => (await client.get<Live>("/1.0", { project: null })).value,
+      async () => [], // never: every call of this key reads the same object
+    );
+    return ((server?.config ?? {}) as Record<string, string>)[key] ?? "";
   } catch {
     return undefined;
   }

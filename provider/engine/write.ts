@@ -4,7 +4,7 @@ import { isNotFound, operationGone, settledWrite } from "../client";
 import { type EngineBase, PartialFailure, PROVIDER_KEY, withoutProvider } from "./base";
 import { LEARNT_KEY, type State } from "./fields";
 import { ContentStepFailed, type CommonInputs, type Context, type Live } from "./kind";
-import { mustRead, readLive, withDetails } from "./live";
+import { mustRead, readShared, readLive, withDetails } from "./live";
 import { CLAIM_KEY, parseMark, readRecord, writeRecord } from "./ownership";
 import { recordOf, stillOurs } from "./takeover";
 
@@ -32,7 +32,8 @@ export async function converge<I extends CommonInputs>(
         e.spec.path(state),
         (current) => (m.changed(w, current).update.length ? m.body(w, current) : undefined),
         // After a state change the ETag has moved: then the first attempt reads again.
-        { ...e.writeOpts(ctx), current: undo ? undefined : { value: live, etag } },
+        // A read without its ETag (a shared list) is read again before the PUT.
+        { ...e.writeOpts(ctx), current: undo || etag === undefined ? undefined : { value: live, etag } },
       );
     } finally {
       if (undo) await undo();
@@ -109,7 +110,7 @@ export async function remove<I extends CommonInputs>(e: EngineBase<I>, propsRaw:
       const found = await readLive(e, ctx, props);
       if (found && (await stillOurs(e, ctx, props, found))) await e.spec.delete(ctx, props, found.live);
       else if (found) return;
-    } else if (typeof props[CLAIM_KEY] === "string" && !(await stillOurs(e, ctx, props, await readLive(e, ctx, props)))) {
+    } else if (typeof props[CLAIM_KEY] === "string" && !(await stillOurs(e, ctx, props, await readShared(e, ctx, props)))) {
       // Another create took it over: left where it is, with its record.
       return;
     } else {

@@ -4,7 +4,7 @@
 //   by package name, so `refresh` and `destroy` still work after npm hoists the package;
 // - `pulumi up --replace` of a same-name object deletes it first and the object exists afterwards (it used to be
 //   taken over by the new half and then deleted with the old one); with `deleteBeforeReplace: false` the new half
-//   takes it over and the old half's delete leaves it;
+//   takes it over and the old half's delete leaves it, also when many such deletes run at once and share one read;
 // - a resource moved under a component without `aliases`, and two resources that give one object the same name, are
 //   refused naming the resource that holds the object, which stays as it was.
 import { execFileSync } from "node:child_process";
@@ -51,6 +51,9 @@ new incus.Profile("web", { project, config: { "user.v": "1" } }, { parent, alias
 new incus.StorageVolume("data", { project, pool: "default", config: { "user.v": "1" } });
 new incus.Profile("keep", { project, config: { "user.keep": "1" } }, { deleteBeforeReplace: false });
 lib.profile("fromlib", project);
+for (let i = 0; i < (cfg.getNumber("keeps") || 0); i++) {
+  new incus.Profile(\`keep\${i}\`, { project, config: { "user.keep": String(i) } }, { deleteBeforeReplace: false });
+}
 if (cfg.getBoolean("duplicate")) {
   for (const type of ["test:index:Web", "test:index:Db"]) {
     new incus.Profile("shared", { project, name: "dup", config: { "user.by": type } }, { parent: new Group(type, "part") });
@@ -161,6 +164,33 @@ test("with deleteBeforeReplace: false, --replace takes the object over and the o
   expect(takeWrites()).toEqual([]);
   pulumi("refresh", "--yes", "--skip-preview");
   expect(profile("keep")).not.toBeNull();
+});
+
+test("many create-first replacements at once: the old halves' deletes share one list, and each leaves its object", () => {
+  const N = 12;
+  pulumi("config", "set", "keeps", String(N));
+  up();
+  const all = resources();
+  const urns = Array.from({ length: N }, (_, i) => all.find((r) => r.urn.endsWith(`::keep${i}`))!.urn);
+  const log = env.PULUMI_INCUS_REQUEST_LOG!;
+  fs.truncateSync(log, 0);
+  // The replacements' creates take the objects over, then Pulumi runs the N old halves' deletes together.
+  const out = up(...urns.flatMap((u) => ["--replace", u]), "--parallel", String(3 * N));
+  const sent = fs.readFileSync(log, "utf8").split("\n");
+  expect(sent).toContain(`GET /1.0/profiles?project=${P}&recursion=1`); // the deletes' shared read
+  expect(sent.filter((l) => l.startsWith("DELETE "))).toEqual([]);
+  const after = resources();
+  for (let i = 0; i < N; i++) {
+    expect(out).toContain(`Profile "keep${i}" in project "${P}": not deleted: a newer create of this stack took the object over`);
+    const claim = after.find((r) => r.urn.endsWith(`::keep${i}`))!.outputs.__claim;
+    expect(profile(`keep${i}`)?.config[MARK]).toMatch(new RegExp(` #${claim}$`)); // the new half's claim
+  }
+  takeWrites();
+  up("--expect-no-changes");
+  expect(takeWrites()).toEqual([]);
+  pulumi("config", "rm", "keeps");
+  up();
+  for (let i = 0; i < N; i++) expect(profile(`keep${i}`)).toBeNull();
 });
 
 test("a resource moved under a component without aliases is refused, naming the holder; with aliases it is the same", () => {

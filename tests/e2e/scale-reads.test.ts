@@ -1,6 +1,7 @@
 // A stack of 1,000 profiles through the real CLI engine (issue 28): a preview, a no-change `up` and a refresh send
 // only reads, and one list of the kind answers the whole walk (a GET of the first object, then one
-// `GET /1.0/profiles?recursion=1` of the project), however long the walk takes. The program is
+// `GET /1.0/profiles?recursion=1` of the project), however long the walk takes. The up and the destroy, each with all
+// 1,000 at once, share their reads: of the project (checks and creates), of the profiles (the deletes' ownership check). The program is
 // examples/bench-profiles, installed from the packed package as users get it.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,6 +16,8 @@ const P = `psr-${uniqueSuffix().slice(-8)}`;
 const client = new IncusClient();
 let t: TestStack;
 let dir: string;
+/** The requests of the first `up` (1,000 creates at once). */
+let firstUp: string[] = [];
 
 beforeAll(async () => {
   await client.post("/1.0/projects", { name: P, config: { "features.images": "false", "features.profiles": "true" } }, { project: null });
@@ -28,8 +31,10 @@ beforeAll(async () => {
   // requests, not time, so it skips those checkpoints (the state is written at the end of each command), and the
   // first up runs every create at once.
   process.env.PULUMI_SKIP_CHECKPOINTS = "true";
+  t.takeRequests();
   const up = await t.stack.up({ parallel: N });
   expect(up.summary.resourceChanges).toEqual({ create: N + 2 }); // and the stack and its identity
+  firstUp = t.takeRequests();
 });
 
 afterAll(async () => {
@@ -51,6 +56,14 @@ function sent(lines: string[]) {
   };
 }
 
+test("an up of 1,000 at once: a POST each, and the checks and creates share a few reads of their project", () => {
+  expect(firstUp.filter((l) => l.startsWith("POST /1.0/profiles"))).toHaveLength(N);
+  // Each check and each create asks whether the project serves its own profiles: 2,000 GETs when each read alone.
+  const projectReads = firstUp.filter((l) => l.startsWith(`GET /1.0/projects/${P}`));
+  expect(projectReads.length).toBeGreaterThan(0);
+  expect(projectReads.length).toBeLessThanOrEqual(100);
+});
+
 test.each(["preview", "no-change up", "refresh"])("%s of 1,000 profiles: reads only, one list of the kind", async (step) => {
   t.takeRequests();
   if (step === "preview") expect((await t.stack.preview()).changeSummary).toEqual({ same: N + 2 });
@@ -62,4 +75,17 @@ test.each(["preview", "no-change up", "refresh"])("%s of 1,000 profiles: reads o
   expect(lists).toEqual([`GET /1.0/profiles?project=${P}&recursion=1`]);
   // The first object's own GET (a walk starts with the second read), and the server's /1.0 at most.
   expect(singles.length).toBeLessThanOrEqual(3);
+});
+
+test("destroy of 1,000 at once: a DELETE each, and their ownership reads shared (a few lists, not a GET each)", async () => {
+  t.takeRequests();
+  expect((await t.stack.destroy({ parallel: N })).summary.resourceChanges).toEqual({ delete: N + 2 });
+  const lines = t.takeRequests();
+  const { writes, lists, singles } = sent(lines);
+  expect(writes.filter((l) => l.startsWith("DELETE /1.0/profiles/"))).toHaveLength(N);
+  expect(writes.length).toBe(N);
+  expect(lists.length).toBeGreaterThan(0);
+  expect(lists.length + singles.length).toBeLessThanOrEqual(100);
+  const left = incusJson(`/1.0/profiles?project=${P}&recursion=1`) as { name: string }[];
+  expect(left.map((p) => p.name)).toEqual(["default"]);
 });

@@ -139,6 +139,21 @@ describe("provider", () => {
       expect(serverConfig()).toEqual({ "core.https_address": "127.0.0.1:8443" });
     });
 
+    it("creates and deletes under way at once share their reads of the server's config, and each record is kept or removed as its own", async () => {
+      const engine = aliases();
+      const names = Array.from({ length: 12 }, (_, i) => `many${i}`);
+      const made = await Promise.all(names.map((n) => engine.create(alias({ name: n, [OWNER_KEY]: OWNER.replace("::web", `::${n}`) }))));
+      const records = () => Object.keys(serverConfig()).filter((k) => k.startsWith("user.pulumi-incus.mark."));
+      expect(records()).toHaveLength(12);
+      const serverReads = () => fake.requests.filter((r) => r.method === "GET" && r.path === "/1.0").length;
+      expect(serverReads()).toBeLessThanOrEqual(4); // 12 alone before
+      fake.requests.length = 0;
+      await Promise.all(names.map((n, i) => engine.delete(`/1.0/images/aliases/${n}`, made[i].outs)));
+      for (const n of names) expect(fake.get(`/1.0/images/aliases/${n}`)).toBeUndefined();
+      expect(records()).toEqual([]);
+      expect(serverReads()).toBeLessThanOrEqual(4); // 24 alone before: one before and one after each DELETE
+    });
+
     it("takes over the object of an interrupted create of the same resource; refuses one without a record or of another owner", async () => {
       const first = await aliases().create(alias());
       const key = Object.keys(fake.requests.find((r) => r.method === "PATCH")?.body?.config as State)[0];

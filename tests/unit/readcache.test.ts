@@ -1,7 +1,7 @@
 // The read cache (provider/engine/readcache.ts): one list answers a walk through many objects of a kind, and never
 // at the cost of freshness: drift made by hand is seen, our own writes drop every list, "gone" is confirmed by a GET.
 import { KindEngine, kinds } from "pulumi-incus/provider";
-import { ReadCache, readCache } from "../../provider/engine/readcache";
+import { ReadCache, readCache, SharedReads } from "../../provider/engine/readcache";
 import { FakeIncus, fakeIncusForFile } from "./fake-incus";
 
 type State = Record<string, unknown>;
@@ -191,5 +191,117 @@ describe("ReadCache on its own", () => {
     const b = (await cache.read("c", "b", one("b"), async () => items)) as { config: Record<string, string> };
     b.config.k = "changed";
     expect(items[0].config.k).toBe("1");
+  });
+});
+
+describe("deletes under way at once share their ownership read (SharedReads)", () => {
+  const MARK = "user.pulumi-incus.stack";
+  const owner = "o/p/s/id::urn:pulumi:s::p::incus:Profile::x";
+  const claimed = (name: string, claim: string) => live(name, { config: { [MARK]: `${owner} #${claim}` } });
+  const ours = (name: string, claim = "aaaaaaaaaaaa") => state(name, { __claim: claim });
+
+  it("a destroy of many at once: one list (and at most one GET, for a first that came alone), a DELETE each", async () => {
+    const many = Array.from({ length: 20 }, (_, i) => `r${run}d${i}`);
+    for (const n of many) fake.set(path(n), claimed(n, "aaaaaaaaaaaa"));
+    await Promise.all(many.map((n) => profiles.delete(path(n), ours(n))));
+    const sent = requests();
+    expect(sent.filter((r) => r.startsWith("DELETE")).sort()).toEqual(many.map((n) => `DELETE ${path(n)}`).sort());
+    expect(sent.filter((r) => r === LIST)).toHaveLength(1);
+    expect(sent.filter((r) => r.startsWith("GET") && r !== LIST).length).toBeLessThanOrEqual(1);
+    for (const n of many) expect(fake.get(path(n))).toBeUndefined();
+  });
+
+  it("leaves the objects a newer create took over, however many deletes share the read", async () => {
+    const many = Array.from({ length: 12 }, (_, i) => `r${run}t${i}`);
+    for (const [i, n] of many.entries()) fake.set(path(n), claimed(n, i % 3 === 0 ? "bbbbbbbbbbbb" : "aaaaaaaaaaaa"));
+    const log = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      await Promise.all(many.map((n) => profiles.delete(path(n), ours(n))));
+    } finally {
+      log.mockRestore();
+    }
+    for (const [i, n] of many.entries()) expect(fake.get(path(n)) !== undefined).toBe(i % 3 === 0);
+    expect(requests().filter((r) => r.startsWith("GET")).length).toBeLessThanOrEqual(2);
+  });
+
+  it("never answers a delete with a read sent before it began: a takeover made meanwhile is seen", async () => {
+    const cache = new SharedReads();
+    let release!: (v: State) => void;
+    const first = cache.read(
+      "c",
+      "a",
+      () => new Promise((r) => (release = r)),
+      async () => [],
+    );
+    await new Promise((r) => setImmediate(r)); // the first read is on its way
+    // A takeover lands now; a delete that begins after it must not get the read already sent.
+    const lists = jest.fn(async () => [{ name: "b", claim: "new" }]);
+    const gets = jest.fn(async () => ({ name: "b", claim: "new" }));
+    const second = cache.read("c", "b", gets, lists);
+    release({ name: "a", claim: "old" });
+    expect(await first).toEqual({ name: "a", claim: "old" });
+    expect(await second).toEqual({ name: "b", claim: "new" });
+    expect(gets).toHaveBeenCalledTimes(1); // sent after the first returned, for it alone
+  });
+
+  it("a few at once are each their own GET; an error is its own object's only", async () => {
+    const cache = new SharedReads();
+    const lists = jest.fn(async () => []);
+    const reads = ["a", "b", "c"].map((n) =>
+      cache
+        .read(
+          "c",
+          n,
+          async () => {
+            if (n === "b") throw new Error("b failed");
+            return { name: n };
+          },
+          lists,
+        )
+        .catch((e: Error) => e.message),
+    );
+    expect(await Promise.all(reads)).toEqual([{ name: "a" }, "b failed", { name: "c" }]);
+    expect(lists).not.toHaveBeenCalled();
+  });
+
+  it("lists only when the deletes waiting together are a fair share of the collection", async () => {
+    const cache = new SharedReads();
+    const big = Array.from({ length: 1000 }, (_, i) => ({ name: `o${i}` }));
+    const lists = jest.fn(async () => big);
+    const one = (n: string) => async () => ({ name: n, from: "get" });
+    await Promise.all(big.slice(0, 20).map((o) => cache.read("c", o.name, one(o.name), lists)));
+    expect(lists).toHaveBeenCalledTimes(1); // 1,000 known now
+    const got = await Promise.all(big.slice(20, 26).map((o) => cache.read("c", o.name, one(o.name), lists)));
+    expect(lists).toHaveBeenCalledTimes(1); // 6 of 1,000: their own GETs
+    expect(got.every((g) => (g as State).from === "get")).toBe(true);
+  });
+});
+
+describe("checks and creates under way at once share the read of their project", () => {
+  it("20 creates in a project with features.profiles send one GET of the project, not one each", async () => {
+    const project = `r${run}proj`;
+    fake.set(`/1.0/projects/${project}`, { name: project, config: { "features.profiles": "true" } });
+    const many = Array.from({ length: 20 }, (_, i) => `r${run}c${i}`);
+    await Promise.all(many.map((n) => profiles.create({ ...state(n), project })));
+    const sent = requests();
+    expect(sent.filter((r) => r.startsWith(`GET /1.0/projects/${project}`))).toHaveLength(1);
+    expect(sent.filter((r) => r.startsWith("POST"))).toHaveLength(20);
+    for (const n of many) fake.remove(`/1.0/profiles/${n}`);
+  });
+
+  it("a create that begins after the project's read was sent gets a read of its own (a feature turned off meanwhile is seen)", async () => {
+    const project = `r${run}proj2`;
+    fake.set(`/1.0/projects/${project}`, { name: project, config: { "features.profiles": "true" } });
+    const first = profiles.create({ ...state(`r${run}e0`), project });
+    // Its read of the project has reached the server (which answers as it records); then the feature goes off.
+    while (!requests().some((r) => r.startsWith(`GET /1.0/projects/${project}`))) await new Promise((r) => setTimeout(r, 1));
+    fake.set(`/1.0/projects/${project}`, { name: project, config: { "features.profiles": "false" } });
+    const second = profiles.create({ ...state(`r${run}e1`), project }).then(
+      () => "created",
+      (e: Error) => e.message,
+    );
+    await first;
+    expect(await second).toMatch(/has features.profiles turned off/);
+    fake.remove(`/1.0/profiles/r${run}e0`);
   });
 });
