@@ -1,12 +1,13 @@
 // A stack of 1,000 profiles through the real CLI engine (issue 28): a preview, a no-change `up` and a refresh send
 // only reads, and one list of the kind answers the whole walk (a GET of the first object, then one
 // `GET /1.0/profiles?recursion=1` of the project), however long the walk takes. The program is
-// examples/bench-profiles, installed from the packed package as users get it.
+// examples/bench-profiles, installed from the packed package as users get it; and the same profiles as a Pulumi YAML
+// program served by the `incus` plugin (the checkout's build), whose reads go through the same read cache.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { closeAllPools, IncusClient } from "pulumi-incus/provider";
-import { dropTestProject, incusJson, installPackage, programStack, REPO, type TestStack, uniqueSuffix } from "./harness";
+import { dropTestProject, incusJson, installPackage, programStack, REPO, type TestStack, uniqueSuffix, useYamlHost } from "./harness";
 
 jest.setTimeout(1_800_000);
 
@@ -14,7 +15,9 @@ const N = 1000;
 const P = `psr-${uniqueSuffix().slice(-8)}`;
 const client = new IncusClient();
 let t: TestStack;
+let y: TestStack;
 let dir: string;
+let yamlDir: string;
 
 beforeAll(async () => {
   await client.post("/1.0/projects", { name: P, config: { "features.images": "false", "features.profiles": "true" } }, { project: null });
@@ -30,6 +33,15 @@ beforeAll(async () => {
   process.env.PULUMI_SKIP_CHECKPOINTS = "true";
   const up = await t.stack.up({ parallel: N });
   expect(up.summary.resourceChanges).toEqual({ create: N + 2 }); // and the stack and its identity
+  // The YAML program: YAML has no loops, so each profile is written out.
+  useYamlHost();
+  yamlDir = fs.mkdtempSync(path.join(os.tmpdir(), "pi-scale-reads-yaml-"));
+  const lines = ["name: scale-reads-yaml", "runtime: yaml", `packages:\n  incus: ${path.join(REPO, "provider", "plugin", "incus")}`, "resources:"];
+  for (let i = 0; i < N; i++)
+    lines.push(`  p${i}:\n    type: incus:index:Profile\n    properties:\n      project: ${P}\n      name: y-${i}\n      config:\n        user.index: "${i}"`);
+  fs.writeFileSync(path.join(yamlDir, "Pulumi.yaml"), `${lines.join("\n")}\n`);
+  y = await programStack(yamlDir);
+  expect((await y.stack.up({ parallel: N })).summary.resourceChanges).toEqual({ create: N + 1 }); // and the stack
 });
 
 afterAll(async () => {
@@ -37,7 +49,9 @@ afterAll(async () => {
   // What the stack made goes with the project (a destroy of 1,000 objects would only cost time here).
   if (incusJson(`/1.0/projects/${P}`)) await dropTestProject(P);
   await t?.cleanup(true).catch(() => undefined);
+  await y?.cleanup(true).catch(() => undefined);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (yamlDir) fs.rmSync(yamlDir, { recursive: true, force: true });
   await closeAllPools();
 });
 
@@ -45,7 +59,7 @@ afterAll(async () => {
 function sent(lines: string[]) {
   const gets = lines.filter((l) => l.startsWith("GET ") && !l.startsWith("GET /1.0/events"));
   return {
-    writes: t.writes(lines),
+    writes: lines.filter((l) => !l.startsWith("GET ")),
     lists: gets.filter((l) => /[?&]recursion=/.test(l)),
     singles: gets.filter((l) => !/[?&]recursion=/.test(l)),
   };
@@ -61,5 +75,16 @@ test.each(["preview", "no-change up", "refresh"])("%s of 1,000 profiles: reads o
   expect(writes).toEqual([]);
   expect(lists).toEqual([`GET /1.0/profiles?project=${P}&recursion=1`]);
   // The first object's own GET (a walk starts with the second read), and the server's /1.0 at most.
+  expect(singles.length).toBeLessThanOrEqual(3);
+});
+
+test.each(["preview", "no-change up", "refresh"])("%s of 1,000 profiles in Pulumi YAML (the plugin): reads only, one list of the kind", async (step) => {
+  y.takeRequests();
+  if (step === "preview") expect((await y.stack.preview()).changeSummary).toEqual({ same: N + 1 });
+  if (step === "no-change up") expect((await y.stack.up()).summary.resourceChanges).toEqual({ same: N + 1 });
+  if (step === "refresh") expect((await y.stack.refresh({ parallel: N })).summary.result).toBe("succeeded");
+  const { writes, lists, singles } = sent(y.takeRequests());
+  expect(writes).toEqual([]);
+  expect(lists).toEqual([`GET /1.0/profiles?project=${P}&recursion=1`]);
   expect(singles.length).toBeLessThanOrEqual(3);
 });
