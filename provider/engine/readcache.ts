@@ -7,7 +7,11 @@
 // - only reads that need no ETag use it (diff and refresh); every write still GETs the one object for its ETag;
 // - a list answers reads while the walk goes on: each read starts at most MAX_AGE_MS after the one before it that
 //   the list answered (a pause longer than that, and the next read starts over). So one list answers a walk through
-//   1,000 objects however long the engine takes, as reading them all at the start would; the cache lives in the
+//   1,000 objects however long the engine takes, as reading them all at the start would. A pause is time this
+//   process spent waiting for the next read (its event loop idle), not time it spent answering the reads it has:
+//   a provider given a tenth of a CPU (a loaded machine) spends many seconds turning 1,000 listed objects into
+//   answers, while the reads behind them wait in its queue, and counting that as a pause made one refresh send 6
+//   lists (the plugin at 1,000 profiles, issue 28). The cache lives in the
 //   provider process, which lives for one Pulumi command, so anything changed before the command (drift made with
 //   `incus config set` between two previews) is always seen, and an edit racing the command, the next one sees;
 // - a list answers each object once: reading the same object again (a caller that expects news) sends a GET;
@@ -16,10 +20,11 @@
 // - an object missing from the list is confirmed by a GET of it: "gone" (which re-creates) is never decided from
 //   a list.
 import type { IncusClient } from "../client";
+import { performance } from "node:perf_hooks";
 import type { Live } from "./kind";
 
 interface CachedList {
-  /** When it last answered a read (or was sent). */
+  /** When it last answered a read (or was sent), on ReadCache.clock. */
   usedAt: number;
   generation: number;
   byName: Promise<Map<string, Live>>;
@@ -27,8 +32,13 @@ interface CachedList {
   served: Set<string>;
 }
 
+/** Milliseconds this process's event loop has waited with nothing to do (grows only while it is idle). */
+const idleMs = (): number => performance.eventLoopUtilization().idle;
+
 export class ReadCache {
   static MAX_AGE_MS = 2000;
+  /** The clock pauses are measured with: idle time of this process (tests move it by hand). */
+  static clock: () => number = idleMs;
   private readonly lists = new Map<string, CachedList>();
   /** The last object read in each collection, and when: reading another one soon after walks through the kind. */
   private readonly lastRead = new Map<string, { name: string; at: number }>();
@@ -48,7 +58,7 @@ export class ReadCache {
     /** The field of a listed object that `name` matches (a forward's `listen_address`). */
     keyField = "name",
   ): Promise<Live | null> {
-    const now = Date.now();
+    const now = ReadCache.clock();
     let entry = this.lists.get(collection);
     if (entry && (entry.generation !== this.generation || now - entry.usedAt > ReadCache.MAX_AGE_MS)) {
       this.lists.delete(collection);
@@ -77,7 +87,7 @@ export class ReadCache {
     } catch {
       return getOne(); // the list failed (e.g. not allowed): the object's own GET says what is wrong, if anything
     }
-    entry.usedAt = Date.now(); // a slow answer (a list of 1,000 objects on a busy machine) does not end the walk
+    entry.usedAt = ReadCache.clock(); // a slow answer (a list of 1,000 objects on a busy machine) does not end the walk
     if (entry.generation !== this.generation) return getOne(); // a write began while the list was in flight
     const found = byName.get(name);
     return found ? structuredClone(found) : getOne();

@@ -22,8 +22,10 @@ const live = (name: string, over: State = {}): State => ({ name, description: ""
 const requests = () => fake.requests.map((r) => `${r.method} ${r.path}`);
 const diff = (name: string) => profiles.diff(path(name), state(name), state(name));
 
+const idleClock = ReadCache.clock;
 beforeEach(async () => {
   ReadCache.MAX_AGE_MS = 2000;
+  ReadCache.clock = idleClock;
   // Fresh objects with names of their own, so no list or read of an earlier test plays a part.
   for (const n of names) fake.remove(path(n));
   run++;
@@ -91,8 +93,8 @@ describe("a walk through many objects of one kind", () => {
 
   it("does not use a list older than MAX_AGE_MS", async () => {
     // The cache's clock is moved on by hand, so a loaded machine cannot make the first two reads look far apart.
-    let clock = Date.now();
-    const now = jest.spyOn(Date, "now").mockImplementation(() => clock);
+    let clock = 0;
+    ReadCache.clock = () => clock;
     const log = jest.spyOn(console, "log").mockImplementation(() => {});
     try {
       await diff(names[0]);
@@ -102,23 +104,34 @@ describe("a walk through many objects of one kind", () => {
       expect(await diff(names[2])).toEqual({ changes: true });
     } finally {
       log.mockRestore();
-      now.mockRestore();
     }
     expect(requests()).toEqual([`GET ${path(names[0])}`, LIST, `GET ${path(names[2])}`]);
   });
 
   it("keeps one list for a walk longer than MAX_AGE_MS whose reads follow each other closely (1,000 objects)", async () => {
-    let clock = Date.now();
-    const now = jest.spyOn(Date, "now").mockImplementation(() => clock);
-    try {
-      for (const n of names) {
-        expect(await diff(n)).toEqual({ changes: false });
-        clock += ReadCache.MAX_AGE_MS * 0.75; // the whole walk takes several times MAX_AGE_MS
-      }
-    } finally {
-      now.mockRestore();
+    let clock = 0;
+    ReadCache.clock = () => clock;
+    for (const n of names) {
+      expect(await diff(n)).toEqual({ changes: false });
+      clock += ReadCache.MAX_AGE_MS * 0.75; // the whole walk takes several times MAX_AGE_MS
     }
     expect(requests()).toEqual([`GET ${path(names[0])}`, LIST]);
+  });
+
+  it("measures a pause by the time the process waited idle, not the time it spent answering (a starved process)", async () => {
+    ReadCache.MAX_AGE_MS = 300; // short, so the test is
+    // What the default clock reads: it stands still while the process works, however long that takes in wall time.
+    const before = ReadCache.clock();
+    const busyUntil = Date.now() + 3 * ReadCache.MAX_AGE_MS;
+    while (Date.now() < busyUntil); // answering a batch on a tenth of a CPU
+    expect(ReadCache.clock() - before).toBeLessThan(ReadCache.MAX_AGE_MS);
+    // A refresh's reads when the provider is slow: answers for the first ones keep it busy for seconds while the next
+    // reads wait in its queue; they still belong to the walk the list answers.
+    await Promise.all(names.slice(0, 3).map((n) => profiles.read(path(n), state(n))));
+    const spin = Date.now() + 2 * ReadCache.MAX_AGE_MS;
+    while (Date.now() < spin);
+    await Promise.all(names.slice(3).map((n) => profiles.read(path(n), state(n))));
+    expect(requests().sort()).toEqual([`GET ${path(names[0])}`, LIST].sort());
   });
 
   it("drops every list when this process writes: later reads see the write and what changed meanwhile", async () => {
