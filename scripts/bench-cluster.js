@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The cluster case of issue 28 (run by scripts/bench-cluster.sh): N busybox containers (examples/bench-instances,
 // installed from the packed package) spread over cluster groups on a private 3-member cluster (tests/cluster/cluster.ts
-// on 127.0.50.2-4, folder /var/lib/pulumi-incus-cluster/pi-bench-cluster). The benchmark makes one group per member
+// on 127.0.50.2-4, folder /var/lib/pulumi-incus-cluster/pi-bench-cluster; BENCH_CLUSTER_NET / BENCH_CLUSTER_TAG change them). The benchmark makes one group per member
 // (pb-g1 … holding member 1 …) and the i-th instance goes to `@pb-g<(i mod 3)+1>`, as `targets` tells the program.
 // Columns, each through member 1's unix socket:
 //   raw floor     the same creates (POST /1.0/instances?target=@<group>, start=true) and force-stop+deletes, all in
@@ -15,7 +15,8 @@
 // goals and plot as scripts/bench-deploy.js). Asserts nothing; the cluster is stopped by PID at the end.
 //
 //   BENCH_SIZES=300  BENCH_ROUNDS=3  BENCH_MODES=default,parallel  BENCH_OPS=  (e.g. "no-change up,preview,refresh")
-//   BENCH_OUT=<dir for the plot>  BENCH_TARBALL=<a packed pulumi-incus>   node scripts/bench-cluster.js
+//   BENCH_OUT=<dir for the plot>  BENCH_TARBALL=<a packed pulumi-incus>
+//   BENCH_CLUSTER_NET=50  BENCH_CLUSTER_TAG=pi-bench-cluster   node scripts/bench-cluster.js
 const { execFileSync } = require("node:child_process");
 const os = require("node:os");
 const path = require("node:path");
@@ -36,9 +37,13 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const MODES = (process.env.BENCH_MODES ?? "default,parallel").split(",").filter(Boolean);
 const OPS = (process.env.BENCH_OPS ?? "").split(",").filter(Boolean);
 const OUT = path.resolve(process.env.BENCH_OUT ?? path.join(REPO, ".state", "bench"));
-const NET = 50;
+// BENCH_CLUSTER_NET / BENCH_CLUSTER_TAG: another address range 127.0.<net>.2-4 and folder/member names, so two
+// people's cluster benchmarks on one machine do not clash (tests/cluster/cluster.ts lists who uses which range).
+const NET = Number(process.env.BENCH_CLUSTER_NET ?? 50);
+if (!Number.isInteger(NET) || NET < 1 || NET > 254) throw new Error(`BENCH_CLUSTER_NET=${process.env.BENCH_CLUSTER_NET}: a number 1-254`);
+const TAG = process.env.BENCH_CLUSTER_TAG ?? "pi-bench-cluster";
 const SUFFIX = `${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 1296).toString(36)}`;
-const cluster = new ClusterDaemons("pi-bench-cluster", NET);
+const cluster = new ClusterDaemons(TAG, NET);
 const groups = cluster.members.map((_, i) => `pb-g${i + 1}`);
 const targets = groups.map((g) => `@${g}`);
 const failures = [];

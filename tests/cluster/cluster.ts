@@ -20,7 +20,8 @@
 //   | 12      | tests/cluster/instance-target.test.ts                    |
 //   | 10–19   | reserved for the h-cl-a tests (target, volumes, connection) |
 //   | 20–29   | reserved for pool/network memberConfig, ClusterGroup/Member, examples/cluster |
-//   | 50      | scripts/bench-cluster.js (tag pi-bench-cluster)          |
+//   | 50      | scripts/bench-cluster.js (tag pi-bench-cluster; BENCH_CLUSTER_NET/_TAG) |
+//   | 74      | scripts/bench-cluster.js run by h-clbench (BENCH_CLUSTER_NET=74)      |
 //   | 60      | tests/cluster/member-ids.test.ts (import ids, records, location)              |
 //
 // tests/cluster/netns.ts forms one whose members each run in a network namespace of their own (`member` below).
