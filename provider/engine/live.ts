@@ -43,17 +43,7 @@ export async function readLiveIfAddressable<I extends CommonInputs>(e: EngineBas
  * answers many reads (engine/readcache.ts says when that is as fresh as a GET). null when the object is gone.
  */
 export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
-  // A list of a member's objects would be one list per member: a per-member object is read on its own.
-  if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
-  const { key, collection, listKey } = collectionOf(e, ctx, state);
-  const live = await readCache.read(
-    key,
-    String(state[listKey.input]),
-    async () => (await readLive(e, ctx, state))?.live ?? null,
-    () => ctx.client.list<Live>(collection, e.reqOpts(ctx)),
-    listKey.api,
-  );
-  return live ? { live } : null;
+  return readThrough(readCache, e, ctx, state);
 }
 
 /**
@@ -63,9 +53,20 @@ export async function readForDiff<I extends CommonInputs>(e: EngineBase<I>, ctx:
  * it reads the object again. null when the object is gone.
  */
 export async function readShared<I extends CommonInputs>(e: EngineBase<I>, ctx: Context, state: State): Promise<Found | null> {
+  return readThrough(sharedReads, e, ctx, state);
+}
+
+/** A read of the object through one of the list-backed caches (same signature: name, own GET, list, key field). */
+async function readThrough<I extends CommonInputs>(
+  cache: Pick<typeof readCache, "read"> | Pick<typeof sharedReads, "read">,
+  e: EngineBase<I>,
+  ctx: Context,
+  state: State,
+): Promise<Found | null> {
+  // A list of a member's objects would be one list per member: a per-member object is read on its own.
   if (!e.spec.listable || ctx.target) return readLive(e, ctx, state);
   const { key, collection, listKey } = collectionOf(e, ctx, state);
-  const live = await sharedReads.read(
+  const live = await cache.read(
     key,
     String(state[listKey.input]),
     async () => (await readLive(e, ctx, state))?.live ?? null,
