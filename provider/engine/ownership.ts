@@ -109,11 +109,22 @@ export async function readRecord(client: IncusClient, key: string): Promise<stri
   }
 }
 
+/**
+ * The process's writes of records, one after another: Incus merges a PATCH of the server's config into the config it
+ * read when the request came, so two at once can each drop the other's key (five snapshot deletes clearing their
+ * records together on a cluster left one behind). Records are written by a few kinds only, and each PATCH is quick.
+ */
+let recordWrites: Promise<unknown> = Promise.resolve();
+
 /** Records a mark (or clears the record with ""). A refusal (no right to the server's config) is no error. */
-export async function writeRecord(client: IncusClient, key: string, value: string): Promise<void> {
-  try {
-    await client.request("PATCH", "/1.0", { project: null, body: { config: { [key]: value } } });
-  } catch (err) {
-    if (!(err instanceof IncusError && err.isForbidden)) throw err;
-  }
+export function writeRecord(client: IncusClient, key: string, value: string): Promise<void> {
+  const write = recordWrites.then(async () => {
+    try {
+      await client.request("PATCH", "/1.0", { project: null, body: { config: { [key]: value } } });
+    } catch (err) {
+      if (!(err instanceof IncusError && err.isForbidden)) throw err;
+    }
+  });
+  recordWrites = write.catch(() => undefined);
+  return write;
 }

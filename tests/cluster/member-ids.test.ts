@@ -5,11 +5,13 @@
 //   `target`; bucket keys of same-name buckets on two members are two keys, each with its member as `location`;
 // - `pulumi import` (the real CLI, the YAML plugin) with ids naming the member (`?target=<member>`): two volumes of the
 //   same name on two members, a snapshot, a bucket and an instance; the code Pulumi writes declares each `target`, its
-//   preview is clean, `up` writes nothing and destroy removes what was imported.
+//   preview is clean, `up` writes nothing and destroy removes what was imported;
+// - ownership records written (and cleared) many at once through one member all take effect.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { IncusError } from "pulumi-incus/provider";
+import { writeRecord } from "../../provider/engine/ownership";
 import { cliSession, programStack, REPO, type TestStack, uniqueSuffix, useYamlHost } from "../e2e/harness";
 import { ClusterDaemons, TEST_IMAGE_ALIAS } from "./cluster";
 
@@ -178,5 +180,20 @@ describe("pulumi import with ids that name the member (CLI, YAML plugin)", () =>
       `names "${m2}", but the instance is on "${m1}"`,
     );
     cluster.incus(["delete", `${inst}x`]);
+  });
+});
+
+describe("ownership records written at once through one member", () => {
+  // Incus merges a PATCH of a cluster's server config into the config as it read it, so PATCHes at once drop each
+  // other's keys (10 at once kept 2 to 9 in a probe); the provider sends its record writes one after another.
+  test("12 records written together are all there, and 12 cleared together are all gone", async () => {
+    const client = cluster.client() as unknown as Parameters<typeof writeRecord>[0];
+    const keys = Array.from({ length: 12 }, (_, i) => `user.pulumi-incus.mark.race${s}${i}`);
+    await Promise.all(keys.map((k) => writeRecord(client, k, "x")));
+    const written = (await onMember("/1.0"))?.config ?? {};
+    expect(keys.filter((k) => written[k] === "x")).toEqual(keys);
+    await Promise.all(keys.map((k) => writeRecord(client, k, "")));
+    const cleared = Object.keys((await onMember("/1.0"))?.config ?? {});
+    expect(cleared.filter((k) => keys.includes(k))).toEqual([]);
   });
 });
